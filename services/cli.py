@@ -1,0 +1,134 @@
+"""The `copnet` command.
+
+    copnet up       run a whole node (NATS + services) in the foreground
+    copnet token    issue a bearer token for calling this node's APIs
+    copnet serve    run one service process (what `copnet up` starts for each)
+
+Every flag has a COPNET_* environment variable; flags win (see README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from services.common.identity import OPERATOR_SUBJECT
+from services.common.settings import SERVICES, NodeSettings
+from services.common.telemetry import configure_logging
+from services.common.tokens import TokenAuthority
+
+
+def _duration(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError("use a number and a unit: 90s, 30m, 12h, 7d")
+    amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+
+
+def _node_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="where the node keeps its state")
+    parser.add_argument("--node-id", help="this node's id (an organisation slug)")
+    parser.add_argument("--region", help="the region this node belongs to")
+
+
+def _settings(options: argparse.Namespace) -> NodeSettings:
+    settings = NodeSettings.from_env()
+    overrides = {
+        "data_dir": getattr(options, "data_dir", None),
+        "node_id": getattr(options, "node_id", None),
+        "region": getattr(options, "region", None),
+        "nats_port": getattr(options, "nats_port", None),
+        "listen_host": getattr(options, "listen_host", None),
+        "grpc_port_base": getattr(options, "grpc_port_base", None),
+        "postgres_dsn": getattr(options, "postgres_dsn", None),
+        "hub_url": getattr(options, "hub", None),
+        "log_level": getattr(options, "log_level", None),
+    }
+    settings = settings.with_overrides(**overrides)
+    if options.node_id is None and options.region is None:
+        # Reuse the identity the data directory was created with.
+        identity_file = settings.data_dir / "node.json"
+        if identity_file.exists():
+            recorded = json.loads(identity_file.read_text())
+            settings = settings.with_overrides(
+                node_id=recorded["node_id"], region=recorded["region"]
+            )
+    return settings.with_overrides(nats_url=f"nats://{settings.listen_host}:{settings.nats_port}")
+
+
+def _up(options: argparse.Namespace) -> int:
+    from services.node import run_node
+
+    settings = _settings(options)
+    configure_logging(settings.log_level, "node")
+    return run_node(settings)
+
+
+def _token(options: argparse.Namespace) -> int:
+    settings = _settings(options)
+    if not settings.signing_key_file.exists():
+        print(
+            f"no signing key at {settings.signing_key_file}: start the node once with "
+            "`copnet up` (or give the same --data-dir)",
+            file=sys.stderr,
+        )
+        return 2
+    authority = TokenAuthority.for_node(settings.node_id, settings.signing_key_file)
+    subject = OPERATOR_SUBJECT if options.operator else options.member
+    try:
+        print(authority.issue(subject, ttl=options.ttl))
+    except ValueError:
+        print("--member must be a member id (a UUID)", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _serve(options: argparse.Namespace) -> int:
+    import importlib
+
+    service = importlib.import_module(f"services.{options.service}.service")
+    from services.common.service import main
+
+    main(service.DEFINITION, [options.role])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="copnet", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run a node in the foreground")
+    _node_options(up)
+    up.add_argument("--nats-port", type=int, help="NATS client port (4222)")
+    up.add_argument("--listen-host", help="address to listen on (127.0.0.1)")
+    up.add_argument("--grpc-port-base", type=int, help="registry's port; others follow (50051)")
+    up.add_argument("--postgres-dsn", help="store in PostgreSQL instead of SQLite")
+    up.add_argument("--hub", help="the regional hub's leaf-node URL, e.g. nats-leaf://hub:7422")
+    up.add_argument("--log-level", help="DEBUG, INFO, WARNING (INFO)")
+    up.set_defaults(run=_up)
+
+    token = commands.add_parser("token", help="issue a bearer token for this node's APIs")
+    _node_options(token)
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--operator", action="store_true", help="a node-operator token")
+    who.add_argument("--member", metavar="MEMBER_ID", help="a token for this member")
+    token.add_argument("--ttl", type=_duration, default=timedelta(hours=12), help="e.g. 12h")
+    token.set_defaults(run=_token)
+
+    serve = commands.add_parser("serve", help="run one service process")
+    serve.add_argument("service", choices=SERVICES[:1])
+    serve.add_argument("role", nargs="?", default="all", choices=["all", "api", "relay"])
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = build_parser().parse_args(argv)
+    logging.captureWarnings(True)
+    sys.exit(options.run(options))

@@ -1,0 +1,42 @@
+"""The aggregate base class of every copnet service.
+
+Each stored event records who caused it (`actor`) and the W3C trace context of
+the command that caused it (`trace_context`), so that the relay, running later
+and elsewhere, can continue the trace into NATS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import field
+
+from eventsourcing.domain import Aggregate
+from opentelemetry import propagate
+
+_current_actor: ContextVar[str] = ContextVar("copnet_actor", default="system")
+
+
+def current_trace_carrier() -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+@contextmanager
+def acting_as(actor: str) -> Iterator[None]:
+    token = _current_actor.set(actor)
+    try:
+        yield
+    finally:
+        _current_actor.reset(token)
+
+
+class TracedAggregate(Aggregate):
+    class Event(Aggregate.Event):
+        trace_context: dict[str, str] = field(default_factory=current_trace_carrier, init=False)
+        actor: str = field(default_factory=_current_actor.get, init=False)
+
+    class Created(Event, Aggregate.Created):
+        pass

@@ -1,0 +1,218 @@
+"""The event-sourced application base of every copnet service.
+
+It adds to `eventsourcing.application.Application`:
+- idempotent command execution on request ids (`execute`),
+- retries of optimistic-concurrency conflicts, and ABORTED when they persist,
+- unique-key claims saved atomically with their owners,
+- a signal that wakes this process's log followers (relay, projections),
+- a date transcoding and a clock that tests can drive.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from services.common.aggregate import acting_as
+from services.common.claims import UniqueClaim
+from services.common.errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    InvalidArgument,
+    NotFound,
+)
+from services.common.idempotency import Command, CommandReceipt
+from services.common.signals import ChangeSignal
+
+log = logging.getLogger(__name__)
+
+TAggregate = TypeVar("TAggregate", bound=Aggregate)
+
+MAX_CONFLICT_RETRIES = 3
+DEFAULT_TIME_ZONE = "Europe/London"
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a command decided: the aggregates to save, and the one it answers with."""
+
+    primary: Aggregate
+    others: Sequence[Aggregate] = ()
+
+    @property
+    def aggregates(self) -> list[Aggregate]:
+        return [self.primary, *self.others]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of a command: the entity it answers with, at the version it produced.
+
+    `entity` is the aggregate itself when the command ran now; a replayed
+    outcome carries only its id and version (see `entity_at`).
+    """
+
+    entity_id: UUID
+    version: int
+    position: int
+    replayed: bool
+    entity: Aggregate | None = None
+
+
+class Clock:
+    """Wall-clock time, and 'today' in the node's time zone."""
+
+    def __init__(self, time_zone: str = DEFAULT_TIME_ZONE) -> None:
+        self.zone = ZoneInfo(time_zone)
+
+    def now(self) -> datetime:
+        return datetime.now(tz=UTC)
+
+    def today(self) -> date:
+        return self.now().astimezone(self.zone).date()
+
+
+class CopnetApplication(Application):
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
+        super().__init__(env)
+        self.changes = ChangeSignal()
+        self.clock = clock or Clock(self.env.get("COPNET_TIME_ZONE") or DEFAULT_TIME_ZONE)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    def _notify(self, recordings: list[Any]) -> None:
+        if recordings:
+            self.changes.notify(recordings[-1].notification.id)
+
+    # Commands
+
+    def execute(self, command: Command, decide: Callable[[], Changes]) -> Outcome:
+        """Runs `decide` once per request id and saves its changes with a receipt.
+
+        A retry of a request that succeeded returns the first outcome. A write
+        that loses a race is decided again on fresh state, a few times, before
+        the conflict is reported.
+        """
+        rid = CommandReceipt.create_id(command.actor, command.request_id)
+        for _attempt in range(MAX_CONFLICT_RETRIES):
+            receipt = self._find(rid, CommandReceipt)
+            if receipt is not None:
+                return self._replay(receipt, command)
+            with acting_as(command.actor):
+                changes = decide()
+                primary = changes.primary
+                receipt = CommandReceipt(
+                    scope=command.actor,
+                    request_id=command.request_id,
+                    command=command.name,
+                    fingerprint=command.fingerprint,
+                    entity_id=primary.id,
+                    entity_version=primary.version,
+                )
+            try:
+                recordings = self.save(*changes.aggregates, receipt)
+            except IntegrityError:
+                log.info("write conflict on %s, deciding again", command.name)
+                continue
+            return Outcome(
+                entity_id=primary.id,
+                version=primary.version,
+                position=recordings[-1].notification.id,
+                replayed=False,
+                entity=primary,
+            )
+        raise ConcurrencyConflict(
+            f"{command.name} kept conflicting with concurrent changes; retry later"
+        )
+
+    def _replay(self, receipt: CommandReceipt, command: Command) -> Outcome:
+        if receipt.command != command.name or receipt.fingerprint != command.fingerprint:
+            raise InvalidArgument.single(
+                "request_id", "was already used for a different request; use a new request_id"
+            )
+        return Outcome(
+            entity_id=receipt.entity_id,
+            version=receipt.entity_version,
+            position=self.recorder.max_notification_id() or 0,
+            replayed=True,
+        )
+
+    # Reading aggregates
+
+    def _find(self, aggregate_id: UUID, cls: type[TAggregate]) -> TAggregate | None:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def load(self, aggregate_id: UUID, cls: type[TAggregate], what: str) -> TAggregate:
+        aggregate = self._find(aggregate_id, cls)
+        if aggregate is None:
+            raise NotFound(f"{what} {aggregate_id} not found")
+        return aggregate
+
+    def entity_at(self, outcome: Outcome) -> Aggregate:
+        """The entity a command answered with, as it was right after the command."""
+        if outcome.entity is not None:
+            return outcome.entity
+        return self.repository.get(outcome.entity_id, version=outcome.version)
+
+    def history(self, aggregate_id: UUID, after_version: int, limit: int) -> list[Any]:
+        return list(self.events.get(aggregate_id, gt=after_version or None, limit=limit))
+
+    # Unique keys
+
+    def claim(self, kind: str, key: str, owner_id: UUID, taken_message: str) -> UniqueClaim:
+        """Claims `key` for `owner_id`; AlreadyExists when someone else holds it."""
+        claim = self._find(UniqueClaim.create_id(kind, key), UniqueClaim)
+        if claim is None:
+            return UniqueClaim(kind=kind, key=key, owner_id=owner_id)
+        if claim.owner_id == owner_id:
+            return claim
+        if claim.is_held:
+            raise AlreadyExists(taken_message)
+        claim.reclaim(owner_id)
+        return claim
+
+    def release(self, kind: str, key: str, owner_id: UUID) -> UniqueClaim | None:
+        claim = self._find(UniqueClaim.create_id(kind, key), UniqueClaim)
+        if claim is None or claim.owner_id != owner_id:
+            return None
+        claim.release()
+        return claim
+
+    def holder_of(self, kind: str, key: str) -> UUID | None:
+        claim = self._find(UniqueClaim.create_id(kind, key), UniqueClaim)
+        return claim.owner_id if claim is not None else None
+
+
+def check_expected_version(aggregate: Aggregate, expected_version: int, what: str) -> None:
+    """Optimistic concurrency for clients: ABORTED when the entity has moved on."""
+    if expected_version and aggregate.version != expected_version:
+        raise ConcurrencyConflict(
+            f"{what} is at version {aggregate.version}, not {expected_version}; "
+            "read it again and retry"
+        )

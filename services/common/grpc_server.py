@@ -1,0 +1,197 @@
+"""The gRPC server every copnet service runs.
+
+- Authentication: every call but health and reflection must carry
+  `authorization: Bearer <token>`; the caller is then available to servicers
+  through `current_caller()`.
+- Errors: copnet errors become their gRPC status (with `google.rpc.BadRequest`
+  field violations for INVALID_ARGUMENT); store outages become UNAVAILABLE;
+  anything else is logged and answered INTERNAL with the trace id to quote.
+- Standard health (`grpc.health.v1`) and server reflection are served.
+- OpenTelemetry server spans come from the contrib aio interceptor.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from eventsourcing.persistence import InterfaceError, OperationalError
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+from opentelemetry import trace
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from opentelemetry.instrumentation.grpc.filters import negate, service_name
+from psycopg_pool import PoolTimeout
+
+from services.common import errors
+from services.common.identity import Caller
+from services.common.tokens import TokenAuthority
+
+log = logging.getLogger(__name__)
+
+HEALTH_SERVICE = "grpc.health.v1.Health"
+OPEN_SERVICE_PREFIXES = (
+    f"/{HEALTH_SERVICE}/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    "/grpc.reflection.v1.ServerReflection/",
+)
+
+_current_caller: ContextVar[Caller | None] = ContextVar("copnet_caller", default=None)
+
+_CODES: dict[type[errors.CopnetError], int] = {
+    errors.InvalidArgument: code_pb2.INVALID_ARGUMENT,
+    errors.NotFound: code_pb2.NOT_FOUND,
+    errors.AlreadyExists: code_pb2.ALREADY_EXISTS,
+    errors.FailedPrecondition: code_pb2.FAILED_PRECONDITION,
+    errors.ConcurrencyConflict: code_pb2.ABORTED,
+    errors.PermissionDenied: code_pb2.PERMISSION_DENIED,
+    errors.Unauthenticated: code_pb2.UNAUTHENTICATED,
+    errors.Unavailable: code_pb2.UNAVAILABLE,
+}
+
+STORE_OUTAGES = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def current_caller() -> Caller:
+    caller = _current_caller.get()
+    if caller is None:  # Only reachable if a servicer runs outside the interceptor.
+        raise errors.Unauthenticated("no caller on this call")
+    return caller
+
+
+def status_of(error: errors.CopnetError) -> status_pb2.Status:
+    code = next(c for kind, c in _CODES.items() if isinstance(error, kind))
+    status = status_pb2.Status(code=code, message=str(error))
+    if isinstance(error, errors.InvalidArgument):
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=v.field, description=v.description
+                )
+                for v in error.violations
+            ]
+        )
+        detail = any_pb2.Any()
+        detail.Pack(bad_request)
+        status.details.append(detail)
+    return status
+
+
+def _bearer_token(metadata: Sequence[Any]) -> str:
+    for key, value in metadata or ():
+        if key == "authorization":
+            scheme, _, token = str(value).partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            raise errors.Unauthenticated("authorization metadata must be 'Bearer <token>'")
+    raise errors.Unauthenticated(
+        "this call needs 'authorization: Bearer <token>' metadata (see `copnet token`)"
+    )
+
+
+class CallInterceptor(grpc.aio.ServerInterceptor):
+    """Authenticates unary calls and maps what they raise to gRPC statuses."""
+
+    def __init__(self, authority: TokenAuthority) -> None:
+        self.authority = authority
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(OPEN_SERVICE_PREFIXES):
+            return handler
+        if handler.unary_unary is None:  # copnet APIs are unary; refuse anything else closed.
+            return handler
+        inner = handler.unary_unary
+        metadata = details.invocation_metadata
+        method = details.method
+
+        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                caller = self.authority.verify(_bearer_token(metadata))
+                token = _current_caller.set(caller)
+                try:
+                    return await inner(request, context)
+                finally:
+                    _current_caller.reset(token)
+            except grpc.aio.AbortError:
+                raise
+            except errors.CopnetError as error:
+                await context.abort_with_status(rpc_status.to_status(status_of(error)))
+            except STORE_OUTAGES as error:
+                log.warning("%s: store unavailable: %s", method, error)
+                unavailable = errors.Unavailable("the store is unavailable; retry shortly")
+                await context.abort_with_status(rpc_status.to_status(status_of(unavailable)))
+            except Exception:
+                trace_id = trace.get_current_span().get_span_context().trace_id
+                log.exception("%s failed", method)
+                await context.abort(
+                    grpc.StatusCode.INTERNAL,
+                    f"internal error; quote trace id {trace_id:032x} to the node operator",
+                )
+
+        return grpc.unary_unary_rpc_method_handler(
+            behaviour,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+@dataclass
+class ServerHandle:
+    server: grpc.aio.Server
+    health: HealthServicer
+    port: int
+    service_names: list[str] = field(default_factory=list)
+
+    async def set_serving(self, serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ["", *self.service_names]:
+            await self.health.set(name, status)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def start_server(
+    address: str,
+    authority: TokenAuthority,
+    register: Callable[[grpc.aio.Server], None],
+    service_names: list[str],
+    options: Sequence[tuple[str, Any]] = (),
+) -> ServerHandle:
+    """Builds, binds and starts a server; health reports NOT_SERVING until told otherwise."""
+    tracing = aio_server_interceptor(filter_=negate(service_name(HEALTH_SERVICE)))
+    server = grpc.aio.server(
+        interceptors=[tracing, CallInterceptor(authority)],
+        options=[("grpc.so_reuseport", 0), *options],
+    )
+    register(server)
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    reflection.enable_server_reflection(
+        [*service_names, reflection.SERVICE_NAME, HEALTH_SERVICE], server
+    )
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"could not bind gRPC server to {address}")
+    await server.start()
+    handle = ServerHandle(server=server, health=health, port=port, service_names=service_names)
+    await handle.set_serving(False)
+    return handle

@@ -1,0 +1,176 @@
+"""Read models projected from an application's log, exactly once.
+
+A `Projection` owns some SQL tables. `ProjectionFollower` reads the followed
+application's notification log after the projection's tracked position and
+hands batches to `Projection.process`, which writes the batch's effects and
+the tracking record of its last event in one transaction. A crash anywhere
+leaves either both or neither, so restarting simply carries on.
+
+A projection can be rebuilt from the events at any time: `reset()` forgets the
+tables and the position, and the follower replays the log from the start. A
+change of `schema_version` triggers the same rebuild at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from services.common.application import CopnetApplication
+from services.common.sqlstore import SqlStore, SqlTx
+
+log = logging.getLogger(__name__)
+
+_META_TABLE = (
+    "CREATE TABLE IF NOT EXISTS projection_meta ("
+    "name TEXT PRIMARY KEY, schema_version INTEGER NOT NULL)"
+)
+
+
+class Projection:
+    """Subclasses set `name`, `upstream`, `schema_version`, `tables` and implement `apply`."""
+
+    name: str = ""
+    upstream: str = ""
+    schema_version: int = 1
+    tables: Sequence[str] = ()
+    # Tables in the order they can be emptied.
+    table_names: Sequence[str] = ()
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        with store.transaction() as tx:
+            tx.execute(_META_TABLE)
+            for statement in self.tables:
+                tx.execute(statement)
+            row = tx.one("SELECT schema_version FROM projection_meta WHERE name = ?", (self.name,))
+            if row is None or row["schema_version"] != self.schema_version:
+                if row is not None:
+                    log.warning("%s schema changed: rebuilding from the events", self.name)
+                self._forget(tx)
+
+    def position(self) -> int:
+        return self.store.max_tracking_id(self.upstream)
+
+    def process(self, batch: Sequence[tuple[Any, int]]) -> bool:
+        """Applies a batch of (domain event, notification id); False if already applied."""
+        if not batch:
+            return True
+        try:
+            with self.store.transaction() as tx:
+                tx.track(Tracking(self.upstream, batch[-1][1]))
+                for domain_event, _ in batch:
+                    self.apply(domain_event, tx)
+        except IntegrityError:
+            log.info("%s: batch up to %s was already applied", self.name, batch[-1][1])
+            return False
+        return True
+
+    def apply(self, domain_event: Any, tx: SqlTx) -> None:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        with self.store.transaction() as tx:
+            self._forget(tx)
+
+    def _forget(self, tx: SqlTx) -> None:
+        for table in self.table_names:
+            tx.execute(f"DELETE FROM {table}")
+        self.store.forget_tracking(tx, self.upstream)
+        tx.execute("DELETE FROM projection_meta WHERE name = ?", (self.name,))
+        tx.execute(
+            "INSERT INTO projection_meta (name, schema_version) VALUES (?, ?)",
+            (self.name, self.schema_version),
+        )
+
+
+class ProjectionFollower:
+    """A thread that keeps one projection up to date with one application's log."""
+
+    def __init__(
+        self,
+        app: CopnetApplication,
+        projection: Projection,
+        batch_size: int = 200,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.app = app
+        self.projection = projection
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self._stopping = threading.Event()
+        self._progress = threading.Condition()
+        self._position = 0
+        self._thread = threading.Thread(
+            target=self._run, name=f"follow-{projection.name}", daemon=True
+        )
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def start(self) -> None:
+        self._position = self.projection.position()
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self.app.changes.notify(0)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Blocks until the projection has applied `position`; False on timeout."""
+        with self._progress:
+            return self._progress.wait_for(lambda: self._position >= position, timeout=timeout)
+
+    def catch_up(self) -> None:
+        """Applies everything recorded so far, in the calling thread (start-up, tests)."""
+        while self._step():
+            pass
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                if not self._step():
+                    self.app.changes.wait(self._position, self.poll_interval)
+                failures = 0
+            except Exception:
+                failures += 1
+                delay = min(0.2 * 2**failures, 10.0)
+                log.exception(
+                    "%s: failed to apply events; retrying in %.1fs", self.projection.name, delay
+                )
+                self._stopping.wait(delay)
+
+    def _step(self) -> bool:
+        notifications = self.app.recorder.select_notifications(
+            start=self._position, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return False
+        batch = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
+        started = time.perf_counter()
+        if not self.projection.process(batch):
+            # Someone else applied it (another process): carry on from the stored position.
+            self._advance(max(self.projection.position(), notifications[-1].id))
+            return True
+        log.debug(
+            "%s applied %d events in %.1f ms",
+            self.projection.name,
+            len(batch),
+            (time.perf_counter() - started) * 1000,
+        )
+        self._advance(notifications[-1].id)
+        return True
+
+    def _advance(self, position: int) -> None:
+        with self._progress:
+            self._position = position
+            self._progress.notify_all()

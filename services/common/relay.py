@@ -1,0 +1,173 @@
+"""The relay: from a service's event store to NATS JetStream.
+
+It follows the application's notification log from its tracked position,
+publishes each published event with `Nats-Msg-Id = <node>.<service>.<position>`,
+waits for the PubAck, and only then records the position. So:
+- a crash before the PubAck republishes (first stored copy),
+- a crash after the PubAck but before the position is saved republishes, and
+  JetStream drops the duplicate within its duplicate window (10 minutes); past
+  that window, consumers drop it by the `copnet-position` header,
+- while NATS is down it retries with backoff and never skips ahead.
+
+Each publish continues the trace stored on the event, as a PRODUCER span, and
+carries the new span's `traceparent` in the message headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import nats.errors
+import nats.js.errors
+from eventsourcing.persistence import Tracking
+from nats.aio.client import Client as NATS
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+
+from services.common import messaging
+from services.common.application import CopnetApplication
+from services.common.integration import IntegrationMap, Publication
+from services.common.messaging import NodeIdentity
+from services.common.sqlstore import SqlStore
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("copnet.relay")
+
+PUBLISH_ERRORS = (
+    nats.errors.Error,
+    nats.js.errors.Error,
+    asyncio.TimeoutError,
+    ConnectionError,
+    OSError,
+)
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    failures: int = 0
+    # Seconds from the event being recorded to its PubAck, for the most recent events.
+    recent_lags: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
+
+
+class Relay:
+    def __init__(
+        self,
+        app: CopnetApplication,
+        integration: IntegrationMap,
+        tracking: SqlStore,
+        identity: NodeIdentity,
+        nats_url: str,
+        batch_size: int = 100,
+        poll_interval: float = 0.5,
+        publish_timeout: float = 5.0,
+    ) -> None:
+        self.app = app
+        self.integration = integration
+        self.tracking = tracking
+        self.identity = identity
+        self.nats_url = nats_url
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.publish_timeout = publish_timeout
+        self.stats = RelayStats()
+        self.position = 0
+        self._nc: NATS | None = None
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        self.position = await asyncio.to_thread(self.tracking.max_tracking_id, self.app.name)
+        log.info("relay of %s starts after position %d", self.app.name, self.position)
+        self._nc = await messaging.connect(
+            self.nats_url, f"copnet-{self.integration.service}-relay-{self.identity.node_id}",
+            stopping,
+        )  # fmt: skip
+        js = self._nc.jetstream(timeout=self.publish_timeout)
+        streams_ready = False
+        failures = 0
+        try:
+            while not stopping.is_set():
+                try:
+                    if not streams_ready:
+                        await messaging.ensure_node_streams(js, self.identity)
+                        streams_ready = True
+                    if not await self._relay_batch(js):
+                        await self.app.changes.wait_async(self.position, self.poll_interval)
+                    failures = 0
+                except PUBLISH_ERRORS as error:
+                    failures += 1
+                    self.stats.failures += 1
+                    streams_ready = False
+                    delay = min(0.1 * 2**failures, 5.0)
+                    log.warning(
+                        "relay could not publish (%s: %s); retrying in %.1fs from position %d",
+                        type(error).__name__, error, delay, self.position,
+                    )  # fmt: skip
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stopping.wait(), delay)
+        finally:
+            await self._close()
+
+    async def _relay_batch(self, js) -> bool:
+        notifications = await asyncio.to_thread(
+            self.app.recorder.select_notifications,
+            start=self.position,
+            limit=self.batch_size,
+            inclusive_of_start=False,
+        )
+        if not notifications:
+            return False
+        for notification in notifications:
+            domain_event = self.app.mapper.to_domain_event(notification)
+            publication = self.integration.publication(domain_event, notification.id, self.identity)
+            if publication is None:
+                self.stats.skipped += 1
+                continue
+            await self._publish(js, publication, domain_event)
+        last = notifications[-1].id
+        await asyncio.to_thread(
+            self.tracking.recorder.insert_tracking, Tracking(self.app.name, last)
+        )
+        self.position = last
+        return True
+
+    async def _publish(self, js, publication: Publication, domain_event) -> None:
+        parent = propagate.extract(getattr(domain_event, "trace_context", {}) or {})
+        with tracer.start_as_current_span(
+            f"publish {publication.subject}",
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": publication.subject,
+                "messaging.message.id": publication.headers[messaging.HEADER_MSG_ID],
+                "copnet.event_type": publication.envelope.event_type,
+            },
+        ):
+            headers = dict(publication.headers)
+            propagate.inject(headers)
+            ack = await js.publish(
+                publication.subject,
+                publication.envelope.SerializeToString(),
+                headers=headers,
+                timeout=self.publish_timeout,
+            )
+        if ack.duplicate:
+            self.stats.duplicates += 1
+        else:
+            self.stats.published += 1
+        self.stats.recent_lags.append(time.time() - domain_event.timestamp.timestamp())
+
+    async def _close(self) -> None:
+        if self._nc is not None and not self._nc.is_closed:
+            try:
+                await self._nc.close()
+            except Exception:  # closing a broken connection must not mask the real error
+                log.debug("error closing NATS connection", exc_info=True)

@@ -1,0 +1,196 @@
+"""One service process: its application, projections, gRPC API and relay.
+
+    python -m services.<service> [all|api|relay] [--rebuild-views]
+
+`all` (the default) runs everything; `api` and `relay` let a deployment scale
+the API apart from the single relay. Settings come from COPNET_* variables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from services.common.application import Clock, CopnetApplication
+from services.common.grpc_server import STORE_OUTAGES, ServerHandle, start_server
+from services.common.integration import IntegrationMap
+from services.common.messaging import NodeIdentity
+from services.common.projection import Projection, ProjectionFollower
+from services.common.relay import Relay
+from services.common.settings import NodeSettings
+from services.common.sqlstore import SqlStore
+from services.common.telemetry import configure_logging, configure_tracing, shutdown_tracing
+from services.common.tokens import TokenAuthority
+
+log = logging.getLogger(__name__)
+
+HEALTH_CHECK_INTERVAL = 5.0
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    application: type[CopnetApplication]
+    integration: IntegrationMap
+    grpc_service_name: str
+    # Builds the servicer from the running service, and adds it to a server.
+    servicer: Callable[[ServiceRuntime], Any]
+    register: Callable[[grpc.aio.Server, Any], None]
+    projections: Sequence[type[Projection]] = field(default_factory=tuple)
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        settings: NodeSettings,
+        roles: Sequence[str] = ("api", "relay"),
+        address: str | None = None,
+        authority: TokenAuthority | None = None,
+        clock: Clock | None = None,
+        rebuild_views: bool = False,
+    ) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.roles = set(roles)
+        self.address = address or settings.address(definition.name)
+        self.identity = NodeIdentity(settings.node_id, settings.region)
+        self.authority = authority or TokenAuthority.for_node(
+            settings.node_id, settings.signing_key_file
+        )
+        stores = settings.stores
+        stores.prepare(definition.name)
+        env = {**stores.application_env(definition.name), "COPNET_TIME_ZONE": settings.time_zone}
+        self.app = definition.application(env=env, clock=clock)
+        self.projections: dict[str, Projection] = {}
+        self.followers: dict[str, ProjectionFollower] = {}
+        if "api" in self.roles:
+            for projection_class in definition.projections:
+                store = SqlStore(
+                    f"{definition.name}_{projection_class.name}",
+                    stores.tracking_env(definition.name, projection_class.name),
+                )
+                projection = projection_class(store)
+                if rebuild_views:
+                    log.info("rebuilding %s from the events", projection_class.name)
+                    projection.reset()
+                self.projections[projection_class.name] = projection
+                self.followers[projection_class.name] = ProjectionFollower(self.app, projection)
+        self.relay: Relay | None = None
+        if "relay" in self.roles:
+            self.relay = Relay(
+                self.app,
+                definition.integration,
+                SqlStore(f"{definition.name}_relay", stores.tracking_env(definition.name, "relay")),
+                self.identity,
+                settings.nats_url,
+            )
+        self.server: ServerHandle | None = None
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None, "the API is not running"
+        return self.server.port
+
+    def follower(self, name: str) -> ProjectionFollower:
+        return self.followers[name]
+
+    async def start(self) -> None:
+        for follower in self.followers.values():
+            follower.start()
+        if "api" in self.roles:
+            servicer = self.definition.servicer(self)
+            self.server = await start_server(
+                self.address,
+                self.authority,
+                lambda server: self.definition.register(server, servicer),
+                [self.definition.grpc_service_name],
+            )
+            self._tasks.append(asyncio.create_task(self._watch_health()))
+        if self.relay is not None:
+            self._tasks.append(asyncio.create_task(self.relay.run(self._stopping)))
+        log.info(
+            "%s of node %s started (%s)%s",
+            self.definition.name,
+            self.identity.node_id,
+            ", ".join(sorted(self.roles)),
+            f" on {self.address.rsplit(':', 1)[0]}:{self.port}" if self.server else "",
+        )
+
+    async def _watch_health(self) -> None:
+        serving: bool | None = None
+        while not self._stopping.is_set():
+            try:
+                await asyncio.to_thread(self.app.recorder.max_notification_id)
+                healthy = True
+            except STORE_OUTAGES as error:
+                log.warning("store check failed: %s", error)
+                healthy = False
+            if healthy != serving and self.server is not None:
+                await self.server.set_serving(healthy)
+                serving = healthy
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), HEALTH_CHECK_INTERVAL)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        self._stopping.set()
+        if self.server is not None:
+            await self.server.stop(grace)
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, timeout=grace)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+            except Exception:
+                log.exception("background task failed while stopping")
+        for follower in self.followers.values():
+            await asyncio.to_thread(follower.stop)
+        for projection in self.projections.values():
+            projection.store.close()
+        if self.relay is not None:
+            self.relay.tracking.close()
+        self.app.close()
+
+
+def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m services.{definition.name}")
+    parser.add_argument("role", nargs="?", default="all", choices=["all", "api", "relay"])
+    parser.add_argument(
+        "--rebuild-views", action="store_true", help="rebuild the read models from the events"
+    )
+    options = parser.parse_args(argv)
+    settings = NodeSettings.from_env()
+    configure_logging(settings.log_level, definition.name)
+    configure_tracing(definition.name, NodeIdentity(settings.node_id, settings.region))
+    roles = ("api", "relay") if options.role == "all" else (options.role,)
+    try:
+        asyncio.run(_serve(definition, settings, roles, options.rebuild_views))
+    finally:
+        shutdown_tracing()
+
+
+async def _serve(
+    definition: ServiceDefinition,
+    settings: NodeSettings,
+    roles: Sequence[str],
+    rebuild_views: bool,
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runtime = ServiceRuntime(definition, settings, roles=roles, rebuild_views=rebuild_views)
+    await runtime.start()
+    await stop.wait()
+    log.info("stopping %s", definition.name)
+    await runtime.stop()

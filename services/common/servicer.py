@@ -1,0 +1,84 @@
+"""Helpers for servicers: the transport edge of each service.
+
+Servicers validate and translate requests, then call the application in a
+worker thread (eventsourcing and psycopg block) and translate the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from google.protobuf.message import Message
+
+from services.common.errors import Unavailable, Violations
+from services.common.grpc_server import current_caller
+from services.common.idempotency import Command
+from services.common.paging import Page, parse_page_size, parse_page_token
+from services.common.projection import ProjectionFollower
+
+T = TypeVar("T")
+
+MAX_REQUEST_ID_LENGTH = 128
+READ_YOUR_WRITES_TIMEOUT = 5.0
+
+
+def parse_uuid(value: str) -> UUID:
+    if not value:
+        raise ValueError("is required")
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ValueError("must be a UUID") from None
+
+
+def parse_optional_uuid(value: str) -> UUID | None:
+    return parse_uuid(value) if value else None
+
+
+def fingerprint(request: Message) -> str:
+    """Identifies a request's content, ignoring its request_id."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.ClearField("request_id")
+    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+def command(request: Message, name: str, violations: Violations) -> Command:
+    """The application command for a mutating request; records a violation for a bad request_id."""
+    request_id = getattr(request, "request_id", "")
+    if not request_id:
+        violations.add(
+            "request_id", "is required: a unique id per intended change (a UUID), reused on retry"
+        )
+    elif len(request_id) > MAX_REQUEST_ID_LENGTH:
+        violations.add("request_id", f"must be at most {MAX_REQUEST_ID_LENGTH} characters")
+    return Command(
+        name=name, request_id=request_id, caller=current_caller(), fingerprint=fingerprint(request)
+    )
+
+
+def page(request: Any, filters: dict[str, Any], violations: Violations) -> Page | None:
+    size = violations.check("page_size", parse_page_size, request.page_size)
+    if size is None:
+        return None
+    return violations.check("page_token", parse_page_token, size, request.page_token, filters)
+
+
+async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Runs blocking application code off the event loop, keeping the trace context."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+async def read_your_writes(follower: ProjectionFollower, min_position: int) -> None:
+    """Waits until a view reflects `min_position` (from a command's response)."""
+    if min_position <= follower.position:
+        return
+    reached = await asyncio.to_thread(follower.wait_for, min_position, READ_YOUR_WRITES_TIMEOUT)
+    if not reached:
+        raise Unavailable(
+            f"the list has not caught up with position {min_position} yet; retry shortly"
+        )

@@ -1,0 +1,127 @@
+"""Node settings, from flags and COPNET_* environment variables (flags win).
+
+Every setting is documented in README.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from services.common.stores import StoreSettings
+
+SERVICES = ("registry", "events", "learning", "notify")
+_TOKEN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RESERVED_NODE_IDS = {"hub", "local"}
+
+
+def parse_token_name(value: str, what: str) -> str:
+    """Node ids and regions become NATS subject tokens and JetStream domains."""
+    if not _TOKEN.match(value) or len(value) > 40:
+        raise ValueError(
+            f"{what} must be lower-case letters and digits joined by hyphens, "
+            f"at most 40 characters: {value!r}"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    node_id: str = "dev"
+    region: str = "dev"
+    data_dir: Path = Path("copnet-data")
+    postgres_dsn: str = ""
+    postgres_schema_prefix: str = "copnet_"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_port: int = 4222
+    listen_host: str = "127.0.0.1"
+    grpc_port_base: int = 50051
+    addresses: Mapping[str, str] = field(default_factory=dict)
+    token_key_file: Path | None = None
+    time_zone: str = "Europe/London"
+    hub_url: str = ""
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        parse_token_name(self.node_id, "node id")
+        parse_token_name(self.region, "region")
+        if self.node_id in RESERVED_NODE_IDS:
+            raise ValueError(f"node id {self.node_id!r} is reserved")
+
+    @property
+    def stores(self) -> StoreSettings:
+        return StoreSettings(
+            data_dir=self.data_dir,
+            postgres_dsn=self.postgres_dsn,
+            schema_prefix=self.postgres_schema_prefix,
+        )
+
+    @property
+    def signing_key_file(self) -> Path:
+        return self.token_key_file or self.data_dir / "secrets" / "token-signing-key.pem"
+
+    def address(self, service: str) -> str:
+        """Where a service's gRPC server listens (and where clients on this machine reach it)."""
+        if service in self.addresses:
+            return self.addresses[service]
+        return f"{self.listen_host}:{self.grpc_port_base + SERVICES.index(service)}"
+
+    def with_overrides(self, **overrides: Any) -> NodeSettings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that hands these settings to a child process."""
+        env = {
+            "COPNET_NODE_ID": self.node_id,
+            "COPNET_REGION": self.region,
+            "COPNET_DATA_DIR": str(self.data_dir),
+            "COPNET_POSTGRES_DSN": self.postgres_dsn,
+            "COPNET_POSTGRES_SCHEMA_PREFIX": self.postgres_schema_prefix,
+            "COPNET_NATS_URL": self.nats_url,
+            "COPNET_NATS_PORT": str(self.nats_port),
+            "COPNET_LISTEN_HOST": self.listen_host,
+            "COPNET_GRPC_PORT_BASE": str(self.grpc_port_base),
+            "COPNET_TOKEN_KEY_FILE": str(self.signing_key_file),
+            "COPNET_TIME_ZONE": self.time_zone,
+            "COPNET_HUB_URL": self.hub_url,
+            "COPNET_LOG_LEVEL": self.log_level,
+        }
+        for service, address in self.addresses.items():
+            env[f"COPNET_{service.upper()}_ADDRESS"] = address
+        return env
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> NodeSettings:
+        env = os.environ if env is None else env
+        defaults = cls()
+
+        def get(name: str, default: Any) -> Any:
+            value = env.get(f"COPNET_{name}", "")
+            return value if value != "" else default
+
+        addresses = {
+            service: env[f"COPNET_{service.upper()}_ADDRESS"]
+            for service in SERVICES
+            if env.get(f"COPNET_{service.upper()}_ADDRESS")
+        }
+        key_file = get("TOKEN_KEY_FILE", "")
+        return cls(
+            node_id=get("NODE_ID", defaults.node_id),
+            region=get("REGION", defaults.region),
+            data_dir=Path(get("DATA_DIR", defaults.data_dir)),
+            postgres_dsn=get("POSTGRES_DSN", ""),
+            postgres_schema_prefix=get("POSTGRES_SCHEMA_PREFIX", defaults.postgres_schema_prefix),
+            nats_url=get("NATS_URL", defaults.nats_url),
+            nats_port=int(get("NATS_PORT", defaults.nats_port)),
+            listen_host=get("LISTEN_HOST", defaults.listen_host),
+            grpc_port_base=int(get("GRPC_PORT_BASE", defaults.grpc_port_base)),
+            addresses=addresses,
+            token_key_file=Path(key_file) if key_file else None,
+            time_zone=get("TIME_ZONE", defaults.time_zone),
+            hub_url=get("HUB_URL", ""),
+            log_level=get("LOG_LEVEL", defaults.log_level),
+        )

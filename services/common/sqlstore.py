@@ -1,0 +1,83 @@
+"""SQL tables that live beside an eventsourcing tracking recorder.
+
+A read model (or any consumer's state) is written in the same transaction as
+the tracking record of the last event it applied, so each event takes effect
+exactly once. This module hides the two dialects: SQL is written once with `?`
+placeholders and portable types (TEXT, INTEGER, BIGINT), and on PostgreSQL every
+transaction runs with the service's schema first on the search path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.utils import Environment
+from psycopg import sql as pgsql
+
+
+class SqlTx:
+    """One open transaction: run statements, read rows as dicts, record tracking."""
+
+    def __init__(self, store: SqlStore, cursor: Any) -> None:
+        self._store = store
+        self._cursor = cursor
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(self._store.dialect(statement), tuple(params))
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        self.execute(statement, params)
+        row = self._cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.execute(statement, params)
+        return [dict(row) for row in self._cursor.fetchall()]
+
+    def track(self, tracking: Tracking) -> None:
+        """Records that `tracking` was applied; IntegrityError if it already was."""
+        self._store.recorder._insert_tracking(self._cursor, tracking)
+
+
+class SqlStore:
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        factory = InfrastructureFactory.construct(Environment(name, env))
+        self.recorder = factory.tracking_recorder()
+        self.is_postgres = isinstance(self.recorder, PostgresTrackingRecorder)
+        self._factory = factory
+
+    def dialect(self, statement: str) -> str:
+        if self.is_postgres:
+            return statement.replace("%", "%%").replace("?", "%s")
+        return statement
+
+    @property
+    def tracking_table(self) -> str:
+        return self.recorder.tracking_table_name if self.is_postgres else "tracking"
+
+    @contextmanager
+    def transaction(self, commit: bool = True) -> Iterator[SqlTx]:
+        with self.recorder.datastore.transaction(commit=commit) as cursor:
+            if self.is_postgres:
+                cursor.execute(
+                    pgsql.SQL("SET LOCAL search_path TO {}, public").format(
+                        pgsql.Identifier(self.recorder.datastore.schema)
+                    )
+                )
+            yield SqlTx(self, cursor)
+
+    def read(self) -> Any:
+        return self.transaction(commit=False)
+
+    def max_tracking_id(self, upstream: str) -> int:
+        return self.recorder.max_tracking_id(upstream) or 0
+
+    def forget_tracking(self, tx: SqlTx, upstream: str) -> None:
+        tx.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = ?", (upstream,))
+
+    def close(self) -> None:
+        self._factory.close()

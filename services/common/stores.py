@@ -1,0 +1,83 @@
+"""Where each store of a service lives, as eventsourcing environment settings.
+
+A service has several stores: its application's events, and tracking stores
+for its relay, its projections and its inbox consumers.
+- SQLite (the embedded default): one file per store under
+  `<data_dir>/<service>/`, because the library's SQLite tables have fixed names.
+- PostgreSQL: one schema per service (`<schema_prefix><service>`) in the
+  database the DSN names; tables are named after each store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    data_dir: Path
+    postgres_dsn: str = ""
+    schema_prefix: str = "copnet_"
+    pool_size: int = 2
+    pool_max_overflow: int = 6
+    lock_timeout_seconds: int = 5
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.postgres_dsn)
+
+    def schema(self, service: str) -> str:
+        return f"{self.schema_prefix}{service}"
+
+    def application_env(self, service: str) -> dict[str, str]:
+        return self._env(service, "events")
+
+    def tracking_env(self, service: str, store: str) -> dict[str, str]:
+        """Settings for a tracking store, e.g. store="relay" or "directory"."""
+        return self._env(service, store)
+
+    def _env(self, service: str, store: str) -> dict[str, str]:
+        if self.uses_postgres:
+            return self._postgres_env(service)
+        directory = self.data_dir / service
+        directory.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(directory / f"{store}.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+
+    def _postgres_env(self, service: str) -> dict[str, str]:
+        params = conninfo_to_dict(self.postgres_dsn)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
+            "POSTGRES_HOST": str(params.get("host") or "localhost"),
+            "POSTGRES_PORT": str(params.get("port") or "5432"),
+            "POSTGRES_USER": str(params.get("user") or "postgres"),
+            # eventsourcing requires a password setting; trust and peer auth ignore it.
+            "POSTGRES_PASSWORD": str(params.get("password") or ""),
+            "POSTGRES_SCHEMA": self.schema(service),
+            "POSTGRES_POOL_SIZE": str(self.pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.pool_max_overflow),
+            "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_seconds),
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_CONN_MAX_AGE": "1800",
+        }
+
+    def prepare(self, service: str) -> None:
+        """Creates what the library does not: the service's schema on PostgreSQL."""
+        if not self.uses_postgres:
+            (self.data_dir / service).mkdir(parents=True, exist_ok=True)
+            return
+        with psycopg.connect(self.postgres_dsn, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(self.schema(service))
+                )
+            )

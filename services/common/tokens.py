@@ -1,0 +1,109 @@
+"""Bearer tokens signed by the node: EdDSA (Ed25519) JSON Web Tokens.
+
+A token names a member (its subject is the member's id) or the node operator,
+and expires. The node keeps its signing key in its data directory; services
+verify with the public half.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from services.common.errors import Unauthenticated
+from services.common.identity import OPERATOR_SUBJECT, Caller
+
+AUDIENCE = "copnet"
+ALGORITHM = "EdDSA"
+ROLE_CLAIM = "copnet_role"
+CLOCK_SKEW_LEEWAY = timedelta(seconds=60)
+DEFAULT_TTL = timedelta(hours=12)
+
+
+def load_or_create_signing_key(key_file: Path) -> Ed25519PrivateKey:
+    """Reads the node's signing key, creating it (mode 0600) on first use."""
+    if key_file.exists():
+        key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{key_file} does not hold an Ed25519 private key")
+        return key
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    return key
+
+
+class TokenAuthority:
+    def __init__(self, node_id: str, signing_key: Ed25519PrivateKey | None = None,
+                 public_key: Ed25519PublicKey | None = None) -> None:  # fmt: skip
+        if public_key is None and signing_key is None:
+            raise ValueError("a token authority needs a signing key or a public key")
+        self.node_id = node_id
+        self._signing_key = signing_key
+        self._public_key = public_key or signing_key.public_key()  # type: ignore[union-attr]
+
+    @property
+    def issuer(self) -> str:
+        return f"copnet:{self.node_id}"
+
+    @classmethod
+    def for_node(cls, node_id: str, key_file: Path) -> TokenAuthority:
+        return cls(node_id, signing_key=load_or_create_signing_key(key_file))
+
+    def issue(self, subject: str, ttl: timedelta = DEFAULT_TTL) -> str:
+        """A token for a member (subject = member id) or for "operator"."""
+        if self._signing_key is None:
+            raise ValueError("this authority can only verify tokens")
+        if subject != OPERATOR_SUBJECT:
+            subject = str(uuid.UUID(subject))
+        now = datetime.now(tz=UTC)
+        claims = {
+            "iss": self.issuer,
+            "aud": AUDIENCE,
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+            ROLE_CLAIM: "operator" if subject == OPERATOR_SUBJECT else "member",
+        }
+        return jwt.encode(claims, self._signing_key, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Caller:
+        try:
+            claims = jwt.decode(
+                token,
+                self._public_key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=self.issuer,
+                leeway=CLOCK_SKEW_LEEWAY,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired; get a new one") from None
+        except jwt.InvalidTokenError as error:
+            raise Unauthenticated(f"the token is not valid for this node: {error}") from None
+        subject = claims["sub"]
+        if subject == OPERATOR_SUBJECT and claims.get(ROLE_CLAIM) == "operator":
+            return Caller.operator()
+        try:
+            return Caller.member(uuid.UUID(subject))
+        except ValueError:
+            raise Unauthenticated("the token's subject is not a member id") from None

@@ -1,0 +1,215 @@
+"""`copnet up`: one organisation's whole node, in the foreground.
+
+Starts nats-server (JetStream on, its store under the data directory, a leaf
+of the regional hub when one is given), then each service as its own process;
+restarts a service that dies; stops everything, services first, on Ctrl-C or
+SIGTERM. A second `copnet up` on the same data directory resumes where the
+first stopped: the stores and the NATS streams are on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.messaging import LOCAL_ROOT
+from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig
+from services.common.settings import NodeSettings
+from services.common.tokens import load_or_create_signing_key
+
+log = logging.getLogger("copnet.node")
+
+# The services this node runs, in start order. Later issues add to it.
+NODE_SERVICES = ("registry",)
+READY_TIMEOUT = 30.0
+MAX_RESTART_DELAY = 30.0
+
+
+class NodeIdentityMismatch(RuntimeError):
+    pass
+
+
+def claim_data_dir(settings: NodeSettings) -> None:
+    """Binds a data directory to one node id and region, so stores are never mixed."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    identity_file = settings.data_dir / "node.json"
+    wanted = {"node_id": settings.node_id, "region": settings.region}
+    if identity_file.exists():
+        recorded = json.loads(identity_file.read_text())
+        if recorded != wanted:
+            raise NodeIdentityMismatch(
+                f"{settings.data_dir} belongs to node {recorded['node_id']!r} of region "
+                f"{recorded['region']!r}; use another --data-dir or the same --node-id/--region"
+            )
+        return
+    identity_file.write_text(json.dumps(wanted, indent=2) + "\n")
+
+
+def node_nats_server(settings: NodeSettings) -> NatsServer:
+    remotes: tuple[LeafRemote, ...] = ()
+    if settings.hub_url:
+        local_subjects = (f"{LOCAL_ROOT}.>",)
+        remotes = (LeafRemote(settings.hub_url, local_subjects, local_subjects),)
+    config = NatsServerConfig(
+        name=f"copnet-{settings.node_id}",
+        store_dir=settings.data_dir / "nats" / "jetstream",
+        host=settings.listen_host,
+        port=settings.nats_port,
+        jetstream_domain=settings.node_id,
+        leaf_remotes=remotes,
+    )
+    return NatsServer(config, settings.data_dir / "nats")
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = field(default=0.0)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.name}"], env=self.env, start_new_session=True
+        )
+        self.started_at = time.monotonic()
+
+    @property
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0fs; killing it", self.name, timeout)
+            self.process.kill()
+            self.process.wait(5)
+
+
+def wait_serving(address: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            try:
+                response = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                if response.status == health_pb2.HealthCheckResponse.SERVING:
+                    return True
+            except grpc.RpcError:
+                pass
+            time.sleep(0.1)
+    return False
+
+
+class Node:
+    def __init__(self, settings: NodeSettings, services: tuple[str, ...] = NODE_SERVICES):
+        self.settings = settings
+        self.services = services
+        self.nats = node_nats_server(settings)
+        self.processes: list[ServiceProcess] = []
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        claim_data_dir(self.settings)
+        load_or_create_signing_key(self.settings.signing_key_file)
+        self.nats.start()
+        log.info(
+            "nats-server listening on %s (store %s)", self.nats.url, self.nats.config.store_dir
+        )
+        env = {**os.environ, **self.settings.to_env(), "COPNET_NATS_URL": self.nats.url}
+        for name in self.services:
+            process = ServiceProcess(name, env)
+            process.start()
+            self.processes.append(process)
+        for process in self.processes:
+            address = self.settings.address(process.name)
+            if not wait_serving(address, READY_TIMEOUT):
+                raise RuntimeError(f"{process.name} did not report SERVING on {address}")
+
+    def supervise(self) -> None:
+        """Restarts services that exit, with growing delays, until the node stops."""
+        while not self._stopping.wait(0.5):
+            for process in self.processes:
+                if process.exited and not self._stopping.is_set():
+                    delay = min(2.0**process.restarts, MAX_RESTART_DELAY)
+                    log.error(
+                        "%s exited with %s; restarting in %.0fs",
+                        process.name, process.process.returncode, delay,
+                    )  # fmt: skip
+                    if self._stopping.wait(delay):
+                        return
+                    process.restarts += 1
+                    process.start()
+            if not self.nats.running and not self._stopping.is_set():
+                log.error("nats-server exited; restarting it")
+                self.nats.start()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for process in reversed(self.processes):
+            process.stop()
+        self.nats.stop()
+
+    def describe(self) -> str:
+        lines = [
+            f"copnet node {self.settings.node_id} (region {self.settings.region}) is up",
+            f"  data:      {self.settings.data_dir.resolve()}",
+            f"  stores:    {'PostgreSQL' if self.settings.postgres_dsn else 'SQLite'}",
+            f"  nats:      {self.nats.url} (JetStream domain {self.settings.node_id})",
+        ]
+        if self.settings.hub_url:
+            lines.append(f"  hub:       {self.settings.hub_url}")
+        for name in self.services:
+            lines.append(f"  {name + ':':<10} {self.settings.address(name)} (gRPC)")
+        data_dir = f" --data-dir {self.settings.data_dir}" if self.settings.data_dir else ""
+        lines.append(f"A token for API calls: copnet token --operator{data_dir}")
+        lines.append("Stop with Ctrl-C.")
+        return "\n".join(lines)
+
+
+def run_node(settings: NodeSettings) -> int:
+    node = Node(settings)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("received %s; stopping the node", signal.Signals(signum).name)
+        node.request_stop()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        node.start()
+        print(node.describe(), flush=True)
+        node.supervise()
+    except NodeIdentityMismatch as error:
+        log.error("%s", error)
+        return 2
+    except (RuntimeError, TimeoutError, OSError) as error:
+        log.error("the node could not start: %s", error)
+        return 1
+    finally:
+        node.stop()
+        log.info("node %s stopped", settings.node_id)
+    return 0
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("COPNET_DATA_DIR") or "copnet-data")

@@ -1,0 +1,508 @@
+"""The registry's use cases.
+
+Each command loads aggregates, checks who may do it, calls domain methods, and
+hands the changed aggregates to `execute`, which saves them in one transaction
+with the request's receipt. Reads come from the event store (by id) or from the
+directory view (lists).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from services.common.application import (
+    Changes,
+    CopnetApplication,
+    Outcome,
+    check_expected_version,
+)
+from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
+from services.common.idempotency import Command
+from services.common.identity import Caller
+from services.registry.domain import (
+    Community,
+    JoiningPolicy,
+    Lifecycle,
+    Member,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Profession,
+    Role,
+)
+
+ODS_CODE = "ods-code"
+COMMUNITY_SLUG = "community-slug"
+MEMBER_EMAIL = "member-email"
+
+# Passed for an optional field that the caller did not set.
+KEEP: Any = object()
+
+REGISTRY_AGGREGATES = (Organisation, Community, Member, Membership)
+
+
+def require_operator(caller: Caller, action: str) -> None:
+    if not caller.is_operator:
+        raise PermissionDenied(f"only the node operator may {action}")
+
+
+def require_self_or_operator(caller: Caller, member_id: UUID, action: str) -> None:
+    if not (caller.is_operator or caller.is_member(member_id)):
+        raise PermissionDenied(f"only the member themselves or the node operator may {action}")
+
+
+class Registry(CopnetApplication):
+    name = "Registry"
+
+    # Organisations
+
+    def create_organisation(
+        self, command: Command, name: str, kind: OrganisationKind, region: str, ods_code: str | None
+    ) -> Outcome:
+        def decide() -> Changes:
+            require_operator(command.caller, "register organisations")
+            organisation = Organisation(
+                name=name, kind=kind.value, region=region, ods_code=ods_code
+            )
+            claims = []
+            if ods_code:
+                claims.append(self._claim_ods_code(ods_code, organisation.id))
+            return Changes(organisation, claims)
+
+        return self.execute(command, decide)
+
+    def update_organisation(
+        self,
+        command: Command,
+        organisation_id: UUID,
+        expected_version: int,
+        name: str = KEEP,
+        kind: OrganisationKind = KEEP,
+        region: str = KEEP,
+        ods_code: str | None = KEEP,
+    ) -> Outcome:
+        def decide() -> Changes:
+            require_operator(command.caller, "change organisations")
+            organisation = self.load(organisation_id, Organisation, "organisation")
+            check_expected_version(organisation, expected_version, "the organisation")
+            claims = []
+            if name is not KEEP:
+                organisation.rename(name)
+            if kind is not KEEP:
+                organisation.change_kind(kind)
+            if region is not KEEP:
+                organisation.change_region(region)
+            if ods_code is not KEEP and ods_code != organisation.ods_code:
+                if ods_code:
+                    claims.append(self._claim_ods_code(ods_code, organisation.id))
+                if organisation.ods_code:
+                    released = self.release(ODS_CODE, organisation.ods_code, organisation.id)
+                    claims.extend([released] if released else [])
+                organisation.change_ods_code(ods_code)
+            return Changes(organisation, claims)
+
+        return self.execute(command, decide)
+
+    def retire_organisation(
+        self, command: Command, organisation_id: UUID, expected_version: int
+    ) -> Outcome:
+        def decide() -> Changes:
+            require_operator(command.caller, "retire organisations")
+            organisation = self.load(organisation_id, Organisation, "organisation")
+            check_expected_version(organisation, expected_version, "the organisation")
+            organisation.retire()
+            return Changes(organisation)
+
+        return self.execute(command, decide)
+
+    def _claim_ods_code(self, ods_code: str, organisation_id: UUID):
+        return self.claim(
+            ODS_CODE, ods_code, organisation_id, f"an organisation with ODS code {ods_code} exists"
+        )
+
+    def _active_organisation(self, organisation_id: UUID) -> Organisation:
+        organisation = self.load(organisation_id, Organisation, "organisation")
+        if organisation.retired:
+            raise FailedPrecondition(f"organisation {organisation_id} is retired")
+        return organisation
+
+    # Communities
+
+    def create_community(
+        self,
+        command: Command,
+        slug: str,
+        name: str,
+        domain: str,
+        purpose: str,
+        region: str,
+        host_organisation_ids: list[UUID],
+        joining_policy: JoiningPolicy,
+    ) -> Outcome:
+        caller = command.caller
+
+        def decide() -> Changes:
+            founder = self._caller_member(caller) if not caller.is_operator else None
+            hosts = list(host_organisation_ids)
+            if not hosts and founder is not None:
+                hosts = [founder.home_organisation_id]
+            for host in hosts:
+                self._active_organisation(host)
+            community = Community(
+                slug=slug,
+                name=name,
+                domain=domain,
+                purpose=purpose,
+                region=region,
+                host_organisation_ids=hosts,
+                joining_policy=joining_policy.value,
+            )
+            others: list[Any] = [
+                self.claim(COMMUNITY_SLUG, slug, community.id, f"a community '{slug}' exists")
+            ]
+            if founder is not None:
+                today = self.clock.today()
+                membership = Membership(community_id=community.id, member_id=founder.id)
+                membership.join(on=today, via="founder")
+                membership.assign_role(Role.CO_LEAD, today)
+                others.append(membership)
+            return Changes(community, others)
+
+        return self.execute(command, decide)
+
+    def update_community(
+        self,
+        command: Command,
+        community_id: UUID,
+        expected_version: int,
+        name: str = KEEP,
+        domain: str = KEEP,
+        purpose: str = KEEP,
+        region: str = KEEP,
+        joining_policy: JoiningPolicy = KEEP,
+        host_organisation_ids: list[UUID] = KEEP,
+    ) -> Outcome:
+        def decide() -> Changes:
+            community = self.load(community_id, Community, "community")
+            self._require_co_lead(command.caller, community, "change the community")
+            check_expected_version(community, expected_version, "the community")
+
+            def pick(value: Any, current: Any) -> Any:
+                return current if value is KEEP else value
+
+            community.change_details(
+                name=pick(name, community.name),
+                domain=pick(domain, community.domain),
+                purpose=pick(purpose, community.purpose),
+                region=pick(region, community.region),
+            )
+            if joining_policy is not KEEP:
+                community.change_joining_policy(joining_policy)
+            if host_organisation_ids is not KEEP:
+                for host in host_organisation_ids:
+                    if host not in community.host_organisation_ids:
+                        self._active_organisation(host)
+                community.change_hosts(host_organisation_ids)
+            return Changes(community)
+
+        return self.execute(command, decide)
+
+    def change_community_lifecycle(
+        self,
+        command: Command,
+        community_id: UUID,
+        lifecycle: Lifecycle,
+        reason: str,
+        expected_version: int,
+    ) -> Outcome:
+        def decide() -> Changes:
+            community = self.load(community_id, Community, "community")
+            self._require_co_lead(command.caller, community, "change the community's lifecycle")
+            check_expected_version(community, expected_version, "the community")
+            community.change_lifecycle(lifecycle, reason)
+            return Changes(community)
+
+        return self.execute(command, decide)
+
+    def community_by_slug(self, slug: str) -> Community:
+        community_id = self.holder_of(COMMUNITY_SLUG, slug)
+        if community_id is None:
+            raise NotFound(f"community '{slug}' not found")
+        return self.load(community_id, Community, "community")
+
+    # Members
+
+    def register_member(
+        self,
+        command: Command,
+        display_name: str,
+        profession: Profession,
+        home_organisation_id: UUID,
+        email: str,
+    ) -> Outcome:
+        def decide() -> Changes:
+            require_operator(command.caller, "register members")
+            self._active_organisation(home_organisation_id)
+            member = Member(
+                display_name=display_name,
+                profession=profession.value,
+                home_organisation_id=home_organisation_id,
+                email=email,
+            )
+            claim = self.claim(MEMBER_EMAIL, email, member.id, "that e-mail address is registered")
+            return Changes(member, [claim])
+
+        return self.execute(command, decide)
+
+    def update_member(
+        self,
+        command: Command,
+        member_id: UUID,
+        expected_version: int,
+        display_name: str = KEEP,
+        profession: Profession = KEEP,
+        home_organisation_id: UUID = KEEP,
+        email: str = KEEP,
+    ) -> Outcome:
+        def decide() -> Changes:
+            require_self_or_operator(command.caller, member_id, "change a member's details")
+            member = self.load(member_id, Member, "member")
+            check_expected_version(member, expected_version, "the member")
+            claims: list[Any] = []
+            member.change_details(
+                display_name=member.display_name if display_name is KEEP else display_name,
+                profession=member.profession if profession is KEEP else profession,
+            )
+            if (
+                home_organisation_id is not KEEP
+                and home_organisation_id != member.home_organisation_id
+            ):
+                self._active_organisation(home_organisation_id)
+                member.move_to(home_organisation_id)
+            if email is not KEEP and email != member.email:
+                claims.append(
+                    self.claim(MEMBER_EMAIL, email, member.id, "that e-mail address is registered")
+                )
+                released = self.release(MEMBER_EMAIL, member.email, member.id)
+                claims.extend([released] if released else [])
+                member.change_email(email)
+            return Changes(member, claims)
+
+        return self.execute(command, decide)
+
+    def _caller_member(self, caller: Caller) -> Member:
+        if caller.member_id is None:
+            raise PermissionDenied("this call needs a member's token")
+        member = self._find(caller.member_id, Member)
+        if member is None:
+            raise PermissionDenied(
+                f"the token names member {caller.member_id}, who is not registered"
+            )
+        return member
+
+    # Memberships
+
+    def join(self, command: Command, community_id: UUID, member_id: UUID) -> Outcome:
+        def decide() -> Changes:
+            require_self_or_operator(command.caller, member_id, "join on a member's behalf")
+            community = self._open_community(community_id)
+            community.check_policy(
+                JoiningPolicy.OPEN,
+                "ask to join with RequestMembership"
+                if community.joining_policy is JoiningPolicy.APPROVAL
+                else "ask a co-lead for an invitation",
+            )
+            membership = self._membership(community.id, member_id)
+            membership.join(on=self.clock.today(), via="open")
+            return Changes(membership)
+
+        return self.execute(command, decide)
+
+    def request_membership(
+        self, command: Command, community_id: UUID, member_id: UUID, message: str
+    ) -> Outcome:
+        def decide() -> Changes:
+            require_self_or_operator(command.caller, member_id, "ask to join on a member's behalf")
+            community = self._open_community(community_id)
+            community.check_policy(
+                JoiningPolicy.APPROVAL,
+                "join directly with JoinCommunity"
+                if community.joining_policy is JoiningPolicy.OPEN
+                else "ask a co-lead for an invitation",
+            )
+            membership = self._membership(community.id, member_id)
+            membership.request(message)
+            return Changes(membership)
+
+        return self.execute(command, decide)
+
+    def approve_request(self, command: Command, community_id: UUID, member_id: UUID) -> Outcome:
+        return self._co_lead_decision(
+            command,
+            community_id,
+            member_id,
+            "approve requests",
+            lambda membership: membership.approve(on=self.clock.today()),
+        )
+
+    def reject_request(
+        self, command: Command, community_id: UUID, member_id: UUID, reason: str
+    ) -> Outcome:
+        return self._co_lead_decision(
+            command,
+            community_id,
+            member_id,
+            "reject requests",
+            lambda membership: membership.reject(reason),
+        )
+
+    def invite(self, command: Command, community_id: UUID, member_id: UUID) -> Outcome:
+        return self._co_lead_decision(
+            command,
+            community_id,
+            member_id,
+            "invite members",
+            lambda membership: membership.invite(),
+            create=True,
+        )
+
+    def accept_invitation(self, command: Command, community_id: UUID) -> Outcome:
+        return self._own_decision(
+            command,
+            community_id,
+            "accept an invitation",
+            lambda membership: membership.accept(on=self.clock.today()),
+        )
+
+    def decline_invitation(self, command: Command, community_id: UUID) -> Outcome:
+        return self._own_decision(
+            command,
+            community_id,
+            "decline an invitation",
+            lambda m: m.decline(),
+            allow_closed=True,
+        )
+
+    def leave(self, command: Command, community_id: UUID) -> Outcome:
+        return self._own_decision(
+            command,
+            community_id,
+            "leave a community",
+            lambda membership: membership.leave(on=self.clock.today()),
+            allow_closed=True,
+        )
+
+    def remove(self, command: Command, community_id: UUID, member_id: UUID, reason: str) -> Outcome:
+        return self._co_lead_decision(
+            command,
+            community_id,
+            member_id,
+            "remove members",
+            lambda membership: membership.remove(reason, on=self.clock.today()),
+            allow_closed=True,
+        )
+
+    def assign_role(
+        self, command: Command, community_id: UUID, member_id: UUID, role: Role, start: Any
+    ) -> Outcome:
+        return self._co_lead_decision(
+            command,
+            community_id,
+            member_id,
+            "assign roles",
+            lambda membership: membership.assign_role(role, start or self.clock.today()),
+        )
+
+    def end_role(
+        self, command: Command, community_id: UUID, member_id: UUID, role: Role, end: Any
+    ) -> Outcome:
+        return self._co_lead_decision(
+            command,
+            community_id,
+            member_id,
+            "end roles",
+            lambda membership: membership.end_role(role, end or self.clock.today()),
+            allow_closed=True,
+        )
+
+    def membership(self, community_id: UUID, member_id: UUID) -> Membership:
+        membership = self._find(Membership.create_id(community_id, member_id), Membership)
+        if membership is None or membership.status is None:
+            raise NotFound(f"member {member_id} has no membership of community {community_id}")
+        return membership
+
+    def _co_lead_decision(
+        self,
+        command: Command,
+        community_id: UUID,
+        member_id: UUID,
+        action: str,
+        change: Any,
+        create: bool = False,
+        allow_closed: bool = False,
+    ) -> Outcome:
+        def decide() -> Changes:
+            community = self.load(community_id, Community, "community")
+            self._require_co_lead(command.caller, community, action)
+            if not allow_closed:
+                community.check_open()
+            if create:
+                self.load(member_id, Member, "member")
+                membership = self._membership(community.id, member_id)
+            else:
+                membership = self.membership(community.id, member_id)
+            change(membership)
+            return Changes(membership)
+
+        return self.execute(command, decide)
+
+    def _own_decision(
+        self,
+        command: Command,
+        community_id: UUID,
+        action: str,
+        change: Any,
+        allow_closed: bool = False,
+    ) -> Outcome:
+        def decide() -> Changes:
+            member = self._caller_member(command.caller)
+            community = self.load(community_id, Community, "community")
+            if not allow_closed:
+                community.check_open()
+            membership = self.membership(community.id, member.id)
+            change(membership)
+            return Changes(membership)
+
+        return self.execute(command, decide)
+
+    def _open_community(self, community_id: UUID) -> Community:
+        community = self.load(community_id, Community, "community")
+        community.check_open()
+        return community
+
+    def _membership(self, community_id: UUID, member_id: UUID) -> Membership:
+        membership = self._find(Membership.create_id(community_id, member_id), Membership)
+        if membership is not None:
+            return membership
+        self.load(member_id, Member, "member")
+        return Membership(community_id=community_id, member_id=member_id)
+
+    def _require_co_lead(self, caller: Caller, community: Community, action: str) -> None:
+        if caller.is_operator:
+            return
+        if caller.member_id is not None:
+            own = self._find(Membership.create_id(community.id, caller.member_id), Membership)
+            if own is not None and own.is_active and own.holds(Role.CO_LEAD, self.clock.today()):
+                return
+        raise PermissionDenied(
+            f"only co-leads of community '{community.slug}' or the node operator may {action}"
+        )
+
+    # History
+
+    def entity_history(self, entity_id: UUID, after_version: int, limit: int) -> list[Any]:
+        """Every recorded change of a registry entity (never receipts or key claims)."""
+        if self._find(entity_id, REGISTRY_AGGREGATES) is None:  # type: ignore[arg-type]
+            raise NotFound(f"no organisation, community, member or membership {entity_id}")
+        return self.history(entity_id, after_version, limit)

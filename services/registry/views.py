@@ -1,0 +1,494 @@
+"""The registry's directory: the read model behind every List call.
+
+Rows are written by `Directory.apply` from the registry's events (exactly once,
+with tracking) and read by the list queries with keyset paging. Every update
+is guarded by the entity's version, so applying an event twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.dispatch import singledispatchmethod
+
+from services.common.paging import Page
+from services.common.projection import Projection
+from services.common.sqlstore import SqlTx
+from services.registry.domain import (
+    Community,
+    Member,
+    Membership,
+    MembershipStatus,
+    Organisation,
+    Role,
+    RoleTerm,
+)
+
+
+@dataclass(frozen=True)
+class OrganisationRecord:
+    organisation_id: UUID
+    name: str
+    kind: str
+    region: str
+    ods_code: str | None
+    retired: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, o: Organisation) -> OrganisationRecord:
+        return cls(
+            o.id, o.name, o.kind.value, o.region, o.ods_code, o.retired,
+            o.version, o.created_on, o.modified_on,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CommunityRecord:
+    community_id: UUID
+    slug: str
+    name: str
+    domain: str
+    purpose: str
+    region: str
+    host_organisation_ids: list[UUID]
+    joining_policy: str
+    lifecycle: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, c: Community) -> CommunityRecord:
+        return cls(
+            c.id, c.slug, c.name, c.domain, c.purpose, c.region, list(c.host_organisation_ids),
+            c.joining_policy.value, c.lifecycle.value, c.version, c.created_on, c.modified_on,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    member_id: UUID
+    display_name: str
+    profession: str
+    home_organisation_id: UUID
+    email: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, m: Member) -> MemberRecord:
+        return cls(
+            m.id, m.display_name, m.profession.value, m.home_organisation_id, m.email,
+            m.version, m.created_on, m.modified_on,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MembershipRecord:
+    membership_id: UUID
+    community_id: UUID
+    member_id: UUID
+    status: str
+    role_terms: list[RoleTerm]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, m: Membership) -> MembershipRecord:
+        status = m.status.value if m.status else ""
+        return cls(
+            m.id, m.community_id, m.member_id, status, list(m.terms),
+            m.version, m.created_on, m.modified_on,
+        )  # fmt: skip
+
+
+_STATUS_AFTER = {
+    Membership.Joined: MembershipStatus.ACTIVE,
+    Membership.RequestApproved: MembershipStatus.ACTIVE,
+    Membership.InvitationAccepted: MembershipStatus.ACTIVE,
+    Membership.Requested: MembershipStatus.REQUESTED,
+    Membership.RequestRejected: MembershipStatus.REJECTED,
+    Membership.Invited: MembershipStatus.INVITED,
+    Membership.InvitationDeclined: MembershipStatus.DECLINED,
+    Membership.Left: MembershipStatus.LEFT,
+    Membership.Removed: MembershipStatus.REMOVED,
+}
+
+
+def _ts(value: datetime) -> str:
+    """Fixed-width UTC text, so that text order is time order."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+class Directory(Projection):
+    name = "directory"
+    upstream = "Registry"
+    schema_version = 1
+    tables = (
+        "CREATE TABLE IF NOT EXISTS organisations ("
+        " organisation_id TEXT PRIMARY KEY, name TEXT NOT NULL, sort_name TEXT NOT NULL,"
+        " kind TEXT NOT NULL, region TEXT NOT NULL, ods_code TEXT, retired INTEGER NOT NULL,"
+        " version INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS organisations_by_name"
+        " ON organisations (sort_name, organisation_id)",
+        "CREATE TABLE IF NOT EXISTS communities ("
+        " community_id TEXT PRIMARY KEY, slug TEXT NOT NULL, name TEXT NOT NULL,"
+        " sort_name TEXT NOT NULL, domain TEXT NOT NULL, purpose TEXT NOT NULL,"
+        " region TEXT NOT NULL, joining_policy TEXT NOT NULL, lifecycle TEXT NOT NULL,"
+        " version INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS communities_by_name ON communities (sort_name, community_id)",
+        "CREATE TABLE IF NOT EXISTS community_hosts ("
+        " community_id TEXT NOT NULL, organisation_id TEXT NOT NULL, ordinal INTEGER NOT NULL,"
+        " PRIMARY KEY (community_id, organisation_id))",
+        "CREATE TABLE IF NOT EXISTS members ("
+        " member_id TEXT PRIMARY KEY, display_name TEXT NOT NULL, sort_name TEXT NOT NULL,"
+        " profession TEXT NOT NULL, home_organisation_id TEXT NOT NULL, email TEXT NOT NULL,"
+        " version INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS members_by_name ON members (sort_name, member_id)",
+        "CREATE TABLE IF NOT EXISTS memberships ("
+        " membership_id TEXT PRIMARY KEY, community_id TEXT NOT NULL, member_id TEXT NOT NULL,"
+        " status TEXT NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL,"
+        " updated_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS memberships_by_community ON memberships (community_id)",
+        "CREATE INDEX IF NOT EXISTS memberships_by_member ON memberships (member_id)",
+        "CREATE TABLE IF NOT EXISTS role_terms ("
+        " membership_id TEXT NOT NULL, seq INTEGER NOT NULL, community_id TEXT NOT NULL,"
+        " member_id TEXT NOT NULL, role TEXT NOT NULL, start_date TEXT NOT NULL, end_date TEXT,"
+        " PRIMARY KEY (membership_id, seq))",
+        "CREATE INDEX IF NOT EXISTS role_terms_by_community ON role_terms (community_id, role)",
+    )
+    table_names = (
+        "role_terms", "memberships", "members", "community_hosts", "communities", "organisations",
+    )  # fmt: skip
+
+    # Writing
+
+    @singledispatchmethod
+    def apply(self, domain_event: Any, tx: SqlTx) -> None:
+        """Events that change nothing listed (receipts, key claims) are ignored."""
+
+    def _update(self, tx: SqlTx, table: str, key: str, e: Any, **fields: Any) -> None:
+        assignments = "".join(f"{name} = ?, " for name in fields)
+        tx.execute(
+            f"UPDATE {table} SET {assignments}version = ?, updated_at = ? "
+            f"WHERE {key} = ? AND version < ?",
+            (*fields.values(), e.originator_version, _ts(e.timestamp),
+             str(e.originator_id), e.originator_version),
+        )  # fmt: skip
+
+    @apply.register(Organisation.Registered)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        tx.execute(
+            "INSERT INTO organisations (organisation_id, name, sort_name, kind, region, ods_code,"
+            " retired, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"
+            " ON CONFLICT (organisation_id) DO NOTHING",
+            (str(e.originator_id), e.name, e.name.lower(), e.kind, e.region, e.ods_code,
+             e.originator_version, _ts(e.timestamp), _ts(e.timestamp)),
+        )  # fmt: skip
+
+    @apply.register(Organisation.Renamed)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(
+            tx, "organisations", "organisation_id", e, name=e.name, sort_name=e.name.lower()
+        )
+
+    @apply.register(Organisation.KindChanged)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "organisations", "organisation_id", e, kind=e.kind)
+
+    @apply.register(Organisation.RegionChanged)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "organisations", "organisation_id", e, region=e.region)
+
+    @apply.register(Organisation.OdsCodeChanged)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "organisations", "organisation_id", e, ods_code=e.ods_code)
+
+    @apply.register(Organisation.Retired)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "organisations", "organisation_id", e, retired=1)
+
+    @apply.register(Community.Created)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        tx.execute(
+            "INSERT INTO communities (community_id, slug, name, sort_name, domain, purpose, region,"
+            " joining_policy, lifecycle, version, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'forming', ?, ?, ?)"
+            " ON CONFLICT (community_id) DO NOTHING",
+            (str(e.originator_id), e.slug, e.name, e.name.lower(), e.domain, e.purpose, e.region,
+             e.joining_policy, e.originator_version, _ts(e.timestamp), _ts(e.timestamp)),
+        )  # fmt: skip
+        self._replace_hosts(tx, e.originator_id, e.host_organisation_ids)
+
+    @apply.register(Community.DetailsChanged)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(
+            tx, "communities", "community_id", e, name=e.name, sort_name=e.name.lower(),
+            domain=e.domain, purpose=e.purpose, region=e.region,
+        )  # fmt: skip
+
+    @apply.register(Community.HostsChanged)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "communities", "community_id", e)
+        self._replace_hosts(tx, e.originator_id, e.host_organisation_ids)
+
+    @apply.register(Community.JoiningPolicyChanged)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "communities", "community_id", e, joining_policy=e.joining_policy)
+
+    @apply.register(Community.LifecycleChanged)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "communities", "community_id", e, lifecycle=e.lifecycle)
+
+    def _replace_hosts(self, tx: SqlTx, community_id: UUID, hosts: Sequence[UUID]) -> None:
+        tx.execute("DELETE FROM community_hosts WHERE community_id = ?", (str(community_id),))
+        for ordinal, host in enumerate(hosts):
+            tx.execute(
+                "INSERT INTO community_hosts (community_id, organisation_id, ordinal)"
+                " VALUES (?, ?, ?)",
+                (str(community_id), str(host), ordinal),
+            )
+
+    @apply.register(Member.Registered)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        tx.execute(
+            "INSERT INTO members (member_id, display_name, sort_name, profession,"
+            " home_organisation_id, email, version, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (member_id) DO NOTHING",
+            (str(e.originator_id), e.display_name, e.display_name.lower(), e.profession,
+             str(e.home_organisation_id), e.email, e.originator_version,
+             _ts(e.timestamp), _ts(e.timestamp)),
+        )  # fmt: skip
+
+    @apply.register(Member.DetailsChanged)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(
+            tx, "members", "member_id", e, display_name=e.display_name,
+            sort_name=e.display_name.lower(), profession=e.profession,
+        )  # fmt: skip
+
+    @apply.register(Member.EmailChanged)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "members", "member_id", e, email=e.email)
+
+    @apply.register(Member.HomeOrganisationChanged)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(
+            tx, "members", "member_id", e, home_organisation_id=str(e.home_organisation_id)
+        )
+
+    @apply.register(Membership.Opened)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        tx.execute(
+            "INSERT INTO memberships (membership_id, community_id, member_id, status, version,"
+            " created_at, updated_at) VALUES (?, ?, ?, '', ?, ?, ?)"
+            " ON CONFLICT (membership_id) DO NOTHING",
+            (str(e.originator_id), str(e.community_id), str(e.member_id),
+             e.originator_version, _ts(e.timestamp), _ts(e.timestamp)),
+        )  # fmt: skip
+
+    @apply.register(Membership.Joined)
+    @apply.register(Membership.RequestApproved)
+    @apply.register(Membership.InvitationAccepted)
+    @apply.register(Membership.Requested)
+    @apply.register(Membership.RequestRejected)
+    @apply.register(Membership.Invited)
+    @apply.register(Membership.InvitationDeclined)
+    @apply.register(Membership.Left)
+    @apply.register(Membership.Removed)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "memberships", "membership_id", e, status=_STATUS_AFTER[type(e)].value)
+
+    @apply.register(Membership.RoleAssigned)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "memberships", "membership_id", e)
+        tx.execute(
+            "INSERT INTO role_terms (membership_id, seq, community_id, member_id, role,"
+            " start_date) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (membership_id, seq) DO NOTHING",
+            (str(e.originator_id), e.originator_version, str(e.community_id),
+             str(e.member_id), e.role, e.start_date.isoformat()),
+        )  # fmt: skip
+
+    @apply.register(Membership.RoleEnded)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._update(tx, "memberships", "membership_id", e)
+        tx.execute(
+            "UPDATE role_terms SET end_date = ? WHERE membership_id = ? AND role = ?"
+            " AND end_date IS NULL AND seq < ?",
+            (e.end_date.isoformat(), str(e.originator_id), e.role, e.originator_version),
+        )
+
+    # Reading
+
+    def list_organisations(
+        self, page: Page, region: str = "", kind: str = "", include_retired: bool = False
+    ) -> tuple[list[OrganisationRecord], str]:
+        where, params = _Where(), []
+        where.add_if(region, "region = ?", params, region)
+        where.add_if(kind, "kind = ?", params, kind)
+        where.add_if(not include_retired, "retired = 0", params)
+        where.after(page, "(sort_name, organisation_id) > (?, ?)", params)
+        with self.store.read() as tx:
+            rows = tx.all(
+                f"SELECT * FROM organisations {where} ORDER BY sort_name, organisation_id LIMIT ?",
+                (*params, page.size),
+            )
+        records = [
+            OrganisationRecord(
+                UUID(r["organisation_id"]), r["name"], r["kind"], r["region"], r["ods_code"],
+                bool(r["retired"]), r["version"], _dt(r["created_at"]), _dt(r["updated_at"]),
+            )
+            for r in rows
+        ]  # fmt: skip
+        return records, page.next_token(rows, lambda r: (r["sort_name"], r["organisation_id"]))
+
+    def list_communities(
+        self, page: Page, region: str = "", domain: str = "", organisation_id: str = "",
+        lifecycle: str = "",
+    ) -> tuple[list[CommunityRecord], str]:  # fmt: skip
+        where, params = _Where(), []
+        where.add_if(region, "c.region = ?", params, region)
+        where.add_if(domain, "c.domain = ?", params, domain)
+        where.add_if(lifecycle, "c.lifecycle = ?", params, lifecycle)
+        where.add_if(
+            organisation_id,
+            "EXISTS (SELECT 1 FROM community_hosts h"
+            " WHERE h.community_id = c.community_id AND h.organisation_id = ?)",
+            params,
+            organisation_id,
+        )
+        where.after(page, "(c.sort_name, c.community_id) > (?, ?)", params)
+        with self.store.read() as tx:
+            rows = tx.all(
+                f"SELECT * FROM communities c {where} ORDER BY c.sort_name, c.community_id LIMIT ?",
+                (*params, page.size),
+            )
+            hosts = self._hosts_of(tx, [r["community_id"] for r in rows])
+        records = [
+            CommunityRecord(
+                UUID(r["community_id"]), r["slug"], r["name"], r["domain"], r["purpose"],
+                r["region"], hosts.get(r["community_id"], []), r["joining_policy"],
+                r["lifecycle"], r["version"], _dt(r["created_at"]), _dt(r["updated_at"]),
+            )
+            for r in rows
+        ]  # fmt: skip
+        return records, page.next_token(rows, lambda r: (r["sort_name"], r["community_id"]))
+
+    def _hosts_of(self, tx: SqlTx, community_ids: list[str]) -> dict[str, list[UUID]]:
+        if not community_ids:
+            return {}
+        marks = ", ".join("?" for _ in community_ids)
+        hosts: dict[str, list[UUID]] = {}
+        for row in tx.all(
+            f"SELECT * FROM community_hosts WHERE community_id IN ({marks})"
+            " ORDER BY community_id, ordinal",
+            community_ids,
+        ):
+            hosts.setdefault(row["community_id"], []).append(UUID(row["organisation_id"]))
+        return hosts
+
+    def list_members(
+        self, page: Page, organisation_id: str = "", profession: str = ""
+    ) -> tuple[list[MemberRecord], str]:
+        where, params = _Where(), []
+        where.add_if(organisation_id, "home_organisation_id = ?", params, organisation_id)
+        where.add_if(profession, "profession = ?", params, profession)
+        where.after(page, "(sort_name, member_id) > (?, ?)", params)
+        with self.store.read() as tx:
+            rows = tx.all(
+                f"SELECT * FROM members {where} ORDER BY sort_name, member_id LIMIT ?",
+                (*params, page.size),
+            )
+        records = [
+            MemberRecord(
+                UUID(r["member_id"]), r["display_name"], r["profession"],
+                UUID(r["home_organisation_id"]), r["email"], r["version"],
+                _dt(r["created_at"]), _dt(r["updated_at"]),
+            )
+            for r in rows
+        ]  # fmt: skip
+        return records, page.next_token(rows, lambda r: (r["sort_name"], r["member_id"]))
+
+    def list_memberships(
+        self, page: Page, community_id: str = "", member_id: str = "", status: str = "",
+        role: str = "", as_of: date | None = None,
+    ) -> tuple[list[MembershipRecord], str]:  # fmt: skip
+        where, params = _Where(), []
+        where.add_if(True, "m.status <> ''", params)
+        where.add_if(community_id, "m.community_id = ?", params, community_id)
+        where.add_if(member_id, "m.member_id = ?", params, member_id)
+        where.add_if(status, "m.status = ?", params, status)
+        if role:
+            day = (as_of or datetime.now(tz=UTC).date()).isoformat()
+            where.add_if(
+                True,
+                "EXISTS (SELECT 1 FROM role_terms t WHERE t.membership_id = m.membership_id"
+                " AND t.role = ? AND t.start_date <= ? AND (t.end_date IS NULL OR t.end_date > ?))",
+                params, role, day, day,
+            )  # fmt: skip
+        where.after(page, "(m.created_at, m.membership_id) > (?, ?)", params)
+        with self.store.read() as tx:
+            rows = tx.all(
+                f"SELECT * FROM memberships m {where}"
+                " ORDER BY m.created_at, m.membership_id LIMIT ?",
+                (*params, page.size),
+            )
+            terms = self._terms_of(tx, [r["membership_id"] for r in rows])
+        records = [
+            MembershipRecord(
+                UUID(r["membership_id"]), UUID(r["community_id"]), UUID(r["member_id"]),
+                r["status"], terms.get(r["membership_id"], []), r["version"],
+                _dt(r["created_at"]), _dt(r["updated_at"]),
+            )
+            for r in rows
+        ]  # fmt: skip
+        return records, page.next_token(rows, lambda r: (r["created_at"], r["membership_id"]))
+
+    def _terms_of(self, tx: SqlTx, membership_ids: list[str]) -> dict[str, list[RoleTerm]]:
+        if not membership_ids:
+            return {}
+        marks = ", ".join("?" for _ in membership_ids)
+        terms: dict[str, list[RoleTerm]] = {}
+        for row in tx.all(
+            f"SELECT * FROM role_terms WHERE membership_id IN ({marks})"
+            " ORDER BY membership_id, seq",
+            membership_ids,
+        ):
+            end = date.fromisoformat(row["end_date"]) if row["end_date"] else None
+            terms.setdefault(row["membership_id"], []).append(
+                RoleTerm(Role(row["role"]), date.fromisoformat(row["start_date"]), end)
+            )
+        return terms
+
+
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class _Where:
+    """Builds a WHERE clause from optional conditions, keeping parameters in order."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+
+    def add_if(self, wanted: Any, condition: str, params: list[Any], *values: Any) -> None:
+        if wanted:
+            self.conditions.append(condition)
+            params.extend(values)
+
+    def after(self, page: Page, condition: str, params: list[Any]) -> None:
+        if page.after is not None:
+            self.conditions.append(condition)
+            params.extend(page.after)
+
+    def __str__(self) -> str:
+        return "WHERE " + " AND ".join(self.conditions) if self.conditions else ""
