@@ -150,8 +150,10 @@ class Node:
                     delay = min(2.0**process.restarts, MAX_RESTART_DELAY)
                     log.error(
                         "%s exited with %s; restarting in %.0fs",
-                        process.name, process.process.returncode, delay,
-                    )  # fmt: skip
+                        process.name,
+                        process.process.returncode,
+                        delay,
+                    )
                     if self._stopping.wait(delay):
                         return
                     process.restarts += 1

@@ -27,6 +27,7 @@ from services.common.claims import UniqueClaim
 from services.common.errors import (
     AlreadyExists,
     ConcurrencyConflict,
+    CopnetError,
     InvalidArgument,
     NotFound,
 )
@@ -121,7 +122,15 @@ class CopnetApplication(Application):
             if receipt is not None:
                 return self._replay(receipt, command)
             with acting_as(command.actor):
-                changes = decide()
+                try:
+                    changes = decide()
+                except CopnetError:
+                    # A concurrent attempt of this very request may have just
+                    # succeeded, which is why deciding again fails: replay it.
+                    receipt = self._find(rid, CommandReceipt)
+                    if receipt is not None:
+                        return self._replay(receipt, command)
+                    raise
                 primary = changes.primary
                 receipt = CommandReceipt(
                     scope=command.actor,

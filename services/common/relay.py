@@ -85,9 +85,10 @@ class Relay:
         self.position = await asyncio.to_thread(self.tracking.max_tracking_id, self.app.name)
         log.info("relay of %s starts after position %d", self.app.name, self.position)
         self._nc = await messaging.connect(
-            self.nats_url, f"copnet-{self.integration.service}-relay-{self.identity.node_id}",
+            self.nats_url,
+            f"copnet-{self.integration.service}-relay-{self.identity.node_id}",
             stopping,
-        )  # fmt: skip
+        )
         js = self._nc.jetstream(timeout=self.publish_timeout)
         streams_ready = False
         failures = 0
@@ -107,8 +108,11 @@ class Relay:
                     delay = min(0.1 * 2**failures, 5.0)
                     log.warning(
                         "relay could not publish (%s: %s); retrying in %.1fs from position %d",
-                        type(error).__name__, error, delay, self.position,
-                    )  # fmt: skip
+                        type(error).__name__,
+                        error,
+                        delay,
+                        self.position,
+                    )
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stopping.wait(), delay)
         finally:

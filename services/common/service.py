@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,7 +117,9 @@ class ServiceRuntime:
                 lambda server: self.definition.register(server, servicer),
                 [self.definition.grpc_service_name],
             )
-            self._tasks.append(asyncio.create_task(self._watch_health()))
+            serving = await self._store_reachable()
+            await self.server.set_serving(serving)
+            self._tasks.append(asyncio.create_task(self._watch_health(serving)))
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(self._stopping)))
         log.info(
@@ -127,20 +130,25 @@ class ServiceRuntime:
             f" on {self.address.rsplit(':', 1)[0]}:{self.port}" if self.server else "",
         )
 
-    async def _watch_health(self) -> None:
-        serving: bool | None = None
+    async def _store_reachable(self) -> bool:
+        try:
+            await asyncio.to_thread(self.app.recorder.max_notification_id)
+        except STORE_OUTAGES as error:
+            log.warning("store check failed: %s", error)
+            return False
+        return True
+
+    async def _watch_health(self, serving: bool) -> None:
+        """Reports NOT_SERVING while the store is unreachable, SERVING again after."""
         while not self._stopping.is_set():
-            try:
-                await asyncio.to_thread(self.app.recorder.max_notification_id)
-                healthy = True
-            except STORE_OUTAGES as error:
-                log.warning("store check failed: %s", error)
-                healthy = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), HEALTH_CHECK_INTERVAL)
+            if self._stopping.is_set():
+                return
+            healthy = await self._store_reachable()
             if healthy != serving and self.server is not None:
                 await self.server.set_serving(healthy)
                 serving = healthy
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), HEALTH_CHECK_INTERVAL)
 
     async def stop(self, grace: float = 5.0) -> None:
         self._stopping.set()
@@ -194,3 +202,34 @@ async def _serve(
     await stop.wait()
     log.info("stopping %s", definition.name)
     await runtime.stop()
+
+
+class ServiceThread:
+    """Runs a ServiceRuntime on an event loop of its own thread (embedding, tests, benchmarks)."""
+
+    def __init__(self, runtime_factory: Callable[[], ServiceRuntime]) -> None:
+        self._factory = runtime_factory
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self.runtime: ServiceRuntime | None = None
+
+    def start(self, timeout: float = 30.0) -> ServiceRuntime:
+        self._thread.start()
+
+        async def create_and_start() -> ServiceRuntime:
+            runtime = self._factory()
+            await runtime.start()
+            return runtime
+
+        self.runtime = asyncio.run_coroutine_threadsafe(create_and_start(), self._loop).result(
+            timeout
+        )
+        return self.runtime
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.runtime is not None:
+            asyncio.run_coroutine_threadsafe(self.runtime.stop(), self._loop).result(timeout)
+            self.runtime = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+        self._loop.close()

@@ -50,8 +50,12 @@ def load_or_create_signing_key(key_file: Path) -> Ed25519PrivateKey:
 
 
 class TokenAuthority:
-    def __init__(self, node_id: str, signing_key: Ed25519PrivateKey | None = None,
-                 public_key: Ed25519PublicKey | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        node_id: str,
+        signing_key: Ed25519PrivateKey | None = None,
+        public_key: Ed25519PublicKey | None = None,
+    ) -> None:
         if public_key is None and signing_key is None:
             raise ValueError("a token authority needs a signing key or a public key")
         self.node_id = node_id

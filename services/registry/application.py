@@ -364,7 +364,6 @@ class Registry(CopnetApplication):
             member_id,
             "invite members",
             lambda membership: membership.invite(),
-            create=True,
         )
 
     def accept_invitation(self, command: Command, community_id: UUID) -> Outcome:
@@ -439,7 +438,6 @@ class Registry(CopnetApplication):
         member_id: UUID,
         action: str,
         change: Any,
-        create: bool = False,
         allow_closed: bool = False,
     ) -> Outcome:
         def decide() -> Changes:
@@ -447,11 +445,10 @@ class Registry(CopnetApplication):
             self._require_co_lead(command.caller, community, action)
             if not allow_closed:
                 community.check_open()
-            if create:
-                self.load(member_id, Member, "member")
-                membership = self._membership(community.id, member_id)
-            else:
-                membership = self.membership(community.id, member_id)
+            # A membership that was never opened refuses like any other in the
+            # wrong state (e.g. "no pending request"), so the answer is the same
+            # whether or not the person ever approached the community.
+            membership = self._membership(community.id, member_id)
             change(membership)
             return Changes(membership)
 

@@ -83,7 +83,16 @@ MAX_TEXT_LENGTH = 4000
 MAX_SLUG_LENGTH = 64
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _check_printable(value: str) -> None:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+
+
 def parse_name(value: str) -> str:
+    _check_printable(value)
     name = " ".join(value.split())
     if not name:
         raise ValueError("is required")
@@ -93,6 +102,7 @@ def parse_name(value: str) -> str:
 
 
 def parse_text(value: str, max_length: int = MAX_TEXT_LENGTH) -> str:
+    _check_printable(value)
     text = value.strip()
     if len(text) > max_length:
         raise ValueError(f"must be at most {max_length} characters")
@@ -202,6 +212,12 @@ class Organisation(TracedAggregate):
         self.retired = True
 
 
+_POLICY_WORDS = {
+    JoiningPolicy.OPEN: "open to all",
+    JoiningPolicy.APPROVAL: "joined by a co-lead's approval",
+    JoiningPolicy.INVITE_ONLY: "invite-only",
+}
+
 LIFECYCLE_TRANSITIONS: dict[Lifecycle, set[Lifecycle]] = {
     Lifecycle.FORMING: {Lifecycle.ACTIVE, Lifecycle.CLOSED},
     Lifecycle.ACTIVE: {Lifecycle.DORMANT, Lifecycle.CLOSED},
@@ -242,7 +258,7 @@ class Community(TracedAggregate):
     def check_policy(self, expected: JoiningPolicy, hint: str) -> None:
         if self.joining_policy is not expected:
             raise FailedPrecondition(
-                f"community '{self.slug}' is {self.joining_policy.value.replace('_', '-')}: {hint}"
+                f"community '{self.slug}' is {_POLICY_WORDS[self.joining_policy]}: {hint}"
             )
 
     def change_details(self, name: str, domain: str, purpose: str, region: str) -> None:
@@ -413,6 +429,8 @@ class Membership(TracedAggregate):
     def request(self, message: str) -> None:
         if self.status is MembershipStatus.INVITED:
             raise FailedPrecondition("the member is already invited: accept the invitation")
+        if self.status is MembershipStatus.REQUESTED:
+            raise FailedPrecondition("a request to join is already pending")
         if self.status not in _CAN_REQUEST:
             raise FailedPrecondition(self._status_says_no("request to join"))
         self._requested(message=message)

@@ -182,9 +182,12 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         }
         v.raise_if_any()
         record, position = await self._execute(
-            self.app.update_organisation, cmd, organisation_id, request.expected_version,
+            self.app.update_organisation,
+            cmd,
+            organisation_id,
+            request.expected_version,
             **changes,
-        )  # fmt: skip
+        )
         return pb.UpdateOrganisationResponse(
             organisation=organisation_pb(record), position=position
         )
@@ -216,9 +219,12 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         v.raise_if_any()
         await read_your_writes(self.follower, request.min_position)
         records, token = await run(
-            self.directory.list_organisations, page_, request.region, kind or "",
+            self.directory.list_organisations,
+            page_,
+            request.region,
+            kind or "",
             request.include_retired,
-        )  # fmt: skip
+        )
         return pb.ListOrganisationsResponse(
             organisations=[organisation_pb(r) for r in records], next_page_token=token
         )
@@ -277,9 +283,13 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         reason = v.check("reason", parse_text, request.reason)
         v.raise_if_any()
         record, position = await self._execute(
-            self.app.change_community_lifecycle, cmd, community_id, lifecycle, reason,
+            self.app.change_community_lifecycle,
+            cmd,
+            community_id,
+            lifecycle,
+            reason,
             request.expected_version,
-        )  # fmt: skip
+        )
         return pb.ChangeCommunityLifecycleResponse(
             community=community_pb(record), position=position
         )
@@ -308,9 +318,13 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         v.raise_if_any()
         await read_your_writes(self.follower, request.min_position)
         records, token = await run(
-            self.directory.list_communities, page_, request.region, request.domain,
-            str(organisation or ""), lifecycle or "",
-        )  # fmt: skip
+            self.directory.list_communities,
+            page_,
+            request.region,
+            request.domain,
+            str(organisation or ""),
+            lifecycle or "",
+        )
         return pb.ListCommunitiesResponse(
             communities=[community_pb(r) for r in records], next_page_token=token
         )
@@ -405,9 +419,13 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         message = v.check("message", parse_text, request.message)
         v.raise_if_any()
         return await self._membership_answer(
-            pb.RequestMembershipResponse, self.app.request_membership, cmd, community_id,
-            member_id, message,
-        )  # fmt: skip
+            pb.RequestMembershipResponse,
+            self.app.request_membership,
+            cmd,
+            community_id,
+            member_id,
+            message,
+        )
 
     async def ApproveMembershipRequest(self, request, context):
         v = Violations()
@@ -416,9 +434,12 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         )
         v.raise_if_any()
         return await self._membership_answer(
-            pb.ApproveMembershipRequestResponse, self.app.approve_request, cmd, community_id,
+            pb.ApproveMembershipRequestResponse,
+            self.app.approve_request,
+            cmd,
+            community_id,
             member_id,
-        )  # fmt: skip
+        )
 
     async def RejectMembershipRequest(self, request, context):
         v = Violations()
@@ -428,9 +449,13 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         reason = v.check("reason", parse_text, request.reason)
         v.raise_if_any()
         return await self._membership_answer(
-            pb.RejectMembershipRequestResponse, self.app.reject_request, cmd, community_id,
-            member_id, reason,
-        )  # fmt: skip
+            pb.RejectMembershipRequestResponse,
+            self.app.reject_request,
+            cmd,
+            community_id,
+            member_id,
+            reason,
+        )
 
     async def InviteMember(self, request, context):
         v = Violations()
@@ -521,9 +546,14 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         v.raise_if_any()
         await read_your_writes(self.follower, request.min_position)
         records, token = await run(
-            self.directory.list_memberships, page_, str(community or ""), str(member or ""),
-            status or "", role or "", as_of or self.app.clock.today(),
-        )  # fmt: skip
+            self.directory.list_memberships,
+            page_,
+            str(community or ""),
+            str(member or ""),
+            status or "",
+            role or "",
+            as_of or self.app.clock.today(),
+        )
         return pb.ListMembershipsResponse(
             memberships=[membership_pb(r) for r in records], next_page_token=token
         )
@@ -545,9 +575,15 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
 
 
 _HIDDEN_FIELDS = {
-    "originator_id", "originator_version", "timestamp", "originator_topic",
-    "trace_context", "actor", "community_id", "member_id",
-}  # fmt: skip
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "originator_topic",
+    "trace_context",
+    "actor",
+    "community_id",
+    "member_id",
+}
 
 
 def _history_entry(event: Any, show_email: bool) -> pb.HistoryEntry:

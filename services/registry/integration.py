@@ -162,15 +162,20 @@ def _status_change(status: MembershipStatus, note_field: str = "", date_field: s
 for event_class, event_type, status, note, day in [
     (Membership.Requested, "membership_requested", MembershipStatus.REQUESTED, "message", ""),
     (Membership.RequestApproved, "membership_request_approved", MembershipStatus.ACTIVE, "", "on"),
-    (Membership.RequestRejected, "membership_request_rejected", MembershipStatus.REJECTED,
-     "reason", ""),
+    (
+        Membership.RequestRejected,
+        "membership_request_rejected",
+        MembershipStatus.REJECTED,
+        "reason",
+        "",
+    ),
     (Membership.Invited, "member_invited", MembershipStatus.INVITED, "", ""),
     (Membership.InvitationAccepted, "invitation_accepted", MembershipStatus.ACTIVE, "", "on"),
     (Membership.InvitationDeclined, "invitation_declined", MembershipStatus.DECLINED, "", ""),
     (Membership.Joined, "member_joined", MembershipStatus.ACTIVE, "", "on"),
     (Membership.Left, "member_left", MembershipStatus.LEFT, "", "on"),
     (Membership.Removed, "member_removed", MembershipStatus.REMOVED, "reason", "on"),
-]:  # fmt: skip
+]:
     REGISTRY.publishes(event_class, event_type, local=True)(_status_change(status, note, day))
 
 

@@ -44,9 +44,16 @@ class OrganisationRecord:
     @classmethod
     def of(cls, o: Organisation) -> OrganisationRecord:
         return cls(
-            o.id, o.name, o.kind.value, o.region, o.ods_code, o.retired,
-            o.version, o.created_on, o.modified_on,
-        )  # fmt: skip
+            o.id,
+            o.name,
+            o.kind.value,
+            o.region,
+            o.ods_code,
+            o.retired,
+            o.version,
+            o.created_on,
+            o.modified_on,
+        )
 
 
 @dataclass(frozen=True)
@@ -67,9 +74,19 @@ class CommunityRecord:
     @classmethod
     def of(cls, c: Community) -> CommunityRecord:
         return cls(
-            c.id, c.slug, c.name, c.domain, c.purpose, c.region, list(c.host_organisation_ids),
-            c.joining_policy.value, c.lifecycle.value, c.version, c.created_on, c.modified_on,
-        )  # fmt: skip
+            c.id,
+            c.slug,
+            c.name,
+            c.domain,
+            c.purpose,
+            c.region,
+            list(c.host_organisation_ids),
+            c.joining_policy.value,
+            c.lifecycle.value,
+            c.version,
+            c.created_on,
+            c.modified_on,
+        )
 
 
 @dataclass(frozen=True)
@@ -86,9 +103,15 @@ class MemberRecord:
     @classmethod
     def of(cls, m: Member) -> MemberRecord:
         return cls(
-            m.id, m.display_name, m.profession.value, m.home_organisation_id, m.email,
-            m.version, m.created_on, m.modified_on,
-        )  # fmt: skip
+            m.id,
+            m.display_name,
+            m.profession.value,
+            m.home_organisation_id,
+            m.email,
+            m.version,
+            m.created_on,
+            m.modified_on,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,9 +129,15 @@ class MembershipRecord:
     def of(cls, m: Membership) -> MembershipRecord:
         status = m.status.value if m.status else ""
         return cls(
-            m.id, m.community_id, m.member_id, status, list(m.terms),
-            m.version, m.created_on, m.modified_on,
-        )  # fmt: skip
+            m.id,
+            m.community_id,
+            m.member_id,
+            status,
+            list(m.terms),
+            m.version,
+            m.created_on,
+            m.modified_on,
+        )
 
 
 _STATUS_AFTER = {
@@ -167,8 +196,13 @@ class Directory(Projection):
         "CREATE INDEX IF NOT EXISTS role_terms_by_community ON role_terms (community_id, role)",
     )
     table_names = (
-        "role_terms", "memberships", "members", "community_hosts", "communities", "organisations",
-    )  # fmt: skip
+        "role_terms",
+        "memberships",
+        "members",
+        "community_hosts",
+        "communities",
+        "organisations",
+    )
 
     # Writing
 
@@ -181,9 +215,14 @@ class Directory(Projection):
         tx.execute(
             f"UPDATE {table} SET {assignments}version = ?, updated_at = ? "
             f"WHERE {key} = ? AND version < ?",
-            (*fields.values(), e.originator_version, _ts(e.timestamp),
-             str(e.originator_id), e.originator_version),
-        )  # fmt: skip
+            (
+                *fields.values(),
+                e.originator_version,
+                _ts(e.timestamp),
+                str(e.originator_id),
+                e.originator_version,
+            ),
+        )
 
     @apply.register(Organisation.Registered)
     def _(self, e: Any, tx: SqlTx) -> None:
@@ -191,9 +230,18 @@ class Directory(Projection):
             "INSERT INTO organisations (organisation_id, name, sort_name, kind, region, ods_code,"
             " retired, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"
             " ON CONFLICT (organisation_id) DO NOTHING",
-            (str(e.originator_id), e.name, e.name.lower(), e.kind, e.region, e.ods_code,
-             e.originator_version, _ts(e.timestamp), _ts(e.timestamp)),
-        )  # fmt: skip
+            (
+                str(e.originator_id),
+                e.name,
+                e.name.lower(),
+                e.kind,
+                e.region,
+                e.ods_code,
+                e.originator_version,
+                _ts(e.timestamp),
+                _ts(e.timestamp),
+            ),
+        )
 
     @apply.register(Organisation.Renamed)
     def _(self, e: Any, tx: SqlTx) -> None:
@@ -224,17 +272,35 @@ class Directory(Projection):
             " joining_policy, lifecycle, version, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'forming', ?, ?, ?)"
             " ON CONFLICT (community_id) DO NOTHING",
-            (str(e.originator_id), e.slug, e.name, e.name.lower(), e.domain, e.purpose, e.region,
-             e.joining_policy, e.originator_version, _ts(e.timestamp), _ts(e.timestamp)),
-        )  # fmt: skip
+            (
+                str(e.originator_id),
+                e.slug,
+                e.name,
+                e.name.lower(),
+                e.domain,
+                e.purpose,
+                e.region,
+                e.joining_policy,
+                e.originator_version,
+                _ts(e.timestamp),
+                _ts(e.timestamp),
+            ),
+        )
         self._replace_hosts(tx, e.originator_id, e.host_organisation_ids)
 
     @apply.register(Community.DetailsChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
         self._update(
-            tx, "communities", "community_id", e, name=e.name, sort_name=e.name.lower(),
-            domain=e.domain, purpose=e.purpose, region=e.region,
-        )  # fmt: skip
+            tx,
+            "communities",
+            "community_id",
+            e,
+            name=e.name,
+            sort_name=e.name.lower(),
+            domain=e.domain,
+            purpose=e.purpose,
+            region=e.region,
+        )
 
     @apply.register(Community.HostsChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
@@ -264,17 +330,30 @@ class Directory(Projection):
             "INSERT INTO members (member_id, display_name, sort_name, profession,"
             " home_organisation_id, email, version, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (member_id) DO NOTHING",
-            (str(e.originator_id), e.display_name, e.display_name.lower(), e.profession,
-             str(e.home_organisation_id), e.email, e.originator_version,
-             _ts(e.timestamp), _ts(e.timestamp)),
-        )  # fmt: skip
+            (
+                str(e.originator_id),
+                e.display_name,
+                e.display_name.lower(),
+                e.profession,
+                str(e.home_organisation_id),
+                e.email,
+                e.originator_version,
+                _ts(e.timestamp),
+                _ts(e.timestamp),
+            ),
+        )
 
     @apply.register(Member.DetailsChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
         self._update(
-            tx, "members", "member_id", e, display_name=e.display_name,
-            sort_name=e.display_name.lower(), profession=e.profession,
-        )  # fmt: skip
+            tx,
+            "members",
+            "member_id",
+            e,
+            display_name=e.display_name,
+            sort_name=e.display_name.lower(),
+            profession=e.profession,
+        )
 
     @apply.register(Member.EmailChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
@@ -292,9 +371,15 @@ class Directory(Projection):
             "INSERT INTO memberships (membership_id, community_id, member_id, status, version,"
             " created_at, updated_at) VALUES (?, ?, ?, '', ?, ?, ?)"
             " ON CONFLICT (membership_id) DO NOTHING",
-            (str(e.originator_id), str(e.community_id), str(e.member_id),
-             e.originator_version, _ts(e.timestamp), _ts(e.timestamp)),
-        )  # fmt: skip
+            (
+                str(e.originator_id),
+                str(e.community_id),
+                str(e.member_id),
+                e.originator_version,
+                _ts(e.timestamp),
+                _ts(e.timestamp),
+            ),
+        )
 
     @apply.register(Membership.Joined)
     @apply.register(Membership.RequestApproved)
@@ -314,9 +399,15 @@ class Directory(Projection):
         tx.execute(
             "INSERT INTO role_terms (membership_id, seq, community_id, member_id, role,"
             " start_date) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (membership_id, seq) DO NOTHING",
-            (str(e.originator_id), e.originator_version, str(e.community_id),
-             str(e.member_id), e.role, e.start_date.isoformat()),
-        )  # fmt: skip
+            (
+                str(e.originator_id),
+                e.originator_version,
+                str(e.community_id),
+                str(e.member_id),
+                e.role,
+                e.start_date.isoformat(),
+            ),
+        )
 
     @apply.register(Membership.RoleEnded)
     def _(self, e: Any, tx: SqlTx) -> None:
@@ -344,17 +435,28 @@ class Directory(Projection):
             )
         records = [
             OrganisationRecord(
-                UUID(r["organisation_id"]), r["name"], r["kind"], r["region"], r["ods_code"],
-                bool(r["retired"]), r["version"], _dt(r["created_at"]), _dt(r["updated_at"]),
+                UUID(r["organisation_id"]),
+                r["name"],
+                r["kind"],
+                r["region"],
+                r["ods_code"],
+                bool(r["retired"]),
+                r["version"],
+                _dt(r["created_at"]),
+                _dt(r["updated_at"]),
             )
             for r in rows
-        ]  # fmt: skip
+        ]
         return records, page.next_token(rows, lambda r: (r["sort_name"], r["organisation_id"]))
 
     def list_communities(
-        self, page: Page, region: str = "", domain: str = "", organisation_id: str = "",
+        self,
+        page: Page,
+        region: str = "",
+        domain: str = "",
+        organisation_id: str = "",
         lifecycle: str = "",
-    ) -> tuple[list[CommunityRecord], str]:  # fmt: skip
+    ) -> tuple[list[CommunityRecord], str]:
         where, params = _Where(), []
         where.add_if(region, "c.region = ?", params, region)
         where.add_if(domain, "c.domain = ?", params, domain)
@@ -375,12 +477,21 @@ class Directory(Projection):
             hosts = self._hosts_of(tx, [r["community_id"] for r in rows])
         records = [
             CommunityRecord(
-                UUID(r["community_id"]), r["slug"], r["name"], r["domain"], r["purpose"],
-                r["region"], hosts.get(r["community_id"], []), r["joining_policy"],
-                r["lifecycle"], r["version"], _dt(r["created_at"]), _dt(r["updated_at"]),
+                UUID(r["community_id"]),
+                r["slug"],
+                r["name"],
+                r["domain"],
+                r["purpose"],
+                r["region"],
+                hosts.get(r["community_id"], []),
+                r["joining_policy"],
+                r["lifecycle"],
+                r["version"],
+                _dt(r["created_at"]),
+                _dt(r["updated_at"]),
             )
             for r in rows
-        ]  # fmt: skip
+        ]
         return records, page.next_token(rows, lambda r: (r["sort_name"], r["community_id"]))
 
     def _hosts_of(self, tx: SqlTx, community_ids: list[str]) -> dict[str, list[UUID]]:
@@ -410,18 +521,28 @@ class Directory(Projection):
             )
         records = [
             MemberRecord(
-                UUID(r["member_id"]), r["display_name"], r["profession"],
-                UUID(r["home_organisation_id"]), r["email"], r["version"],
-                _dt(r["created_at"]), _dt(r["updated_at"]),
+                UUID(r["member_id"]),
+                r["display_name"],
+                r["profession"],
+                UUID(r["home_organisation_id"]),
+                r["email"],
+                r["version"],
+                _dt(r["created_at"]),
+                _dt(r["updated_at"]),
             )
             for r in rows
-        ]  # fmt: skip
+        ]
         return records, page.next_token(rows, lambda r: (r["sort_name"], r["member_id"]))
 
     def list_memberships(
-        self, page: Page, community_id: str = "", member_id: str = "", status: str = "",
-        role: str = "", as_of: date | None = None,
-    ) -> tuple[list[MembershipRecord], str]:  # fmt: skip
+        self,
+        page: Page,
+        community_id: str = "",
+        member_id: str = "",
+        status: str = "",
+        role: str = "",
+        as_of: date | None = None,
+    ) -> tuple[list[MembershipRecord], str]:
         where, params = _Where(), []
         where.add_if(True, "m.status <> ''", params)
         where.add_if(community_id, "m.community_id = ?", params, community_id)
@@ -433,8 +554,11 @@ class Directory(Projection):
                 True,
                 "EXISTS (SELECT 1 FROM role_terms t WHERE t.membership_id = m.membership_id"
                 " AND t.role = ? AND t.start_date <= ? AND (t.end_date IS NULL OR t.end_date > ?))",
-                params, role, day, day,
-            )  # fmt: skip
+                params,
+                role,
+                day,
+                day,
+            )
         where.after(page, "(m.created_at, m.membership_id) > (?, ?)", params)
         with self.store.read() as tx:
             rows = tx.all(
@@ -445,12 +569,17 @@ class Directory(Projection):
             terms = self._terms_of(tx, [r["membership_id"] for r in rows])
         records = [
             MembershipRecord(
-                UUID(r["membership_id"]), UUID(r["community_id"]), UUID(r["member_id"]),
-                r["status"], terms.get(r["membership_id"], []), r["version"],
-                _dt(r["created_at"]), _dt(r["updated_at"]),
+                UUID(r["membership_id"]),
+                UUID(r["community_id"]),
+                UUID(r["member_id"]),
+                r["status"],
+                terms.get(r["membership_id"], []),
+                r["version"],
+                _dt(r["created_at"]),
+                _dt(r["updated_at"]),
             )
             for r in rows
-        ]  # fmt: skip
+        ]
         return records, page.next_token(rows, lambda r: (r["created_at"], r["membership_id"]))
 
     def _terms_of(self, tx: SqlTx, membership_ids: list[str]) -> dict[str, list[RoleTerm]]:

