@@ -23,7 +23,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.common.messaging import LOCAL_ROOT
+from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig
 from services.common.settings import NodeSettings
 from services.common.tokens import load_or_create_signing_key
@@ -59,8 +59,14 @@ def claim_data_dir(settings: NodeSettings) -> None:
 def node_nats_server(settings: NodeSettings) -> NatsServer:
     remotes: tuple[LeafRemote, ...] = ()
     if settings.hub_url:
-        local_subjects = (f"{LOCAL_ROOT}.>",)
-        remotes = (LeafRemote(settings.hub_url, local_subjects, local_subjects),)
+        identity = NodeIdentity(settings.node_id, settings.region)
+        remotes = (
+            LeafRemote(
+                settings.hub_url,
+                deny_exports=tuple(identity.leaf_deny_exports()),
+                deny_imports=tuple(identity.leaf_deny_imports()),
+            ),
+        )
     config = NatsServerConfig(
         name=f"copnet-{settings.node_id}",
         store_dir=settings.data_dir / "nats" / "jetstream",

@@ -10,13 +10,33 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from psycopg import sql
 
+from services.common.messaging import NodeIdentity
 from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.settings import NodeSettings
+from services.common.telemetry import configure_tracing
 from services.common.tokens import TokenAuthority
 
+# Like every copnet process, the test process installs the SDK tracer provider
+# (exporting nowhere unless OTEL_* says so) and keeps finished spans in memory.
+SPANS = InMemorySpanExporter()
+configure_tracing(
+    "tests",
+    NodeIdentity("testnode", "test-region"),
+    env={},
+    extra_processor=SimpleSpanProcessor(SPANS),
+)
+
 STORE_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    SPANS.clear()
+    return SPANS
 
 
 def free_port() -> int:

@@ -54,6 +54,28 @@ class NodeIdentity:
     def local_stream_name(self) -> str:
         return "COPNET_LOCAL_" + self.node_id.upper().replace("-", "_")
 
+    def leaf_deny_exports(self) -> list[str]:
+        """What the node's leaf link to the hub must never send."""
+        return [f"{LOCAL_ROOT}.>"]
+
+    def leaf_deny_imports(self) -> list[str]:
+        """What the leaf link must never let in: node-local subjects, and JetStream
+        API requests from across the hub that name the node-local stream (reading
+        it, consuming it, or sourcing it into another node's stream)."""
+        api = f"$JS.{self.node_id}.API"
+        stream = self.local_stream_name
+        return [
+            f"{LOCAL_ROOT}.>",
+            f"{api}.STREAM.*.{stream}",
+            f"{api}.STREAM.*.*.{stream}",
+            f"{api}.DIRECT.GET.{stream}",
+            f"{api}.DIRECT.GET.{stream}.>",
+            f"{api}.CONSUMER.*.{stream}",
+            f"{api}.CONSUMER.*.{stream}.>",
+            f"{api}.CONSUMER.*.*.{stream}",
+            f"{api}.CONSUMER.*.*.{stream}.>",
+        ]
+
     def stream_configs(self) -> list[StreamConfig]:
         common = dict(
             storage=StorageType.FILE,

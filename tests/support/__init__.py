@@ -1,0 +1,1 @@
+"""Helpers shared by tests: reading streams back, waiting without sleeping blindly."""

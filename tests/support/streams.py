@@ -1,0 +1,78 @@
+"""Reading what a real nats-server stored, and what the relay should have stored."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import nats
+from nats.js.errors import NotFoundError
+
+from copnet.integration.v1 import envelope_pb2
+from services.common.application import CopnetApplication
+from services.common.integration import IntegrationMap
+from services.common.messaging import NodeIdentity
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    subject: str
+    headers: dict[str, str]
+    envelope: envelope_pb2.Envelope
+
+
+def read_stream(url: str, stream: str) -> list[StoredMessage]:
+    async def read() -> list[StoredMessage]:
+        nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=1)
+        try:
+            js = nc.jetstream()
+            try:
+                info = await js.stream_info(stream)
+            except NotFoundError:
+                return []
+            messages = []
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                if info.state.messages == 0:
+                    break
+                raw = await js.get_msg(stream, seq)
+                messages.append(
+                    StoredMessage(
+                        raw.subject,
+                        dict(raw.headers or {}),
+                        envelope_pb2.Envelope.FromString(raw.data),
+                    )
+                )
+            return messages
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+def expected_publications(
+    app: CopnetApplication, integration: IntegrationMap, identity: NodeIdentity
+) -> dict[int, str]:
+    """Position -> subject of every stored event the relay must publish."""
+    expected: dict[int, str] = {}
+    start = 0
+    while True:
+        batch = app.recorder.select_notifications(start, 500, inclusive_of_start=False)
+        if not batch:
+            return expected
+        for notification in batch:
+            publication = integration.publication(
+                app.mapper.to_domain_event(notification), notification.id, identity
+            )
+            if publication is not None:
+                expected[notification.id] = publication.subject
+        start = batch[-1].id
+
+
+def eventually(check: Callable[[], bool], timeout: float = 30.0, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
