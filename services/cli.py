@@ -132,3 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     options = build_parser().parse_args(argv)
     logging.captureWarnings(True)
     sys.exit(options.run(options))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""`copnet up` as an operator runs it: a real process tree, real ports, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+
+from copnet.registry.v1 import registry_pb2 as pb
+from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
+from services.node import wait_serving
+from tests.conftest import free_port
+from tests.support.streams import eventually, read_stream
+
+COPNET = [sys.executable, "-m", "services.cli"]
+
+
+class RunningNode:
+    def __init__(self, data_dir: Path, node_id: str = "guys", region: str = "sel") -> None:
+        self.data_dir = data_dir
+        self.node_id = node_id
+        self.region = region
+        self.nats_port = free_port()
+        self.grpc_port = free_port()
+        self.log = data_dir.parent / f"{node_id}-up.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def registry(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def start(self, node_id: str | None = None) -> subprocess.Popen[bytes]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COPNET_")}
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [
+                    *COPNET,
+                    "up",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--node-id",
+                    node_id or self.node_id,
+                    "--region",
+                    self.region,
+                    "--nats-port",
+                    str(self.nats_port),
+                    "--grpc-port-base",
+                    str(self.grpc_port),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        return self.process
+
+    def token(self) -> str:
+        return subprocess.run(
+            [*COPNET, "token", "--operator", "--data-dir", str(self.data_dir)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(30)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def node(tmp_path: Path):
+    running = RunningNode(tmp_path / "data")
+    yield running
+    if running.process and running.process.poll() is None:
+        running.process.kill()
+
+
+def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode):
+    started = time.monotonic()
+    node.start()
+    assert wait_serving(node.registry, 15), node.log.read_text()
+    assert time.monotonic() - started < 15
+
+    token = node.token()
+    with grpc.insecure_channel(node.registry) as channel:
+        created = (
+            pb_grpc.RegistryServiceStub(channel)
+            .CreateOrganisation(
+                pb.CreateOrganisationRequest(
+                    request_id=str(uuid.uuid4()),
+                    name="King's College Hospital",
+                    kind=pb.ORGANISATION_KIND_NHS_TRUST,
+                    region="sel",
+                    ods_code="RJZ",
+                ),
+                metadata=[("authorization", f"Bearer {token}")],
+                timeout=10,
+            )
+            .organisation
+        )
+    nats_url = f"nats://127.0.0.1:{node.nats_port}"
+    eventually(lambda: len(read_stream(nats_url, "COPNET_GUYS")) == 1)
+
+    assert node.stop() == 0
+    assert not port_open(node.grpc_port) and not port_open(node.nats_port)
+    output = node.log.read_text()
+    assert "is up" in output and "node guys stopped" in output
+
+    node.start()
+    assert wait_serving(node.registry, 15), node.log.read_text()
+    with grpc.insecure_channel(node.registry) as channel:
+        again = (
+            pb_grpc.RegistryServiceStub(channel)
+            .GetOrganisation(
+                pb.GetOrganisationRequest(organisation_id=created.organisation_id),
+                metadata=[("authorization", f"Bearer {node.token()}")],
+                timeout=10,
+            )
+            .organisation
+        )
+    assert again == created
+    time.sleep(1.5)  # give a wrongly rewound relay the chance to publish again
+    assert len(read_stream(nats_url, "COPNET_GUYS")) == 1
+    assert node.stop() == 0
+
+
+def test_a_data_directory_belongs_to_one_node(node: RunningNode):
+    node.start()
+    assert wait_serving(node.registry, 15)
+    assert node.stop() == 0
+    other = node.start(node_id="kings")
+    assert other.wait(30) == 2
+    assert "belongs to node 'guys'" in node.log.read_text()
+
+
+def test_token_needs_a_started_node(tmp_path: Path):
+    result = subprocess.run(
+        [*COPNET, "token", "--operator", "--data-dir", str(tmp_path / "nothing")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "copnet up" in result.stderr
