@@ -2,10 +2,17 @@
 
 Subjects:
 - `copnet.<region>.<node>.<service>.<event_type>`: integration events that may
-  leave the node (captured by the node's stream `COPNET_<NODE>`).
-- `copnet-local.<node>.<service>.<event_type>`: events carrying personal data;
-  captured by `COPNET_LOCAL_<NODE>`, denied on the node's leaf link to the hub,
-  and never sourced by another node.
+  leave the node.
+- `copnet-local.<node>.<service>.<event_type>`: events carrying personal data.
+
+Streams:
+- `COPNET_<NODE>` holds every event of the node, both kinds, in each service's
+  log order. The node's own services consume it. It never leaves the node: the
+  leaf link to the hub denies `copnet-local.>` and every JetStream API request
+  that names this stream.
+- `COPNET_<NODE>_PUBLIC` is filled by the server itself, sourcing only the
+  `copnet.<region>.<node>.>` subjects from the node stream. Other nodes source
+  what they subscribe to from this stream, and only from it.
 """
 
 from __future__ import annotations
@@ -17,7 +24,13 @@ from dataclasses import dataclass
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import (
+    DiscardPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+    StreamSource,
+)
 from nats.js.errors import BadRequestError
 
 log = logging.getLogger(__name__)
@@ -34,6 +47,24 @@ HEADER_POSITION = "copnet-position"
 HEADER_EVENT_TYPE = "copnet-event-type"
 HEADER_MSG_ID = "Nats-Msg-Id"
 
+# JetStream API requests that change what a server stores. None may come in over
+# the leaf link: a partner could otherwise create a stream on this node that
+# copies the node stream, or widen what the public stream takes.
+_MUTATING_API = (
+    "STREAM.CREATE.>",
+    "STREAM.UPDATE.>",
+    "STREAM.DELETE.>",
+    "STREAM.PURGE.>",
+    "STREAM.RESTORE.>",
+    "STREAM.SNAPSHOT.>",
+    "STREAM.MSG.DELETE.>",
+    "STREAM.PEER.>",
+    "STREAM.LEADER.>",
+    "ACCOUNT.>",
+    "META.>",
+    "SERVER.>",
+)
+
 
 @dataclass(frozen=True)
 class NodeIdentity:
@@ -47,23 +78,36 @@ class NodeIdentity:
         return f"{LOCAL_ROOT}.{self.node_id}.{service}.{event_type}"
 
     @property
+    def federated_subjects(self) -> str:
+        return f"{FEDERATED_ROOT}.{self.region}.{self.node_id}.>"
+
+    @property
     def stream_name(self) -> str:
+        """The node stream: everything, for the node's own services."""
         return "COPNET_" + self.node_id.upper().replace("-", "_")
 
     @property
-    def local_stream_name(self) -> str:
-        return "COPNET_LOCAL_" + self.node_id.upper().replace("-", "_")
+    def public_stream_name(self) -> str:
+        """The public stream: only what may be federated, for other nodes."""
+        return self.stream_name + "_PUBLIC"
+
+    def service_subjects(self, service: str) -> list[str]:
+        """Every subject a service of this node publishes on (both kinds)."""
+        return [
+            f"{FEDERATED_ROOT}.{self.region}.{self.node_id}.{service}.>",
+            f"{LOCAL_ROOT}.{self.node_id}.{service}.>",
+        ]
 
     def leaf_deny_exports(self) -> list[str]:
         """What the node's leaf link to the hub must never send."""
         return [f"{LOCAL_ROOT}.>"]
 
     def leaf_deny_imports(self) -> list[str]:
-        """What the leaf link must never let in: node-local subjects, and JetStream
-        API requests from across the hub that name the node-local stream (reading
-        it, consuming it, or sourcing it into another node's stream)."""
+        """What the leaf link must never let in: node-local subjects, JetStream API
+        requests that name the node stream (reading it, consuming it, sourcing
+        it), and any request that changes what the server stores."""
         api = f"$JS.{self.node_id}.API"
-        stream = self.local_stream_name
+        stream = self.stream_name
         return [
             f"{LOCAL_ROOT}.>",
             f"{api}.STREAM.*.{stream}",
@@ -74,6 +118,7 @@ class NodeIdentity:
             f"{api}.CONSUMER.*.{stream}.>",
             f"{api}.CONSUMER.*.*.{stream}",
             f"{api}.CONSUMER.*.*.{stream}.>",
+            *(f"{api}.{pattern}" for pattern in _MUTATING_API),
         ]
 
     def stream_configs(self) -> list[StreamConfig]:
@@ -87,14 +132,16 @@ class NodeIdentity:
         return [
             StreamConfig(
                 name=self.stream_name,
-                subjects=[f"{FEDERATED_ROOT}.{self.region}.{self.node_id}.>"],
-                description=f"Integration events of node {self.node_id} (may be federated)",
+                subjects=[self.federated_subjects, f"{LOCAL_ROOT}.{self.node_id}.>"],
+                description=f"Every integration event of node {self.node_id} (stays on the node)",
                 **common,
             ),
             StreamConfig(
-                name=self.local_stream_name,
-                subjects=[f"{LOCAL_ROOT}.{self.node_id}.>"],
-                description=f"Node-local integration events of {self.node_id} (personal data)",
+                name=self.public_stream_name,
+                sources=[
+                    StreamSource(name=self.stream_name, filter_subject=self.federated_subjects)
+                ],
+                description=f"Integration events of node {self.node_id} that may be federated",
                 **common,
             ),
         ]

@@ -84,20 +84,41 @@ def test_member_data_stays_on_its_node(region, tmp_path: Path):
         # The link works: the node's public events are seen on the hub.
         eventually(lambda: any("community_created" in s for s, _ in seen_on_hub), timeout=30)
 
-        # Attack: read or source the node-local stream through the node's JetStream domain.
+        # Attack: read, consume or source the node stream through the node's domain.
         node_js = hub_client.jetstream(domain="testnode", timeout=2)
         with pytest.raises(Exception):  # noqa: B017 - any refusal will do; success is the leak
-            loop.run(node_js.get_msg(identity.local_stream_name, 1))
+            loop.run(node_js.get_msg(identity.stream_name, 1))
         with pytest.raises(Exception):  # noqa: B017
-            loop.run(node_js.stream_info(identity.local_stream_name))
-        control = loop.run(node_js.get_msg(identity.stream_name, 1))
+            loop.run(node_js.stream_info(identity.stream_name))
+        control = loop.run(node_js.get_msg(identity.public_stream_name, 1))
         assert control.subject.startswith("copnet.test-region.testnode.")
+
+        # Attack: make the node itself copy its stream somewhere readable, or widen
+        # what its public stream takes.
+        with pytest.raises(Exception):  # noqa: B017
+            loop.run(
+                node_js.add_stream(
+                    StreamConfig(name="EXFIL", sources=[StreamSource(name=identity.stream_name)])
+                )
+            )
+        with pytest.raises(Exception):  # noqa: B017
+            loop.run(
+                node_js.update_stream(
+                    StreamConfig(
+                        name=identity.public_stream_name,
+                        sources=[StreamSource(name=identity.stream_name)],
+                    )
+                )
+            )
+        # The hub's own JetStream (no domain) does not reach the node's streams either.
+        with pytest.raises(Exception):  # noqa: B017
+            loop.run(hub_client.jetstream(timeout=2).stream_info(identity.stream_name))
 
         hub_js = hub_client.jetstream(timeout=5)
         external = ExternalStream(api="$JS.testnode.API")
         for name, source in [
-            ("PUBLIC", identity.stream_name),
-            ("STOLEN", identity.local_stream_name),
+            ("PUBLIC", identity.public_stream_name),
+            ("STOLEN", identity.stream_name),
         ]:
             loop.run(
                 hub_js.add_stream(
@@ -107,7 +128,8 @@ def test_member_data_stays_on_its_node(region, tmp_path: Path):
 
         def public_copied() -> bool:
             info = loop.run(hub_js.stream_info("PUBLIC"))
-            return info.state.messages == len(read_stream(node_nats.url, identity.stream_name))
+            expected = len(read_stream(node_nats.url, identity.public_stream_name))
+            return expected > 0 and info.state.messages == expected
 
         eventually(public_copied, timeout=30)
         loop.run(asyncio.sleep(2))
@@ -115,8 +137,8 @@ def test_member_data_stays_on_its_node(region, tmp_path: Path):
         assert stolen.state.messages == 0
 
         # The data exists, on the node.
-        local = read_stream(node_nats.url, identity.local_stream_name)
-        assert any(SECRET_EMAIL.encode() in m.envelope.SerializeToString() for m in local)
+        everything = read_stream(node_nats.url, identity.stream_name)
+        assert any(SECRET_EMAIL.encode() in m.envelope.SerializeToString() for m in everything)
     finally:
         thread.stop()
         loop.run(hub_client.close())
@@ -143,7 +165,8 @@ def test_the_node_config_denies_local_subjects_on_the_leaf_link(tmp_path: Path):
     )
     rendered = node_nats_server(settings).config.render()
     assert '"deny_exports": ["copnet-local.>"]' in rendered
-    assert "$JS.guys.API.STREAM.*.*.COPNET_LOCAL_GUYS" in rendered
+    assert "$JS.guys.API.STREAM.*.*.COPNET_GUYS" in rendered
+    assert "$JS.guys.API.STREAM.UPDATE.>" in rendered
     assert '"sync_interval": "always"' in rendered
 
 

@@ -26,14 +26,13 @@ IDENTITY = NodeIdentity("testnode", "test-region")
 
 
 def stream_contents(nats: NatsServer) -> dict[int, list[str]]:
-    """Position -> subjects it was stored under, across the node's two streams."""
+    """Position -> subjects it was stored under in the node stream."""
     found: dict[int, list[str]] = {}
-    for stream in (IDENTITY.stream_name, IDENTITY.local_stream_name):
-        for message in read_stream(nats.url, stream):
-            position = int(message.headers["copnet-position"])
-            assert message.envelope.position == position
-            assert message.headers["Nats-Msg-Id"] == f"testnode.registry.{position}"
-            found.setdefault(position, []).append(message.subject)
+    for message in read_stream(nats.url, IDENTITY.stream_name):
+        position = int(message.headers["copnet-position"])
+        assert message.envelope.position == position
+        assert message.headers["Nats-Msg-Id"] == f"testnode.registry.{position}"
+        found.setdefault(position, []).append(message.subject)
     return found
 
 
@@ -73,13 +72,21 @@ def test_events_reach_their_streams_with_identity_and_trace_headers(settings, na
         for _ in range(6):
             load.step()
         assert_exactly_once(runtime.app, nats_server)
-        federated = read_stream(nats_server.url, IDENTITY.stream_name)
-        local = read_stream(nats_server.url, IDENTITY.local_stream_name)
+        everything = read_stream(nats_server.url, IDENTITY.stream_name)
+        local = [m for m in everything if m.subject.startswith("copnet-local.testnode.registry.")]
         assert {m.envelope.event_type for m in local} >= {"member_registered", "member_joined"}
-        assert all(m.subject.startswith("copnet-local.testnode.registry.") for m in local)
-        assert all(m.subject.startswith("copnet.test-region.testnode.registry.") for m in federated)
-        assert not any(m.envelope.event_type.startswith("member") for m in federated)
-        first = federated[0]
+        positions = [m.envelope.position for m in everything]
+        assert positions == sorted(positions), "the node stream keeps the log's order"
+        federated = [m for m in everything if not m.subject.startswith("copnet-local.")]
+
+        def public_copied() -> bool:
+            return len(read_stream(nats_server.url, IDENTITY.public_stream_name)) == len(federated)
+
+        eventually(public_copied)
+        public = read_stream(nats_server.url, IDENTITY.public_stream_name)
+        assert all(m.subject.startswith("copnet.test-region.testnode.registry.") for m in public)
+        assert not any(m.envelope.event_type.startswith("member") for m in public)
+        first = public[0]
         assert first.headers["traceparent"].startswith("00-")
         assert first.envelope.payload.type_url.endswith("copnet.registry.v1.OrganisationRegistered")
         assert first.envelope.origin_node == "testnode"

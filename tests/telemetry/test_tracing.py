@@ -1,0 +1,139 @@
+"""One trace from a client's call to the NATS message, exported over OTLP to a real collector."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+import pytest
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+from copnet.registry.v1 import registry_pb2 as pb
+from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
+from services.common.settings import NodeSettings
+from services.common.tokens import TokenAuthority
+from services.node import wait_serving
+from tests.conftest import free_port
+from tests.support.streams import eventually, read_stream
+
+
+class Collector(trace_service_pb2_grpc.TraceServiceServicer):
+    """The receiving end of OTLP/gRPC, as an OpenTelemetry collector would run it."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[dict[str, str], trace_pb2.Span]] = []
+        self._lock = threading.Lock()
+
+    def Export(self, request, context):
+        with self._lock:
+            for resource_spans in request.resource_spans:
+                resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+                for scope_spans in resource_spans.scope_spans:
+                    self.spans.extend((resource, span) for span in scope_spans.spans)
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+    def named(self, name: str) -> list[tuple[dict[str, str], trace_pb2.Span]]:
+        with self._lock:
+            return [(r, s) for r, s in self.spans if s.name == name]
+
+
+@pytest.fixture
+def collector():
+    servicer = Collector()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    yield servicer, port
+    server.stop(0)
+
+
+def test_a_command_is_traced_from_the_client_to_the_nats_message(
+    collector, nats_server, tmp_path: Path
+):
+    receiver, otlp_port = collector
+    grpc_port = free_port()
+    settings = NodeSettings(
+        node_id="testnode",
+        region="test-region",
+        data_dir=tmp_path / "node",
+        nats_url=nats_server.url,
+        addresses={"registry": f"127.0.0.1:{grpc_port}"},
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("COPNET_", "OTEL_"))},
+        **settings.to_env(),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
+        "OTEL_EXPORTER_OTLP_INSECURE": "true",
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
+    service = subprocess.Popen(
+        [sys.executable, "-m", "services.registry"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "registry.log").open("wb"),
+    )
+    try:
+        assert wait_serving(f"127.0.0.1:{grpc_port}", 20), (tmp_path / "registry.log").read_text()
+        token = TokenAuthority.for_node("testnode", settings.signing_key_file).issue("operator")
+        trace_id = uuid.uuid4().hex
+        client_span = uuid.uuid4().hex[:16]
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            pb_grpc.RegistryServiceStub(channel).CreateOrganisation(
+                pb.CreateOrganisationRequest(
+                    request_id=str(uuid.uuid4()),
+                    name="Bromley Healthcare",
+                    kind=pb.ORGANISATION_KIND_OTHER,
+                    region="sel",
+                ),
+                metadata=[
+                    ("authorization", f"Bearer {token}"),
+                    ("traceparent", f"00-{trace_id}-{client_span}-01"),
+                ],
+                timeout=10,
+            )
+        eventually(lambda: len(read_stream(nats_server.url, "COPNET_TESTNODE")) == 1)
+        message = read_stream(nats_server.url, "COPNET_TESTNODE")[0]
+        assert message.headers["traceparent"].split("-")[1] == trace_id
+
+        server_name = "/copnet.registry.v1.RegistryService/CreateOrganisation"
+        publish_name = "publish copnet.test-region.testnode.registry.organisation_registered"
+        eventually(lambda: receiver.named(server_name) and receiver.named(publish_name))
+        resource, server_span = receiver.named(server_name)[0]
+        _, publish_span = receiver.named(publish_name)[0]
+    finally:
+        service.terminate()
+        service.wait(20)
+
+    assert resource["service.name"] == "copnet-registry"
+    assert resource["copnet.node"] == "testnode"
+    assert server_span.trace_id.hex() == trace_id
+    assert server_span.parent_span_id.hex() == client_span
+    assert server_span.kind == trace_pb2.Span.SPAN_KIND_SERVER
+    assert publish_span.trace_id.hex() == trace_id
+    assert publish_span.kind == trace_pb2.Span.SPAN_KIND_PRODUCER
+    assert message.headers["traceparent"].split("-")[2] == publish_span.span_id.hex()
+    attributes = {a.key: a.value.string_value for a in publish_span.attributes}
+    assert attributes["messaging.system"] == "nats"
+    assert attributes["messaging.message.id"] == message.headers["Nats-Msg-Id"]
+    assert not receiver.named("/grpc.health.v1.Health/Check"), "health probes are not traced"
+
+
+def test_no_exporter_is_configured_without_otel_settings():
+    from services.common.telemetry import _exporter_from
+
+    assert _exporter_from({}) is None
+    assert (
+        _exporter_from({"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "x"}) is None
+    )
+    assert (
+        type(_exporter_from({"OTEL_TRACES_EXPORTER": "console"})).__name__ == "ConsoleSpanExporter"
+    )
+    assert _exporter_from({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317"}) is not None
