@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run one service process")
     serve.add_argument("service", choices=SERVICES[:1])
-    serve.add_argument("role", nargs="?", default="all", choices=["all", "api", "relay"])
+    serve.add_argument("role", nargs="?", default="all", choices=["all", "api", "worker"])
     serve.set_defaults(run=_serve)
     return parser
 

@@ -18,9 +18,15 @@ from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    JSONTranscoder,
+    Tracking,
+    Transcoding,
+)
 
 from services.common.aggregate import acting_as
 from services.common.claims import UniqueClaim
@@ -99,9 +105,31 @@ class CopnetApplication(Application):
         self.changes = ChangeSignal()
         self.clock = clock or Clock(self.env.get("COPNET_TIME_ZONE") or DEFAULT_TIME_ZONE)
 
+    def construct_recorder(self) -> ApplicationRecorder:
+        # A process recorder also records tracking in the events' transaction,
+        # which consumers of other services' events need (see `save_processed`).
+        return self.factory.process_recorder()
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def save_processed(self, tracking: Tracking, *aggregates: Aggregate) -> int | None:
+        """Saves what an integration event caused, with its tracking, in one transaction.
+
+        Returns the position of the last event, or None if this tracking was
+        already recorded (the integration event was processed before).
+        """
+        processing_event = ProcessingEvent(tracking=tracking)
+        processing_event.collect_events(*aggregates)
+        try:
+            recordings = self._record(processing_event)
+        except IntegrityError:
+            if self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
+                return None
+            raise
+        self._notify(recordings)
+        return recordings[-1].notification.id if recordings else 0
 
     def _notify(self, recordings: list[Any]) -> None:
         if recordings:

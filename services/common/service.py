@@ -1,9 +1,11 @@
 """One service process: its application, projections, gRPC API and relay.
 
-    python -m services.<service> [all|api|relay] [--rebuild-views]
+    python -m services.<service> [all|api|worker] [--rebuild-views]
 
-`all` (the default) runs everything; `api` and `relay` let a deployment scale
-the API apart from the single relay. Settings come from COPNET_* variables.
+`all` (the default) runs everything. `api` serves gRPC and keeps the service's
+own read models; `worker` runs the relay and the inbox consumers, the work
+that must run once per node. A deployment can scale the API apart from the
+single worker. Settings come from COPNET_* variables.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import grpc
 
 from services.common.application import Clock, CopnetApplication
 from services.common.grpc_server import STORE_OUTAGES, ServerHandle, start_server
+from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
 from services.common.messaging import NodeIdentity
 from services.common.projection import Projection, ProjectionFollower
@@ -37,6 +40,23 @@ HEALTH_CHECK_INTERVAL = 5.0
 
 
 @dataclass(frozen=True)
+class InboxDefinition:
+    """Integration events a service consumes, and what it does with them.
+
+    Either `view` (a SQL read model kept from the events, also queried by the
+    API) or `handler` (built from the running service, e.g. an event-sourced
+    policy) receives each message.
+    """
+
+    name: str
+    subjects: Callable[[NodeIdentity], list[str]]
+    view: type[InboxView] | None = None
+    handler: Callable[[ServiceRuntime], IntegrationHandler] | None = None
+    # The node's own stream unless said otherwise (e.g. a federation stream).
+    stream: Callable[[NodeIdentity], str] = lambda identity: identity.stream_name
+
+
+@dataclass(frozen=True)
 class ServiceDefinition:
     name: str
     application: type[CopnetApplication]
@@ -46,6 +66,7 @@ class ServiceDefinition:
     servicer: Callable[[ServiceRuntime], Any]
     register: Callable[[grpc.aio.Server, Any], None]
     projections: Sequence[type[Projection]] = field(default_factory=tuple)
+    inboxes: Sequence[InboxDefinition] = field(default_factory=tuple)
 
 
 class ServiceRuntime:
@@ -53,7 +74,7 @@ class ServiceRuntime:
         self,
         definition: ServiceDefinition,
         settings: NodeSettings,
-        roles: Sequence[str] = ("api", "relay"),
+        roles: Sequence[str] = ("api", "worker"),
         address: str | None = None,
         authority: TokenAuthority | None = None,
         clock: Clock | None = None,
@@ -75,18 +96,14 @@ class ServiceRuntime:
         self.followers: dict[str, ProjectionFollower] = {}
         if "api" in self.roles:
             for projection_class in definition.projections:
-                store = SqlStore(
-                    f"{definition.name}_{projection_class.name}",
-                    stores.tracking_env(definition.name, projection_class.name),
-                )
-                projection = projection_class(store)
-                if rebuild_views:
-                    log.info("rebuilding %s from the events", projection_class.name)
-                    projection.reset()
-                self.projections[projection_class.name] = projection
+                projection = self._open_view(projection_class, rebuild_views)
                 self.followers[projection_class.name] = ProjectionFollower(self.app, projection)
         self.relay: Relay | None = None
-        if "relay" in self.roles:
+        self.inboxes: list[Inbox] = []
+        for inbox in definition.inboxes:
+            if inbox.view is not None:
+                self._open_view(inbox.view, rebuild_views)
+        if "worker" in self.roles:
             self.relay = Relay(
                 self.app,
                 definition.integration,
@@ -94,9 +111,38 @@ class ServiceRuntime:
                 self.identity,
                 settings.nats_url,
             )
+            for inbox in definition.inboxes:
+                if inbox.view is not None:
+                    handler: IntegrationHandler = self.projections[inbox.view.name]  # type: ignore[assignment]
+                else:
+                    assert inbox.handler is not None, (
+                        f"inbox {inbox.name} needs a view or a handler"
+                    )
+                    handler = inbox.handler(self)
+                self.inboxes.append(
+                    Inbox(
+                        f"{definition.name}-{inbox.name}",
+                        inbox.stream(self.identity),
+                        inbox.subjects(self.identity),
+                        handler,
+                        settings.nats_url,
+                    )
+                )
         self.server: ServerHandle | None = None
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
+
+    def _open_view(self, view_class: type[Projection], rebuild: bool) -> Projection:
+        store = SqlStore(
+            f"{self.definition.name}_{view_class.name}",
+            self.settings.stores.tracking_env(self.definition.name, view_class.name),
+        )
+        view = view_class(store)
+        if rebuild:
+            log.info("rebuilding %s from the events", view_class.name)
+            view.reset()
+        self.projections[view_class.name] = view
+        return view
 
     @property
     def port(self) -> int:
@@ -122,6 +168,8 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self._watch_health(serving)))
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(self._stopping)))
+        for inbox in self.inboxes:
+            self._tasks.append(asyncio.create_task(inbox.run(self._stopping)))
         log.info(
             "%s of node %s started (%s)%s",
             self.definition.name,
@@ -172,7 +220,7 @@ class ServiceRuntime:
 
 def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{definition.name}")
-    parser.add_argument("role", nargs="?", default="all", choices=["all", "api", "relay"])
+    parser.add_argument("role", nargs="?", default="all", choices=["all", "api", "worker"])
     parser.add_argument(
         "--rebuild-views", action="store_true", help="rebuild the read models from the events"
     )
@@ -180,7 +228,7 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
     settings = NodeSettings.from_env()
     configure_logging(settings.log_level, definition.name)
     configure_tracing(definition.name, NodeIdentity(settings.node_id, settings.region))
-    roles = ("api", "relay") if options.role == "all" else (options.role,)
+    roles = ("api", "worker") if options.role == "all" else (options.role,)
     try:
         asyncio.run(_serve(definition, settings, roles, options.rebuild_views))
     finally:

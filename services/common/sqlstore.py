@@ -77,7 +77,11 @@ class SqlStore:
         return self.recorder.max_tracking_id(upstream) or 0
 
     def forget_tracking(self, tx: SqlTx, upstream: str) -> None:
-        tx.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = ?", (upstream,))
+        """Forgets the position of one upstream, or of every upstream when it is ""."""
+        if upstream:
+            tx.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = ?", (upstream,))
+        else:
+            tx.execute(f"DELETE FROM {self.tracking_table}")
 
     def close(self) -> None:
         self._factory.close()

@@ -59,7 +59,7 @@ def test_member_data_stays_on_its_node(region, tmp_path: Path):
         seen_on_hub.append((message.subject, message.data + repr(message.headers).encode()))
 
     loop.run(hub_client.subscribe(">", cb=spy))
-    thread = ServiceThread(lambda: ServiceRuntime(DEFINITION, settings, roles=("relay",)))
+    thread = ServiceThread(lambda: ServiceRuntime(DEFINITION, settings, roles=("worker",)))
     runtime = thread.start()
     try:
         app = runtime.app

@@ -51,7 +51,7 @@ def assert_exactly_once(app: Registry, nats: NatsServer) -> None:
 
 
 def relay_runtime(settings: NodeSettings) -> ServiceThread:
-    return ServiceThread(lambda: ServiceRuntime(DEFINITION, settings, roles=("relay",)))
+    return ServiceThread(lambda: ServiceRuntime(DEFINITION, settings, roles=("worker",)))
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def _relay_process(settings: NodeSettings, log: Path) -> subprocess.Popen[bytes]
     env = {**os.environ, **settings.to_env(), "COPNET_LOG_LEVEL": "WARNING"}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "services.registry", "relay"],
+            [sys.executable, "-m", "services.registry", "worker"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
