@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from services.common.identity import OPERATOR_SUBJECT
-from services.common.settings import SERVICES, NodeSettings
+from services.common.settings import NodeSettings, available_services
 from services.common.telemetry import configure_logging
 from services.common.tokens import TokenAuthority
 
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(run=_token)
 
     serve = commands.add_parser("serve", help="run one service process")
-    serve.add_argument("service", choices=SERVICES[:1])
+    serve.add_argument("service", choices=available_services())
     serve.add_argument("role", nargs="?", default="all", choices=["all", "api", "worker"])
     serve.set_defaults(run=_serve)
     return parser

@@ -25,13 +25,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig
-from services.common.settings import NodeSettings
+from services.common.settings import NodeSettings, available_services
 from services.common.tokens import load_or_create_signing_key
 
 log = logging.getLogger("copnet.node")
 
-# The services this node runs, in start order. Later issues add to it.
-NODE_SERVICES = ("registry",)
 READY_TIMEOUT = 30.0
 MAX_RESTART_DELAY = 30.0
 
@@ -124,9 +122,9 @@ def wait_serving(address: str, timeout: float) -> bool:
 
 
 class Node:
-    def __init__(self, settings: NodeSettings, services: tuple[str, ...] = NODE_SERVICES):
+    def __init__(self, settings: NodeSettings, services: tuple[str, ...] | None = None):
         self.settings = settings
-        self.services = services
+        self.services = services or available_services()
         self.nats = node_nats_server(settings)
         self.processes: list[ServiceProcess] = []
         self._stopping = threading.Event()

@@ -15,6 +15,18 @@ from typing import Any
 from services.common.stores import StoreSettings
 
 SERVICES = ("registry", "events", "learning", "notify")
+
+
+def available_services() -> tuple[str, ...]:
+    """The services this installation has (each a package with a `service.py`), in order."""
+    import importlib.util
+
+    def present(service: str) -> bool:
+        return importlib.util.find_spec(f"services.{service}") is not None and (
+            importlib.util.find_spec(f"services.{service}.service") is not None
+        )
+
+    return tuple(service for service in SERVICES if present(service))
 _TOKEN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_NODE_IDS = {"hub", "local"}
 
