@@ -11,7 +11,11 @@ It adds to `eventsourcing.application.Application`:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -44,7 +48,7 @@ log = logging.getLogger(__name__)
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
-MAX_CONFLICT_RETRIES = 3
+MAX_CONFLICT_RETRIES = 5
 DEFAULT_TIME_ZONE = "Europe/London"
 
 
@@ -99,10 +103,35 @@ class Clock:
         return self.now().astimezone(self.zone).date()
 
 
+class KeyedLocks:
+    """One lock per key (an aggregate id), created on demand and dropped when idle."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[UUID, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: UUID) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
+
+
 class CopnetApplication(Application):
     def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
         super().__init__(env)
         self.changes = ChangeSignal()
+        self._aggregate_locks = KeyedLocks()
         self.clock = clock or Clock(self.env.get("COPNET_TIME_ZONE") or DEFAULT_TIME_ZONE)
 
     def construct_recorder(self) -> ApplicationRecorder:
@@ -137,15 +166,27 @@ class CopnetApplication(Application):
 
     # Commands
 
-    def execute(self, command: Command, decide: Callable[[], Changes]) -> Outcome:
+    def execute(
+        self,
+        command: Command,
+        decide: Callable[[], Changes],
+        serialise_on: UUID | None = None,
+    ) -> Outcome:
         """Runs `decide` once per request id and saves its changes with a receipt.
 
         A retry of a request that succeeded returns the first outcome. A write
         that loses a race is decided again on fresh state, a few times, before
-        the conflict is reported.
+        the conflict is reported. `serialise_on` (a hot aggregate's id) queues
+        this process's commands on that aggregate instead of letting them race.
         """
+        if serialise_on is None:
+            return self._execute(command, decide)
+        with self._aggregate_locks.hold(serialise_on):
+            return self._execute(command, decide)
+
+    def _execute(self, command: Command, decide: Callable[[], Changes]) -> Outcome:
         rid = CommandReceipt.create_id(command.actor, command.request_id)
-        for _attempt in range(MAX_CONFLICT_RETRIES):
+        for attempt in range(MAX_CONFLICT_RETRIES):
             receipt = self._find(rid, CommandReceipt)
             if receipt is not None:
                 return self._replay(receipt, command)
@@ -172,6 +213,7 @@ class CopnetApplication(Application):
                 recordings = self.save(*changes.aggregates, receipt)
             except IntegrityError:
                 log.info("write conflict on %s, deciding again", command.name)
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))
                 continue
             return Outcome(
                 entity_id=primary.id,
