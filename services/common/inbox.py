@@ -56,10 +56,19 @@ class IntegrationMessage:
     envelope: envelope_pb2.Envelope
     # None when this consumer does not know the payload's type (a newer producer).
     payload: Message | None
+    # The partner node a copy was addressed to; "" for region-wide and local events.
+    addressed_to: str = ""
 
     @property
     def origin(self) -> str:
-        return f"{self.envelope.origin_node}.{self.envelope.service}"
+        """Whose log the event comes from, and by which route: one ordered sequence each.
+
+        Region-wide and local events of a node reach a consumer through one
+        stream in log order; copies addressed to a partner come through another
+        route, which may interleave with the first in any order.
+        """
+        base = f"{self.envelope.origin_node}.{self.envelope.service}"
+        return f"{base}.for.{self.addressed_to}" if self.addressed_to else base
 
     @property
     def tracking(self) -> Tracking:
@@ -79,12 +88,22 @@ def _payload_class(type_url: str) -> type[Message] | None:
     return message_factory.GetMessageClass(descriptor)
 
 
-def read_message(subject: str, headers: dict[str, str] | None, data: bytes) -> IntegrationMessage:
-    """Decodes a message and checks that every statement of its origin agrees."""
+def read_message(
+    subject: str, headers: dict[str, str] | None, data: bytes, recipient: str | None = None
+) -> IntegrationMessage:
+    """Decodes a message and checks that every statement of its origin agrees.
+
+    `recipient` is the consuming node: a copy addressed to another node is refused.
+    """
     headers = headers or {}
     tokens = subject.split(".")
+    addressed_to = ""
     if tokens[0] == messaging.FEDERATED_ROOT and len(tokens) == 5:
         region, node, service, event_type = tokens[1:]
+    elif tokens[0] == messaging.PARTNERS_ROOT and len(tokens) == 5:
+        region, (node, addressed_to, service, event_type) = None, tokens[1:]
+        if recipient is not None and addressed_to != recipient:
+            raise RejectedMessage(f"{subject} is addressed to {addressed_to!r}, not {recipient!r}")
     elif tokens[0] == messaging.LOCAL_ROOT and len(tokens) == 4:
         region, (node, service, event_type) = None, tokens[1:]
     else:
@@ -113,7 +132,7 @@ def read_message(subject: str, headers: dict[str, str] | None, data: bytes) -> I
         payload = payload_class()
         if not envelope.payload.Unpack(payload):
             raise RejectedMessage(f"{subject}: payload is not a {envelope.payload.type_url}")
-    return IntegrationMessage(subject, envelope, payload)
+    return IntegrationMessage(subject, envelope, payload, addressed_to)
 
 
 class IntegrationHandler(Protocol):
@@ -164,7 +183,7 @@ class Inbox:
         handler: IntegrationHandler,
         nats_url: str,
         ack_wait: float = 30.0,
-        domain: str | None = None,
+        recipient: str | None = None,
     ) -> None:
         self.name = name
         self.stream = stream
@@ -172,7 +191,7 @@ class Inbox:
         self.handler = handler
         self.nats_url = nats_url
         self.ack_wait = ack_wait
-        self.domain = domain
+        self.recipient = recipient
         self.stats = InboxStats()
 
     @property
@@ -189,7 +208,7 @@ class Inbox:
 
     async def run(self, stopping: asyncio.Event) -> None:
         nc = await messaging.connect(self.nats_url, f"copnet-inbox-{self.name}", stopping)
-        js = nc.jetstream(domain=self.domain)
+        js = nc.jetstream()
         subscription = None
         failures = 0
         try:
@@ -232,7 +251,7 @@ class Inbox:
 
     async def _process(self, raw: Msg) -> None:
         try:
-            message = read_message(raw.subject, raw.headers, raw.data)
+            message = read_message(raw.subject, raw.headers, raw.data, self.recipient)
         except RejectedMessage as error:
             self.stats.rejected += 1
             self.stats.rejected_subjects.append(raw.subject)

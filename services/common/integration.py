@@ -7,7 +7,7 @@ relay wraps each one in a `copnet.integration.v1.Envelope`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +28,33 @@ class Publication:
 
 
 @dataclass(frozen=True)
+class Audience:
+    """Who may receive an event: this node only, the whole region, or named partner nodes."""
+
+    kind: str
+    partners: tuple[str, ...] = ()
+
+    @classmethod
+    def node(cls) -> Audience:
+        return cls("node")
+
+    @classmethod
+    def region(cls) -> Audience:
+        return cls("region")
+
+    @classmethod
+    def to_partners(cls, partners: Iterable[str]) -> Audience:
+        return cls("partners", tuple(sorted(set(partners))))
+
+
+def _fixed(audience: Audience) -> Callable[[Any], Audience]:
+    return lambda _event: audience
+
+
+@dataclass(frozen=True)
 class _Mapping:
     event_type: str
-    local: bool
+    audience: Callable[[Any], Audience]
     build: Callable[[Any], Message]
 
 
@@ -40,27 +64,38 @@ class IntegrationMap:
         self.schema_version = schema_version
         self._mappings: dict[type, _Mapping] = {}
 
-    def publishes(self, domain_event_class: type, event_type: str, local: bool = False):
-        """Decorates a function that builds the payload message of one domain event class."""
+    def publishes(
+        self,
+        domain_event_class: type,
+        event_type: str,
+        local: bool = False,
+        audience: Callable[[Any], Audience] | None = None,
+    ):
+        """Decorates a function that builds the payload message of one domain event class.
+
+        `local=True` keeps the event on this node; `audience` decides per event
+        (e.g. from a learning item's visibility); the default is the region.
+        """
+        if audience is None:
+            audience = _fixed(Audience.node() if local else Audience.region())
 
         def register(build: Callable[[Any], Message]) -> Callable[[Any], Message]:
-            self._mappings[domain_event_class] = _Mapping(event_type, local, build)
+            self._mappings[domain_event_class] = _Mapping(event_type, audience, build)
             return build
 
         return register
 
     @property
-    def event_types(self) -> dict[str, bool]:
-        """Every published event type, and whether it is node-local."""
-        return {m.event_type: m.local for m in self._mappings.values()}
+    def event_types(self) -> set[str]:
+        return {m.event_type for m in self._mappings.values()}
 
-    def publication(
+    def publications(
         self, domain_event: Any, position: int, identity: NodeIdentity
-    ) -> Publication | None:
-        """The message to publish for a stored event, or None if it is not published."""
+    ) -> list[Publication]:
+        """The messages to publish for a stored event (none if it is not published)."""
         mapping = self._mappings.get(type(domain_event))
         if mapping is None:
-            return None
+            return []
         payload = AnyMessage()
         payload.Pack(mapping.build(domain_event))
         event_id = f"{identity.node_id}.{self.service}.{position}"
@@ -78,13 +113,7 @@ class IntegrationMap:
             payload=payload,
             actor=getattr(domain_event, "actor", "system"),
         )
-        subject = (
-            identity.local_subject(self.service, mapping.event_type)
-            if mapping.local
-            else identity.federated_subject(self.service, mapping.event_type)
-        )
         headers = {
-            messaging.HEADER_MSG_ID: event_id,
             messaging.HEADER_ORIGIN: identity.node_id,
             messaging.HEADER_REGION: identity.region,
             messaging.HEADER_SERVICE: self.service,
@@ -92,4 +121,20 @@ class IntegrationMap:
             messaging.HEADER_EVENT_TYPE: mapping.event_type,
             "content-type": "application/x-protobuf",
         }
-        return Publication(subject=subject, envelope=envelope, headers=headers)
+        audience = mapping.audience(domain_event)
+        if audience.kind == "region":
+            copies = [(identity.federated_subject(self.service, mapping.event_type), event_id)]
+        else:
+            copies = [(identity.local_subject(self.service, mapping.event_type), event_id)]
+        copies += [
+            (
+                identity.partner_subject(partner, self.service, mapping.event_type),
+                f"{event_id}.for.{partner}",
+            )
+            for partner in audience.partners
+            if partner != identity.node_id
+        ]
+        return [
+            Publication(subject, envelope, {**headers, messaging.HEADER_MSG_ID: msg_id})
+            for subject, msg_id in copies
+        ]

@@ -1,18 +1,26 @@
 """NATS subjects, streams and connections of a copnet node.
 
-Subjects:
-- `copnet.<region>.<node>.<service>.<event_type>`: integration events that may
-  leave the node.
-- `copnet-local.<node>.<service>.<event_type>`: events carrying personal data.
+Subjects (the audience of an event decides its subject):
+- `copnet.<region>.<node>.<service>.<event_type>`: for the whole region.
+- `copnet-partners.<node>.<partner>.<service>.<event_type>`: for one named
+  partner node only (a copy per partner).
+- `copnet-local.<node>.<service>.<event_type>`: never leaves the node (personal
+  data, drafts, `node` visibility). Events for partners also get a local copy,
+  so the node's own services see every event once, in order, on the region and
+  local subjects.
 
 Streams:
-- `COPNET_<NODE>` holds every event of the node, both kinds, in each service's
-  log order. The node's own services consume it. It never leaves the node: the
-  leaf link to the hub denies `copnet-local.>` and every JetStream API request
-  that names this stream.
-- `COPNET_<NODE>_PUBLIC` is filled by the server itself, sourcing only the
-  `copnet.<region>.<node>.>` subjects from the node stream. Other nodes source
-  what they subscribe to from this stream, and only from it.
+- `COPNET_<NODE>` holds every event of the node in each service's log order.
+  The node's own services consume it. It never leaves the node: the leaf link
+  to the hub denies `copnet-local.>`/`copnet-partners.>` traffic and every
+  JetStream API request that names this stream or changes what is stored.
+- `COPNET_<NODE>_PUBLIC` is filled by the server itself with the region
+  subjects. Any node of the region may source from it.
+- `COPNET_<NODE>_FOR_<PARTNER>` is filled by the server itself with what is
+  addressed to that partner. Only that partner may source from it (the hub's
+  permissions enforce it).
+- `COPNET_<NODE>_FEDERATION` sources, from other nodes, what this node
+  subscribed to and what is addressed to it. Its services consume it.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import (
     DiscardPolicy,
+    ExternalStream,
     RetentionPolicy,
     StorageType,
     StreamConfig,
@@ -36,7 +45,9 @@ from nats.js.errors import BadRequestError
 log = logging.getLogger(__name__)
 
 FEDERATED_ROOT = "copnet"
+PARTNERS_ROOT = "copnet-partners"
 LOCAL_ROOT = "copnet-local"
+DELIVER_ROOT = "copnet-deliver"
 # Long enough to cover a relay restart, so republished events are dropped by the server.
 DUPLICATE_WINDOW_SECONDS = 600.0
 
@@ -66,6 +77,10 @@ _MUTATING_API = (
 )
 
 
+def stream_token(node_id: str) -> str:
+    return node_id.upper().replace("-", "_")
+
+
 @dataclass(frozen=True)
 class NodeIdentity:
     node_id: str
@@ -73,6 +88,9 @@ class NodeIdentity:
 
     def federated_subject(self, service: str, event_type: str) -> str:
         return f"{FEDERATED_ROOT}.{self.region}.{self.node_id}.{service}.{event_type}"
+
+    def partner_subject(self, partner: str, service: str, event_type: str) -> str:
+        return f"{PARTNERS_ROOT}.{self.node_id}.{partner}.{service}.{event_type}"
 
     def local_subject(self, service: str, event_type: str) -> str:
         return f"{LOCAL_ROOT}.{self.node_id}.{service}.{event_type}"
@@ -84,23 +102,37 @@ class NodeIdentity:
     @property
     def stream_name(self) -> str:
         """The node stream: everything, for the node's own services."""
-        return "COPNET_" + self.node_id.upper().replace("-", "_")
+        return "COPNET_" + stream_token(self.node_id)
 
     @property
     def public_stream_name(self) -> str:
         """The public stream: only what may be federated, for other nodes."""
         return self.stream_name + "_PUBLIC"
 
+    @property
+    def federation_stream_name(self) -> str:
+        """What this node receives from other nodes."""
+        return self.stream_name + "_FEDERATION"
+
+    def partner_stream_name(self, partner: str) -> str:
+        """What this node addresses to one partner node."""
+        return f"{self.stream_name}_FOR_{stream_token(partner)}"
+
+    @property
+    def deliver_prefix(self) -> str:
+        """Where other nodes' servers deliver what this node sources from them."""
+        return f"{DELIVER_ROOT}.{self.node_id}"
+
     def service_subjects(self, service: str) -> list[str]:
-        """Every subject a service of this node publishes on (both kinds)."""
+        """Every event of one of this node's services, once each: region and local subjects."""
         return [
             f"{FEDERATED_ROOT}.{self.region}.{self.node_id}.{service}.>",
             f"{LOCAL_ROOT}.{self.node_id}.{service}.>",
         ]
 
     def leaf_deny_exports(self) -> list[str]:
-        """What the node's leaf link to the hub must never send."""
-        return [f"{LOCAL_ROOT}.>"]
+        """What the node's leaf link to the hub must never send as plain messages."""
+        return [f"{LOCAL_ROOT}.>", f"{PARTNERS_ROOT}.>"]
 
     def leaf_deny_imports(self) -> list[str]:
         """What the leaf link must never let in: node-local subjects, JetStream API
@@ -110,6 +142,7 @@ class NodeIdentity:
         stream = self.stream_name
         return [
             f"{LOCAL_ROOT}.>",
+            f"{PARTNERS_ROOT}.>",
             f"{api}.STREAM.*.{stream}",
             f"{api}.STREAM.*.*.{stream}",
             f"{api}.DIRECT.GET.{stream}",
@@ -121,18 +154,25 @@ class NodeIdentity:
             *(f"{api}.{pattern}" for pattern in _MUTATING_API),
         ]
 
-    def stream_configs(self) -> list[StreamConfig]:
-        common = dict(
+    def _common_stream_settings(self) -> dict:
+        return dict(
             storage=StorageType.FILE,
             retention=RetentionPolicy.LIMITS,
             discard=DiscardPolicy.OLD,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
             allow_direct=True,
         )
+
+    def stream_configs(self) -> list[StreamConfig]:
+        common = self._common_stream_settings()
         return [
             StreamConfig(
                 name=self.stream_name,
-                subjects=[self.federated_subjects, f"{LOCAL_ROOT}.{self.node_id}.>"],
+                subjects=[
+                    self.federated_subjects,
+                    f"{PARTNERS_ROOT}.{self.node_id}.>",
+                    f"{LOCAL_ROOT}.{self.node_id}.>",
+                ],
                 description=f"Every integration event of node {self.node_id} (stays on the node)",
                 **common,
             ),
@@ -141,10 +181,48 @@ class NodeIdentity:
                 sources=[
                     StreamSource(name=self.stream_name, filter_subject=self.federated_subjects)
                 ],
-                description=f"Integration events of node {self.node_id} that may be federated",
+                description=f"Integration events of node {self.node_id} for the whole region",
                 **common,
             ),
         ]
+
+    def partner_stream_config(self, partner: str) -> StreamConfig:
+        return StreamConfig(
+            name=self.partner_stream_name(partner),
+            sources=[
+                StreamSource(
+                    name=self.stream_name,
+                    filter_subject=f"{PARTNERS_ROOT}.{self.node_id}.{partner}.>",
+                )
+            ],
+            description=f"Integration events of node {self.node_id} for node {partner} only",
+            **self._common_stream_settings(),
+        )
+
+    def federation_stream_config(self, sources: list[StreamSource]) -> StreamConfig:
+        return StreamConfig(
+            name=self.federation_stream_name,
+            sources=sources or None,
+            description=f"What node {self.node_id} receives from other nodes of its region",
+            **self._common_stream_settings(),
+        )
+
+    def public_source(self, other: str, filter_subject: str) -> StreamSource:
+        """For the federation stream: part of another node's region-wide events."""
+        return self._external_source(other, NodeIdentity(other, self.region).public_stream_name,
+                                     filter_subject)  # fmt: skip
+
+    def addressed_source(self, other: str) -> StreamSource:
+        """For the federation stream: everything another node addresses to this one."""
+        stream = NodeIdentity(other, self.region).partner_stream_name(self.node_id)
+        return self._external_source(other, stream, None)
+
+    def _external_source(self, other: str, stream: str, filter_subject: str | None) -> StreamSource:
+        return StreamSource(
+            name=stream,
+            filter_subject=filter_subject,
+            external=ExternalStream(api=f"$JS.{other}.API", deliver=self.deliver_prefix),
+        )
 
 
 async def connect(url: str, name: str, stopping: asyncio.Event | None = None) -> NATS:

@@ -3,6 +3,8 @@
 It follows the application's notification log from its tracked position,
 publishes each published event with `Nats-Msg-Id = <node>.<service>.<position>`,
 waits for the PubAck, and only then records the position. So:
+- an event for partner nodes is published once per partner (and once locally);
+  the position is recorded only when every copy is acknowledged,
 - a crash before the PubAck republishes (first stored copy),
 - a crash after the PubAck but before the position is saved republishes, and
   JetStream drops the duplicate within its duplicate window (10 minutes); past
@@ -129,11 +131,13 @@ class Relay:
             return False
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)
-            publication = self.integration.publication(domain_event, notification.id, self.identity)
-            if publication is None:
+            publications = self.integration.publications(
+                domain_event, notification.id, self.identity
+            )
+            if not publications:
                 self.stats.skipped += 1
-                continue
-            await self._publish(js, publication, domain_event)
+            for publication in publications:
+                await self._publish(js, publication, domain_event)
         last = notifications[-1].id
         await asyncio.to_thread(
             self.tracking.recorder.insert_tracking, Tracking(self.app.name, last)

@@ -126,6 +126,7 @@ class ServiceRuntime:
                         inbox.subjects(self.identity),
                         handler,
                         settings.nats_url,
+                        recipient=self.identity.node_id,
                     )
                 )
         self.server: ServerHandle | None = None

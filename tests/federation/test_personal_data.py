@@ -164,7 +164,7 @@ def test_the_node_config_denies_local_subjects_on_the_leaf_link(tmp_path: Path):
         node_id="guys", region="sel", data_dir=tmp_path, hub_url="nats-leaf://h:7422"
     )
     rendered = node_nats_server(settings).config.render()
-    assert '"deny_exports": ["copnet-local.>"]' in rendered
+    assert '"deny_exports": ["copnet-local.>", "copnet-partners.>"]' in rendered
     assert "$JS.guys.API.STREAM.*.*.COPNET_GUYS" in rendered
     assert "$JS.guys.API.STREAM.UPDATE.>" in rendered
     assert '"sync_interval": "always"' in rendered

@@ -268,6 +268,15 @@ class TestReadMessage:
                 self.envelope(**envelope_changes).SerializeToString(),
             )
 
+    def test_copies_addressed_to_a_partner(self):
+        subject = "copnet-partners.guys.kings.registry.organisation_retired"
+        data = self.envelope().SerializeToString()
+        message = read_message(subject, self.headers, data, recipient="kings")
+        assert message.addressed_to == "kings"
+        assert message.tracking.application_name == "guys.registry.for.kings"
+        with pytest.raises(RejectedMessage, match="addressed to 'kings', not 'lewisham'"):
+            read_message(subject, self.headers, data, recipient="lewisham")
+
     def test_local_subjects_carry_no_region(self):
         message = read_message(
             "copnet-local.guys.registry.organisation_retired",

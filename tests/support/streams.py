@@ -62,11 +62,11 @@ def expected_publications(
         if not batch:
             return expected
         for notification in batch:
-            publication = integration.publication(
+            publications = integration.publications(
                 app.mapper.to_domain_event(notification), notification.id, identity
             )
-            if publication is not None:
-                expected[notification.id] = publication.subject
+            if publications:
+                expected[notification.id] = publications[0].subject
         start = batch[-1].id
 
 
