@@ -1,6 +1,7 @@
 """The `copnet` command.
 
     copnet up       run a whole node (NATS + services) in the foreground
+    copnet hub      run a region's hub (NATS leaf-node hub + region directory)
     copnet token    issue a bearer token for calling this node's APIs
     copnet serve    run one service process (what `copnet up` starts for each)
 
@@ -48,6 +49,7 @@ def _settings(options: argparse.Namespace) -> NodeSettings:
         "grpc_port_base": getattr(options, "grpc_port_base", None),
         "postgres_dsn": getattr(options, "postgres_dsn", None),
         "hub_url": getattr(options, "hub", None),
+        "hub_credentials": getattr(options, "hub_credentials", None),
         "log_level": getattr(options, "log_level", None),
     }
     settings = settings.with_overrides(**overrides)
@@ -68,6 +70,26 @@ def _up(options: argparse.Namespace) -> int:
     settings = _settings(options)
     configure_logging(settings.log_level, "node")
     return run_node(settings)
+
+
+def _node_spec(text: str) -> tuple[str, str]:
+    node_id, _, name = text.partition("=")
+    return node_id.strip(), name.strip()
+
+
+def _hub(options: argparse.Namespace) -> int:
+    from services.hub import HubSettings, run_hub
+
+    configure_logging(options.log_level or "INFO", "hub")
+    settings = HubSettings(
+        data_dir=options.data_dir,
+        region=options.region,
+        listen_host=options.listen_host,
+        port=options.port,
+        leaf_port=options.leaf_port,
+        public_host=options.public_host or "",
+    )
+    return run_hub(settings, options.node or [])
 
 
 def _token(options: argparse.Namespace) -> int:
@@ -110,8 +132,25 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--grpc-port-base", type=int, help="registry's port; others follow (50051)")
     up.add_argument("--postgres-dsn", help="store in PostgreSQL instead of SQLite")
     up.add_argument("--hub", help="the regional hub's leaf-node URL, e.g. nats-leaf://hub:7422")
+    up.add_argument(
+        "--hub-credentials", type=Path, help="the credentials file `copnet hub` wrote for this node"
+    )
     up.add_argument("--log-level", help="DEBUG, INFO, WARNING (INFO)")
     up.set_defaults(run=_up)
+
+    hub = commands.add_parser("hub", help="run a region's hub in the foreground")
+    hub.add_argument("--data-dir", type=Path, default=Path("copnet-hub"), help="(copnet-hub)")
+    hub.add_argument("--region", required=True, help="the region's id (a lower-case slug)")
+    hub.add_argument(
+        "--node", action="append", type=_node_spec, metavar="ID[=NAME]",
+        help="a member node, e.g. --node guys=\"Guy's and St Thomas'\" (repeat; remembered)",
+    )  # fmt: skip
+    hub.add_argument("--listen-host", default="127.0.0.1", help="(127.0.0.1)")
+    hub.add_argument("--port", type=int, default=4222, help="client port (4222)")
+    hub.add_argument("--leaf-port", type=int, default=7422, help="leaf-node port (7422)")
+    hub.add_argument("--public-host", help="how nodes reach this hub (the listen host)")
+    hub.add_argument("--log-level", help="DEBUG, INFO, WARNING (INFO)")
+    hub.set_defaults(run=_hub)
 
     token = commands.add_parser("token", help="issue a bearer token for this node's APIs")
     _node_options(token)

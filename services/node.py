@@ -19,12 +19,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig
+from services.common.region import HubCredentials
 from services.common.settings import NodeSettings, available_services
 from services.common.tokens import load_or_create_signing_key
 
@@ -56,11 +58,11 @@ def claim_data_dir(settings: NodeSettings) -> None:
 
 def node_nats_server(settings: NodeSettings) -> NatsServer:
     remotes: tuple[LeafRemote, ...] = ()
-    if settings.hub_url:
+    if settings.joins_hub:
         identity = NodeIdentity(settings.node_id, settings.region)
         remotes = (
             LeafRemote(
-                settings.hub_url,
+                hub_leaf_url(settings),
                 deny_exports=tuple(identity.leaf_deny_exports()),
                 deny_imports=tuple(identity.leaf_deny_imports()),
             ),
@@ -74,6 +76,19 @@ def node_nats_server(settings: NodeSettings) -> NatsServer:
         leaf_remotes=remotes,
     )
     return NatsServer(config, settings.data_dir / "nats")
+
+
+def hub_leaf_url(settings: NodeSettings) -> str:
+    """The hub's leaf URL, with this node's credentials when the hub gave it some."""
+    if settings.hub_credentials is None:
+        return settings.hub_url
+    credentials = HubCredentials.load(settings.hub_credentials)
+    if (credentials.node_id, credentials.region) != (settings.node_id, settings.region):
+        raise NodeIdentityMismatch(
+            f"{settings.hub_credentials} is for node {credentials.node_id!r} of region "
+            f"{credentials.region!r}, not {settings.node_id!r} of {settings.region!r}"
+        )
+    return credentials.leaf_url()
 
 
 @dataclass
@@ -133,6 +148,7 @@ class Node:
         claim_data_dir(self.settings)
         load_or_create_signing_key(self.settings.signing_key_file)
         self.nats.start()
+        self.nats.config_file.chmod(0o600)  # it may hold the hub credentials
         log.info(
             "nats-server listening on %s (store %s)", self.nats.url, self.nats.config.store_dir
         )
@@ -182,8 +198,9 @@ class Node:
             f"  stores:    {'PostgreSQL' if self.settings.postgres_dsn else 'SQLite'}",
             f"  nats:      {self.nats.url} (JetStream domain {self.settings.node_id})",
         ]
-        if self.settings.hub_url:
-            lines.append(f"  hub:       {self.settings.hub_url}")
+        if self.settings.joins_hub:
+            hub = urlsplit(hub_leaf_url(self.settings))
+            lines.append(f"  hub:       {hub.scheme}://{hub.hostname}:{hub.port} (leaf node)")
         for name in self.services:
             lines.append(f"  {name + ':':<10} {self.settings.address(name)} (gRPC)")
         data_dir = f" --data-dir {self.settings.data_dir}" if self.settings.data_dir else ""

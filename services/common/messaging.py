@@ -61,7 +61,7 @@ HEADER_MSG_ID = "Nats-Msg-Id"
 # JetStream API requests that change what a server stores. None may come in over
 # the leaf link: a partner could otherwise create a stream on this node that
 # copies the node stream, or widen what the public stream takes.
-_MUTATING_API = (
+MUTATING_API = (
     "STREAM.CREATE.>",
     "STREAM.UPDATE.>",
     "STREAM.DELETE.>",
@@ -151,7 +151,7 @@ class NodeIdentity:
             f"{api}.CONSUMER.*.{stream}.>",
             f"{api}.CONSUMER.*.*.{stream}",
             f"{api}.CONSUMER.*.*.{stream}.>",
-            *(f"{api}.{pattern}" for pattern in _MUTATING_API),
+            *(f"{api}.{pattern}" for pattern in MUTATING_API),
         ]
 
     def _common_stream_settings(self) -> dict:

@@ -56,6 +56,8 @@ class NatsServerConfig:
     leaf_listen_port: int | None = None
     leaf_remotes: tuple[LeafRemote, ...] = field(default_factory=tuple)
     monitor_port: int | None = None
+    # The `accounts` block (users, their permissions, JetStream per account).
+    accounts: dict[str, object] | None = None
 
     def render(self) -> str:
         jetstream = {"store_dir": str(self.store_dir)}
@@ -68,6 +70,8 @@ class NatsServerConfig:
             f"listen: {json.dumps(f'{self.host}:{self.port}')}",
             "jetstream: " + json.dumps(jetstream),
         ]
+        if self.accounts:
+            lines.append("accounts: " + json.dumps(self.accounts))
         if self.monitor_port:
             lines.append(f"http: {json.dumps(f'{self.host}:{self.monitor_port}')}")
         leafnodes: dict[str, object] = {}

@@ -58,6 +58,8 @@ class NodeSettings:
     token_key_file: Path | None = None
     time_zone: str = "Europe/London"
     hub_url: str = ""
+    # The credentials file the hub wrote for this node (it names the hub's URL).
+    hub_credentials: Path | None = None
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -73,6 +75,10 @@ class NodeSettings:
             postgres_dsn=self.postgres_dsn,
             schema_prefix=self.postgres_schema_prefix,
         )
+
+    @property
+    def joins_hub(self) -> bool:
+        return bool(self.hub_url or self.hub_credentials)
 
     @property
     def signing_key_file(self) -> Path:
@@ -102,6 +108,7 @@ class NodeSettings:
             "COPNET_TOKEN_KEY_FILE": str(self.signing_key_file),
             "COPNET_TIME_ZONE": self.time_zone,
             "COPNET_HUB_URL": self.hub_url,
+            "COPNET_HUB_CREDENTIALS": str(self.hub_credentials or ""),
             "COPNET_LOG_LEVEL": self.log_level,
         }
         for service, address in self.addresses.items():
@@ -123,6 +130,7 @@ class NodeSettings:
             if env.get(f"COPNET_{service.upper()}_ADDRESS")
         }
         key_file = get("TOKEN_KEY_FILE", "")
+        hub_credentials = get("HUB_CREDENTIALS", "")
         return cls(
             node_id=get("NODE_ID", defaults.node_id),
             region=get("REGION", defaults.region),
@@ -137,5 +145,6 @@ class NodeSettings:
             token_key_file=Path(key_file) if key_file else None,
             time_zone=get("TIME_ZONE", defaults.time_zone),
             hub_url=get("HUB_URL", ""),
+            hub_credentials=Path(hub_credentials) if hub_credentials else None,
             log_level=get("LOG_LEVEL", defaults.log_level),
         )

@@ -1,0 +1,160 @@
+"""`copnet hub`: a region's hub, in the foreground.
+
+Runs a nats-server with JetStream domain `hub`, a leaf-node listener for the
+region's nodes (each authenticated, each with its own permissions), and the
+region directory. Each node's credentials are written to
+`<data-dir>/credentials/<node>.json` for its operator, who starts the node with
+`copnet up --hub-credentials <that file>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+from nats.js.api import KeyValueConfig, StorageType
+
+from services.common.natsserver import NatsServer, NatsServerConfig
+from services.common.region import (
+    ADMIN_USER,
+    DIRECTORY_BUCKET,
+    HUB_DOMAIN,
+    HubCredentials,
+    RegionManifest,
+    directory_entry,
+    directory_key,
+)
+
+log = logging.getLogger("copnet.hub")
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    data_dir: Path
+    region: str
+    listen_host: str = "127.0.0.1"
+    port: int = 4222
+    leaf_port: int = 7422
+    # How nodes reach the leaf listener (defaults to the listen host).
+    public_host: str = ""
+
+    @property
+    def manifest_file(self) -> Path:
+        return self.data_dir / "region.json"
+
+    def credentials_file(self, node_id: str) -> Path:
+        return self.data_dir / "credentials" / f"{node_id}.json"
+
+    @property
+    def leaf_url(self) -> str:
+        return f"nats-leaf://{self.public_host or self.listen_host}:{self.leaf_port}"
+
+
+class Hub:
+    def __init__(self, settings: HubSettings) -> None:
+        self.settings = settings
+        self.manifest = RegionManifest.load_or_create(settings.manifest_file, settings.region)
+        self.server: NatsServer | None = None
+
+    def add_nodes(self, nodes: list[tuple[str, str]]) -> None:
+        """Adds nodes (id, display name) to the region; existing ones keep their credentials."""
+        for node_id, name in nodes:
+            self.manifest.add_node(node_id, name)
+        self.manifest.save(self.settings.manifest_file)
+        for node in self.manifest.nodes.values():
+            HubCredentials(
+                region=self.manifest.region,
+                node_id=node.node_id,
+                hub_url=self.settings.leaf_url,
+                user=node.node_id,
+                password=node.password,
+            ).save(self.settings.credentials_file(node.node_id))
+
+    @property
+    def admin_url(self) -> str:
+        host = self.settings.listen_host
+        return f"nats://{ADMIN_USER}:{self.manifest.admin_password}@{host}:{self.settings.port}"
+
+    def start(self) -> None:
+        config = NatsServerConfig(
+            name=f"copnet-hub-{self.manifest.region}",
+            store_dir=self.settings.data_dir / "nats" / "jetstream",
+            host=self.settings.listen_host,
+            port=self.settings.port,
+            jetstream_domain=HUB_DOMAIN,
+            leaf_listen_port=self.settings.leaf_port,
+            accounts=self.manifest.accounts(),
+        )
+        self.server = NatsServer(config, self.settings.data_dir / "nats")
+        self.server.start()
+        asyncio.run(self.publish_directory())
+
+    async def publish_directory(self) -> None:
+        """Writes the region's nodes to the directory bucket, and removes departed ones."""
+        client = await nats.connect(self.admin_url, connect_timeout=5)
+        try:
+            js = client.jetstream()
+            directory = await js.create_key_value(
+                KeyValueConfig(bucket=DIRECTORY_BUCKET, history=1, storage=StorageType.FILE)
+            )
+            wanted = {directory_key(n.node_id): n for n in self.manifest.nodes.values()}
+            for key, node in wanted.items():
+                await directory.put(key, directory_entry(node, self.manifest.region))
+            try:
+                present = await directory.keys()
+            except Exception:  # nats-py raises NoKeysError on an empty bucket
+                present = []
+            for key in set(present) - set(wanted):
+                await directory.delete(key)
+        finally:
+            await client.close()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    def describe(self) -> str:
+        lines = [
+            f"copnet hub of region {self.manifest.region} is up",
+            f"  leaf nodes connect to {self.settings.leaf_url}",
+            f"  clients (admin):     nats://{self.settings.listen_host}:{self.settings.port}",
+            f"  nodes ({len(self.manifest.nodes)}):",
+        ]
+        for node in sorted(self.manifest.nodes.values(), key=lambda n: n.node_id):
+            lines.append(
+                f"    {node.node_id:<16} {node.name}  "
+                f"credentials: {self.settings.credentials_file(node.node_id)}"
+            )
+        lines.append("Start a node with: copnet up --hub-credentials <its credentials file>")
+        return "\n".join(lines)
+
+
+def run_hub(settings: HubSettings, nodes: list[tuple[str, str]]) -> int:
+    hub = Hub(settings)
+    hub.add_nodes(nodes)
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("received %s; stopping the hub", signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        hub.start()
+        print(hub.describe(), flush=True)
+        while not stopping.wait(1.0):
+            if hub.server is not None and not hub.server.running:
+                log.error("the hub's nats-server exited; restarting it")
+                hub.start()
+    except (RuntimeError, TimeoutError, OSError, ValueError) as error:
+        log.error("the hub could not start: %s", error)
+        return 1
+    finally:
+        hub.stop()
+    return 0
