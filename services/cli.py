@@ -142,9 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--data-dir", type=Path, default=Path("copnet-hub"), help="(copnet-hub)")
     hub.add_argument("--region", required=True, help="the region's id (a lower-case slug)")
     hub.add_argument(
-        "--node", action="append", type=_node_spec, metavar="ID[=NAME]",
+        "--node",
+        action="append",
+        type=_node_spec,
+        metavar="ID[=NAME]",
         help="a member node, e.g. --node guys=\"Guy's and St Thomas'\" (repeat; remembered)",
-    )  # fmt: skip
+    )
     hub.add_argument("--listen-host", default="127.0.0.1", help="(127.0.0.1)")
     hub.add_argument("--port", type=int, default=4222, help="client port (4222)")
     hub.add_argument("--leaf-port", type=int, default=7422, help="leaf-node port (7422)")

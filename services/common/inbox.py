@@ -280,8 +280,11 @@ class Inbox:
                 delay = min(0.5 * 2 ** min(delivered, 10), MAX_RETRY_DELAY)
                 log.exception(
                     "inbox %s could not apply %s (delivery %d); retrying in %.1fs",
-                    self.name, message.envelope.event_id, delivered, delay,
-                )  # fmt: skip
+                    self.name,
+                    message.envelope.event_id,
+                    delivered,
+                    delay,
+                )
                 await raw.nak(delay=delay)
                 return
         self.stats.parked_on = ""

@@ -29,33 +29,38 @@ class Publication:
 
 @dataclass(frozen=True)
 class Audience:
-    """Who may receive an event: this node only, the whole region, or named partner nodes."""
+    """Who may receive an event: this node only, the whole region, and/or named partners."""
 
-    kind: str
+    region: bool = False
     partners: tuple[str, ...] = ()
 
     @classmethod
     def node(cls) -> Audience:
-        return cls("node")
+        return cls()
 
     @classmethod
-    def region(cls) -> Audience:
-        return cls("region")
+    def whole_region(cls) -> Audience:
+        return cls(region=True)
 
     @classmethod
     def to_partners(cls, partners: Iterable[str]) -> Audience:
-        return cls("partners", tuple(sorted(set(partners))))
+        return cls(partners=tuple(sorted(set(partners))))
+
+    @property
+    def leaves_the_node(self) -> bool:
+        return self.region or bool(self.partners)
 
 
-def _fixed(audience: Audience) -> Callable[[Any], Audience]:
-    return lambda _event: audience
+# The aggregate as it was right after the event, for mappings that need more than the event.
+StateLoader = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
 class _Mapping:
     event_type: str
-    audience: Callable[[Any], Audience]
-    build: Callable[[Any], Message]
+    audience: Callable[..., Audience]
+    build: Callable[..., Message]
+    with_state: bool
 
 
 class IntegrationMap:
@@ -69,18 +74,22 @@ class IntegrationMap:
         domain_event_class: type,
         event_type: str,
         local: bool = False,
-        audience: Callable[[Any], Audience] | None = None,
+        audience: Callable[..., Audience] | None = None,
+        with_state: bool = False,
     ):
         """Decorates a function that builds the payload message of one domain event class.
 
-        `local=True` keeps the event on this node; `audience` decides per event
-        (e.g. from a learning item's visibility); the default is the region.
+        The default audience is the region; `local=True` keeps the event on this
+        node; an `audience` function decides per event. With `with_state`, both
+        functions are called with the event and the aggregate as it was right
+        after it (so payloads can carry the entity's whole state).
         """
         if audience is None:
-            audience = _fixed(Audience.node() if local else Audience.region())
+            fixed = Audience.node() if local else Audience.whole_region()
+            audience = (lambda _event, _state: fixed) if with_state else (lambda _event: fixed)
 
-        def register(build: Callable[[Any], Message]) -> Callable[[Any], Message]:
-            self._mappings[domain_event_class] = _Mapping(event_type, audience, build)
+        def register(build: Callable[..., Message]) -> Callable[..., Message]:
+            self._mappings[domain_event_class] = _Mapping(event_type, audience, build, with_state)
             return build
 
         return register
@@ -90,14 +99,23 @@ class IntegrationMap:
         return {m.event_type for m in self._mappings.values()}
 
     def publications(
-        self, domain_event: Any, position: int, identity: NodeIdentity
+        self,
+        domain_event: Any,
+        position: int,
+        identity: NodeIdentity,
+        load_state: StateLoader | None = None,
     ) -> list[Publication]:
         """The messages to publish for a stored event (none if it is not published)."""
         mapping = self._mappings.get(type(domain_event))
         if mapping is None:
             return []
+        arguments: tuple[Any, ...] = (domain_event,)
+        if mapping.with_state:
+            assert load_state is not None, f"{mapping.event_type} needs the aggregate's state"
+            arguments = (domain_event, load_state(domain_event))
+        audience = mapping.audience(*arguments)
         payload = AnyMessage()
-        payload.Pack(mapping.build(domain_event))
+        payload.Pack(mapping.build(*arguments))
         event_id = f"{identity.node_id}.{self.service}.{position}"
         envelope = envelope_pb2.Envelope(
             event_id=event_id,
@@ -121,8 +139,7 @@ class IntegrationMap:
             messaging.HEADER_EVENT_TYPE: mapping.event_type,
             "content-type": "application/x-protobuf",
         }
-        audience = mapping.audience(domain_event)
-        if audience.kind == "region":
+        if audience.region:
             copies = [(identity.federated_subject(self.service, mapping.event_type), event_id)]
         else:
             copies = [(identity.local_subject(self.service, mapping.event_type), event_id)]

@@ -209,8 +209,9 @@ class NodeIdentity:
 
     def public_source(self, other: str, filter_subject: str) -> StreamSource:
         """For the federation stream: part of another node's region-wide events."""
-        return self._external_source(other, NodeIdentity(other, self.region).public_stream_name,
-                                     filter_subject)  # fmt: skip
+        return self._external_source(
+            other, NodeIdentity(other, self.region).public_stream_name, filter_subject
+        )
 
     def addressed_source(self, other: str) -> StreamSource:
         """For the federation stream: everything another node addresses to this one."""

@@ -44,6 +44,7 @@ class Projection:
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
+        self._load_state: Any = None
         with store.transaction() as tx:
             tx.execute(_META_TABLE)
             for statement in self.tables:
@@ -56,6 +57,11 @@ class Projection:
 
     def position(self) -> int:
         return self.store.max_tracking_id(self.upstream)
+
+    def state_after(self, domain_event: Any) -> Any:
+        """The aggregate as it was right after an event (for views that keep whole entities)."""
+        assert self._load_state is not None, "the projection is not attached to its application"
+        return self._load_state(domain_event)
 
     def process(self, batch: Sequence[tuple[Any, int]]) -> bool:
         """Applies a batch of (domain event, notification id); False if already applied."""
@@ -101,6 +107,9 @@ class ProjectionFollower:
     ) -> None:
         self.app = app
         self.projection = projection
+        projection._load_state = lambda e: app.repository.get(
+            e.originator_id, version=e.originator_version
+        )
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self._stopping = threading.Event()

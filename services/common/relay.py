@@ -23,6 +23,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import nats.errors
 import nats.js.errors
@@ -132,7 +133,7 @@ class Relay:
         for notification in notifications:
             domain_event = self.app.mapper.to_domain_event(notification)
             publications = self.integration.publications(
-                domain_event, notification.id, self.identity
+                domain_event, notification.id, self.identity, self._state_after
             )
             if not publications:
                 self.stats.skipped += 1
@@ -144,6 +145,11 @@ class Relay:
         )
         self.position = last
         return True
+
+    def _state_after(self, domain_event: Any) -> Any:
+        return self.app.repository.get(
+            domain_event.originator_id, version=domain_event.originator_version
+        )
 
     async def _publish(self, js, publication: Publication, domain_event) -> None:
         parent = propagate.extract(getattr(domain_event, "trace_context", {}) or {})

@@ -67,6 +67,10 @@ class ServiceDefinition:
     register: Callable[[grpc.aio.Server, Any], None]
     projections: Sequence[type[Projection]] = field(default_factory=tuple)
     inboxes: Sequence[InboxDefinition] = field(default_factory=tuple)
+    # Called once the application and its views exist (e.g. to hand the app a view).
+    wire: Callable[[ServiceRuntime], None] | None = None
+    # More background work of the worker role: each built object has `async run(stopping)`.
+    workers: Sequence[Callable[[ServiceRuntime], Any]] = field(default_factory=tuple)
 
 
 class ServiceRuntime:
@@ -90,20 +94,28 @@ class ServiceRuntime:
         )
         stores = settings.stores
         stores.prepare(definition.name)
-        env = {**stores.application_env(definition.name), "COPNET_TIME_ZONE": settings.time_zone}
+        env = {
+            **stores.application_env(definition.name),
+            "COPNET_TIME_ZONE": settings.time_zone,
+            "COPNET_NODE_ID": settings.node_id,
+        }
         self.app = definition.application(env=env, clock=clock)
         self.projections: dict[str, Projection] = {}
         self.followers: dict[str, ProjectionFollower] = {}
-        if "api" in self.roles:
-            for projection_class in definition.projections:
-                projection = self._open_view(projection_class, rebuild_views)
+        for projection_class in definition.projections:
+            projection = self._open_view(projection_class, rebuild_views)
+            if "api" in self.roles:  # the API keeps its views current (read your writes)
                 self.followers[projection_class.name] = ProjectionFollower(self.app, projection)
         self.relay: Relay | None = None
         self.inboxes: list[Inbox] = []
         for inbox in definition.inboxes:
             if inbox.view is not None:
                 self._open_view(inbox.view, rebuild_views)
+        if definition.wire is not None:
+            definition.wire(self)
+        self.workers: list[Any] = []
         if "worker" in self.roles:
+            self.workers = [build(self) for build in definition.workers]
             self.relay = Relay(
                 self.app,
                 definition.integration,
@@ -134,6 +146,8 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[Any]] = []
 
     def _open_view(self, view_class: type[Projection], rebuild: bool) -> Projection:
+        if view_class.name in self.projections:
+            return self.projections[view_class.name]
         store = SqlStore(
             f"{self.definition.name}_{view_class.name}",
             self.settings.stores.tracking_env(self.definition.name, view_class.name),
@@ -169,8 +183,8 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self._watch_health(serving)))
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(self._stopping)))
-        for inbox in self.inboxes:
-            self._tasks.append(asyncio.create_task(inbox.run(self._stopping)))
+        for worker in [*self.inboxes, *self.workers]:
+            self._tasks.append(asyncio.create_task(worker.run(self._stopping)))
         log.info(
             "%s of node %s started (%s)%s",
             self.definition.name,

@@ -19,8 +19,11 @@ from tests.support.aio import LoopThread
 from tests.support.streams import eventually
 
 REGION = "south-east-london"
-NODES = [("guys", "Guy's and St Thomas'"), ("kings", "King's College Hospital"),
-         ("lewisham", "Lewisham and Greenwich")]  # fmt: skip
+NODES = [
+    ("guys", "Guy's and St Thomas'"),
+    ("kings", "King's College Hospital"),
+    ("lewisham", "Lewisham and Greenwich"),
+]
 
 
 @pytest.fixture
@@ -31,9 +34,12 @@ def region(tmp_path: Path):
     servers = {}
     for node_id, _ in NODES:
         settings = NodeSettings(
-            node_id=node_id, region=REGION, data_dir=tmp_path / node_id, nats_port=free_port(),
+            node_id=node_id,
+            region=REGION,
+            data_dir=tmp_path / node_id,
+            nats_port=free_port(),
             hub_credentials=hub.settings.credentials_file(node_id),
-        )  # fmt: skip
+        )
         server = node_nats_server(settings)
         server.start()
         servers[node_id] = server
@@ -63,12 +69,27 @@ def test_partners_receive_what_is_addressed_to_them_and_nobody_else_does(region)
     for partner in ("kings", "lewisham"):
         loop.run(ensure_stream(js, guys.partner_stream_config(partner)))
     for i in range(3):
-        loop.run(js.publish(guys.federated_subject("learning", "item_published"), b"region",
-                            headers={"Nats-Msg-Id": f"r{i}"}))  # fmt: skip
-        loop.run(js.publish(guys.partner_subject("kings", "learning", "item_published"),
-                            b"for kings", headers={"Nats-Msg-Id": f"k{i}"}))  # fmt: skip
-        loop.run(js.publish(guys.local_subject("registry", "member_registered"), b"personal",
-                            headers={"Nats-Msg-Id": f"l{i}"}))  # fmt: skip
+        loop.run(
+            js.publish(
+                guys.federated_subject("learning", "item_published"),
+                b"region",
+                headers={"Nats-Msg-Id": f"r{i}"},
+            )
+        )
+        loop.run(
+            js.publish(
+                guys.partner_subject("kings", "learning", "item_published"),
+                b"for kings",
+                headers={"Nats-Msg-Id": f"k{i}"},
+            )
+        )
+        loop.run(
+            js.publish(
+                guys.local_subject("registry", "member_registered"),
+                b"personal",
+                headers={"Nats-Msg-Id": f"l{i}"},
+            )
+        )
 
     for node, identity in (("kings", kings), ("lewisham", lewisham)):
         loop.run(
@@ -139,8 +160,10 @@ def test_the_hub_keeps_credentials_across_restarts_and_nodes_check_them(tmp_path
     with pytest.raises(ValueError, match="region"):
         Hub(HubSettings(tmp_path / "hub", "another-region"))
     wrong = NodeSettings(
-        node_id="kings", region=REGION, data_dir=tmp_path / "k",
+        node_id="kings",
+        region=REGION,
+        data_dir=tmp_path / "k",
         hub_credentials=settings.credentials_file("guys"),
-    )  # fmt: skip
+    )
     with pytest.raises(NodeIdentityMismatch, match="is for node 'guys'"):
         node_nats_server(wrong)

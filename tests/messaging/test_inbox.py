@@ -100,9 +100,15 @@ def ledger(settings: NodeSettings) -> EventLedger:
 
 def start_inbox(view: EventLedger, nats_url: str) -> RunningInbox:
     return RunningInbox(
-        Inbox("tests-ledger", IDENTITY.stream_name, IDENTITY.service_subjects("registry"), view,
-              nats_url, ack_wait=5)
-    )  # fmt: skip
+        Inbox(
+            "tests-ledger",
+            IDENTITY.stream_name,
+            IDENTITY.service_subjects("registry"),
+            view,
+            nats_url,
+            ack_wait=5,
+        )
+    )
 
 
 def relayed_ids(nats_url: str) -> list[str]:
@@ -210,8 +216,12 @@ def test_spoofed_and_unknown_messages(node, nats_server):
         newer.payload.Pack(StringValue(value="from a newer schema"))
         newer.payload.type_url = "type.googleapis.com/copnet.registry.v2.OrganisationTwinned"
         subject = genuine.subject.replace("organisation_registered", "organisation_twinned")
-        headers = {**genuine.headers, "copnet-position": "9001", "Nats-Msg-Id": "newer",
-                   "copnet-event-type": "organisation_twinned"}  # fmt: skip
+        headers = {
+            **genuine.headers,
+            "copnet-position": "9001",
+            "Nats-Msg-Id": "newer",
+            "copnet-event-type": "organisation_twinned",
+        }
         await js.publish(subject, newer.SerializeToString(), headers=headers)
         await nc.close()
 
@@ -231,9 +241,14 @@ class TestReadMessage:
         payload = AnyMessage()
         payload.Pack(registry_events_pb2.OrganisationRetired(organisation_id="x"))
         fields = dict(
-            event_id="guys.registry.7", origin_region="sel", origin_node="guys",
-            service="registry", position=7, event_type="organisation_retired", payload=payload,
-        )  # fmt: skip
+            event_id="guys.registry.7",
+            origin_region="sel",
+            origin_node="guys",
+            service="registry",
+            position=7,
+            event_type="organisation_retired",
+            payload=payload,
+        )
         fields.update(changes)
         return envelope_pb2.Envelope(**fields)
 

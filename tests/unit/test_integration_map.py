@@ -32,7 +32,7 @@ def test_region_node_and_partner_audiences():
         lambda e: StringValue(value="x")
     )
 
-    region = integration.publications(event(audience=Audience.region()), 9, GUYS)
+    region = integration.publications(event(audience=Audience.whole_region()), 9, GUYS)
     assert [p.subject for p in region] == ["copnet.sel.guys.learning.item_shared"]
 
     node = integration.publications(event(audience=Audience.node()), 9, GUYS)
@@ -48,6 +48,28 @@ def test_region_node_and_partner_audiences():
     ]
     assert {p.envelope.event_id for p in partners} == {"guys.learning.9"}
     assert {p.headers["copnet-position"] for p in partners} == {"9"}
+
+
+def test_region_and_partners_together_and_state_aware_mappings():
+    integration = IntegrationMap("learning")
+    integration.publishes(
+        Shared, "item_shared", with_state=True, audience=lambda e, state: state.audience
+    )(lambda e, state: StringValue(value=state.title))
+    state = SimpleNamespace(audience=Audience(region=True, partners=("kings",)), title="GDm-Health")
+    loaded = []
+
+    def load(e):
+        loaded.append(e.originator_version)
+        return state
+
+    publications = integration.publications(event(), 4, GUYS, load)
+    assert [p.subject for p in publications] == [
+        "copnet.sel.guys.learning.item_shared",
+        "copnet-partners.guys.kings.learning.item_shared",
+    ]
+    value = StringValue()
+    publications[0].envelope.payload.Unpack(value)
+    assert value.value == "GDm-Health" and loaded == [3]
 
 
 def test_unmapped_events_are_not_published():

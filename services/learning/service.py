@@ -1,0 +1,59 @@
+"""How the learning service runs: its application, catalogue, registry mirror,
+federation inbox and links, API and published events."""
+
+from services.common.service import InboxDefinition, ServiceDefinition, ServiceRuntime
+from services.learning.application import Learning
+from services.learning.federation import (
+    FederationLinks,
+    FederationPolicy,
+    federation_subjects,
+)
+from services.learning.grpc_api import SERVICE_NAME, LearningServicer, register
+from services.learning.integration import LEARNING
+from services.learning.views import Catalogue
+from services.registry.mirror import RegistryMirror, registry_subjects
+
+
+def _wire(runtime: ServiceRuntime) -> None:
+    runtime.app.registry = runtime.projections[RegistryMirror.name]
+
+
+def _servicer(runtime: ServiceRuntime) -> LearningServicer:
+    return LearningServicer(
+        runtime.app,
+        runtime.projections[Catalogue.name],
+        runtime.follower(Catalogue.name),
+        runtime.identity,
+        runtime.settings.nats_url,
+    )
+
+
+def _links(runtime: ServiceRuntime) -> FederationLinks:
+    return FederationLinks(
+        runtime.identity,
+        runtime.settings.nats_url,
+        runtime.projections[Catalogue.name].subscriptions,
+        runtime.app.changes,
+    )
+
+
+DEFINITION = ServiceDefinition(
+    name="learning",
+    application=Learning,
+    integration=LEARNING,
+    grpc_service_name=SERVICE_NAME,
+    servicer=_servicer,
+    register=register,
+    projections=(Catalogue,),
+    inboxes=(
+        InboxDefinition(name="registry", subjects=registry_subjects, view=RegistryMirror),
+        InboxDefinition(
+            name="federation",
+            subjects=federation_subjects,
+            handler=lambda runtime: FederationPolicy(runtime.app),
+            stream=lambda identity: identity.federation_stream_name,
+        ),
+    ),
+    wire=_wire,
+    workers=(_links,),
+)

@@ -1,0 +1,218 @@
+"""A region on loopback: a real hub and real nodes, each with its own NATS server,
+services and stores, built the way `copnet hub` and `copnet up --hub-credentials` build them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from copnet.learning.v1 import learning_pb2 as lpb
+from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
+from copnet.registry.v1 import registry_pb2 as rpb
+from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
+from services.common.natsserver import NatsServer
+from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
+from services.common.settings import NodeSettings
+from services.common.tokens import TokenAuthority
+from services.hub import Hub, HubSettings
+from services.learning.service import DEFINITION as LEARNING
+from services.node import node_nats_server
+from services.registry.service import DEFINITION as REGISTRY
+from tests.conftest import free_port
+from tests.support.streams import eventually
+
+REGION = "test-region"
+
+
+def rid() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class Node:
+    node_id: str
+    settings: NodeSettings
+    authority: TokenAuthority
+    nats: NatsServer
+    threads: dict[str, ServiceThread] = field(default_factory=dict)
+    channels: dict[str, grpc.Channel] = field(default_factory=dict)
+
+    @property
+    def operator(self) -> str:
+        return self.authority.issue("operator")
+
+    def runtime(self, service: str) -> ServiceRuntime:
+        runtime = self.threads[service].runtime
+        assert runtime is not None
+        return runtime
+
+    def start_services(self) -> None:
+        for name, definition in (("registry", REGISTRY), ("learning", LEARNING)):
+            self.threads[name] = self._thread(definition)
+            runtime = self.threads[name].start()
+            self.channels[name] = grpc.insecure_channel(f"127.0.0.1:{runtime.port}")
+
+    def _thread(self, definition: ServiceDefinition) -> ServiceThread:
+        return ServiceThread(
+            lambda: ServiceRuntime(
+                definition, self.settings, address="127.0.0.1:0", authority=self.authority
+            )
+        )
+
+    def stop_services(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+        for thread in self.threads.values():
+            thread.stop()
+        self.channels.clear()
+        self.threads.clear()
+
+    def call(self, service: str, method: str, request: Any, token: str | None = None) -> Any:
+        stub_class = (
+            rpb_grpc.RegistryServiceStub
+            if service == "registry"
+            else (lpb_grpc.LearningServiceStub)
+        )
+        stub = stub_class(self.channels[service])
+        metadata = [("authorization", f"Bearer {token or self.operator}")]
+        return getattr(stub, method)(request, metadata=metadata, timeout=20)
+
+    def learning(self, method: str, request: Any, token: str | None = None) -> Any:
+        return self.call("learning", method, request, token)
+
+    def registry(self, method: str, request: Any, token: str | None = None) -> Any:
+        return self.call("registry", method, request, token)
+
+
+@dataclass
+class Community:
+    """An organisation, a lead member and a community on one node, ready for learning."""
+
+    node: Node
+    organisation_id: str
+    lead_id: str
+    community_id: str
+
+    @property
+    def lead_token(self) -> str:
+        return self.node.authority.issue(self.lead_id)
+
+
+class Region:
+    def __init__(self, base: Path, node_ids: list[str]) -> None:
+        self.base = base
+        self.hub = Hub(HubSettings(base / "hub", REGION, port=free_port(), leaf_port=free_port()))
+        self.hub.add_nodes([(n, f"Organisation {n}") for n in node_ids])
+        self.hub.start()
+        self.nodes: dict[str, Node] = {}
+        for node_id in node_ids:
+            settings = NodeSettings(
+                node_id=node_id,
+                region=REGION,
+                data_dir=base / node_id,
+                nats_port=free_port(),
+                hub_credentials=self.hub.settings.credentials_file(node_id),
+            )
+            nats = node_nats_server(settings)
+            nats.start()
+            settings = settings.with_overrides(nats_url=nats.url)
+            authority = TokenAuthority.for_node(node_id, base / node_id / "signing.pem")
+            node = Node(node_id, settings, authority, nats)
+            node.start_services()
+            self.nodes[node_id] = node
+
+    def __getitem__(self, node_id: str) -> Node:
+        return self.nodes[node_id]
+
+    def close(self) -> None:
+        for node in self.nodes.values():
+            node.stop_services()
+            node.nats.kill()
+        self.hub.stop()
+        if self.hub.server is not None:
+            self.hub.server.kill()
+
+    # Setting up a node's registry
+
+    def community(self, node_id: str, slug: str, name: str = "") -> Community:
+        node = self[node_id]
+        organisation = node.registry(
+            "CreateOrganisation",
+            rpb.CreateOrganisationRequest(
+                request_id=rid(),
+                name=name or f"Trust of {node_id}",
+                kind=rpb.ORGANISATION_KIND_NHS_TRUST,
+                region=REGION,
+            ),
+        ).organisation.organisation_id
+        lead = node.registry(
+            "RegisterMember",
+            rpb.RegisterMemberRequest(
+                request_id=rid(),
+                display_name=f"Lead of {slug}",
+                profession=rpb.PROFESSION_NURSE,
+                home_organisation_id=organisation,
+                email=f"lead-{slug}@{node_id}.nhs.net",
+            ),
+        ).member.member_id
+        community = node.registry(
+            "CreateCommunity",
+            rpb.CreateCommunityRequest(
+                request_id=rid(),
+                slug=slug,
+                name=f"CoP {slug}",
+                domain="quality",
+                region=REGION,
+                joining_policy=rpb.JOINING_POLICY_OPEN,
+            ),
+            node.authority.issue(lead),
+        )
+        result = Community(node, organisation, lead, community.community.community_id)
+        learning = node.runtime("learning")
+        mirror = learning.projections["registry_mirror"]
+        eventually(lambda: mirror.membership_status(result.community_id, lead) == "active")
+        return result
+
+    def publish(
+        self,
+        community: Community,
+        title: str,
+        tags: list[str] | None = None,
+        visibility: int = lpb.VISIBILITY_REGION,
+        partners: list[str] | None = None,
+        body: str = "",
+    ) -> lpb.LearningItem:
+        node = community.node
+        created = node.learning(
+            "CreateItem",
+            lpb.CreateItemRequest(
+                request_id=rid(),
+                kind=lpb.ITEM_KIND_REPLICABLE_MODEL,
+                title=title,
+                summary=f"Summary of {title}",
+                body=body or f"How {title} works.",
+                domain_tags=tags or ["quality"],
+                community_id=community.community_id,
+                visibility=visibility,
+                partner_nodes=partners or [],
+            ),
+            community.lead_token,
+        ).item
+        return node.learning(
+            "PublishItem",
+            lpb.PublishItemRequest(request_id=rid(), item_id=created.item_id),
+            community.lead_token,
+        ).item
+
+    def search(self, node_id: str, **filters: Any) -> list[lpb.LearningItem]:
+        return list(
+            self[node_id].learning("SearchCatalogue", lpb.SearchCatalogueRequest(**filters)).items
+        )
+
+    def titles(self, node_id: str, **filters: Any) -> set[str]:
+        return {item.title for item in self.search(node_id, **filters)}
