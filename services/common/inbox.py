@@ -10,7 +10,8 @@ with `ack_sync` (the server confirms). So:
   (`max_ack_pending=1`), which high-water-mark tracking requires: a lower
   position arriving after a higher one would otherwise be taken for a duplicate;
 - a message whose origin headers, subject and envelope disagree (spoofing), or
-  that cannot be decoded, is terminated and reported, never applied;
+  that cannot be decoded, or that its handler refuses (`RejectedMessage`), is
+  terminated and reported, never applied;
 - a handler failure is retried with growing delays: the consumer parks on that
   message (and reports it) rather than skip it.
 """
@@ -249,14 +250,18 @@ class Inbox:
             await js.add_consumer(self.stream, self.consumer_config)
         return await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
 
+    async def _reject(self, raw: Msg, error: RejectedMessage) -> None:
+        """Never applied, never retried: terminated and reported."""
+        self.stats.rejected += 1
+        self.stats.rejected_subjects.append(raw.subject)
+        log.error("inbox %s rejected a message and will not apply it: %s", self.name, error)
+        await raw.term()
+
     async def _process(self, raw: Msg) -> None:
         try:
             message = read_message(raw.subject, raw.headers, raw.data, self.recipient)
         except RejectedMessage as error:
-            self.stats.rejected += 1
-            self.stats.rejected_subjects.append(raw.subject)
-            log.error("inbox %s rejected a message and will not apply it: %s", self.name, error)
-            await raw.term()
+            await self._reject(raw, error)
             return
         context = propagate.extract(raw.headers or {})
         with tracer.start_as_current_span(
@@ -273,6 +278,9 @@ class Inbox:
         ):
             try:
                 applied = await asyncio.to_thread(self.handler.handle, message)
+            except RejectedMessage as error:
+                await self._reject(raw, error)
+                return
             except Exception:
                 self.stats.failures += 1
                 self.stats.parked_on = message.envelope.event_id

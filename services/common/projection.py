@@ -129,7 +129,7 @@ class ProjectionFollower:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
-        self.app.changes.notify(0)
+        self.app.changes.wake_all()
         if self._thread.is_alive():
             self._thread.join(timeout)
 

@@ -215,6 +215,7 @@ class ServiceRuntime:
 
     async def stop(self, grace: float = 5.0) -> None:
         self._stopping.set()
+        self.app.changes.wake_all()
         if self.server is not None:
             await self.server.stop(grace)
         for task in self._tasks:

@@ -29,6 +29,15 @@ class ChangeSignal:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(woken.set)
 
+    def wake_all(self) -> None:
+        """Wakes every waiter without a new position (e.g. so they notice a shutdown)."""
+        with self._condition:
+            self._condition.notify_all()
+            waiters = list(self._async_waiters)
+        for loop, woken in waiters:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(woken.set)
+
     def wait(self, after: int, timeout: float) -> int:
         """Blocks until a position beyond `after` is signalled, or the timeout passes."""
         with self._condition:

@@ -337,9 +337,11 @@ class Learning(CopnetApplication):
             received = None  # an older copy (e.g. by another route): nothing to change
         return self._processed(tracking, received)
 
-    def receive_retraction(self, tracking: Tracking, origin_node: str, item_id: str) -> bool:
+    def receive_retraction(
+        self, tracking: Tracking, origin_node: str, item_id: str, version: int
+    ) -> bool:
         received = self._find(ReceivedItem.create_id(origin_node, item_id), ReceivedItem)
-        changed = received is not None and received.retract()
+        changed = received is not None and received.retract(version)
         return self._processed(tracking, received if changed else None)
 
     def receive_adoption(self, tracking: Tracking, item_id: str, report: AdoptionReport) -> bool:

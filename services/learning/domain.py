@@ -443,8 +443,10 @@ class ReceivedItem(TracedAggregate):
         self._updated(snapshot=snapshot, addressed=addressed)
         return True
 
-    def retract(self) -> bool:
-        if self.retracted:
+    def retract(self, version: int) -> bool:
+        """Hides the item, unless this copy is newer than the retraction (it came by
+        another route after the item was shared with this node again)."""
+        if self.retracted or version <= self.snapshot_version:
             return False
         self._retracted()
         return True

@@ -76,7 +76,7 @@ class FederationPolicy:
                 )
             return self.app.receive_snapshot(tracking, origin, snapshot, bool(message.addressed_to))
         if isinstance(payload, events.ItemRetracted):
-            return self.app.receive_retraction(tracking, origin, payload.item_id)
+            return self.app.receive_retraction(tracking, origin, payload.item_id, payload.version)
         if isinstance(payload, events.AdoptionDeclared):
             return self.app.receive_adoption(tracking, payload.item_id, self._report(message))
         if isinstance(payload, events.ItemReceived):
@@ -176,17 +176,45 @@ class FederationLinks:
             for s in subscriptions
             if s["active"] and s["node_id"] != self.identity.node_id
         ]
-        if wanted == self.applied_sources:
-            return
-        sources = [
-            self.identity.addressed_source(node)
+        sources = {
+            (node, subject): self.identity.addressed_source(node)
             if subject is None
             else self.identity.public_source(node, subject)
             for node, subject in wanted
-        ]
-        await messaging.ensure_stream(js, self.identity.federation_stream_config(sources))
-        self.applied_sources = wanted
-        log.info("federation stream sources: %s", ", ".join(s.name for s in sources) or "none")
+        }
+        if wanted != self.applied_sources:
+            config = self.identity.federation_stream_config(list(sources.values()))
+            await messaging.ensure_stream(js, config)
+            self.applied_sources = wanted
+            names = ", ".join(sorted(s.name for s in sources.values())) or "none"
+            log.info("federation stream sources: %s", names)
+        await self._revive_stalled_sources(client, sources)
+
+    async def _revive_stalled_sources(self, client: NATS, sources: dict[tuple, Any]) -> None:
+        """A source set up before its stream existed on the other node is retried by the
+        server only every ten seconds or more; re-add it as soon as that stream exists."""
+        js = client.jetstream()
+        info = await js.stream_info(self.identity.federation_stream_name)
+        stalled = {s.name for s in info.sources or [] if s.error and (s.active or -1) < 0}
+        if not stalled:
+            return
+        revived = []
+        for (node, _subject), source in sources.items():
+            if source.name not in stalled:
+                continue
+            try:
+                await client.jetstream(domain=node, timeout=2).stream_info(source.name)
+            except (nats.errors.Error, nats.js.errors.Error):
+                continue  # still missing, or the node is out of reach: leave it to the server
+            revived.append(source)
+        if revived:
+            names = {s.name for s in revived}
+            keep = [s for s in sources.values() if s.name not in names]
+            await messaging.ensure_stream(js, self.identity.federation_stream_config(keep))
+            await messaging.ensure_stream(
+                js, self.identity.federation_stream_config(list(sources.values()))
+            )
+            log.info("re-linked federation sources: %s", ", ".join(sorted(names)))
 
     async def _nodes_already_linked(self, js: Any) -> dict[str, dict[str, str]]:
         """With the hub out of reach at start-up, keep the partners already linked."""

@@ -59,7 +59,7 @@ for event_class, event_type in [
     audience=lambda e: Audience(region=e.from_region, partners=tuple(e.from_partners)),
 )
 def _(e: Any) -> events.ItemRetracted:
-    return events.ItemRetracted(item_id=str(e.originator_id))
+    return events.ItemRetracted(item_id=str(e.originator_id), version=e.originator_version)
 
 
 @LEARNING.publishes(

@@ -23,10 +23,12 @@ class ItemSnapshot(_message.Message):
     def __init__(self, item: _Optional[_Union[_learning_pb2.LearningItem, _Mapping]] = ..., receptions: _Optional[_Iterable[_Union[_learning_pb2.Reception, _Mapping]]] = ..., revisions: _Optional[_Iterable[_Union[_learning_pb2.Revision, _Mapping]]] = ..., adoption_history: _Optional[_Iterable[_Union[_learning_pb2.Adoption, _Mapping]]] = ...) -> None: ...
 
 class ItemRetracted(_message.Message):
-    __slots__ = ("item_id",)
+    __slots__ = ("item_id", "version")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     item_id: str
-    def __init__(self, item_id: _Optional[str] = ...) -> None: ...
+    version: int
+    def __init__(self, item_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
 class AdoptionDeclared(_message.Message):
     __slots__ = ("item_id", "item_origin_node", "adoption")
