@@ -8,10 +8,12 @@ the code what they must say:
   NodeSettings and point at the NATS server and ports the files define;
 - the Kubernetes services are probed over gRPC on their gRPC port, and run
   with the hardened security context;
+- the image holds what pyproject.toml installs and runs as the pods' user;
+  the hub's compose command parses with the real `copnet` CLI;
 - the NATS configs fsync every write (`sync_interval: always`), use the node
   id as JetStream domain, carry exactly NodeIdentity's leaf deny lists, and
   are what deploy/nats/render.py renders; the real nats-server accepts them,
-  and a node joins the hub with them.
+  and the leaf config joins a real `copnet hub` with the credentials it wrote.
 
 PyYAML is not a dependency of the project, so the YAML files are read by the
 small loader below, which knows the block-style subset the files use and
@@ -20,11 +22,15 @@ refuses anything else.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import runpy
 import subprocess
+import sys
 import time
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,16 +39,22 @@ from typing import Any
 
 import pytest
 
+from services.cli import build_parser
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import nats_server_binary
-from services.common.settings import SERVICES, NodeSettings
+from services.common.settings import (
+    SERVICES,
+    NodeSettings,
+    available_services,
+    parse_token_name,
+)
+from services.hub import Hub, HubSettings
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
-NATS_CONFIGS = [*sorted((DEPLOY / "nats").glob("*.conf")), DEPLOY / "k8s/base/nats-node.conf"]
-NODE_CONFIGS = [p for p in NATS_CONFIGS if p.name != "hub.conf"]
-HUB_DOMAIN = "hub"
+# A stand-in for the secret HUB_LEAF_URL that a leaf config reads from the environment.
+LEAF_URL_ENV = {"HUB_LEAF_URL": "nats-leaf://guys:secret@hub.south-east-london.example.org:7422"}
 
 
 # --- a loader for the YAML the deploy files use ---------------------------------
@@ -272,8 +284,12 @@ def deploy_files() -> list[Path]:
         path
         for path in DEPLOY.rglob("*")
         if path.is_file()
-        and not any(part.startswith(".") or part == "__pycache__" for part in path.parts)
+        and not any(p.startswith(".") or p == "__pycache__" for p in path.relative_to(DEPLOY).parts)
     )
+
+
+# Every node's nats-server config: deploy/nats/ and its copies for kustomize.
+NATS_CONFIGS = [p for p in deploy_files() if p.suffix == ".conf"]
 
 
 def yaml_files() -> list[Path]:
@@ -287,8 +303,8 @@ def documents(path: Path) -> list[Any]:
         raise AssertionError(f"{path.relative_to(ROOT)}: {error}") from None
 
 
-def k8s_objects(directory: str) -> Iterator[dict[str, Any]]:
-    for path in sorted((DEPLOY / directory).glob("*.yaml")):
+def k8s_objects(directory: str, pattern: str = "*.yaml") -> Iterator[dict[str, Any]]:
+    for path in sorted((DEPLOY / directory).glob(pattern)):
         for doc in documents(path):
             if isinstance(doc, dict) and "kind" in doc and "metadata" in doc:
                 yield doc
@@ -349,8 +365,21 @@ def service_of(deployment: dict[str, Any]) -> str:
     module = container["args"][0]
     assert module.startswith("services."), container["args"]
     service = module.removeprefix("services.")
-    assert service in SERVICES, f"{module} is not one of {SERVICES}"
+    assert service in available_services(), f"{module} is not an installed service"
+    assert set(container["args"][1:]) <= roles_of(module), container["args"]
     return service
+
+
+@functools.cache
+def roles_of(module: str) -> frozenset[str]:
+    """The roles `python -m services.<service>` accepts, read from its own --help."""
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    match = re.search(r"\{([a-z,]+)\}", result.stdout)
+    assert match, result.stdout
+    return frozenset(match.group(1).split(","))
 
 
 def known_variables() -> set[str]:
@@ -370,6 +399,7 @@ def test_every_yaml_file_parses() -> None:
     assert {p.relative_to(DEPLOY).as_posix() for p in files} >= {
         "compose/docker-compose.yaml",
         "compose/otel-collector.yaml",
+        "compose/hub.yaml",
         "k8s/base/kustomization.yaml",
         "k8s/base/registry.yaml",
         "k8s/base/nats.yaml",
@@ -427,7 +457,8 @@ def test_compose_settings_are_valid_and_point_at_the_stack() -> None:
     assert "otel-collector" in services and "jaeger" in services
 
     registry = services["registry"]
-    assert registry["command"] == ["services.registry", "all"]
+    module, role = registry["command"]
+    assert module == "services.registry" and role in roles_of(module)
     port = settings.address("registry").rsplit(":", 1)[1]
     assert settings.address("registry") == f"0.0.0.0:{port}"
     assert f"127.0.0.1:{port}:{port}" in registry["ports"]
@@ -453,6 +484,7 @@ def test_compose_settings_are_valid_and_point_at_the_stack() -> None:
 def test_k8s_settings_are_valid_and_point_at_the_node() -> None:
     nats_service = k8s_object("Service", "nats")
     nats_ports = {p["port"] for p in nats_service["spec"]["ports"]}
+    node_conf = load_nats_config((DEPLOY / "k8s/base/nats-node.conf").read_text())
     for deployment in deployments():
         service = service_of(deployment)
         env = k8s_env(deployment)
@@ -468,8 +500,6 @@ def test_k8s_settings_are_valid_and_point_at_the_node() -> None:
         volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
         key_volume = volumes[mounts[key_dir]["name"]]["secret"]
         assert [i["path"] for i in key_volume["items"]] == [settings.signing_key_file.name]
-
-        node_conf = load_nats_config((DEPLOY / "k8s/base/nats-node.conf").read_text())
         assert node_conf["jetstream"]["domain"] == settings.node_id
 
     kustomization = documents(DEPLOY / "k8s/base/kustomization.yaml")[0]
@@ -533,7 +563,66 @@ def test_tracing_component_sets_the_otel_endpoint() -> None:
     assert all(op["path"] == "/spec/template/spec/containers/0/env/-" for op in operations)
 
 
+def test_the_image_holds_what_pyproject_installs() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project, find = pyproject["project"], pyproject["tool"]["setuptools"]["packages"]["find"]
+    needed = {"pyproject.toml", project["readme"]}
+    for where in find["where"]:
+        if where != ".":
+            needed.add(where)
+            continue
+        for pattern in find["include"]:  # top-level packages, e.g. services*
+            needed |= {p.name for p in ROOT.glob(pattern) if (p / "__init__.py").exists()}
+    dockerfile = (DEPLOY / "docker/Dockerfile").read_text()
+    copied = set()
+    for sources in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.MULTILINE):
+        copied |= set(sources.split())
+    assert needed <= copied, f"the Dockerfile does not COPY {needed - copied}"
+    allowed = {
+        line[1:].rstrip("/")
+        for line in (DEPLOY / "docker/Dockerfile.dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
+    assert needed <= allowed, f"Dockerfile.dockerignore leaves out {needed - allowed}"
+
+    image = re.search(r"^ARG PYTHON_IMAGE=python:(\d+\.\d+)", dockerfile, re.MULTILINE)
+    assert image, "the base image is python:<version>..."
+    minimum = re.fullmatch(r">=\s*(\d+)\.(\d+)", project["requires-python"].strip())
+    assert minimum, project["requires-python"]
+    assert tuple(map(int, image.group(1).split("."))) >= tuple(map(int, minimum.groups()))
+    assert 'ENTRYPOINT ["python", "-m"]' in dockerfile
+    module, role = json.loads(re.search(r"^CMD (.+)$", dockerfile, re.MULTILINE).group(1))
+    assert role in roles_of(module)
+    assert re.search(r"^USER \$\{APP_UID\}:\$\{APP_UID\}$", dockerfile, re.MULTILINE)
+    uid = re.search(r"^ARG APP_UID=(\d+)$", dockerfile, re.MULTILINE).group(1)
+    for workload in k8s_objects("k8s/base"):
+        if workload["kind"] in ("Deployment", "StatefulSet"):
+            pod = workload["spec"]["template"]["spec"]["securityContext"]
+            assert pod["runAsUser"] == pod["runAsGroup"] == pod["fsGroup"] == int(uid)
+
+
+def test_hub_compose_runs_copnet_hub_as_the_cli_defines_it() -> None:
+    (stack,) = documents(DEPLOY / "compose/hub.yaml")
+    hub = stack["services"]["hub"]
+    assert hub["entrypoint"] == ["copnet"]
+    command = [arg.replace("${HUB_PUBLIC_HOST", "hub.example.org${") for arg in hub["command"]]
+    options = build_parser().parse_args(command)  # the real `copnet` command line
+    assert options.command == "hub"
+    assert options.listen_host == "0.0.0.0"
+    assert options.public_host.startswith("hub.example.org")
+    parse_token_name(options.region, "region")
+    node_ids = [node_id for node_id, _name in options.node]
+    assert render_module().EXAMPLE_NODE_ID in node_ids
+    for node_id in node_ids:
+        NodeSettings(node_id=node_id, region=options.region)  # valid, and not reserved
+    volume = next(v for v in hub["volumes"] if v.split(":")[1] == str(options.data_dir))
+    assert volume.split(":")[0] in stack["volumes"], "the region's manifest on a volume"
+    assert f"{options.leaf_port}:{options.leaf_port}" in hub["ports"]
+    assert f"127.0.0.1:{options.port}:{options.port}" in hub["ports"]
+
+
 def test_nats_configs_fsync_every_write() -> None:
+    assert len(NATS_CONFIGS) >= 4, NATS_CONFIGS
     for path in NATS_CONFIGS:
         jetstream = load_nats_config(path.read_text())["jetstream"]
         assert jetstream["sync_interval"] == "always", path
@@ -542,29 +631,29 @@ def test_nats_configs_fsync_every_write() -> None:
 
 def test_node_configs_use_the_node_id_as_domain() -> None:
     node_id = env_file(DEPLOY / "compose/node.env")["COPNET_NODE_ID"]
-    assert k8s_object("ConfigMap", "copnet-node")["data"]["COPNET_NODE_ID"] == node_id
-    for path in NODE_CONFIGS:
+    # The base's ConfigMap and every overlay's patch of it.
+    for settings in k8s_objects("k8s", "**/*.yaml"):
+        if (settings["kind"], settings["metadata"]["name"]) == ("ConfigMap", "copnet-node"):
+            assert settings["data"]["COPNET_NODE_ID"] == node_id
+    for path in NATS_CONFIGS:
         config = load_nats_config(path.read_text())
         assert config["jetstream"]["domain"] == node_id, path
         assert config["server_name"] == f"copnet-{node_id}", path  # as services/node.py names it
-    assert (DEPLOY / "k8s/base/nats-node.conf").read_text() == (
-        DEPLOY / "nats/node.conf"
-    ).read_text()
 
 
 def test_leaf_deny_lists_are_exactly_the_codes() -> None:
     settings = NodeSettings.from_env(env_file(DEPLOY / "compose/node.env"))
     identity = NodeIdentity(settings.node_id, settings.region)
-    config = load_nats_config((DEPLOY / "nats/node-leaf.conf").read_text())
-    (remote,) = config["leafnodes"]["remotes"]
-    assert remote["deny_exports"] == identity.leaf_deny_exports()
-    assert remote["deny_imports"] == identity.leaf_deny_imports()
-    assert identity.stream_name in " ".join(remote["deny_imports"])
-
-    hub = load_nats_config((DEPLOY / "nats/hub.conf").read_text())
-    assert hub["jetstream"]["domain"] == HUB_DOMAIN != settings.node_id
-    assert hub["leafnodes"]["no_advertise"] is True
-    assert remote["url"].rsplit(":", 1)[1] == hub["leafnodes"]["listen"].rsplit(":", 1)[1]
+    leaves = [p for p in NATS_CONFIGS if "leafnodes" in load_nats_config(p.read_text())]
+    assert {p.relative_to(DEPLOY).as_posix() for p in leaves} == {
+        "nats/node-leaf.conf",
+        "k8s/overlays/example/nats-node.conf",
+    }
+    for path in leaves:
+        (remote,) = load_nats_config(path.read_text())["leafnodes"]["remotes"]
+        assert remote["deny_exports"] == identity.leaf_deny_exports(), path
+        assert remote["deny_imports"] == identity.leaf_deny_imports(), path
+        assert remote["url"] == "$HUB_LEAF_URL", "the credentials stay out of the file"
     for path in (DEPLOY / "nats/node.conf", DEPLOY / "k8s/base/nats-node.conf"):
         assert "leafnodes" not in load_nats_config(path.read_text()), f"{path} stands alone"
 
@@ -578,7 +667,11 @@ def test_nats_configs_are_what_render_py_renders() -> None:
 def test_nats_server_accepts_the_config(path: Path) -> None:
     # -t parses and checks the configuration without starting a server.
     result = subprocess.run(
-        [nats_server_binary(), "-c", str(path), "-t"], capture_output=True, text=True, timeout=30
+        [nats_server_binary(), "-c", str(path), "-t"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, **LEAF_URL_ENV},
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -602,60 +695,52 @@ def _get_json(url: str, timeout: float = 15.0) -> Any:
             time.sleep(0.1)
 
 
-def test_a_node_joins_the_hub_with_these_configs(tmp_path: Path) -> None:
-    """The hub and leaf configs, moved to loopback ports and a temporary store, link up."""
-    hub_conf = load_nats_config((DEPLOY / "nats/hub.conf").read_text())
-    leaf_conf = load_nats_config((DEPLOY / "nats/node-leaf.conf").read_text())
-    ports = {name: free_port() for name in ("hub", "hub_http", "leaf", "node", "node_http")}
-    hub = _on_loopback(
-        (DEPLOY / "nats/hub.conf").read_text(),
-        {
-            json.dumps(hub_conf["listen"]): f'"127.0.0.1:{ports["hub"]}"',
-            json.dumps(hub_conf["http"]): f'"127.0.0.1:{ports["hub_http"]}"',
-            json.dumps(hub_conf["leafnodes"]["listen"]): f'"127.0.0.1:{ports["leaf"]}"',
-            json.dumps(hub_conf["jetstream"]["store_dir"]): json.dumps(str(tmp_path / "hub")),
-        },
+def test_a_node_joins_copnet_hub_with_the_leaf_config(tmp_path: Path) -> None:
+    """node-leaf.conf, moved to loopback ports and a temporary store, joins a real
+    `copnet hub` with the credentials the hub wrote (through render.py leaf-url)."""
+    render = render_module()
+    node_id, region = render.EXAMPLE_NODE_ID, render.EXAMPLE_REGION
+    hub = Hub(HubSettings(tmp_path / "hub", region, port=free_port(), leaf_port=free_port()))
+    hub.add_nodes([(node_id, "Guy's and St Thomas'")])
+    leaf_url = render.leaf_url(hub.settings.credentials_file(node_id))
+    assert leaf_url.startswith(f"nats-leaf://{node_id}:")
+
+    conf = DEPLOY / "nats/node-leaf.conf"
+    parsed = load_nats_config(conf.read_text())
+    http_port = free_port()
+    (tmp_path / "node.conf").write_text(
+        _on_loopback(
+            conf.read_text(),
+            {
+                json.dumps(parsed["listen"]): f'"127.0.0.1:{free_port()}"',
+                json.dumps(parsed["http"]): f'"127.0.0.1:{http_port}"',
+                json.dumps(parsed["jetstream"]["store_dir"]): json.dumps(str(tmp_path / "js")),
+            },
+        )
     )
-    node = _on_loopback(
-        (DEPLOY / "nats/node-leaf.conf").read_text(),
-        {
-            json.dumps(leaf_conf["listen"]): f'"127.0.0.1:{ports["node"]}"',
-            json.dumps(leaf_conf["http"]): f'"127.0.0.1:{ports["node_http"]}"',
-            json.dumps(leaf_conf["leafnodes"]["remotes"][0]["url"]): (
-                f'"nats-leaf://127.0.0.1:{ports["leaf"]}"'
-            ),
-            json.dumps(leaf_conf["jetstream"]["store_dir"]): json.dumps(str(tmp_path / "node")),
-        },
-    )
-    processes = []
+    node: subprocess.Popen[bytes] | None = None
     try:
-        for name, text in (("hub", hub), ("node", node)):
-            (tmp_path / f"{name}.conf").write_text(text)
-            with (tmp_path / f"{name}.log").open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [nats_server_binary(), "-c", str(tmp_path / f"{name}.conf")],
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
-        node_url = f"http://127.0.0.1:{ports['node_http']}"
-        hub_url = f"http://127.0.0.1:{ports['hub_http']}"
-        assert _get_json(f"{node_url}/healthz?js-enabled-only=true")["status"] == "ok"
-        jetstream = _get_json(f"{node_url}/varz")["jetstream"]["config"]
+        hub.start()
+        with (tmp_path / "node.log").open("wb") as log:
+            node = subprocess.Popen(
+                [nats_server_binary(), "-c", str(tmp_path / "node.conf")],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "HUB_LEAF_URL": leaf_url},
+            )
+        monitor = f"http://127.0.0.1:{http_port}"
+        assert _get_json(f"{monitor}/healthz?js-enabled-only=true")["status"] == "ok"
+        jetstream = _get_json(f"{monitor}/varz")["jetstream"]["config"]
         assert jetstream["sync_always"] is True
-        assert jetstream["domain"] == leaf_conf["jetstream"]["domain"]
+        assert jetstream["domain"] == node_id
 
         deadline = time.monotonic() + 15
-        while True:
-            leafs = _get_json(f"{hub_url}/leafz").get("leafs") or []
-            if leafs or time.monotonic() > deadline:
-                break
+        while not (leafs := _get_json(f"{monitor}/leafz").get("leafs")):
+            assert time.monotonic() < deadline, (tmp_path / "node.log").read_text()
             time.sleep(0.1)
-        assert [leaf["name"] for leaf in leafs] == [leaf_conf["server_name"]], (
-            tmp_path / "node.log"
-        ).read_text()
+        assert [leaf["name"] for leaf in leafs] == [f"copnet-hub-{region}"]
     finally:
-        for process in processes:
-            process.kill()
-            process.wait(10)
+        if node is not None:
+            node.kill()
+            node.wait(10)
+        hub.stop()

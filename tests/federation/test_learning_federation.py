@@ -31,6 +31,36 @@ def region(tmp_path: Path):
     region.close()
 
 
+@pytest.mark.postgres
+def test_on_postgresql_learning_spreads_and_adoptions_flow_back(
+    tmp_path: Path, postgres_dsn: str, schema_prefix: str
+):
+    region = Region(tmp_path, ["guys", "kings"], postgres_dsn, schema_prefix)
+    try:
+        guys = region.community("guys", "dip-cop")
+        kings = region.community("kings", "maternity-cop")
+        subscribe(region, "kings", "guys")
+        item = region.publish(guys, "GDm-Health remote monitoring", tags=["diabetes"])
+        eventually(
+            lambda: region.titles("kings", text="gdm", domain_tag="diabetes") == {item.title}
+        )
+        kings.node.learning(
+            "DeclareAdoption",
+            lpb.DeclareAdoptionRequest(
+                request_id=rid(), item_id=item.item_id, status=lpb.ADOPTION_STATUS_PILOTING
+            ),
+            kings.lead_token,
+        )
+
+        def piloting() -> list[tuple[str, int]]:
+            summary = guys.node.learning("GetAdoptionSummary", lpb.GetAdoptionSummaryRequest())
+            return [(c.title, c.piloting) for c in summary.items]
+
+        eventually(lambda: piloting() == [(item.title, 1)])
+    finally:
+        region.close()
+
+
 def subscribe(region: Region, node: str, to: str, tags: list[str] | None = None) -> None:
     region[node].learning(
         "Subscribe", lpb.SubscribeRequest(request_id=rid(), node_id=to, domain_tags=tags or [])

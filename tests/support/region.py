@@ -104,7 +104,9 @@ class Community:
 
 
 class Region:
-    def __init__(self, base: Path, node_ids: list[str]) -> None:
+    def __init__(
+        self, base: Path, node_ids: list[str], postgres_dsn: str = "", schema_prefix: str = "t_"
+    ) -> None:
         self.base = base
         self.hub = Hub(HubSettings(base / "hub", REGION, port=free_port(), leaf_port=free_port()))
         self.hub.add_nodes([(n, f"Organisation {n}") for n in node_ids])
@@ -117,6 +119,8 @@ class Region:
                 data_dir=base / node_id,
                 nats_port=free_port(),
                 hub_credentials=self.hub.settings.credentials_file(node_id),
+                postgres_dsn=postgres_dsn,
+                postgres_schema_prefix=f"{schema_prefix}{node_id.replace('-', '_')}_",
             )
             nats = node_nats_server(settings)
             nats.start()
