@@ -121,13 +121,14 @@ class ServiceProcess:
             self.process.wait(5)
 
 
-def wait_serving(address: str, timeout: float) -> bool:
+def wait_serving(address: str, timeout: float, service: str = "") -> bool:
+    """Waits until a gRPC server reports SERVING for `service` ("" = the process is up)."""
     deadline = time.monotonic() + timeout
     with grpc.insecure_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             try:
-                response = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
                 if response.status == health_pb2.HealthCheckResponse.SERVING:
                     return True
             except grpc.RpcError:
@@ -159,7 +160,8 @@ class Node:
             self.processes.append(process)
         for process in self.processes:
             address = self.settings.address(process.name)
-            if not wait_serving(address, READY_TIMEOUT):
+            api = f"copnet.{process.name}.v1.{process.name.capitalize()}Service"
+            if not wait_serving(address, READY_TIMEOUT, api):
                 raise RuntimeError(f"{process.name} did not report SERVING on {address}")
 
     def supervise(self) -> None:

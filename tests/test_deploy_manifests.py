@@ -527,7 +527,14 @@ def test_k8s_services_are_probed_over_grpc_on_their_grpc_port() -> None:
             assert set(container[probe]) & {"grpc", "httpGet", "tcpSocket", "exec"} == {"grpc"}
             # Kubernetes' gRPC probes take a port number, not a name.
             assert container[probe]["grpc"]["port"] == grpc_port, (service, probe)
-            assert container[probe]["grpc"].get("service", "") == "", "service '' is the process"
+            # Service "" is SERVING while the process is up (liveness); the named
+            # service only while its store answers (readiness, start-up).
+            expected = (
+                ""
+                if probe == "livenessProbe"
+                else (f"copnet.{service}.v1.{service.capitalize()}Service")
+            )
+            assert container[probe]["grpc"].get("service", "") == expected, (service, probe)
         address = k8s_env(deployment)[f"COPNET_{service.upper()}_ADDRESS"]
         assert address == f"0.0.0.0:{grpc_port}"
 

@@ -155,13 +155,19 @@ class ServerHandle:
     port: int
     service_names: list[str] = field(default_factory=list)
 
+    async def set_alive(self) -> None:
+        """Health of service "" means the process is up (a liveness probe)."""
+        await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
+
     async def set_serving(self, serving: bool) -> None:
+        """Health of the named services means they can serve: their store answers
+        (a readiness probe)."""
         status = (
             health_pb2.HealthCheckResponse.SERVING
             if serving
             else health_pb2.HealthCheckResponse.NOT_SERVING
         )
-        for name in ["", *self.service_names]:
+        for name in self.service_names:
             await self.health.set(name, status)
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -176,7 +182,8 @@ async def start_server(
     service_names: list[str],
     options: Sequence[tuple[str, Any]] = (),
 ) -> ServerHandle:
-    """Builds, binds and starts a server; health reports NOT_SERVING until told otherwise."""
+    """Builds, binds and starts a server; the named services report NOT_SERVING until
+    told otherwise, service "" SERVING from the start."""
     tracing = aio_server_interceptor(filter_=negate(service_name(HEALTH_SERVICE)))
     server = grpc.aio.server(
         interceptors=[tracing, CallInterceptor(authority)],
@@ -194,4 +201,5 @@ async def start_server(
     await server.start()
     handle = ServerHandle(server=server, health=health, port=port, service_names=service_names)
     await handle.set_serving(False)
+    await handle.set_alive()
     return handle

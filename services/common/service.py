@@ -15,15 +15,17 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+import psycopg
 
 from services.common.application import Clock, CopnetApplication
-from services.common.grpc_server import STORE_OUTAGES, ServerHandle, start_server
+from services.common.grpc_server import ServerHandle, start_server
 from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
 from services.common.messaging import NodeIdentity
@@ -195,8 +197,10 @@ class ServiceRuntime:
 
     async def _store_reachable(self) -> bool:
         try:
-            await asyncio.to_thread(self.app.recorder.max_notification_id)
-        except STORE_OUTAGES as error:
+            await asyncio.to_thread(
+                self.settings.stores.check_reachable, self.definition.name
+            )
+        except (OSError, sqlite3.Error, psycopg.Error) as error:
             log.warning("store check failed: %s", error)
             return False
         return True

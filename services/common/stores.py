@@ -10,6 +10,7 @@ for its relay, its projections and its inbox consumers.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,8 @@ class StoreSettings:
     pool_size: int = 2
     pool_max_overflow: int = 6
     lock_timeout_seconds: int = 5
+    # How long to wait for a PostgreSQL connection (also a pool checkout).
+    connect_timeout_seconds: int = 3
 
     @property
     def uses_postgres(self) -> bool:
@@ -66,9 +69,24 @@ class StoreSettings:
             "POSTGRES_POOL_SIZE": str(self.pool_size),
             "POSTGRES_MAX_OVERFLOW": str(self.pool_max_overflow),
             "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_seconds),
+            "POSTGRES_CONNECT_TIMEOUT": str(self.connect_timeout_seconds),
             "POSTGRES_PRE_PING": "y",
             "POSTGRES_CONN_MAX_AGE": "1800",
         }
+
+    def check_reachable(self, service: str, timeout: float = 2.0) -> None:
+        """Raises OSError (or psycopg.Error) unless the service's store answers now."""
+        if self.uses_postgres:
+            with psycopg.connect(
+                self.postgres_dsn, connect_timeout=max(1, round(timeout)), autocommit=True
+            ) as connection:
+                connection.execute("SELECT 1")
+            return
+        events = self.data_dir / service / "events.sqlite"
+        if not events.exists():
+            raise OSError(f"{events} is missing")
+        with sqlite3.connect(f"file:{events}?mode=ro", uri=True, timeout=timeout) as connection:
+            connection.execute("SELECT 1")
 
     def prepare(self, service: str) -> None:
         """Creates what the library does not: the service's schema on PostgreSQL."""

@@ -43,9 +43,20 @@ def load_or_create_signing_key(key_file: Path) -> Ed25519PrivateKey:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Write it whole under another name, then link it into place: of several
+    # processes starting together, one key wins and every process reads that one.
+    staging = key_file.with_name(f".{key_file.name}.{os.getpid()}")
+    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(staging, key_file)
+    except FileExistsError:
+        return load_or_create_signing_key(key_file)
+    finally:
+        staging.unlink()
     return key
 
 

@@ -21,6 +21,7 @@ from tests.conftest import free_port
 from tests.support.streams import eventually, read_stream
 
 COPNET = [sys.executable, "-m", "services.cli"]
+REGISTRY_API = "copnet.registry.v1.RegistryService"
 
 
 class RunningNode:
@@ -91,7 +92,9 @@ def node(tmp_path: Path):
 def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode):
     started = time.monotonic()
     node.start()
-    assert wait_serving(node.registry, 15), node.log.read_text()
+    assert wait_serving(node.registry, 15, REGISTRY_API), node.log.read_text()
+    learning = f"127.0.0.1:{node.grpc_port + 2}"
+    assert wait_serving(learning, 15, "copnet.learning.v1.LearningService"), node.log.read_text()
     assert time.monotonic() - started < 15
 
     token = node.token()
@@ -120,7 +123,7 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
     assert "is up" in output and "node guys stopped" in output
 
     node.start()
-    assert wait_serving(node.registry, 15), node.log.read_text()
+    assert wait_serving(node.registry, 15, REGISTRY_API), node.log.read_text()
     with grpc.insecure_channel(node.registry) as channel:
         again = (
             pb_grpc.RegistryServiceStub(channel)
@@ -139,7 +142,7 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
 
 def test_a_data_directory_belongs_to_one_node(node: RunningNode):
     node.start()
-    assert wait_serving(node.registry, 15)
+    assert wait_serving(node.registry, 15, REGISTRY_API)
     assert node.stop() == 0
     other = node.start(node_id="kings")
     assert other.wait(30) == 2
