@@ -197,9 +197,7 @@ class ServiceRuntime:
 
     async def _store_reachable(self) -> bool:
         try:
-            await asyncio.to_thread(
-                self.settings.stores.check_reachable, self.definition.name
-            )
+            await asyncio.to_thread(self.settings.stores.check_reachable, self.definition.name)
         except (OSError, sqlite3.Error, psycopg.Error) as error:
             log.warning("store check failed: %s", error)
             return False

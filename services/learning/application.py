@@ -115,6 +115,11 @@ class Learning(CopnetApplication):
             else:
                 member = self._member(caller)
                 status = self._view().membership_status(str(community_id), str(caller.member_id))
+                if status is None:
+                    raise FailedPrecondition(
+                        f"you are not a member of '{community['slug']}': join it first "
+                        "(if you just did, retry shortly)"
+                    )
                 if status != "active":
                     raise PermissionDenied(
                         f"only active members of '{community['slug']}' may draft its items"

@@ -380,6 +380,18 @@ def test_commands_refuse_bad_requests_with_clear_statuses(region):
         community_id=guys.community_id,
     )
     assert code("CreateItem", draft, node.authority.issue(outsider)) == (
+        grpc.StatusCode.FAILED_PRECONDITION
+    ), "join first"
+    member = rpb.JoinCommunityRequest(request_id=rid(), community_id=guys.community_id)
+    node.registry("JoinCommunity", member, node.authority.issue(outsider))
+    node.registry(
+        "LeaveCommunity",
+        rpb.LeaveCommunityRequest(request_id=rid(), community_id=guys.community_id),
+        node.authority.issue(outsider),
+    )
+    mirror = node.runtime("learning").projections["registry_mirror"]
+    eventually(lambda: mirror.membership_status(guys.community_id, outsider) == "left")
+    assert code("CreateItem", draft, node.authority.issue(outsider)) == (
         grpc.StatusCode.PERMISSION_DENIED
     )
     item = node.learning("CreateItem", draft, guys.lead_token).item
