@@ -1,8 +1,12 @@
 """The relay: from a service's event store to NATS JetStream.
 
 It follows the application's notification log from its tracked position,
-publishes each published event with `Nats-Msg-Id = <node>.<service>.<position>`,
-waits for the PubAck, and only then records the position. So:
+publishes each published event with `Nats-Msg-Id = <node>.<service>.<position>`
+(a batch's messages are sent back to back and their PubAcks awaited together,
+in order), and only once every PubAck of a batch is in may the position pass
+it. The position is written at most every `record_interval` seconds (and on
+stopping); a crash re-sends what followed the last written position, which
+the duplicate window drops. So:
 - an event for partner nodes is published once per partner (and once locally);
   the position is recorded only when every copy is acknowledged,
 - a crash before the PubAck republishes (first stored copy),
@@ -71,6 +75,7 @@ class Relay:
         batch_size: int = 100,
         poll_interval: float = 0.5,
         publish_timeout: float = 5.0,
+        record_interval: float = 0.2,
     ) -> None:
         self.app = app
         self.integration = integration
@@ -80,12 +85,18 @@ class Relay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.publish_timeout = publish_timeout
+        self.record_interval = record_interval
         self.stats = RelayStats()
+        # Everything up to `position` is acknowledged by JetStream; up to
+        # `recorded_position` that fact is also in the tracking store.
         self.position = 0
+        self.recorded_position = 0
+        self._recorded_at = 0.0
         self._nc: NATS | None = None
 
     async def run(self, stopping: asyncio.Event) -> None:
         self.position = await asyncio.to_thread(self.tracking.max_tracking_id, self.app.name)
+        self.recorded_position = self.position
         log.info("relay of %s starts after position %d", self.app.name, self.position)
         self._nc = await messaging.connect(
             self.nats_url,
@@ -101,7 +112,10 @@ class Relay:
                     if not streams_ready:
                         await messaging.ensure_node_streams(js, self.identity)
                         streams_ready = True
-                    if not await self._relay_batch(js):
+                    if await self._relay_batch(js):
+                        await self._record(force=False)
+                    else:
+                        await self._record(force=True)
                         await self.app.changes.wait_async(self.position, self.poll_interval)
                     failures = 0
                 except PUBLISH_ERRORS as error:
@@ -119,7 +133,21 @@ class Relay:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stopping.wait(), delay)
         finally:
+            with contextlib.suppress(Exception):
+                await self._record(force=True)
             await self._close()
+
+    async def _record(self, force: bool) -> None:
+        if self.position == self.recorded_position:
+            return
+        if not force and time.monotonic() - self._recorded_at < self.record_interval:
+            return
+        position = self.position
+        await asyncio.to_thread(
+            self.tracking.recorder.insert_tracking, Tracking(self.app.name, position)
+        )
+        self.recorded_position = position
+        self._recorded_at = time.monotonic()
 
     async def _relay_batch(self, js) -> bool:
         notifications = await asyncio.to_thread(
@@ -130,20 +158,31 @@ class Relay:
         )
         if not notifications:
             return False
-        for notification in notifications:
-            domain_event = self.app.mapper.to_domain_event(notification)
-            publications = self.integration.publications(
-                domain_event, notification.id, self.identity, self._state_after
+        pending: list[tuple[asyncio.Future, Any]] = []
+        try:
+            for notification in notifications:
+                domain_event = self.app.mapper.to_domain_event(notification)
+                publications = self.integration.publications(
+                    domain_event, notification.id, self.identity, self._state_after
+                )
+                if not publications:
+                    self.stats.skipped += 1
+                for publication in publications:
+                    pending.append((await self._send(js, publication, domain_event), domain_event))
+            acks = await asyncio.wait_for(
+                asyncio.gather(*(future for future, _ in pending)), self.publish_timeout
             )
-            if not publications:
-                self.stats.skipped += 1
-            for publication in publications:
-                await self._publish(js, publication, domain_event)
-        last = notifications[-1].id
-        await asyncio.to_thread(
-            self.tracking.recorder.insert_tracking, Tracking(self.app.name, last)
-        )
-        self.position = last
+        except BaseException:
+            for future, _ in pending:
+                future.cancel()
+            raise
+        for ack, (_, domain_event) in zip(acks, pending, strict=True):
+            if ack.duplicate:
+                self.stats.duplicates += 1
+            else:
+                self.stats.published += 1
+            self.stats.recent_lags.append(time.time() - domain_event.timestamp.timestamp())
+        self.position = notifications[-1].id
         return True
 
     def _state_after(self, domain_event: Any) -> Any:
@@ -151,7 +190,8 @@ class Relay:
             domain_event.originator_id, version=domain_event.originator_version
         )
 
-    async def _publish(self, js, publication: Publication, domain_event) -> None:
+    async def _send(self, js, publication: Publication, domain_event: Any) -> asyncio.Future:
+        """Sends one message; the returned future resolves to its PubAck."""
         parent = propagate.extract(getattr(domain_event, "trace_context", {}) or {})
         with tracer.start_as_current_span(
             f"publish {publication.subject}",
@@ -167,17 +207,12 @@ class Relay:
         ):
             headers = dict(publication.headers)
             propagate.inject(headers)
-            ack = await js.publish(
+            return await js.publish_async(
                 publication.subject,
                 publication.envelope.SerializeToString(),
                 headers=headers,
-                timeout=self.publish_timeout,
+                wait_stall=self.publish_timeout,
             )
-        if ack.duplicate:
-            self.stats.duplicates += 1
-        else:
-            self.stats.published += 1
-        self.stats.recent_lags.append(time.time() - domain_event.timestamp.timestamp())
 
     async def _close(self) -> None:
         if self._nc is not None and not self._nc.is_closed:

@@ -8,7 +8,10 @@ verify with the public half.
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +30,8 @@ ALGORITHM = "EdDSA"
 ROLE_CLAIM = "copnet_role"
 CLOCK_SKEW_LEEWAY = timedelta(seconds=60)
 DEFAULT_TTL = timedelta(hours=12)
+# Verified tokens remembered, so a client's every call does not re-check the signature.
+VERIFIED_CACHE_SIZE = 4096
 
 
 def load_or_create_signing_key(key_file: Path) -> Ed25519PrivateKey:
@@ -72,6 +77,8 @@ class TokenAuthority:
         self.node_id = node_id
         self._signing_key = signing_key
         self._public_key = public_key or signing_key.public_key()  # type: ignore[union-attr]
+        self._verified: OrderedDict[str, tuple[Caller, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def issuer(self) -> str:
@@ -101,6 +108,22 @@ class TokenAuthority:
         return jwt.encode(claims, self._signing_key, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Caller:
+        with self._lock:
+            known = self._verified.get(token)
+            if known is not None:
+                caller, expires = known
+                if time.time() < expires + CLOCK_SKEW_LEEWAY.total_seconds():
+                    self._verified.move_to_end(token)
+                    return caller
+                del self._verified[token]
+        caller, expires = self._verify_signed(token)
+        with self._lock:
+            self._verified[token] = (caller, expires)
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return caller
+
+    def _verify_signed(self, token: str) -> tuple[Caller, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -116,9 +139,10 @@ class TokenAuthority:
         except jwt.InvalidTokenError as error:
             raise Unauthenticated(f"the token is not valid for this node: {error}") from None
         subject = claims["sub"]
+        expires = float(claims["exp"])
         if subject == OPERATOR_SUBJECT and claims.get(ROLE_CLAIM) == "operator":
-            return Caller.operator()
+            return Caller.operator(), expires
         try:
-            return Caller.member(uuid.UUID(subject))
+            return Caller.member(uuid.UUID(subject)), expires
         except ValueError:
             raise Unauthenticated("the token's subject is not a member id") from None
