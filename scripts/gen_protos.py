@@ -57,8 +57,9 @@ def main() -> int:
         if options.check:
             committed = generated_files(PROTOS)
             stale = sorted(
-                str(p) for p in fresh if not (PROTOS / p).exists()
-                or not filecmp.cmp(out / p, PROTOS / p, shallow=False)
+                str(p)
+                for p in fresh
+                if not (PROTOS / p).exists() or not filecmp.cmp(out / p, PROTOS / p, shallow=False)
             )
             extra = sorted(str(p) for p in committed - fresh)
             if stale or extra:
