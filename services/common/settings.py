@@ -27,6 +27,8 @@ def available_services() -> tuple[str, ...]:
         )
 
     return tuple(service for service in SERVICES if present(service))
+
+
 _TOKEN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_NODE_IDS = {"hub", "local"}
 

@@ -603,7 +603,7 @@ class MeetingPlan(TracedAggregate):
         kwargs.setdefault("community_id", self.community_id)
         return super().trigger_event(event_class, **kwargs)
 
-    @event("Created")
+    @event("Planned")
     def __init__(
         self,
         community_id: UUID,

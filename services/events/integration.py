@@ -186,7 +186,7 @@ def _(e: Any) -> events.FeedbackGiven:
     )
 
 
-@EVENTS.publishes(MeetingPlan.Created, "meeting_plan_created")
+@EVENTS.publishes(MeetingPlan.Planned, "meeting_plan_created")
 def _(e: Any) -> events.MeetingPlanCreated:
     return events.MeetingPlanCreated(
         plan_id=str(e.originator_id),

@@ -629,7 +629,7 @@ class Schedule(Projection):
                 (*changed.values(), str(e.originator_id)),
             )
 
-    @apply.register(MeetingPlan.Created)
+    @apply.register(MeetingPlan.Planned)
     def _(self, e: Any, tx: SqlTx) -> None:
         tx.execute(
             "INSERT INTO plans (plan_id, community_id, title, sort_title, description, time_zone,"
