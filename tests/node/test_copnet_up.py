@@ -14,6 +14,8 @@ from pathlib import Path
 import grpc
 import pytest
 
+from copnet.events.v1 import events_pb2 as epb
+from copnet.events.v1 import events_pb2_grpc as epb_grpc
 from copnet.registry.v1 import registry_pb2 as pb
 from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
 from services.node import wait_serving
@@ -36,6 +38,10 @@ class RunningNode:
     @property
     def registry(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
+
+    @property
+    def events(self) -> str:
+        return f"127.0.0.1:{self.grpc_port + 1}"
 
     def start(self, node_id: str | None = None) -> subprocess.Popen[bytes]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COPNET_")}
@@ -92,9 +98,11 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
     started = time.monotonic()
     node.start()
     assert wait_serving(node.registry, 15), node.log.read_text()
+    assert wait_serving(node.events, 15), node.log.read_text()
     assert time.monotonic() - started < 15
 
     token = node.token()
+    auth = [("authorization", f"Bearer {token}")]
     with grpc.insecure_channel(node.registry) as channel:
         created = (
             pb_grpc.RegistryServiceStub(channel)
@@ -106,13 +114,46 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
                     region="sel",
                     ods_code="RJZ",
                 ),
-                metadata=[("authorization", f"Bearer {token}")],
+                metadata=auth,
                 timeout=10,
             )
             .organisation
         )
+        community = (
+            pb_grpc.RegistryServiceStub(channel)
+            .CreateCommunity(
+                pb.CreateCommunityRequest(
+                    request_id=str(uuid.uuid4()),
+                    slug="cancer-cop",
+                    name="Cancer CoP",
+                    domain="cancer-care",
+                    region="sel",
+                    host_organisation_ids=[created.organisation_id],
+                    joining_policy=pb.JOINING_POLICY_OPEN,
+                ),
+                metadata=auth,
+                timeout=10,
+            )
+            .community
+        )
     nats_url = f"nats://127.0.0.1:{node.nats_port}"
-    eventually(lambda: len(read_stream(nats_url, "COPNET_GUYS")) == 1)
+    eventually(lambda: len(read_stream(nats_url, "COPNET_GUYS")) == 2)
+
+    # The events service learns the community from the registry's events, through NATS.
+    def events_knows_the_community() -> bool:
+        with grpc.insecure_channel(node.events) as channel:
+            try:
+                reply = epb_grpc.EventsServiceStub(channel).GetCommunity(
+                    epb.GetCommunityRequest(community_id=community.community_id),
+                    metadata=auth,
+                    timeout=5,
+                )
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.NOT_FOUND, error
+                return False
+        return reply.community.slug == "cancer-cop"
+
+    eventually(events_knows_the_community)
 
     assert node.stop() == 0
     assert not port_open(node.grpc_port) and not port_open(node.nats_port)
@@ -121,6 +162,7 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
 
     node.start()
     assert wait_serving(node.registry, 15), node.log.read_text()
+    assert wait_serving(node.events, 15), node.log.read_text()
     with grpc.insecure_channel(node.registry) as channel:
         again = (
             pb_grpc.RegistryServiceStub(channel)
@@ -133,7 +175,7 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
         )
     assert again == created
     time.sleep(1.5)  # give a wrongly rewound relay the chance to publish again
-    assert len(read_stream(nats_url, "COPNET_GUYS")) == 1
+    assert len(read_stream(nats_url, "COPNET_GUYS")) == 2
     assert node.stop() == 0
 
 
