@@ -62,7 +62,7 @@ class ConveningDetails:
             )
 
 
-@dataclass
+@dataclass(frozen=True)
 class SignUp:
     """One member's sign-up to one convening (the latest, if they signed up again)."""
 
@@ -114,6 +114,18 @@ class Convening(TracedAggregate):
         # Every event names its community, so consumers need no other event to place it.
         kwargs.setdefault("community_id", self.community_id)
         return super().trigger_event(event_class, **kwargs)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Convening:
+        """A copy for a command (the repository copies cached aggregates) in time linear in
+        the sign-ups with a small constant: every value held is immutable (frozen dataclasses,
+        enums, UUIDs, datetimes), so copying the containers makes the copy independent."""
+        copy = object.__new__(type(self))
+        for name, value in self.__dict__.items():
+            if isinstance(value, (list, dict, set)):
+                value = type(value)(value)
+            copy.__dict__[name] = value
+        memo[id(self)] = copy
+        return copy
 
     @classmethod
     def schedule(
@@ -504,9 +516,10 @@ class Convening(TracedAggregate):
     @event("AttendanceRecorded")
     def _attendance_recorded(self, entries: list[dict[str, Any]], at: datetime) -> None:
         for entry in entries:
-            sign_up = self.signups[entry["member_id"]]
-            sign_up.attendance = Attendance(entry["attendance"])
-            sign_up.updated_at = at
+            member_id = entry["member_id"]
+            self.signups[member_id] = replace(
+                self.signups[member_id], attendance=Attendance(entry["attendance"]), updated_at=at
+            )
 
     @event("Closed")
     def _closed(
@@ -545,13 +558,14 @@ class Convening(TracedAggregate):
 
     @event("FeedbackGiven")
     def _feedback_given(self, member_id: UUID, rating: int, comment: str, at: datetime) -> None:
-        sign_up = self.signups[member_id]
-        sign_up.rating, sign_up.comment, sign_up.updated_at = rating, comment, at
+        self.signups[member_id] = replace(
+            self.signups[member_id], rating=rating, comment=comment, updated_at=at
+        )
 
     def _move(self, member_id: UUID, status: SignUpStatus, at: datetime, note: str = "") -> None:
         sign_up = self.signups[member_id]
         self._leave(member_id, sign_up.status)
-        sign_up.status, sign_up.updated_at, sign_up.note = status, at, note
+        self.signups[member_id] = replace(sign_up, status=status, updated_at=at, note=note)
         self._enter(member_id, status)
 
     def _enter(self, member_id: UUID, status: SignUpStatus) -> None:

@@ -19,7 +19,7 @@ from services.events.service import DEFINITION as EVENTS
 from services.events.values import Format, RegistrationWindow, TimeSlot
 from services.registry.domain import JoiningPolicy, OrganisationKind, Profession, Role
 from services.registry.service import DEFINITION as REGISTRY
-from tests.support.events_world import MovableClock, cmd
+from tests.support.events_world import MovableClock, cmd, publications
 from tests.support.streams import eventually
 
 T0 = datetime(2024, 1, 10, 9, tzinfo=UTC)
@@ -126,9 +126,7 @@ def test_the_mirror_follows_the_registry_across_restarts_of_either_service(servi
     assert position == max(
         n.id
         for n in registry.recorder.select_notifications(0, 10_000)
-        if REGISTRY.integration.publication(
-            registry.mapper.to_domain_event(n), n.id, events.identity
-        )
+        if publications(REGISTRY.integration, registry.mapper.to_domain_event(n), n.id)
     )
     assert events.app.may_organise(Caller.member(lead), mirror.community(community))
     assert not events.app.may_organise(Caller.member(facilitator), mirror.community(community))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from services.common.application import Clock
 from services.common.idempotency import Command
@@ -57,6 +58,18 @@ def cmd(caller: Caller = OPERATOR, request_id: str | None = None, name: str = "T
     return Command(name, request_id, caller, f"fp-{request_id}")
 
 
+def publications(integration: Any, domain_event: Any, position: int) -> list[Any]:
+    """What the relay publishes for a stored event.
+
+    Works with `IntegrationMap.publication` (one or None) and with the list-returning
+    `IntegrationMap.publications` that partner audiences brought on main.
+    """
+    if hasattr(integration, "publications"):
+        return list(integration.publications(domain_event, position, IDENTITY))
+    publication = integration.publication(domain_event, position, IDENTITY)
+    return [publication] if publication is not None else []
+
+
 class RegistryFeed:
     """Carries the registry's published events into the mirror, in log order, exactly once."""
 
@@ -75,8 +88,7 @@ class RegistryFeed:
                 return applied
             for notification in notifications:
                 domain_event = self.registry.mapper.to_domain_event(notification)
-                publication = REGISTRY.publication(domain_event, notification.id, IDENTITY)
-                if publication is not None:
+                for publication in publications(REGISTRY, domain_event, notification.id):
                     message = read_message(
                         publication.subject,
                         publication.headers,

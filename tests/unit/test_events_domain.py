@@ -430,3 +430,35 @@ class TestMeetingPlan:
         with pytest.raises(FailedPrecondition, match="has ended"):
             plan.add_occurrences([])
         assert local_text(plan.occurrences[0].starts_at, LONDON) == "2019-09-24T19:00"
+
+
+class TestCopies:
+    def test_a_copy_for_a_command_is_independent_of_the_cached_original(self):
+        """The repository hands each command a copy of a cached convening; the copy holds
+        only immutable values, so changing it in every way leaves the original as it was."""
+        import copy
+
+        original = convening(capacity=2)
+        members = people(4)
+        for m in members[:3]:
+            original.sign_up(m, NOW, False)
+        original.collect_events()
+        before = {name: copy.copy(value) for name, value in vars(original).items()}
+        snapshot = dict(original.signups), list(original.waitlist)
+
+        changed = copy.deepcopy(original)
+        assert changed is not original
+        for name, value in vars(changed).items():
+            if isinstance(value, (list, dict, set)):
+                assert value is not vars(original)[name], name
+        changed.sign_up(members[3], NOW, False)
+        changed.cancel_sign_up(members[0], "", NOW)
+        changed.reschedule(slot(datetime(2024, 3, 6, 12)), "moved", NOW)
+        changed.record_attendance({members[1]: Attendance.ATTENDED}, STARTED + timedelta(weeks=2))
+        changed.give_feedback(members[1], 5, "", STARTED + timedelta(weeks=2))
+
+        assert (dict(original.signups), list(original.waitlist)) == snapshot
+        assert vars(original).keys() == before.keys()
+        for name, value in vars(original).items():
+            assert value == before[name], name
+        assert original.version == 5 and not original.pending_events
