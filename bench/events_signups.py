@@ -221,6 +221,15 @@ def sign_up_all(
     return time.perf_counter() - started, latencies
 
 
+def check_places(node: Node, lead: str, convening_id: str, taken: int, waiting: int) -> None:
+    """Capacity held under load: exactly `taken` places, the rest waiting."""
+    convening = node.events.GetConvening(
+        epb.GetConveningRequest(convening_id=convening_id), metadata=node.auth(lead)
+    ).convening
+    assert (convening.places_taken, convening.waitlist_length) == (taken, waiting), convening
+    print(f"  places taken {convening.places_taken}, waitlist {convening.waitlist_length}")
+
+
 def in_process(node: Node, community_id: str, lead: str, people: list[str], concurrency: int):
     app = node.events_runtime.app
     convening_id = uuid.UUID(schedule(node, community_id, lead, len(people) // 2, 900))
@@ -291,6 +300,7 @@ def run(store: str, dsn: str, options: argparse.Namespace) -> list[Measurement]:
                 hot = schedule(node, community_id, lead, n // 2, round_ * 100)
                 seconds, latencies = sign_up_all(node, [(hot, m) for m in people], concurrency)
                 record("grpc hot (1 convening)", n, seconds, concurrency)
+                check_places(node, lead, hot, n // 2, n - n // 2)
                 print_latency(store, "hot", latencies)
                 spread = [
                     schedule(node, community_id, lead, 0, round_ * 100 + 1 + i)

@@ -40,6 +40,7 @@ from services.events.values import (
     MAX_LINKS_PER_OUTCOME,
     MAX_OUTCOME_TEXT_LENGTH,
     MAX_OUTCOMES,
+    Grouping,
     LearningOutcome,
     RegistrationWindow,
     TimeSlot,
@@ -917,6 +918,10 @@ class EventsServicer(pb_grpc.EventsServiceServicer):
             from_date,
             before_date,
         )
+        if grouping is Grouping.COMMUNITY:
+            for group in groups:
+                known = await run(self.mirror.community, UUID(group.key))
+                group.label = known.name if known else group.key
         return pb.GetAnalyticsResponse(
             groups=[metrics_pb(m) for m in groups],
             totals=metrics_pb(totals),

@@ -153,6 +153,9 @@ def test_the_seeds_figures_come_out_of_the_analytics(node, clock: MovableClock):
     }
     assert topics == {row[2]: (row[3], row[4]) for row in LONDON_CANCER_COP_2023}
 
+    (only,) = analytics(pb.ANALYTICS_GROUPING_COMMUNITY).groups
+    assert (only.key, only.label, only.signed_up) == (cop.community_id, cop.name, 647)
+
     pages, token = [], ""
     while True:
         reply = api.events(

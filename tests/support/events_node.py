@@ -174,6 +174,7 @@ class Cop:
         name: str = "Cancer Community of Practice",
     ) -> None:
         self.api = api
+        self.name = name
         tag = uuid.uuid4().hex[:8]
         self.trust = api.registry(
             "CreateOrganisation",
