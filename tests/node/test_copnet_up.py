@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -18,11 +19,34 @@ from copnet.events.v1 import events_pb2 as epb
 from copnet.events.v1 import events_pb2_grpc as epb_grpc
 from copnet.registry.v1 import registry_pb2 as pb
 from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
+from services.common.settings import SERVICES
 from services.node import wait_serving
 from tests.conftest import free_port
 from tests.support.streams import eventually, read_stream
 
 COPNET = [sys.executable, "-m", "services.cli"]
+
+
+def free_port_block(size: int) -> int:
+    """A base port with `size` free ports from it (each service takes base + its index).
+
+    Chosen below Linux's ephemeral range (32768-60999), so that client sockets of
+    other processes cannot take one between this check and the services' bind.
+    """
+    for _ in range(500):
+        base = random.randrange(20000, 30000 - size)
+        if all(port_free(base + offset) for offset in range(size)):
+            return base
+    raise RuntimeError("no block of free ports found")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 class RunningNode:
@@ -31,7 +55,7 @@ class RunningNode:
         self.node_id = node_id
         self.region = region
         self.nats_port = free_port()
-        self.grpc_port = free_port()
+        self.grpc_port = free_port_block(len(SERVICES))
         self.log = data_dir.parent / f"{node_id}-up.log"
         self.process: subprocess.Popen[bytes] | None = None
 
