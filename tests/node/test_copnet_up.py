@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -14,8 +15,11 @@ from pathlib import Path
 import grpc
 import pytest
 
+from copnet.events.v1 import events_pb2 as epb
+from copnet.events.v1 import events_pb2_grpc as epb_grpc
 from copnet.registry.v1 import registry_pb2 as pb
 from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
+from services.common.settings import SERVICES, available_services
 from services.node import wait_serving
 from tests.conftest import free_port
 from tests.support.streams import eventually, read_stream
@@ -24,19 +28,53 @@ COPNET = [sys.executable, "-m", "services.cli"]
 REGISTRY_API = "copnet.registry.v1.RegistryService"
 
 
+def free_port_block(size: int) -> int:
+    """A base port with `size` free ports from it (each service takes base + its index).
+
+    Chosen below Linux's ephemeral range (32768-60999), so that client sockets of
+    other processes cannot take one between this check and the services' bind.
+    """
+    for _ in range(500):
+        base = random.randrange(20000, 30000 - size)
+        if all(port_free(base + offset) for offset in range(size)):
+            return base
+    raise RuntimeError("no block of free ports found")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 class RunningNode:
     def __init__(self, data_dir: Path, node_id: str = "guys", region: str = "sel") -> None:
         self.data_dir = data_dir
         self.node_id = node_id
         self.region = region
         self.nats_port = free_port()
-        self.grpc_port = free_port()
+        self.grpc_port = free_port_block(len(SERVICES))
         self.log = data_dir.parent / f"{node_id}-up.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def registry(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
+
+    @property
+    def events(self) -> str:
+        return f"127.0.0.1:{self.grpc_port + 1}"
+
+    def apis(self) -> list[tuple[str, str]]:
+        """(address, gRPC service) of every service the node runs; ready when SERVING."""
+        return [
+            (f"127.0.0.1:{self.grpc_port + index}", f"copnet.{name}.v1.{name.capitalize()}Service")
+            for index, name in enumerate(SERVICES)
+            if name in available_services()
+        ]
 
     def start(self, node_id: str | None = None) -> subprocess.Popen[bytes]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COPNET_")}
@@ -92,12 +130,12 @@ def node(tmp_path: Path):
 def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode):
     started = time.monotonic()
     node.start()
-    assert wait_serving(node.registry, 15, REGISTRY_API), node.log.read_text()
-    learning = f"127.0.0.1:{node.grpc_port + 2}"
-    assert wait_serving(learning, 15, "copnet.learning.v1.LearningService"), node.log.read_text()
+    for address, api in node.apis():
+        assert wait_serving(address, 15, api), node.log.read_text()
     assert time.monotonic() - started < 15
 
     token = node.token()
+    auth = [("authorization", f"Bearer {token}")]
     with grpc.insecure_channel(node.registry) as channel:
         created = (
             pb_grpc.RegistryServiceStub(channel)
@@ -109,13 +147,46 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
                     region="sel",
                     ods_code="RJZ",
                 ),
-                metadata=[("authorization", f"Bearer {token}")],
+                metadata=auth,
                 timeout=10,
             )
             .organisation
         )
+        community = (
+            pb_grpc.RegistryServiceStub(channel)
+            .CreateCommunity(
+                pb.CreateCommunityRequest(
+                    request_id=str(uuid.uuid4()),
+                    slug="cancer-cop",
+                    name="Cancer CoP",
+                    domain="cancer-care",
+                    region="sel",
+                    host_organisation_ids=[created.organisation_id],
+                    joining_policy=pb.JOINING_POLICY_OPEN,
+                ),
+                metadata=auth,
+                timeout=10,
+            )
+            .community
+        )
     nats_url = f"nats://127.0.0.1:{node.nats_port}"
-    eventually(lambda: len(read_stream(nats_url, "COPNET_GUYS")) == 1)
+    eventually(lambda: len(read_stream(nats_url, "COPNET_GUYS")) == 2)
+
+    # The events service learns the community from the registry's events, through NATS.
+    def events_knows_the_community() -> bool:
+        with grpc.insecure_channel(node.events) as channel:
+            try:
+                reply = epb_grpc.EventsServiceStub(channel).GetCommunity(
+                    epb.GetCommunityRequest(community_id=community.community_id),
+                    metadata=auth,
+                    timeout=5,
+                )
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.NOT_FOUND, error
+                return False
+        return reply.community.slug == "cancer-cop"
+
+    eventually(events_knows_the_community)
 
     assert node.stop() == 0
     assert not port_open(node.grpc_port) and not port_open(node.nats_port)
@@ -123,7 +194,8 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
     assert "is up" in output and "node guys stopped" in output
 
     node.start()
-    assert wait_serving(node.registry, 15, REGISTRY_API), node.log.read_text()
+    for address, api in node.apis():
+        assert wait_serving(address, 15, api), node.log.read_text()
     with grpc.insecure_channel(node.registry) as channel:
         again = (
             pb_grpc.RegistryServiceStub(channel)
@@ -136,7 +208,7 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
         )
     assert again == created
     time.sleep(1.5)  # give a wrongly rewound relay the chance to publish again
-    assert len(read_stream(nats_url, "COPNET_GUYS")) == 1
+    assert len(read_stream(nats_url, "COPNET_GUYS")) == 2
     assert node.stop() == 0
 
 

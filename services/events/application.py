@@ -1,0 +1,540 @@
+"""The events service's use cases.
+
+Each command loads aggregates, checks who may do it against the community
+directory (the events service's own mirror of the registry, fed by the
+registry's integration events), calls domain methods and hands the changed
+aggregates to `execute`, which saves them in one transaction with the
+request's receipt. Commands on a convening are queued per convening in this
+process (`serialise_on`), so a popular convening's sign-ups do not race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID
+
+from services.common.application import (
+    Changes,
+    CopnetApplication,
+    Outcome,
+    check_expected_version,
+)
+from services.common.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    PermissionDenied,
+)
+from services.common.idempotency import Command
+from services.common.identity import Caller
+from services.events.domain import (
+    Convening,
+    ConveningDetails,
+    MeetingPlan,
+    PlannedOccurrence,
+    SignUp,
+)
+from services.events.values import (
+    Attendance,
+    Community,
+    Format,
+    LearningOutcome,
+    OrganiserRole,
+    RegistrationWindow,
+    SignUpStatus,
+    TimeSlot,
+    to_instant,
+)
+
+# Passed for an optional field that the caller did not set.
+KEEP: Any = object()
+
+ORGANISER_ROLES = (OrganiserRole.CO_LEAD, OrganiserRole.FACILITATOR)
+
+
+class CommunityDirectory(Protocol):
+    """What the events service knows of communities and people, from the registry's events."""
+
+    def community(self, community_id: UUID) -> Community | None: ...
+
+    def is_known_member(self, member_id: UUID) -> bool: ...
+
+    def is_active_member(self, community_id: UUID, member_id: UUID) -> bool: ...
+
+    def holds_role(
+        self, community_id: UUID, member_id: UUID, roles: Iterable[OrganiserRole], day: date
+    ) -> bool: ...
+
+    def registry_position(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One meeting a plan asks for, in the plan's wall-clock time."""
+
+    start: datetime
+    topic: str = ""
+    title: str = ""
+    # The request field it came from, to name in errors.
+    field: str = "occurrences"
+
+
+@dataclass(frozen=True)
+class PlanDefaults:
+    """What every meeting of a plan has unless an occurrence says otherwise."""
+
+    title: str
+    description: str
+    format: Format
+    venue: str
+    join_link: str
+    capacity: int | None
+    duration_minutes: int
+
+
+class Events(CopnetApplication):
+    name = "Events"
+    # Popular convenings carry many sign-ups: keep recently used aggregates in
+    # memory and fast-forward them from the store instead of replaying.
+    env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
+
+    def __init__(self, env: dict[str, str] | None = None, clock: Any = None) -> None:
+        super().__init__(env, clock)
+        self._directory: CommunityDirectory | None = None
+
+    def use_directory(self, directory: CommunityDirectory) -> None:
+        self._directory = directory
+
+    @property
+    def directory(self) -> CommunityDirectory:
+        if self._directory is None:
+            raise RuntimeError("the events application needs a community directory")
+        return self._directory
+
+    # Who may do what
+
+    def community(self, community_id: UUID) -> Community:
+        community = self.directory.community(community_id)
+        if community is None:
+            raise FailedPrecondition(
+                f"community {community_id} is not known to the events service yet: it learns "
+                "communities from the registry's events (applied up to registry position "
+                f"{self.directory.registry_position()}); if it was just created, retry shortly"
+            )
+        return community
+
+    def may_organise(self, caller: Caller, community: Community) -> bool:
+        """The node operator, or a co-lead or facilitator of the community today."""
+        if caller.is_operator:
+            return True
+        member = caller.member_id
+        return (
+            member is not None
+            and self.directory.is_active_member(community.community_id, member)
+            and self.directory.holds_role(
+                community.community_id, member, ORGANISER_ROLES, self.clock.today()
+            )
+        )
+
+    def require_organiser(self, caller: Caller, community: Community, action: str) -> None:
+        if not self.may_organise(caller, community):
+            raise PermissionDenied(
+                f"only co-leads and facilitators of community '{community.slug}' or the node "
+                f"operator may {action} (roles as of registry position "
+                f"{self.directory.registry_position()})"
+            )
+
+    def _organised_convening(self, caller: Caller, convening_id: UUID, action: str) -> Convening:
+        convening = self.load(convening_id, Convening, "convening")
+        self.require_organiser(caller, self.community(convening.community_id), action)
+        return convening
+
+    def _check_organisers(self, community: Community, organiser_ids: Sequence[UUID]) -> None:
+        strangers = [
+            str(member)
+            for member in organiser_ids
+            if not self.directory.is_active_member(community.community_id, member)
+        ]
+        if strangers:
+            raise FailedPrecondition(
+                f"organisers must be active members of community '{community.slug}'; "
+                f"these are not: {', '.join(strangers)}"
+            )
+
+    def _default_organisers(self, caller: Caller, organiser_ids: Sequence[UUID] | None):
+        if organiser_ids is not None:
+            return list(organiser_ids)
+        return [caller.member_id] if caller.member_id is not None else []
+
+    def _open_community(self, community_id: UUID) -> Community:
+        community = self.community(community_id)
+        if community.is_closed:
+            raise FailedPrecondition(f"community '{community.slug}' is closed")
+        return community
+
+    # Convenings
+
+    def schedule_convening(
+        self,
+        command: Command,
+        community_id: UUID,
+        details: ConveningDetails,
+        slot: TimeSlot,
+        capacity: int | None,
+        window: RegistrationWindow,
+        organiser_ids: Sequence[UUID] | None = None,
+    ) -> Outcome:
+        def decide() -> Changes:
+            community = self._open_community(community_id)
+            self.require_organiser(command.caller, community, "schedule convenings")
+            organisers = self._default_organisers(command.caller, organiser_ids)
+            self._check_organisers(community, organisers)
+            convening = Convening.schedule(
+                community.community_id, details, slot, capacity, window, self.clock.now()
+            )
+            convening.set_organisers(organisers)
+            return Changes(convening)
+
+        return self.execute(command, decide)
+
+    def update_convening(
+        self,
+        command: Command,
+        convening_id: UUID,
+        expected_version: int,
+        title: str = KEEP,
+        topic: str = KEEP,
+        description: str = KEEP,
+        format: Format = KEEP,
+        venue: str = KEEP,
+        join_link: str = KEEP,
+        capacity: int | None = KEEP,
+        window: RegistrationWindow = KEEP,
+        organiser_ids: list[UUID] = KEEP,
+    ) -> Outcome:
+        def decide() -> Changes:
+            convening = self._organised_convening(command.caller, convening_id, "change convenings")
+            check_expected_version(convening, expected_version, "the convening")
+            now = self.clock.now()
+            given = {
+                "title": title,
+                "topic": topic,
+                "description": description,
+                "format": format,
+                "venue": venue,
+                "join_link": join_link,
+            }
+            changes = {name: value for name, value in given.items() if value is not KEEP}
+            if changes:
+                convening.change_details(replace(convening.details, **changes), now)
+            if capacity is not KEEP:
+                convening.change_capacity(capacity, now)
+            if window is not KEEP:
+                convening.change_registration_window(window, now)
+            if organiser_ids is not KEEP:
+                self._check_organisers(self.community(convening.community_id), organiser_ids)
+                convening.set_organisers(organiser_ids)
+            return Changes(convening)
+
+        return self.execute(command, decide, serialise_on=convening_id)
+
+    def reschedule_convening(
+        self,
+        command: Command,
+        convening_id: UUID,
+        slot: TimeSlot,
+        reason: str,
+        expected_version: int,
+    ) -> Outcome:
+        return self._organiser_command(
+            command,
+            convening_id,
+            "reschedule convenings",
+            lambda c: c.reschedule(slot, reason, self.clock.now()),
+            expected_version,
+        )
+
+    def cancel_convening(
+        self, command: Command, convening_id: UUID, reason: str, expected_version: int
+    ) -> Outcome:
+        return self._organiser_command(
+            command, convening_id, "cancel convenings", lambda c: c.cancel(reason), expected_version
+        )
+
+    def mark_held(self, command: Command, convening_id: UUID) -> Outcome:
+        return self._organiser_command(
+            command,
+            convening_id,
+            "mark convenings held",
+            lambda c: c.mark_held(self.clock.now()),
+        )
+
+    def record_attendance(
+        self, command: Command, convening_id: UUID, entries: dict[UUID, Attendance]
+    ) -> Outcome:
+        return self._organiser_command(
+            command,
+            convening_id,
+            "record attendance",
+            lambda c: c.record_attendance(entries, self.clock.now()),
+        )
+
+    def close_convening(
+        self,
+        command: Command,
+        convening_id: UUID,
+        outcomes: list[LearningOutcome],
+        attendee_count: int | None,
+    ) -> Outcome:
+        return self._organiser_command(
+            command,
+            convening_id,
+            "close convenings",
+            lambda c: c.close(outcomes, attendee_count, self.clock.now()),
+        )
+
+    def _organiser_command(
+        self,
+        command: Command,
+        convening_id: UUID,
+        action: str,
+        change: Any,
+        expected_version: int = 0,
+    ) -> Outcome:
+        def decide() -> Changes:
+            convening = self._organised_convening(command.caller, convening_id, action)
+            check_expected_version(convening, expected_version, "the convening")
+            change(convening)
+            return Changes(convening)
+
+        return self.execute(command, decide, serialise_on=convening_id)
+
+    # Sign-ups
+
+    def sign_up(self, command: Command, convening_id: UUID, member_id: UUID) -> Outcome:
+        caller = command.caller
+
+        def decide() -> Changes:
+            convening = self.load(convening_id, Convening, "convening")
+            community = self._open_community(convening.community_id)
+            organiser = self.may_organise(caller, community)
+            if not caller.is_member(member_id) and not organiser:
+                raise PermissionDenied(
+                    "only the member themselves, the community's co-leads and facilitators, "
+                    "or the node operator may sign a member up"
+                )
+            if not self.directory.is_known_member(member_id):
+                raise FailedPrecondition(
+                    f"member {member_id} is not known to the events service yet (registry "
+                    f"events applied up to position {self.directory.registry_position()})"
+                )
+            if community.sign_ups_need_membership and not self.directory.is_active_member(
+                community.community_id, member_id
+            ):
+                raise PermissionDenied(
+                    f"community '{community.slug}' is {_policy_words(community)}: only its "
+                    "members may sign up to its convenings"
+                )
+            needs_approval = community.sign_ups_need_approval and not organiser
+            convening.sign_up(member_id, self.clock.now(), needs_approval)
+            return Changes(convening)
+
+        return self.execute(command, decide, serialise_on=convening_id)
+
+    def cancel_sign_up(
+        self, command: Command, convening_id: UUID, member_id: UUID, reason: str
+    ) -> Outcome:
+        caller = command.caller
+
+        def decide() -> Changes:
+            convening = self.load(convening_id, Convening, "convening")
+            if not caller.is_member(member_id):
+                self.require_organiser(
+                    caller, self.community(convening.community_id), "cancel others' sign-ups"
+                )
+            convening.cancel_sign_up(member_id, reason, self.clock.now())
+            return Changes(convening)
+
+        return self.execute(command, decide, serialise_on=convening_id)
+
+    def approve_sign_up(self, command: Command, convening_id: UUID, member_id: UUID) -> Outcome:
+        return self._organiser_command(
+            command,
+            convening_id,
+            "approve sign-ups",
+            lambda c: c.approve(member_id, self.clock.now()),
+        )
+
+    def decline_sign_up(
+        self, command: Command, convening_id: UUID, member_id: UUID, reason: str
+    ) -> Outcome:
+        return self._organiser_command(
+            command,
+            convening_id,
+            "decline sign-ups",
+            lambda c: c.decline(member_id, reason, self.clock.now()),
+        )
+
+    def give_feedback(
+        self, command: Command, convening_id: UUID, rating: int, comment: str
+    ) -> Outcome:
+        caller = command.caller
+
+        def decide() -> Changes:
+            if caller.member_id is None:
+                raise PermissionDenied("feedback is given by attendees, with a member's token")
+            convening = self.load(convening_id, Convening, "convening")
+            convening.give_feedback(caller.member_id, rating, comment, self.clock.now())
+            return Changes(convening)
+
+        return self.execute(command, decide, serialise_on=convening_id)
+
+    # Reading
+
+    def convening(self, convening_id: UUID) -> Convening:
+        return self.load(convening_id, Convening, "convening")
+
+    def may_see_sign_ups(self, caller: Caller, community_id: UUID) -> bool:
+        community = self.directory.community(community_id)
+        return caller.is_operator or (
+            community is not None and self.may_organise(caller, community)
+        )
+
+    def sign_up_of(self, caller: Caller, convening_id: UUID, member_id: UUID) -> SignUp:
+        convening = self.convening(convening_id)
+        if not caller.is_member(member_id) and not self.may_see_sign_ups(
+            caller, convening.community_id
+        ):
+            raise PermissionDenied(
+                "a sign-up is shown to the member, the community's co-leads and facilitators, "
+                "and the node operator"
+            )
+        return convening.sign_up_of(member_id)
+
+    def may_join_online(self, caller: Caller, convening: Convening) -> bool:
+        """Join links are for people with a place, organisers and the operator."""
+        sign_up = convening.signups.get(caller.member_id) if caller.member_id else None
+        if sign_up is not None and sign_up.status is SignUpStatus.REGISTERED:
+            return True
+        return self.may_see_sign_ups(caller, convening.community_id)
+
+    # Meeting plans
+
+    def create_meeting_plan(
+        self,
+        command: Command,
+        community_id: UUID,
+        defaults: PlanDefaults,
+        time_zone: str,
+        rule: str,
+        entries: list[PlanEntry],
+    ) -> Outcome:
+        def decide() -> Changes:
+            community = self._open_community(community_id)
+            self.require_organiser(command.caller, community, "plan convenings")
+            plan = MeetingPlan(
+                community_id=community.community_id,
+                title=defaults.title,
+                description=defaults.description,
+                time_zone=time_zone,
+                rule=rule,
+                format=defaults.format.value,
+                venue=defaults.venue,
+                join_link=defaults.join_link,
+                capacity=defaults.capacity,
+                duration_minutes=defaults.duration_minutes,
+            )
+            convenings = self._plan_convenings(command.caller, community, plan, entries)
+            return Changes(plan, convenings)
+
+        return self.execute(command, decide)
+
+    def add_plan_occurrences(
+        self, command: Command, plan_id: UUID, entries: list[PlanEntry]
+    ) -> Outcome:
+        def decide() -> Changes:
+            plan = self.load(plan_id, MeetingPlan, "meeting plan")
+            community = self._open_community(plan.community_id)
+            self.require_organiser(command.caller, community, "plan convenings")
+            convenings = self._plan_convenings(command.caller, community, plan, entries)
+            return Changes(plan, convenings)
+
+        return self.execute(command, decide, serialise_on=plan_id)
+
+    def end_meeting_plan(self, command: Command, plan_id: UUID, reason: str) -> Outcome:
+        """Ends a plan: its meetings still to come are cancelled with it."""
+
+        def decide() -> Changes:
+            plan = self.load(plan_id, MeetingPlan, "meeting plan")
+            community = self.community(plan.community_id)
+            self.require_organiser(command.caller, community, "end meeting plans")
+            now = self.clock.now()
+            cancelled = []
+            for occurrence in plan.occurrences:
+                convening = self.load(occurrence.convening_id, Convening, "convening")
+                if convening.is_upcoming and convening.slot.starts_at > now:
+                    convening.cancel(f"the meeting plan ended: {reason}".rstrip(": "))
+                    cancelled.append(convening)
+            plan.end(reason, [c.id for c in cancelled])
+            return Changes(plan, cancelled)
+
+        return self.execute(command, decide, serialise_on=plan_id)
+
+    def meeting_plan(self, plan_id: UUID) -> MeetingPlan:
+        return self.load(plan_id, MeetingPlan, "meeting plan")
+
+    def _plan_convenings(
+        self, caller: Caller, community: Community, plan: MeetingPlan, entries: list[PlanEntry]
+    ) -> list[Convening]:
+        now = self.clock.now()
+        organisers = self._default_organisers(caller, None)
+        duration = timedelta(minutes=plan.duration_minutes)
+        convenings: list[Convening] = []
+        for entry in entries:
+            try:
+                slot = TimeSlot(
+                    to_instant(entry.start, plan.time_zone),
+                    to_instant(entry.start + duration, plan.time_zone),
+                    plan.time_zone,
+                )
+            except ValueError as error:
+                raise InvalidArgument.single(entry.field, str(error)) from None
+            if slot.starts_at <= now:
+                raise InvalidArgument.single(
+                    entry.field,
+                    f"{entry.start.isoformat(timespec='minutes')} is in the past; "
+                    "plans schedule meetings to come",
+                )
+            details = ConveningDetails(
+                title=entry.title or plan.title,
+                topic=entry.topic,
+                description=plan.description,
+                format=plan.format,
+                venue=plan.venue,
+                join_link=plan.join_link,
+            )
+            convening = Convening.schedule(
+                community.community_id,
+                details,
+                slot,
+                plan.capacity,
+                RegistrationWindow(),
+                now,
+                plan_id=plan.id,
+            )
+            convening.set_organisers(organisers)
+            convenings.append(convening)
+        plan.add_occurrences(
+            [PlannedOccurrence(c.id, c.slot.starts_at, c.details.topic) for c in convenings]
+        )
+        return convenings
+
+
+def _policy_words(community: Community) -> str:
+    return {
+        "open": "open to all",
+        "approval": "joined by a co-lead's approval",
+        "invite_only": "invite-only",
+    }[community.joining_policy.value]

@@ -1,0 +1,319 @@
+"""Value types of the events service and the parsers that make them from user input.
+
+Each parser returns the canonical value or raises ValueError with a
+description the caller can act on (the servicer turns it into a field
+violation). Times are kept as UTC instants plus the IANA zone they were given
+in: a meeting at 19:00 in London stays at 19:00 local time across DST changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from urllib.parse import urlsplit
+from uuid import UUID
+from zoneinfo import ZoneInfo, available_timezones
+
+DEFAULT_TIME_ZONE = "Europe/London"
+MAX_TITLE_LENGTH = 200
+MAX_TOPIC_LENGTH = 200
+MAX_VENUE_LENGTH = 500
+MAX_TEXT_LENGTH = 4000
+MAX_OUTCOME_TEXT_LENGTH = 2000
+MAX_COMMENT_LENGTH = 2000
+MAX_LINK_LENGTH = 2000
+MAX_LINKS_PER_OUTCOME = 10
+MAX_OUTCOMES = 20
+MAX_CAPACITY = 100_000
+MAX_DURATION = timedelta(days=14)
+
+
+class Format(StrEnum):
+    FACE_TO_FACE = "face_to_face"
+    WEBINAR = "webinar"
+    HYBRID = "hybrid"
+
+
+class ConveningStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    HELD = "held"
+    CLOSED = "closed"
+
+
+class SignUpStatus(StrEnum):
+    # Holds a place.
+    REGISTERED = "registered"
+    # Waits for a place, in order.
+    WAITLISTED = "waitlisted"
+    # Waits for an organiser's decision (invite-only communities).
+    PENDING_APPROVAL = "pending_approval"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+class Attendance(StrEnum):
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class OutcomeKind(StrEnum):
+    ONLINE_RESOURCE = "online_resource"
+    SHADOWING_OPPORTUNITY = "shadowing_opportunity"
+    QI_IDEA_STARTED = "qi_idea_started"
+    REPLICABLE_MODEL = "replicable_model"
+    OTHER = "other"
+
+
+class Grouping(StrEnum):
+    """How analytics group convenings."""
+
+    COMMUNITY = "community"
+    TOPIC = "topic"
+    FORMAT = "format"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+class JoiningPolicy(StrEnum):
+    """The community's joining policy, as the registry publishes it."""
+
+    OPEN = "open"
+    APPROVAL = "approval"
+    INVITE_ONLY = "invite_only"
+
+
+class CommunityLifecycle(StrEnum):
+    FORMING = "forming"
+    ACTIVE = "active"
+    DORMANT = "dormant"
+    CLOSED = "closed"
+
+
+class OrganiserRole(StrEnum):
+    """Registry roles that may organise a community's convenings."""
+
+    CO_LEAD = "co_lead"
+    FACILITATOR = "facilitator"
+
+
+# Text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _check_printable(value: str) -> None:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+
+
+def parse_line(value: str, max_length: int, required: bool = True) -> str:
+    """One line of text: whitespace collapsed, no line breaks."""
+    _check_printable(value)
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be a single line")
+    line = " ".join(value.split())
+    if required and not line:
+        raise ValueError("is required")
+    if len(line) > max_length:
+        raise ValueError(f"must be at most {max_length} characters")
+    return line
+
+
+def parse_title(value: str) -> str:
+    return parse_line(value, MAX_TITLE_LENGTH)
+
+
+def parse_topic(value: str) -> str:
+    return parse_line(value, MAX_TOPIC_LENGTH, required=False)
+
+
+def parse_venue(value: str) -> str:
+    return parse_line(value, MAX_VENUE_LENGTH, required=False)
+
+
+def parse_text(value: str, max_length: int = MAX_TEXT_LENGTH) -> str:
+    _check_printable(value)
+    text = value.strip()
+    if len(text) > max_length:
+        raise ValueError(f"must be at most {max_length} characters")
+    return text
+
+
+def parse_link(value: str, required: bool = False) -> str:
+    """An absolute http(s) URL, or "" when not required."""
+    link = value.strip()
+    if not link:
+        if required:
+            raise ValueError("is required")
+        return ""
+    if len(link) > MAX_LINK_LENGTH:
+        raise ValueError(f"must be at most {MAX_LINK_LENGTH} characters")
+    _check_printable(link)
+    if any(c.isspace() for c in link):
+        raise ValueError("must not contain spaces")
+    parts = urlsplit(link)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ValueError("must be an http or https address such as 'https://meet.nhs.uk/abc'")
+    return link
+
+
+def parse_capacity(value: int) -> int | None:
+    """0 means no limit."""
+    if value < 0:
+        raise ValueError("must not be negative")
+    if value > MAX_CAPACITY:
+        raise ValueError(f"must be at most {MAX_CAPACITY}")
+    return value or None
+
+
+def parse_rating(value: int) -> int:
+    if not 1 <= value <= 5:
+        raise ValueError("must be from 1 to 5")
+    return value
+
+
+def parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date such as '2024-03-01'") from None
+
+
+# Time
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def parse_time_zone(value: str) -> str:
+    """An IANA time zone name; Europe/London when empty."""
+    name = value.strip() or DEFAULT_TIME_ZONE
+    if name not in _zone_names():
+        raise ValueError("must be an IANA time zone name such as 'Europe/London'")
+    return name
+
+
+def parse_local_datetime(value: str) -> datetime:
+    """A wall-clock date and time without offset, e.g. '2024-06-18T19:00'."""
+    text = value.strip()
+    if not text:
+        raise ValueError("is required")
+    try:
+        parsed = datetime.fromisoformat(text) if len(text) > 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValueError("must be a local date and time such as '2024-06-18T19:00'")
+    if parsed.tzinfo is not None:
+        raise ValueError(
+            "must be a local date and time without an offset; give the zone in time_zone"
+        )
+    return parsed
+
+
+def to_instant(local: datetime, time_zone: str) -> datetime:
+    """The UTC instant of a wall-clock time in a zone.
+
+    Raises ValueError for a time that does not exist there (skipped by a DST
+    change). An ambiguous time (repeated by a DST change) is its first instance.
+    """
+    zone = ZoneInfo(time_zone)
+    aware = local.replace(tzinfo=zone, fold=0)
+    instant = aware.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != local:
+        raise ValueError(f"{local.isoformat(timespec='minutes')} does not exist in {time_zone}")
+    return instant
+
+
+def local_time(instant: datetime, time_zone: str) -> datetime:
+    """The wall-clock time (naive) of a UTC instant in a zone."""
+    return instant.astimezone(ZoneInfo(time_zone)).replace(tzinfo=None)
+
+
+def local_text(instant: datetime | None, time_zone: str) -> str:
+    if instant is None:
+        return ""
+    return local_time(instant, time_zone).isoformat(timespec="minutes")
+
+
+@dataclass(frozen=True)
+class TimeSlot:
+    """When a convening happens: UTC instants and the zone people meet in."""
+
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+
+    @classmethod
+    def of_local(cls, start: datetime, end: datetime, time_zone: str) -> TimeSlot:
+        """A checked slot from wall-clock times; ValueError names what is wrong with the end
+        (a start that does not exist in the zone is reported by `to_instant`)."""
+        slot = cls(to_instant(start, time_zone), to_instant(end, time_zone), time_zone)
+        if slot.ends_at <= slot.starts_at:
+            raise ValueError("must be after the start")
+        if slot.ends_at - slot.starts_at > MAX_DURATION:
+            raise ValueError(f"must be at most {MAX_DURATION.days} days after the start")
+        return slot
+
+    @property
+    def local_start(self) -> datetime:
+        return local_time(self.starts_at, self.time_zone)
+
+
+@dataclass(frozen=True)
+class RegistrationWindow:
+    """When people may sign up. Unset ends: from scheduling, until the start."""
+
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+    def closes_for(self, slot: TimeSlot) -> datetime:
+        return self.closes_at if self.closes_at is not None else slot.starts_at
+
+
+@dataclass(frozen=True)
+class LearningOutcome:
+    kind: OutcomeKind
+    text: str
+    links: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind.value, "text": self.text, "links": list(self.links)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> LearningOutcome:
+        links = data.get("links") or []
+        assert isinstance(links, list)
+        return cls(OutcomeKind(str(data["kind"])), str(data["text"]), tuple(map(str, links)))
+
+
+@dataclass(frozen=True)
+class Community:
+    """What the events service knows of a community, from the registry's events."""
+
+    community_id: UUID
+    slug: str
+    name: str
+    joining_policy: JoiningPolicy
+    lifecycle: CommunityLifecycle
+
+    @property
+    def is_closed(self) -> bool:
+        return self.lifecycle is CommunityLifecycle.CLOSED
+
+    @property
+    def sign_ups_need_membership(self) -> bool:
+        return self.joining_policy is not JoiningPolicy.OPEN
+
+    @property
+    def sign_ups_need_approval(self) -> bool:
+        return self.joining_policy is JoiningPolicy.INVITE_ONLY
