@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -21,33 +20,11 @@ from copnet.registry.v1 import registry_pb2 as pb
 from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
 from services.common.settings import SERVICES, available_services
 from services.node import wait_serving
-from tests.conftest import free_port
+from tests.conftest import free_port, free_port_block
 from tests.support.streams import eventually, read_stream
 
 COPNET = [sys.executable, "-m", "services.cli"]
 REGISTRY_API = "copnet.registry.v1.RegistryService"
-
-
-def free_port_block(size: int) -> int:
-    """A base port with `size` free ports from it (each service takes base + its index).
-
-    Chosen below Linux's ephemeral range (32768-60999), so that client sockets of
-    other processes cannot take one between this check and the services' bind.
-    """
-    for _ in range(500):
-        base = random.randrange(20000, 30000 - size)
-        if all(port_free(base + offset) for offset in range(size)):
-            return base
-    raise RuntimeError("no block of free ports found")
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 class RunningNode:
