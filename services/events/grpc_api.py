@@ -33,7 +33,7 @@ from services.common.servicer import (
 from services.events import calendar, codecs
 from services.events.application import KEEP, Events, PlanDefaults, PlanEntry
 from services.events.domain import Convening, ConveningDetails, MeetingPlan
-from services.events.mirror import CommunityMirror
+from services.events.mirror import CommunityDirectoryView
 from services.events.recurrence import MAX_OCCURRENCES, expand, parse_rule
 from services.events.values import (
     MAX_COMMENT_LENGTH,
@@ -351,7 +351,7 @@ class EventsServicer(pb_grpc.EventsServiceServicer):
         app: Events,
         schedule: Schedule,
         follower: ProjectionFollower,
-        mirror: CommunityMirror,
+        mirror: CommunityDirectoryView,
     ) -> None:
         self.app = app
         self.schedule = schedule

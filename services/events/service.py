@@ -4,19 +4,27 @@ from services.common.service import InboxDefinition, ServiceDefinition, ServiceR
 from services.events.application import Events
 from services.events.grpc_api import SERVICE_NAME, EventsServicer, register
 from services.events.integration import EVENTS
-from services.events.mirror import REGISTRY_SERVICE, CommunityMirror
+from services.events.mirror import CommunityDirectoryView
 from services.events.views import Schedule
+from services.registry.mirror import RegistryMirror, registry_subjects
+
+
+def _directory(runtime: ServiceRuntime) -> CommunityDirectoryView:
+    mirror = runtime.projections[RegistryMirror.name]
+    assert isinstance(mirror, RegistryMirror)
+    return CommunityDirectoryView(mirror)
+
+
+def _wire(runtime: ServiceRuntime) -> None:
+    runtime.app.use_directory(_directory(runtime))  # type: ignore[attr-defined]
 
 
 def _servicer(runtime: ServiceRuntime) -> EventsServicer:
-    mirror = runtime.projections[CommunityMirror.name]
-    assert isinstance(mirror, CommunityMirror)
-    runtime.app.use_directory(mirror)  # type: ignore[attr-defined]
     return EventsServicer(
         runtime.app,  # type: ignore[arg-type]
         runtime.projections[Schedule.name],  # type: ignore[arg-type]
         runtime.follower(Schedule.name),
-        mirror,
+        _directory(runtime),
     )
 
 
@@ -28,11 +36,6 @@ DEFINITION = ServiceDefinition(
     servicer=_servicer,
     register=register,
     projections=(Schedule,),
-    inboxes=(
-        InboxDefinition(
-            name="registry",
-            subjects=lambda identity: identity.service_subjects(REGISTRY_SERVICE),
-            view=CommunityMirror,
-        ),
-    ),
+    inboxes=(InboxDefinition(name="registry", subjects=registry_subjects, view=RegistryMirror),),
+    wire=_wire,
 )

@@ -1,28 +1,48 @@
 """The registry as other services of the node see it: a read model of its integration events.
 
-A service that must know communities, memberships and roles (to decide who may
-do what) keeps this mirror, fed by an inbox on the registry's subjects of the
-node stream. It never reads the registry's store or calls its API. The mirror
-is eventually consistent: `position()` says how far it has read.
+A service that must know organisations, communities, memberships and roles (to
+decide who may do what, or to name things) keeps this mirror, fed by an inbox
+on the registry's subjects of the node stream; each event applies exactly once
+with its tracking record. It never reads the registry's store or calls its API.
+The mirror is eventually consistent: `registry_position()` says how far it has
+read the registry's log.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from copnet.registry.v1 import registry_events_pb2 as registry_events
+from copnet.registry.v1 import registry_pb2
 from services.common.inbox import InboxView, IntegrationMessage
 from services.common.messaging import NodeIdentity
 from services.common.sqlstore import SqlTx
-from services.registry import codecs
 
-REGISTRY_ORIGIN_SUFFIX = ".registry"
+REGISTRY_SERVICE = "registry"
+ORGANISER_ROLES = ("co_lead", "facilitator")
+
+
+def registry_subjects(identity: NodeIdentity) -> list[str]:
+    """What a mirror's inbox consumes: the registry's events on the node stream."""
+    return identity.service_subjects(REGISTRY_SERVICE)
+
+
+def enum_value(enum_type: Any, number: int) -> str:
+    """'ROLE_CO_LEAD' -> 'co_lead'; 'unknown' for numbers this build does not know."""
+    try:
+        name = enum_type.Name(number)
+    except ValueError:
+        return "unknown"
+    prefix = "".join(f"_{c}" if c.isupper() else c.upper() for c in enum_type.DESCRIPTOR.name)
+    return name.removeprefix(prefix.lstrip("_") + "_").lower()
 
 
 class RegistryMirror(InboxView):
     name = "registry_mirror"
-    schema_version = 1
+    schema_version = 2
     tables = (
         "CREATE TABLE IF NOT EXISTS mirror_organisations ("
         " organisation_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL,"
@@ -38,9 +58,11 @@ class RegistryMirror(InboxView):
         " community_id TEXT NOT NULL, member_id TEXT NOT NULL, status TEXT NOT NULL,"
         " PRIMARY KEY (community_id, member_id))",
         "CREATE TABLE IF NOT EXISTS mirror_role_terms ("
-        " community_id TEXT NOT NULL, member_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+        " community_id TEXT NOT NULL, member_id TEXT NOT NULL, position BIGINT NOT NULL,"
         " role TEXT NOT NULL, start_date TEXT NOT NULL, end_date TEXT,"
-        " PRIMARY KEY (community_id, member_id, seq))",
+        " PRIMARY KEY (community_id, member_id, position))",
+        "CREATE INDEX IF NOT EXISTS mirror_role_terms_by_role"
+        " ON mirror_role_terms (community_id, role)",
     )
     table_names = (
         "mirror_role_terms",
@@ -50,182 +72,200 @@ class RegistryMirror(InboxView):
         "mirror_organisations",
     )
 
+    # Writing
+
     def apply(self, message: IntegrationMessage, tx: SqlTx) -> None:
-        handler = getattr(self, f"_on_{message.event_type}", None)
-        if handler is None and isinstance(message.payload, registry_events.MembershipStatusChanged):
-            handler = self._on_membership_status_changed
+        if message.envelope.service != REGISTRY_SERVICE:
+            return
+        handler = self._handlers.get(type(message.payload))
         if handler is not None:
-            handler(message.payload, message, tx)
+            handler(self, message.payload, message, tx)
 
-    # Organisations
-
-    def _on_organisation_registered(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _organisation_registered(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
         tx.execute(
             "INSERT INTO mirror_organisations (organisation_id, name, kind, region, retired)"
-            " VALUES (?, ?, ?, ?, 0) ON CONFLICT (organisation_id) DO UPDATE SET"
-            " name = excluded.name, kind = excluded.kind, region = excluded.region",
-            (e.organisation_id, e.name, codecs.ORGANISATION_KIND.to_domain(e.kind).value, e.region),
-        )
+            " VALUES (?, ?, ?, ?, 0) ON CONFLICT (organisation_id) DO NOTHING",
+            (p.organisation_id, p.name, enum_value(registry_pb2.OrganisationKind, p.kind),
+             p.region),
+        )  # fmt: skip
 
-    def _on_organisation_renamed(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
-        tx.execute(
-            "UPDATE mirror_organisations SET name = ? WHERE organisation_id = ?",
-            (e.name, e.organisation_id),
-        )
+    def _organisation_renamed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+        self._set(tx, "mirror_organisations", "organisation_id", p.organisation_id, name=p.name)
 
-    def _on_organisation_kind_changed(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
-        tx.execute(
-            "UPDATE mirror_organisations SET kind = ? WHERE organisation_id = ?",
-            (codecs.ORGANISATION_KIND.to_domain(e.kind).value, e.organisation_id),
-        )
+    def _organisation_kind_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+        kind = enum_value(registry_pb2.OrganisationKind, p.kind)
+        self._set(tx, "mirror_organisations", "organisation_id", p.organisation_id, kind=kind)
 
-    def _on_organisation_region_changed(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
-        tx.execute(
-            "UPDATE mirror_organisations SET region = ? WHERE organisation_id = ?",
-            (e.region, e.organisation_id),
-        )
+    def _organisation_region_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+        self._set(tx, "mirror_organisations", "organisation_id", p.organisation_id, region=p.region)
 
-    def _on_organisation_retired(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
-        tx.execute(
-            "UPDATE mirror_organisations SET retired = 1 WHERE organisation_id = ?",
-            (e.organisation_id,),
-        )
+    def _organisation_retired(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+        self._set(tx, "mirror_organisations", "organisation_id", p.organisation_id, retired=1)
 
-    # Communities
-
-    def _on_community_created(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _community_created(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
         tx.execute(
             "INSERT INTO mirror_communities (community_id, slug, name, domain, region,"
             " joining_policy, lifecycle) VALUES (?, ?, ?, ?, ?, ?, 'forming')"
             " ON CONFLICT (community_id) DO NOTHING",
-            (
-                e.community_id,
-                e.slug,
-                e.name,
-                e.domain,
-                e.region,
-                codecs.JOINING_POLICY.to_domain(e.joining_policy).value,
-            ),
-        )
+            (p.community_id, p.slug, p.name, p.domain, p.region,
+             enum_value(registry_pb2.JoiningPolicy, p.joining_policy)),
+        )  # fmt: skip
 
-    def _on_community_details_changed(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
-        tx.execute(
-            "UPDATE mirror_communities SET name = ?, domain = ?, region = ? WHERE community_id = ?",
-            (e.name, e.domain, e.region, e.community_id),
-        )
+    def _community_details_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+        self._set(
+            tx, "mirror_communities", "community_id", p.community_id,
+            name=p.name, domain=p.domain, region=p.region,
+        )  # fmt: skip
 
-    def _on_community_joining_policy_changed(
-        self, e: Any, m: IntegrationMessage, tx: SqlTx
-    ) -> None:
-        tx.execute(
-            "UPDATE mirror_communities SET joining_policy = ? WHERE community_id = ?",
-            (codecs.JOINING_POLICY.to_domain(e.joining_policy).value, e.community_id),
-        )
+    def _joining_policy_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+        policy = enum_value(registry_pb2.JoiningPolicy, p.joining_policy)
+        self._set(tx, "mirror_communities", "community_id", p.community_id, joining_policy=policy)
 
-    def _on_community_lifecycle_changed(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
-        tx.execute(
-            "UPDATE mirror_communities SET lifecycle = ? WHERE community_id = ?",
-            (codecs.LIFECYCLE.to_domain(e.lifecycle).value, e.community_id),
-        )
+    def _lifecycle_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+        lifecycle = enum_value(registry_pb2.CommunityLifecycle, p.lifecycle)
+        self._set(tx, "mirror_communities", "community_id", p.community_id, lifecycle=lifecycle)
 
-    # Members and memberships
-
-    def _on_member_registered(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _member_registered(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
         tx.execute(
             "INSERT INTO mirror_members (member_id, display_name, home_organisation_id)"
             " VALUES (?, ?, ?) ON CONFLICT (member_id) DO NOTHING",
-            (e.member_id, e.display_name, e.home_organisation_id),
+            (p.member_id, p.display_name, p.home_organisation_id),
         )
 
-    def _on_member_details_changed(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
-        tx.execute(
-            "UPDATE mirror_members SET display_name = ? WHERE member_id = ?",
-            (e.display_name, e.member_id),
-        )
+    def _member_details_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+        self._set(tx, "mirror_members", "member_id", p.member_id, display_name=p.display_name)
 
-    def _on_member_home_organisation_changed(
-        self, e: Any, m: IntegrationMessage, tx: SqlTx
-    ) -> None:
-        tx.execute(
-            "UPDATE mirror_members SET home_organisation_id = ? WHERE member_id = ?",
-            (e.home_organisation_id, e.member_id),
-        )
+    def _member_moved(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+        home = p.home_organisation_id
+        self._set(tx, "mirror_members", "member_id", p.member_id, home_organisation_id=home)
 
-    def _on_membership_status_changed(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _membership_status_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
         tx.execute(
             "INSERT INTO mirror_memberships (community_id, member_id, status) VALUES (?, ?, ?)"
             " ON CONFLICT (community_id, member_id) DO UPDATE SET status = excluded.status",
-            (e.community_id, e.member_id, codecs.MEMBERSHIP_STATUS.to_domain(e.status).value),
+            (p.community_id, p.member_id, enum_value(registry_pb2.MembershipStatus, p.status)),
         )
 
-    def _on_role_assigned(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _role_assigned(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
         tx.execute(
-            "INSERT INTO mirror_role_terms (community_id, member_id, seq, role, start_date)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, member_id, seq) DO NOTHING",
-            (
-                e.community_id,
-                e.member_id,
-                m.envelope.aggregate_version,
-                codecs.ROLE.to_domain(e.role).value,
-                e.start_date,
-            ),
-        )
+            "INSERT INTO mirror_role_terms (community_id, member_id, position, role, start_date)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, member_id, position) DO NOTHING",
+            (p.community_id, p.member_id, m.envelope.position,
+             enum_value(registry_pb2.Role, p.role), p.start_date),
+        )  # fmt: skip
 
-    def _on_role_ended(self, e: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _role_ended(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
         tx.execute(
             "UPDATE mirror_role_terms SET end_date = ? WHERE community_id = ? AND member_id = ?"
-            " AND role = ? AND end_date IS NULL AND seq < ?",
-            (
-                e.end_date,
-                e.community_id,
-                e.member_id,
-                codecs.ROLE.to_domain(e.role).value,
-                m.envelope.aggregate_version,
-            ),
+            " AND role = ? AND end_date IS NULL AND position < ?",
+            (p.end_date, p.community_id, p.member_id, enum_value(registry_pb2.Role, p.role),
+             m.envelope.position),
+        )  # fmt: skip
+
+    @staticmethod
+    def _set(tx: SqlTx, table: str, key: str, key_value: str, **fields: Any) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        tx.execute(
+            f"UPDATE {table} SET {assignments} WHERE {key} = ?", (*fields.values(), key_value)
         )
 
-    # Queries
+    _handlers: dict[type, Any] = {
+        registry_events.OrganisationRegistered: _organisation_registered,
+        registry_events.OrganisationRenamed: _organisation_renamed,
+        registry_events.OrganisationKindChanged: _organisation_kind_changed,
+        registry_events.OrganisationRegionChanged: _organisation_region_changed,
+        registry_events.OrganisationRetired: _organisation_retired,
+        registry_events.CommunityCreated: _community_created,
+        registry_events.CommunityDetailsChanged: _community_details_changed,
+        registry_events.CommunityJoiningPolicyChanged: _joining_policy_changed,
+        registry_events.CommunityLifecycleChanged: _lifecycle_changed,
+        registry_events.MemberRegistered: _member_registered,
+        registry_events.MemberDetailsChanged: _member_details_changed,
+        registry_events.MemberHomeOrganisationChanged: _member_moved,
+        registry_events.MembershipStatusChanged: _membership_status_changed,
+        registry_events.RoleAssigned: _role_assigned,
+        registry_events.RoleEnded: _role_ended,
+    }
 
-    def organisation(self, organisation_id: str) -> dict[str, Any] | None:
+    # Reading (ids may be given as UUIDs or text)
+
+    def registry_position(self) -> int:
+        """The position, in the registry's log, of the last registry event applied."""
         with self.store.read() as tx:
-            return tx.one(
-                "SELECT * FROM mirror_organisations WHERE organisation_id = ?", (organisation_id,)
-            )
+            table = self.store.tracking_table
+            row = tx.one(f"SELECT MAX(notification_id) AS position FROM {table}")
+        return int(row["position"] or 0) if row else 0
 
-    def community(self, community_id: str) -> dict[str, Any] | None:
+    def _row(self, table: str, key: str, value: Any) -> dict[str, Any] | None:
         with self.store.read() as tx:
-            return tx.one(
-                "SELECT * FROM mirror_communities WHERE community_id = ?", (community_id,)
-            )
+            return tx.one(f"SELECT * FROM {table} WHERE {key} = ?", (str(value),))
 
-    def member(self, member_id: str) -> dict[str, Any] | None:
-        with self.store.read() as tx:
-            return tx.one("SELECT * FROM mirror_members WHERE member_id = ?", (member_id,))
+    def organisation(self, organisation_id: Any) -> dict[str, Any] | None:
+        return self._row("mirror_organisations", "organisation_id", organisation_id)
 
-    def membership_status(self, community_id: str, member_id: str) -> str | None:
+    def community(self, community_id: Any) -> dict[str, Any] | None:
+        return self._row("mirror_communities", "community_id", community_id)
+
+    def member(self, member_id: Any) -> dict[str, Any] | None:
+        return self._row("mirror_members", "member_id", member_id)
+
+    def is_known_member(self, member_id: Any) -> bool:
+        return self.member(member_id) is not None
+
+    def membership_status(self, community_id: Any, member_id: Any) -> str | None:
         with self.store.read() as tx:
             row = tx.one(
                 "SELECT status FROM mirror_memberships WHERE community_id = ? AND member_id = ?",
-                (community_id, member_id),
+                (str(community_id), str(member_id)),
             )
         return row["status"] if row else None
 
-    def roles_on(self, community_id: str, member_id: str, day: date) -> set[str]:
+    def is_active_member(self, community_id: Any, member_id: Any) -> bool:
+        return self.membership_status(community_id, member_id) == "active"
+
+    def roles_on(self, community_id: Any, member_id: Any, day: date) -> set[str]:
         """The roles a member held in a community on a day."""
         iso = day.isoformat()
         with self.store.read() as tx:
             rows = tx.all(
                 "SELECT role FROM mirror_role_terms WHERE community_id = ? AND member_id = ?"
                 " AND start_date <= ? AND (end_date IS NULL OR end_date > ?)",
-                (community_id, member_id, iso, iso),
+                (str(community_id), str(member_id), iso, iso),
             )
         return {row["role"] for row in rows}
 
-    def position(self, node_id: str) -> int:
-        """How far the mirror has read the registry of `node_id` (its log position)."""
-        return self.store.max_tracking_id(node_id + REGISTRY_ORIGIN_SUFFIX)
+    def holds_role(
+        self, community_id: Any, member_id: Any, roles: Iterable[Any], day: date
+    ) -> bool:
+        wanted = {str(getattr(role, "value", role)) for role in roles}
+        return bool(self.roles_on(community_id, member_id, day) & wanted)
 
+    def organisers(
+        self, community_id: Any, day: date, roles: Iterable[str] = ORGANISER_ROLES
+    ) -> list[UUID]:
+        """Active members holding one of `roles` on `day`, in the order they started."""
+        names = list(roles)
+        marks = ", ".join("?" for _ in names)
+        with self.store.read() as tx:
+            rows = tx.all(
+                "SELECT t.member_id, MIN(t.position) AS first FROM mirror_role_terms t"
+                " JOIN mirror_memberships m ON m.community_id = t.community_id"
+                " AND m.member_id = t.member_id AND m.status = 'active'"
+                f" WHERE t.community_id = ? AND t.role IN ({marks}) AND t.start_date <= ?"
+                " AND (t.end_date IS NULL OR t.end_date > ?)"
+                " GROUP BY t.member_id ORDER BY first",
+                (str(community_id), *names, day.isoformat(), day.isoformat()),
+            )
+        return [UUID(r["member_id"]) for r in rows]
 
-def registry_subjects(identity: NodeIdentity) -> list[str]:
-    """What a mirror's inbox consumes: the registry's events on the node stream."""
-    return identity.service_subjects("registry")
+    def display_names(self, member_ids: Iterable[Any]) -> dict[UUID, str]:
+        ids = [str(m) for m in member_ids]
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        with self.store.read() as tx:
+            rows = tx.all(
+                f"SELECT member_id, display_name FROM mirror_members WHERE member_id IN ({marks})",
+                ids,
+            )
+        return {UUID(r["member_id"]): r["display_name"] for r in rows}

@@ -22,6 +22,7 @@ from services.common.paging import parse_page_token
 from services.common.settings import NodeSettings
 from services.events.application import Events, PlanDefaults, PlanEntry
 from services.events.domain import Convening, ConveningDetails
+from services.events.mirror import CommunityDirectoryView
 from services.events.recurrence import expand, parse_rule
 from services.events.values import (
     Attendance,
@@ -330,7 +331,7 @@ class TestSignUps:
         cop = Community(node, members=16)
         c = schedule(node, cop, capacity=4)
         other = Events(env=node_settings.stores.application_env("events"), clock=clock)
-        other.use_directory(node.mirror)
+        other.use_directory(CommunityDirectoryView(node.mirror))
         results: list[Any] = []
         try:
             threads = [

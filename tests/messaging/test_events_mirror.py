@@ -14,10 +14,11 @@ from services.common.identity import Caller
 from services.common.service import ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
 from services.events.domain import ConveningDetails
-from services.events.mirror import CommunityMirror
+from services.events.mirror import CommunityDirectoryView
 from services.events.service import DEFINITION as EVENTS
 from services.events.values import Format, RegistrationWindow, TimeSlot
 from services.registry.domain import JoiningPolicy, OrganisationKind, Profession, Role
+from services.registry.mirror import RegistryMirror
 from services.registry.service import DEFINITION as REGISTRY
 from tests.support.events_world import MovableClock, cmd, publications
 from tests.support.streams import eventually
@@ -58,14 +59,14 @@ def services(node_settings: NodeSettings, nats_server):
     running.stop_all()
 
 
-def mirror_of(runtime: ServiceRuntime) -> CommunityMirror:
-    mirror = runtime.projections[CommunityMirror.name]
-    assert isinstance(mirror, CommunityMirror)
-    return mirror
+def mirror_of(runtime: ServiceRuntime) -> CommunityDirectoryView:
+    mirror = runtime.projections[RegistryMirror.name]
+    assert isinstance(mirror, RegistryMirror)
+    return CommunityDirectoryView(mirror)
 
 
-def role_rows(mirror: CommunityMirror) -> int:
-    with mirror.store.read() as tx:
+def role_rows(view: CommunityDirectoryView) -> int:
+    with view.mirror.store.read() as tx:
         return tx.one("SELECT COUNT(*) AS n FROM mirror_role_terms")["n"]
 
 

@@ -21,12 +21,13 @@ from services.common.projection import ProjectionFollower
 from services.common.settings import NodeSettings
 from services.common.sqlstore import SqlStore
 from services.events.application import Events
-from services.events.mirror import CommunityMirror
+from services.events.mirror import CommunityDirectoryView
 from services.events.views import Schedule
 from services.registry.application import Registry
 from services.registry.domain import Community as RegistryCommunity
 from services.registry.domain import JoiningPolicy, OrganisationKind, Profession, Role
 from services.registry.integration import REGISTRY
+from services.registry.mirror import RegistryMirror
 
 IDENTITY = NodeIdentity("testnode", "test-region")
 OPERATOR = Caller.operator()
@@ -59,21 +60,14 @@ def cmd(caller: Caller = OPERATOR, request_id: str | None = None, name: str = "T
 
 
 def publications(integration: Any, domain_event: Any, position: int) -> list[Any]:
-    """What the relay publishes for a stored event.
-
-    Works with `IntegrationMap.publication` (one or None) and with the list-returning
-    `IntegrationMap.publications` that partner audiences brought on main.
-    """
-    if hasattr(integration, "publications"):
-        return list(integration.publications(domain_event, position, IDENTITY))
-    publication = integration.publication(domain_event, position, IDENTITY)
-    return [publication] if publication is not None else []
+    """What the relay publishes for a stored event."""
+    return integration.publications(domain_event, position, IDENTITY)
 
 
 class RegistryFeed:
     """Carries the registry's published events into the mirror, in log order, exactly once."""
 
-    def __init__(self, registry: Registry, mirror: CommunityMirror) -> None:
+    def __init__(self, registry: Registry, mirror: RegistryMirror) -> None:
         self.registry = registry
         self.mirror = mirror
         self.position = 0
@@ -107,11 +101,11 @@ class Node:
         self.registry = Registry(env=settings.stores.application_env("registry"), clock=clock)
         self.events = Events(env=settings.stores.application_env("events"), clock=clock)
         self.mirror_store = SqlStore(
-            "events_community_mirror",
-            settings.stores.tracking_env("events", "community_mirror"),
+            "events_registry_mirror",
+            settings.stores.tracking_env("events", "registry_mirror"),
         )
-        self.mirror = CommunityMirror(self.mirror_store)
-        self.events.use_directory(self.mirror)
+        self.mirror = RegistryMirror(self.mirror_store)
+        self.events.use_directory(CommunityDirectoryView(self.mirror))
         self.feed = RegistryFeed(self.registry, self.mirror)
         self.schedule_store = SqlStore(
             "events_schedule", settings.stores.tracking_env("events", "schedule")

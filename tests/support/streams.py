@@ -70,7 +70,7 @@ def expected_publications(
         start = batch[-1].id
 
 
-def eventually(check: Callable[[], bool], timeout: float = 30.0, interval: float = 0.1) -> None:
+def eventually(check: Callable[[], bool], timeout: float = 60.0, interval: float = 0.1) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
