@@ -338,6 +338,7 @@ class Learning(CopnetApplication):
                 addressed=addressed,
                 received_at=self.clock.now(),
             )
+            received.report_receipt()
         elif not received.update(snapshot, addressed):
             received = None  # an older copy (e.g. by another route): nothing to change
         return self._processed(tracking, received)

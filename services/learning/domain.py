@@ -431,10 +431,16 @@ class ReceivedItem(TracedAggregate):
         self.addressed = addressed
         self.retracted = False
         self.received_at = received_at
+        self.receipt_reported = False
 
     @property
     def snapshot_version(self) -> int:
         return int(self.snapshot.get("version", 0))
+
+    def report_receipt(self) -> None:
+        """Records that the origin is to be told this node has the item (once)."""
+        if not self.receipt_reported:
+            self._receipt_reported(revision=int(self.snapshot.get("revision", 0)))
 
     def update(self, snapshot: dict, addressed: bool) -> bool:
         """Takes a newer snapshot; False when it is not newer (an older or repeated one)."""
@@ -460,6 +466,10 @@ class ReceivedItem(TracedAggregate):
     @event("Retracted")
     def _retracted(self) -> None:
         self.retracted = True
+
+    @event("ReceiptReported")
+    def _receipt_reported(self, revision: int) -> None:
+        self.receipt_reported = True
 
 
 class Subscription(TracedAggregate):

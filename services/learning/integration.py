@@ -5,7 +5,9 @@ nowhere beyond this node while it is a draft or `node`-visible, to the region,
 or only to its named partner nodes. Narrowing the visibility first sends an
 `item_retracted` to the audiences that lose the item. An adoption declared here
 for another node's item, and the first receipt of another node's item, are
-addressed to that item's origin node only.
+addressed to that item's origin node only. Items that arrive from other nodes
+are announced on this node only (`item_arrived`, with their snapshot), for its
+own services.
 """
 
 from __future__ import annotations
@@ -86,17 +88,37 @@ def _(e: Any, adoption: Adoption) -> events.AdoptionDeclared:
 
 
 @LEARNING.publishes(
-    ReceivedItem.Received,
+    ReceivedItem.ReceiptReported,
     "item_received",
-    audience=lambda e: Audience.to_partners([e.origin_node]),
+    audience=lambda e, received: Audience.to_partners([received.origin_node]),
+    with_state=True,
 )
-def _(e: Any) -> events.ItemReceived:
+def _(e: Any, received: ReceivedItem) -> events.ItemReceived:
     return events.ItemReceived(
-        item_id=e.item_id,
-        item_origin_node=e.origin_node,
-        revision=int(e.snapshot.get("revision", 0)),
-        received_at=timestamp(e.received_at),
+        item_id=received.item_id,
+        item_origin_node=received.origin_node,
+        revision=e.revision,
+        received_at=timestamp(received.received_at),
     )
+
+
+def _arrived(_event: Any, received: ReceivedItem) -> events.ItemSnapshot:
+    return snapshot_pb(received.snapshot)
+
+
+# What arrived from other nodes, for this node's own services (e.g. notify's digests).
+for event_class in (ReceivedItem.Received, ReceivedItem.Updated):
+    LEARNING.publishes(event_class, "item_arrived", local=True, with_state=True)(_arrived)
+
+
+@LEARNING.publishes(
+    ReceivedItem.Retracted,
+    "item_withdrawn_here",
+    local=True,
+    with_state=True,
+)
+def _(e: Any, received: ReceivedItem) -> events.ItemRetracted:
+    return events.ItemRetracted(item_id=received.item_id, version=received.snapshot_version)
 
 
 def _subscription(active: bool):

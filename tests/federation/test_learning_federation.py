@@ -19,7 +19,7 @@ from copnet.registry.v1 import registry_pb2 as rpb
 from services.common.messaging import NodeIdentity
 from services.learning.domain import ReceivedItem
 from tests.support.region import REGION, Region, rid
-from tests.support.streams import eventually
+from tests.support.streams import eventually, read_stream
 
 NODES = ["guys", "kings", "lewisham"]
 
@@ -95,6 +95,15 @@ def test_learning_reaches_the_nodes_that_subscribe_and_no_others(region):
         lambda: region.titles("kings") == {"GDm-Health remote monitoring", "Cancer rehab pathway"}
     )
     eventually(lambda: region.titles("lewisham") == {"Cancer rehab pathway"})
+    arrived = [
+        m
+        for m in read_stream(region["kings"].nats.url, "COPNET_KINGS")
+        if m.envelope.event_type == "item_arrived"
+    ]
+    assert arrived and all(m.subject.startswith("copnet-local.kings.learning.") for m in arrived)
+    snapshot = events.ItemSnapshot()
+    arrived[0].envelope.payload.Unpack(snapshot)
+    assert snapshot.item.origin_node == "guys" and snapshot.item.title
     found = region.search("kings", text="remote gdm", domain_tag="diabetes-in-pregnancy")
     assert [i.title for i in found] == ["GDm-Health remote monitoring"]
     assert found[0].origin_node == "guys" and not found[0].local
