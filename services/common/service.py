@@ -73,6 +73,8 @@ class ServiceDefinition:
     wire: Callable[[ServiceRuntime], None] | None = None
     # More background work of the worker role: each built object has `async run(stopping)`.
     workers: Sequence[Callable[[ServiceRuntime], Any]] = field(default_factory=tuple)
+    # More background work of the API role (e.g. a web endpoint), built the same way.
+    api_workers: Sequence[Callable[[ServiceRuntime], Any]] = field(default_factory=tuple)
 
 
 class ServiceRuntime:
@@ -116,8 +118,10 @@ class ServiceRuntime:
         if definition.wire is not None:
             definition.wire(self)
         self.workers: list[Any] = []
+        if "api" in self.roles:
+            self.workers += [build(self) for build in definition.api_workers]
         if "worker" in self.roles:
-            self.workers = [build(self) for build in definition.workers]
+            self.workers += [build(self) for build in definition.workers]
             self.relay = Relay(
                 self.app,
                 definition.integration,

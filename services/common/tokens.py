@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from services.common.errors import Unauthenticated
 from services.common.identity import OPERATOR_SUBJECT, Caller
@@ -106,6 +107,25 @@ class TokenAuthority:
             ROLE_CLAIM: "operator" if subject == OPERATOR_SUBJECT else "member",
         }
         return jwt.encode(claims, self._signing_key, algorithm=ALGORITHM)
+
+    def derived_secret(self, purpose: str, length: int = 32) -> bytes:
+        """A secret for one purpose (e.g. signing links with HMAC), derived from the node's
+        signing key with HKDF-SHA256: the same key gives the same secret in every process
+        of the node, a different purpose a different secret, and the secret tells nothing
+        of the key. Replacing the key invalidates everything signed with the secret."""
+        if self._signing_key is None:
+            raise ValueError("this authority can only verify tokens")
+        raw = self._signing_key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return HKDF(
+            algorithm=hashes.SHA256(),
+            length=length,
+            salt=f"copnet:{self.node_id}".encode(),
+            info=purpose.encode(),
+        ).derive(raw)
 
     def verify(self, token: str) -> Caller:
         with self._lock:

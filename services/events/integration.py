@@ -27,8 +27,8 @@ def _stamp(value: datetime | None) -> Timestamp | None:
     return timestamp(value) if value is not None else None
 
 
-@EVENTS.publishes(Convening.Scheduled, "convening_scheduled")
-def _(e: Any) -> events.ConveningScheduled:
+@EVENTS.publishes(Convening.Scheduled, "convening_scheduled", with_state=True)
+def _(e: Any, c: Convening) -> events.ConveningScheduled:
     return events.ConveningScheduled(
         convening_id=str(e.originator_id),
         community_id=str(e.community_id),
@@ -44,11 +44,12 @@ def _(e: Any) -> events.ConveningScheduled:
         capacity=e.capacity or 0,
         registration_opens_at=_stamp(e.registration_opens_at),
         registration_closes_at=_stamp(e.registration_closes_at),
+        sequence=c.sequence,
     )
 
 
-@EVENTS.publishes(Convening.DetailsChanged, "convening_details_changed")
-def _(e: Any) -> events.ConveningDetailsChanged:
+@EVENTS.publishes(Convening.DetailsChanged, "convening_details_changed", with_state=True)
+def _(e: Any, c: Convening) -> events.ConveningDetailsChanged:
     return events.ConveningDetailsChanged(
         convening_id=str(e.originator_id),
         community_id=str(e.community_id),
@@ -57,27 +58,36 @@ def _(e: Any) -> events.ConveningDetailsChanged:
         description=e.description,
         format=codecs.FORMAT.to_pb(e.format),
         venue=e.venue,
+        sequence=c.sequence,
     )
 
 
-@EVENTS.publishes(Convening.JoinLinkChanged, "convening_join_link_changed", local=True)
-def _(e: Any) -> events.ConveningJoinLinkChanged:
+@EVENTS.publishes(
+    Convening.JoinLinkChanged, "convening_join_link_changed", local=True, with_state=True
+)
+def _(e: Any, c: Convening) -> events.ConveningJoinLinkChanged:
     return events.ConveningJoinLinkChanged(
-        convening_id=str(e.originator_id), community_id=str(e.community_id), join_link=e.join_link
+        convening_id=str(e.originator_id),
+        community_id=str(e.community_id),
+        join_link=e.join_link,
+        sequence=c.sequence,
     )
 
 
-@EVENTS.publishes(Convening.OrganisersChanged, "convening_organisers_changed", local=True)
-def _(e: Any) -> events.ConveningOrganisersChanged:
+@EVENTS.publishes(
+    Convening.OrganisersChanged, "convening_organisers_changed", local=True, with_state=True
+)
+def _(e: Any, c: Convening) -> events.ConveningOrganisersChanged:
     return events.ConveningOrganisersChanged(
         convening_id=str(e.originator_id),
         community_id=str(e.community_id),
         organiser_ids=[str(m) for m in e.organiser_ids],
+        sequence=c.sequence,
     )
 
 
-@EVENTS.publishes(Convening.Rescheduled, "convening_rescheduled")
-def _(e: Any) -> events.ConveningRescheduled:
+@EVENTS.publishes(Convening.Rescheduled, "convening_rescheduled", with_state=True)
+def _(e: Any, c: Convening) -> events.ConveningRescheduled:
     return events.ConveningRescheduled(
         convening_id=str(e.originator_id),
         community_id=str(e.community_id),
@@ -85,6 +95,7 @@ def _(e: Any) -> events.ConveningRescheduled:
         ends_at=timestamp(e.ends_at),
         time_zone=e.time_zone,
         reason=e.reason,
+        sequence=c.sequence,
     )
 
 
@@ -107,10 +118,13 @@ def _(e: Any) -> events.ConveningRegistrationWindowChanged:
     )
 
 
-@EVENTS.publishes(Convening.Cancelled, "convening_cancelled")
-def _(e: Any) -> events.ConveningCancelled:
+@EVENTS.publishes(Convening.Cancelled, "convening_cancelled", with_state=True)
+def _(e: Any, c: Convening) -> events.ConveningCancelled:
     return events.ConveningCancelled(
-        convening_id=str(e.originator_id), community_id=str(e.community_id), reason=e.reason
+        convening_id=str(e.originator_id),
+        community_id=str(e.community_id),
+        reason=e.reason,
+        sequence=c.sequence,
     )
 
 

@@ -223,6 +223,16 @@ class RegistryMirror(InboxView):
     def is_active_member(self, community_id: Any, member_id: Any) -> bool:
         return self.membership_status(community_id, member_id) == "active"
 
+    def active_members(self, community_id: Any) -> list[UUID]:
+        """Every member whose membership of the community is active, in id order."""
+        with self.store.read() as tx:
+            rows = tx.all(
+                "SELECT member_id FROM mirror_memberships WHERE community_id = ?"
+                " AND status = 'active' ORDER BY member_id",
+                (str(community_id),),
+            )
+        return [UUID(r["member_id"]) for r in rows]
+
     def roles_on(self, community_id: Any, member_id: Any, day: date) -> set[str]:
         """The roles a member held in a community on a day."""
         iso = day.isoformat()

@@ -26,7 +26,7 @@ from copnet.events.v1 import events_pb2 as copnet_dot_events_dot_v1_dot_events__
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$copnet/events/v1/events_events.proto\x12\x10\x63opnet.events.v1\x1a\x1d\x63opnet/events/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x03\n\x12\x43onveningScheduled\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x0f\n\x07plan_id\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\r\n\x05topic\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x31\n\x06\x66ormat\x18\x07 \x01(\x0e\x32!.copnet.events.v1.ConveningFormat\x12\r\n\x05venue\x18\x08 \x01(\t\x12-\n\tstarts_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x0b \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x0c \x01(\r\x12\x39\n\x15registration_opens_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\x16registration_closes_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xba\x01\n\x17\x43onveningDetailsChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\r\n\x05topic\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x31\n\x06\x66ormat\x18\x06 \x01(\x0e\x32!.copnet.events.v1.ConveningFormat\x12\r\n\x05venue\x18\x07 \x01(\t\"Y\n\x18\x43onveningJoinLinkChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tjoin_link\x18\x03 \x01(\t\"_\n\x1a\x43onveningOrganisersChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x15\n\rorganiser_ids\x18\x03 \x03(\t\"\xc1\x01\n\x14\x43onveningRescheduled\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12-\n\tstarts_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\"X\n\x18\x43onveningCapacityChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x03 \x01(\r\"\xad\x01\n\"ConveningRegistrationWindowChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12,\n\x08opens_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tcloses_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"P\n\x12\x43onveningCancelled\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\";\n\rConveningHeld\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\"\xc1\x01\n\x0f\x43onveningClosed\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x33\n\x08outcomes\x18\x03 \x03(\x0b\x32!.copnet.events.v1.LearningOutcome\x12\x16\n\x0e\x61ttendee_count\x18\x04 \x01(\r\x12\x11\n\tsigned_up\x18\x05 \x01(\r\x12\x10\n\x08\x61ttended\x18\x06 \x01(\r\x12\x10\n\x08no_shows\x18\x07 \x01(\r\"\x8e\x01\n\rSignUpChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12.\n\x06status\x18\x04 \x01(\x0e\x32\x1e.copnet.events.v1.SignUpStatus\x12\x0e\n\x06reason\x18\x05 \x01(\t\"t\n\x12\x41ttendanceRecorded\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x32\n\x07\x65ntries\x18\x03 \x03(\x0b\x32!.copnet.events.v1.AttendanceEntry\"o\n\rFeedbackGiven\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12\x0e\n\x06rating\x18\x04 \x01(\r\x12\x0f\n\x07\x63omment\x18\x05 \x01(\t\"\xa9\x01\n\x12MeetingPlanCreated\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\x12\x17\n\x0frecurrence_rule\x18\x05 \x01(\t\x12\x31\n\x06\x66ormat\x18\x06 \x01(\x0e\x32!.copnet.events.v1.ConveningFormat\"~\n\x1bMeetingPlanOccurrencesAdded\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x38\n\x0boccurrences\x18\x03 \x03(\x0b\x32#.copnet.events.v1.PlannedOccurrence\"j\n\x10MeetingPlanEnded\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x1f\n\x17\x63\x61ncelled_convening_ids\x18\x04 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$copnet/events/v1/events_events.proto\x12\x10\x63opnet.events.v1\x1a\x1d\x63opnet/events/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x03\n\x12\x43onveningScheduled\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x0f\n\x07plan_id\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\r\n\x05topic\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x31\n\x06\x66ormat\x18\x07 \x01(\x0e\x32!.copnet.events.v1.ConveningFormat\x12\r\n\x05venue\x18\x08 \x01(\t\x12-\n\tstarts_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x0b \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x0c \x01(\r\x12\x39\n\x15registration_opens_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\x16registration_closes_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08sequence\x18\x0f \x01(\r\"\xcc\x01\n\x17\x43onveningDetailsChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\r\n\x05topic\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x31\n\x06\x66ormat\x18\x06 \x01(\x0e\x32!.copnet.events.v1.ConveningFormat\x12\r\n\x05venue\x18\x07 \x01(\t\x12\x10\n\x08sequence\x18\x08 \x01(\r\"k\n\x18\x43onveningJoinLinkChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tjoin_link\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\r\"q\n\x1a\x43onveningOrganisersChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x15\n\rorganiser_ids\x18\x03 \x03(\t\x12\x10\n\x08sequence\x18\x04 \x01(\r\"\xd3\x01\n\x14\x43onveningRescheduled\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12-\n\tstarts_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x10\n\x08sequence\x18\x07 \x01(\r\"X\n\x18\x43onveningCapacityChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x03 \x01(\r\"\xad\x01\n\"ConveningRegistrationWindowChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12,\n\x08opens_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tcloses_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"b\n\x12\x43onveningCancelled\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\r\";\n\rConveningHeld\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\"\xc1\x01\n\x0f\x43onveningClosed\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x33\n\x08outcomes\x18\x03 \x03(\x0b\x32!.copnet.events.v1.LearningOutcome\x12\x16\n\x0e\x61ttendee_count\x18\x04 \x01(\r\x12\x11\n\tsigned_up\x18\x05 \x01(\r\x12\x10\n\x08\x61ttended\x18\x06 \x01(\r\x12\x10\n\x08no_shows\x18\x07 \x01(\r\"\x8e\x01\n\rSignUpChanged\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12.\n\x06status\x18\x04 \x01(\x0e\x32\x1e.copnet.events.v1.SignUpStatus\x12\x0e\n\x06reason\x18\x05 \x01(\t\"t\n\x12\x41ttendanceRecorded\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x32\n\x07\x65ntries\x18\x03 \x03(\x0b\x32!.copnet.events.v1.AttendanceEntry\"o\n\rFeedbackGiven\x12\x14\n\x0c\x63onvening_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12\x0e\n\x06rating\x18\x04 \x01(\r\x12\x0f\n\x07\x63omment\x18\x05 \x01(\t\"\xa9\x01\n\x12MeetingPlanCreated\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x11\n\ttime_zone\x18\x04 \x01(\t\x12\x17\n\x0frecurrence_rule\x18\x05 \x01(\t\x12\x31\n\x06\x66ormat\x18\x06 \x01(\x0e\x32!.copnet.events.v1.ConveningFormat\"~\n\x1bMeetingPlanOccurrencesAdded\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x38\n\x0boccurrences\x18\x03 \x03(\x0b\x32#.copnet.events.v1.PlannedOccurrence\"j\n\x10MeetingPlanEnded\x12\x0f\n\x07plan_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x1f\n\x17\x63\x61ncelled_convening_ids\x18\x04 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,35 +34,35 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'copnet.events.v1.events_eve
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CONVENINGSCHEDULED']._serialized_start=123
-  _globals['_CONVENINGSCHEDULED']._serialized_end=569
-  _globals['_CONVENINGDETAILSCHANGED']._serialized_start=572
-  _globals['_CONVENINGDETAILSCHANGED']._serialized_end=758
-  _globals['_CONVENINGJOINLINKCHANGED']._serialized_start=760
-  _globals['_CONVENINGJOINLINKCHANGED']._serialized_end=849
-  _globals['_CONVENINGORGANISERSCHANGED']._serialized_start=851
-  _globals['_CONVENINGORGANISERSCHANGED']._serialized_end=946
-  _globals['_CONVENINGRESCHEDULED']._serialized_start=949
-  _globals['_CONVENINGRESCHEDULED']._serialized_end=1142
-  _globals['_CONVENINGCAPACITYCHANGED']._serialized_start=1144
-  _globals['_CONVENINGCAPACITYCHANGED']._serialized_end=1232
-  _globals['_CONVENINGREGISTRATIONWINDOWCHANGED']._serialized_start=1235
-  _globals['_CONVENINGREGISTRATIONWINDOWCHANGED']._serialized_end=1408
-  _globals['_CONVENINGCANCELLED']._serialized_start=1410
-  _globals['_CONVENINGCANCELLED']._serialized_end=1490
-  _globals['_CONVENINGHELD']._serialized_start=1492
-  _globals['_CONVENINGHELD']._serialized_end=1551
-  _globals['_CONVENINGCLOSED']._serialized_start=1554
-  _globals['_CONVENINGCLOSED']._serialized_end=1747
-  _globals['_SIGNUPCHANGED']._serialized_start=1750
-  _globals['_SIGNUPCHANGED']._serialized_end=1892
-  _globals['_ATTENDANCERECORDED']._serialized_start=1894
-  _globals['_ATTENDANCERECORDED']._serialized_end=2010
-  _globals['_FEEDBACKGIVEN']._serialized_start=2012
-  _globals['_FEEDBACKGIVEN']._serialized_end=2123
-  _globals['_MEETINGPLANCREATED']._serialized_start=2126
-  _globals['_MEETINGPLANCREATED']._serialized_end=2295
-  _globals['_MEETINGPLANOCCURRENCESADDED']._serialized_start=2297
-  _globals['_MEETINGPLANOCCURRENCESADDED']._serialized_end=2423
-  _globals['_MEETINGPLANENDED']._serialized_start=2425
-  _globals['_MEETINGPLANENDED']._serialized_end=2531
+  _globals['_CONVENINGSCHEDULED']._serialized_end=587
+  _globals['_CONVENINGDETAILSCHANGED']._serialized_start=590
+  _globals['_CONVENINGDETAILSCHANGED']._serialized_end=794
+  _globals['_CONVENINGJOINLINKCHANGED']._serialized_start=796
+  _globals['_CONVENINGJOINLINKCHANGED']._serialized_end=903
+  _globals['_CONVENINGORGANISERSCHANGED']._serialized_start=905
+  _globals['_CONVENINGORGANISERSCHANGED']._serialized_end=1018
+  _globals['_CONVENINGRESCHEDULED']._serialized_start=1021
+  _globals['_CONVENINGRESCHEDULED']._serialized_end=1232
+  _globals['_CONVENINGCAPACITYCHANGED']._serialized_start=1234
+  _globals['_CONVENINGCAPACITYCHANGED']._serialized_end=1322
+  _globals['_CONVENINGREGISTRATIONWINDOWCHANGED']._serialized_start=1325
+  _globals['_CONVENINGREGISTRATIONWINDOWCHANGED']._serialized_end=1498
+  _globals['_CONVENINGCANCELLED']._serialized_start=1500
+  _globals['_CONVENINGCANCELLED']._serialized_end=1598
+  _globals['_CONVENINGHELD']._serialized_start=1600
+  _globals['_CONVENINGHELD']._serialized_end=1659
+  _globals['_CONVENINGCLOSED']._serialized_start=1662
+  _globals['_CONVENINGCLOSED']._serialized_end=1855
+  _globals['_SIGNUPCHANGED']._serialized_start=1858
+  _globals['_SIGNUPCHANGED']._serialized_end=2000
+  _globals['_ATTENDANCERECORDED']._serialized_start=2002
+  _globals['_ATTENDANCERECORDED']._serialized_end=2118
+  _globals['_FEEDBACKGIVEN']._serialized_start=2120
+  _globals['_FEEDBACKGIVEN']._serialized_end=2231
+  _globals['_MEETINGPLANCREATED']._serialized_start=2234
+  _globals['_MEETINGPLANCREATED']._serialized_end=2403
+  _globals['_MEETINGPLANOCCURRENCESADDED']._serialized_start=2405
+  _globals['_MEETINGPLANOCCURRENCESADDED']._serialized_end=2531
+  _globals['_MEETINGPLANENDED']._serialized_start=2533
+  _globals['_MEETINGPLANENDED']._serialized_end=2639
 # @@protoc_insertion_point(module_scope)

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ConveningScheduled(_message.Message):
-    __slots__ = ("convening_id", "community_id", "plan_id", "title", "topic", "description", "format", "venue", "starts_at", "ends_at", "time_zone", "capacity", "registration_opens_at", "registration_closes_at")
+    __slots__ = ("convening_id", "community_id", "plan_id", "title", "topic", "description", "format", "venue", "starts_at", "ends_at", "time_zone", "capacity", "registration_opens_at", "registration_closes_at", "sequence")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,7 @@ class ConveningScheduled(_message.Message):
     CAPACITY_FIELD_NUMBER: _ClassVar[int]
     REGISTRATION_OPENS_AT_FIELD_NUMBER: _ClassVar[int]
     REGISTRATION_CLOSES_AT_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     community_id: str
     plan_id: str
@@ -40,10 +41,11 @@ class ConveningScheduled(_message.Message):
     capacity: int
     registration_opens_at: _timestamp_pb2.Timestamp
     registration_closes_at: _timestamp_pb2.Timestamp
-    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[_events_pb2.ConveningFormat, str]] = ..., venue: _Optional[str] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_zone: _Optional[str] = ..., capacity: _Optional[int] = ..., registration_opens_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., registration_closes_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    sequence: int
+    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[_events_pb2.ConveningFormat, str]] = ..., venue: _Optional[str] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_zone: _Optional[str] = ..., capacity: _Optional[int] = ..., registration_opens_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., registration_closes_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class ConveningDetailsChanged(_message.Message):
-    __slots__ = ("convening_id", "community_id", "title", "topic", "description", "format", "venue")
+    __slots__ = ("convening_id", "community_id", "title", "topic", "description", "format", "venue", "sequence")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +53,7 @@ class ConveningDetailsChanged(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     VENUE_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     community_id: str
     title: str
@@ -58,43 +61,50 @@ class ConveningDetailsChanged(_message.Message):
     description: str
     format: _events_pb2.ConveningFormat
     venue: str
-    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[_events_pb2.ConveningFormat, str]] = ..., venue: _Optional[str] = ...) -> None: ...
+    sequence: int
+    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[_events_pb2.ConveningFormat, str]] = ..., venue: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class ConveningJoinLinkChanged(_message.Message):
-    __slots__ = ("convening_id", "community_id", "join_link")
+    __slots__ = ("convening_id", "community_id", "join_link", "sequence")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     JOIN_LINK_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     community_id: str
     join_link: str
-    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., join_link: _Optional[str] = ...) -> None: ...
+    sequence: int
+    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., join_link: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class ConveningOrganisersChanged(_message.Message):
-    __slots__ = ("convening_id", "community_id", "organiser_ids")
+    __slots__ = ("convening_id", "community_id", "organiser_ids", "sequence")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     ORGANISER_IDS_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     community_id: str
     organiser_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., organiser_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    sequence: int
+    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., organiser_ids: _Optional[_Iterable[str]] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class ConveningRescheduled(_message.Message):
-    __slots__ = ("convening_id", "community_id", "starts_at", "ends_at", "time_zone", "reason")
+    __slots__ = ("convening_id", "community_id", "starts_at", "ends_at", "time_zone", "reason", "sequence")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     STARTS_AT_FIELD_NUMBER: _ClassVar[int]
     ENDS_AT_FIELD_NUMBER: _ClassVar[int]
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     community_id: str
     starts_at: _timestamp_pb2.Timestamp
     ends_at: _timestamp_pb2.Timestamp
     time_zone: str
     reason: str
-    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_zone: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    sequence: int
+    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_zone: _Optional[str] = ..., reason: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class ConveningCapacityChanged(_message.Message):
     __slots__ = ("convening_id", "community_id", "capacity")
@@ -119,14 +129,16 @@ class ConveningRegistrationWindowChanged(_message.Message):
     def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., opens_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., closes_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ConveningCancelled(_message.Message):
-    __slots__ = ("convening_id", "community_id", "reason")
+    __slots__ = ("convening_id", "community_id", "reason", "sequence")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     community_id: str
     reason: str
-    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    sequence: int
+    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., reason: _Optional[str] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class ConveningHeld(_message.Message):
     __slots__ = ("convening_id", "community_id")

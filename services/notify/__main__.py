@@ -1,0 +1,5 @@
+from services.common.service import main
+from services.notify.service import DEFINITION
+
+if __name__ == "__main__":
+    main(DEFINITION)

@@ -1,0 +1,278 @@
+"""The dispatcher: sends due notifications, at most once each, and records what happened.
+
+For each due notification (from the mailbox view; the notification itself is
+re-read and re-checked) it:
+1. prepares the message, or skips or postpones the notification (`Composer`);
+2. claims an attempt in the event store (`AttemptStarted`, with the message's
+   Message-ID). The claim is an optimistic-concurrency write: of two dispatchers,
+   or a dispatcher and a trigger cancelling the notification, one wins;
+3. hands the message to the transport;
+4. records the outcome: delivered, a temporary failure (retried with exponential
+   backoff, then given up), a permanent failure, or in doubt.
+
+An attempt found open when the dispatcher starts was interrupted (the process
+died between claiming and recording). If the transport can tell (the file
+outbox), it is resolved; otherwise it is marked IN DOUBT and never sent again by
+itself: the operator can resend it (`ResendNotification`). Nothing else starts
+an attempt on a notification that is not pending, so no message is sent twice
+because of redelivered events, restarts or crashes: delivery is at most once,
+and exactly once unless a crash (or a broken connection) falls inside one SMTP
+transaction, which then shows as in doubt.
+
+Due times are read from the application's clock, so tests move time instead of
+sleeping. Run one dispatcher per node (the worker role).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+from opentelemetry import trace
+
+from services.common.errors import CopnetError
+from services.common.projection import ProjectionFollower
+from services.notify.application import Notify
+from services.notify.compose import Composer, Postpone, Ready, Skip
+from services.notify.domain import Status
+from services.notify.settings import NotifySettings
+from services.notify.transport import Delivery, Outcome, Transport
+from services.notify.views import Mailbox
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("copnet.notify.dispatcher")
+
+BATCH = 200
+FOLLOW_TIMEOUT = 5.0
+
+
+@dataclass
+class DispatchStats:
+    delivered: int = 0
+    temporary_failures: int = 0
+    permanent_failures: int = 0
+    in_doubt: int = 0
+    skipped: int = 0
+    postponed: int = 0
+    lost_claims: int = 0
+    errors: int = 0
+    outcomes: list[tuple[UUID, str]] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        app: Notify,
+        mailbox: Mailbox,
+        follower: ProjectionFollower,
+        composer: Composer,
+        transport: Transport,
+        settings: NotifySettings,
+    ) -> None:
+        self.app = app
+        self.mailbox = mailbox
+        self.follower = follower
+        self.composer = composer
+        self.transport = transport
+        self.settings = settings
+        self.stats = DispatchStats()
+        self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="notify-send")
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.passes = 0
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        failures = 0
+        recovered = False
+        seen = 0
+        try:
+            while not stopping.is_set():
+                try:
+                    if not recovered:
+                        await asyncio.to_thread(self.recover)
+                        recovered = True
+                    seen = self.app.changes.latest
+                    worked = await asyncio.to_thread(self.dispatch_due)
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    self.stats.errors += 1
+                    delay = min(0.5 * 2**failures, 30.0)
+                    log.exception("notify dispatcher failed; retrying in %.1fs", delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stopping.wait(), delay)
+                    continue
+                if not worked and not stopping.is_set():
+                    await self.app.changes.wait_async(seen, self.settings.poll_interval)
+        finally:
+            self._stopping.set()
+            await asyncio.to_thread(self._pool.shutdown, True)
+            await asyncio.to_thread(self.transport.close)
+
+    def _catch_up(self) -> None:
+        position = self.app.recorder.max_notification_id() or 0
+        self.follower.wait_for(position, FOLLOW_TIMEOUT)
+
+    # Start-up: attempts left open by a dispatcher that died
+
+    def recover(self) -> int:
+        self._catch_up()
+        resolved = 0
+        for notification_id in self.mailbox.sending():
+            notification = self.app.notification(notification_id)
+            if notification is None or notification.status is not Status.SENDING:
+                continue
+            attempt = notification.open_attempt
+            assert attempt is not None
+            sent = self.transport.was_sent(attempt.message_id)
+            if sent is True:
+                change, what = (
+                    lambda n, at: n.delivered(at, "found in the outbox after a restart"),
+                    "delivered",
+                )
+            elif sent is False:
+                change, what = (
+                    lambda n, at: n.not_sent(at, "interrupted before it was written; sent again"),
+                    "not sent",
+                )
+            else:
+                change, what = (
+                    lambda n, at: n.in_doubt(
+                        at,
+                        "the dispatcher stopped during this attempt: the message may or may "
+                        "not have reached the mail server, so it is not sent again "
+                        "automatically",
+                    ),
+                    "in doubt",
+                )
+            self.app.record(notification_id, change)
+            log.warning("notification %s was interrupted while sending: %s", notification_id, what)
+            resolved += 1
+        return resolved
+
+    # Sending
+
+    def dispatch_due(self) -> int:
+        """Sends what is due now; the number of notifications handled."""
+        self._catch_up()
+        self.passes += 1
+        due = self.mailbox.due(self.app.clock.now(), BATCH)
+        if not due:
+            return 0
+        list(self._pool.map(self._deliver_safely, due))
+        return len(due)
+
+    def _deliver_safely(self, notification_id: UUID) -> None:
+        try:
+            self.deliver(notification_id)
+        except Exception:
+            self.stats.errors += 1
+            log.exception("could not deliver notification %s", notification_id)
+
+    def deliver(self, notification_id: UUID) -> str:
+        """One due notification: sent, skipped, postponed, or left to whoever got it first."""
+        now = self.app.clock.now()
+        notification = self.app.notification(notification_id)
+        if notification is None or not notification.is_due(now):
+            return "not due"
+        with tracer.start_as_current_span(
+            "notify deliver",
+            attributes={
+                "copnet.notification.id": str(notification_id),
+                "copnet.notification.kind": notification.kind.value,
+            },
+        ):
+            try:
+                prepared = self.composer.prepare(notification, now)
+            except CopnetError as error:
+                prepared = Skip(f"could not be composed: {error}")
+            if isinstance(prepared, Skip):
+                reason = prepared.reason
+                return self._settle(lambda: self.app.skip(notification, reason), "skipped")
+            if isinstance(prepared, Postpone):
+                until, why = prepared.until, prepared.reason
+                return self._settle(
+                    lambda: self.app.postpone(notification, until, why), "postponed"
+                )
+            assert isinstance(prepared, Ready)
+            message_id = self.composer.message_id(notification)
+            try:
+                self.app.start_attempt(notification, message_id, prepared.subject)
+            except (IntegrityError, CopnetError):
+                self._count("lost_claims")
+                return "claimed elsewhere"
+            started = time.perf_counter()
+            delivery = self.transport.send(
+                prepared.message, self.composer.envelope_sender, prepared.recipient
+            )
+            self._record(notification_id, delivery)
+            log.info(
+                "notification %s (%s): %s in %.0f ms",
+                notification_id,
+                notification.kind.value,
+                delivery.outcome.value,
+                (time.perf_counter() - started) * 1000,
+            )
+            return delivery.outcome.value
+
+    def _settle(self, change: Any, what: str) -> str:
+        try:
+            change()
+        except (IntegrityError, CopnetError):
+            self._count("lost_claims")
+            return "changed elsewhere"
+        self._count(what)
+        return what
+
+    def _record(self, notification_id: UUID, delivery: Delivery) -> None:
+        s = self.settings
+        if delivery.outcome is Outcome.DELIVERED:
+            change = lambda n, at: n.delivered(at, delivery.detail)  # noqa: E731
+            self._count("delivered")
+        elif delivery.outcome is Outcome.TEMPORARY:
+            change = lambda n, at: n.failed_temporarily(  # noqa: E731
+                at, delivery.detail, s.max_attempts, s.retry_base, s.retry_cap
+            )
+            self._count("temporary_failures")
+        elif delivery.outcome is Outcome.PERMANENT:
+            change = lambda n, at: n.failed_permanently(at, delivery.detail)  # noqa: E731
+            self._count("permanent_failures")
+        else:
+            change = lambda n, at: n.in_doubt(at, delivery.detail)  # noqa: E731
+            self._count("in_doubt")
+        with self._lock:
+            self.stats.outcomes.append((notification_id, delivery.outcome.value))
+        # The message is out (or not): keep trying to record that while the store is away.
+        # Only stopping gives up, leaving the attempt open: in doubt after the restart.
+        delay = 0.2
+        while True:
+            try:
+                self.app.record(notification_id, change)
+                return
+            except (IntegrityError, CopnetError) as error:
+                log.error("could not record the outcome of %s: %s", notification_id, error)
+                return
+            except Exception as error:
+                if self._stopping.is_set():
+                    log.error("stopping before the outcome of %s was recorded", notification_id)
+                    return
+                log.warning("could not record %s yet (%s); retrying", notification_id, error)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _count(self, what: str) -> None:
+        name = {"skipped": "skipped", "postponed": "postponed"}.get(what, what)
+        with self._lock:
+            setattr(self.stats, name, getattr(self.stats, name) + 1)
+
+    def next_due(self) -> datetime | None:
+        return self.mailbox.next_due()

@@ -1,0 +1,163 @@
+"""What notify does with the events and learning services' integration events.
+
+`NotifyPolicy` handles each message of the node stream (the events service's and
+the learning service's subjects, in each origin's order): it reads the payload
+into domain values and calls the application, which records what the event
+caused with the message's tracking in one transaction. An event notify has no
+use for still records its tracking, so a redelivery is recognised.
+
+The learning service announces items that arrive from other nodes node-locally
+(`item_arrived`, with their snapshot): that is how federated learning reaches
+this node's members.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from copnet.events.v1 import events_events_pb2 as events
+from copnet.events.v1 import events_pb2
+from copnet.learning.v1 import learning_events_pb2 as learning
+from copnet.learning.v1 import learning_pb2
+from services.common.inbox import IntegrationMessage, RejectedMessage
+from services.notify.application import Notify
+from services.notify.domain import LearningSummary
+from services.registry.mirror import enum_value
+
+SNAPSHOT_EVENTS = {"item_published", "item_revised", "item_withdrawn", "item_arrived"}
+SIGN_UP_EVENTS = {
+    "signed_up",
+    "sign_up_approved",
+    "sign_up_declined",
+    "sign_up_cancelled",
+    "sign_up_promoted",
+}
+
+
+def _instant(stamp: Any) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def _details(p: Any) -> dict[str, str]:
+    return {
+        "title": p.title,
+        "topic": p.topic,
+        "description": p.description,
+        "format": enum_value(events_pb2.ConveningFormat, p.format),
+        "venue": p.venue,
+    }
+
+
+def learning_summary(snapshot: learning.ItemSnapshot) -> LearningSummary:
+    item = snapshot.item
+    return LearningSummary(
+        origin_node=item.origin_node,
+        item_id=item.item_id,
+        revision=item.revision,
+        status=enum_value(learning_pb2.ItemStatus, item.status),
+        kind=enum_value(learning_pb2.ItemKind, item.kind),
+        title=item.title,
+        summary=item.summary,
+        domain_tags=tuple(item.domain_tags),
+        community_id=item.community_id,
+        community_name=item.community_name,
+        organisation_name=item.organisation_name,
+        links=tuple((link.title, link.url) for link in item.links),
+    )
+
+
+class NotifyPolicy:
+    def __init__(self, app: Notify) -> None:
+        self.app = app
+
+    def handle(self, message: IntegrationMessage) -> bool:
+        payload = message.payload
+        tracking = message.tracking
+        if payload is None:
+            return self.app.skip_event(tracking)
+        try:
+            if message.envelope.service == "events":
+                return self._events(message, payload)
+            if message.envelope.service == "learning":
+                return self._learning(message, payload)
+        except ValueError as error:
+            raise RejectedMessage(f"{message.subject}: unreadable payload: {error}") from None
+        return self.app.skip_event(tracking)
+
+    def _events(self, message: IntegrationMessage, p: Any) -> bool:
+        app = self.app
+        tracking = message.tracking
+        at = _instant(message.envelope.occurred_at)
+        kind = message.event_type
+        if isinstance(p, events.ConveningScheduled):
+            return app.convening_scheduled(
+                tracking,
+                UUID(p.convening_id),
+                UUID(p.community_id),
+                _details(p),
+                _instant(p.starts_at),
+                _instant(p.ends_at),
+                p.time_zone,
+                p.sequence,
+                at,
+            )
+        convening = UUID(p.convening_id) if hasattr(p, "convening_id") else None
+        if convening is None:
+            return app.skip_event(tracking)
+        if isinstance(p, events.ConveningDetailsChanged):
+            return app.convening_changed(
+                tracking, convening, at, "details", details=_details(p), sequence=p.sequence
+            )
+        if isinstance(p, events.ConveningJoinLinkChanged):
+            return app.convening_changed(
+                tracking, convening, at, "join_link", join_link=p.join_link, sequence=p.sequence
+            )
+        if isinstance(p, events.ConveningOrganisersChanged):
+            return app.convening_changed(
+                tracking,
+                convening,
+                at,
+                "organisers",
+                organiser_ids=[UUID(m) for m in p.organiser_ids],
+                sequence=p.sequence,
+            )
+        if isinstance(p, events.ConveningRescheduled):
+            return app.convening_changed(
+                tracking,
+                convening,
+                at,
+                "rescheduled",
+                starts_at=_instant(p.starts_at),
+                ends_at=_instant(p.ends_at),
+                time_zone=p.time_zone,
+                reason=p.reason,
+                sequence=p.sequence,
+            )
+        if isinstance(p, events.ConveningCancelled):
+            return app.convening_changed(
+                tracking, convening, at, "cancelled", reason=p.reason, sequence=p.sequence
+            )
+        if isinstance(p, events.ConveningHeld):
+            return app.convening_changed(tracking, convening, at, "held")
+        if isinstance(p, events.ConveningClosed):
+            return app.convening_changed(tracking, convening, at, "closed")
+        if isinstance(p, events.SignUpChanged) and kind in SIGN_UP_EVENTS:
+            status = enum_value(events_pb2.SignUpStatus, p.status)
+            return app.sign_up_changed(tracking, convening, UUID(p.member_id), status, kind, at)
+        return app.skip_event(tracking)
+
+    def _learning(self, message: IntegrationMessage, p: Any) -> bool:
+        app = self.app
+        tracking = message.tracking
+        at = _instant(message.envelope.occurred_at)
+        if isinstance(p, learning.ItemSnapshot) and message.event_type in SNAPSHOT_EVENTS:
+            summary = learning_summary(p)
+            if not summary.item_id or not summary.origin_node:
+                raise ValueError("the snapshot names no item")
+            return app.learning_seen(tracking, summary, list(p.item.contributor_member_ids), at)
+        if isinstance(p, learning.ItemRetracted) and message.event_type == "item_withdrawn_here":
+            # Another node's item was retracted from this node.
+            return app.learning_withdrawn(tracking, p.item_id)
+        return app.skip_event(tracking)

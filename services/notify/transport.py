@@ -1,0 +1,240 @@
+"""How messages leave the node: SMTP, or .eml files when no mail server is configured.
+
+Each `send` answers with one of four outcomes, which the dispatcher records:
+- DELIVERED: the server accepted the message (2xx after the end of its data);
+- TEMPORARY: it certainly did not take it, and may later (4xx, or the connection
+  failed before the end of the data was sent): retried with backoff;
+- PERMANENT: it refused for good (5xx): not retried;
+- IN_DOUBT: the end of the data was sent but no reply came (the connection broke
+  or timed out while the server answered). The server may have taken it, so the
+  dispatcher does not send it again by itself.
+SMTP sends the DATA phase by hand (rather than `smtplib.sendmail`) to know
+exactly which side of that line a failure fell.
+
+The file transport writes each message atomically (a temporary file, fsync,
+rename) to `<outbox>/<message-id>.eml`, so it can also tell, after a crash,
+whether an interrupted attempt wrote its file: its deliveries are exactly once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import re
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from services.notify.settings import NotifySettings
+
+# CRLF line ends and 7-bit bodies (quoted-printable or base64), so any server takes them;
+# headers folded only beyond 998 characters, so that a long List-Unsubscribe URL (one word,
+# which cannot be folded) stays a plain <URL> rather than becoming an encoded word.
+WIRE_POLICY = policy.SMTP.clone(cte_type="7bit", max_line_length=998)
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    TEMPORARY = "temporary"
+    PERMANENT = "permanent"
+    IN_DOUBT = "in_doubt"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: Outcome
+    detail: str
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage, sender: str, recipient: str) -> Delivery: ...
+
+    def was_sent(self, message_id: str) -> bool | None:
+        """After a crash: True/False if the transport can tell whether a message went
+        out, None if it cannot (SMTP)."""
+
+    def close(self) -> None: ...
+
+
+def wire_bytes(message: EmailMessage) -> bytes:
+    return message.as_bytes(policy=WIRE_POLICY)
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    return f"{code} {' '.join(text.split())}"[:300]
+
+
+class _Refused(Exception):
+    def __init__(self, code: int, text: bytes | str, stage: str) -> None:
+        super().__init__(stage)
+        self.code = code
+        self.detail = f"{stage}: {_reply(code, text)}"
+
+
+def _classify(code: int) -> Outcome:
+    return Outcome.PERMANENT if 500 <= code < 600 else Outcome.TEMPORARY
+
+
+class SmtpTransport:
+    """A small pool of SMTP connections, kept open between messages."""
+
+    def __init__(self, settings: NotifySettings) -> None:
+        self.settings = settings
+        self._idle: queue.LifoQueue[smtplib.SMTP] = queue.LifoQueue()
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        context = ssl.create_default_context()
+        if s.smtp_security == "tls":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=context
+            )
+        else:
+            client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+        try:
+            client.ehlo()
+            if s.smtp_security == "starttls":
+                client.starttls(context=context)
+                client.ehlo()
+            if s.smtp_user:
+                client.login(s.smtp_user, s.smtp_password)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.close()
+            raise
+        return client
+
+    def send(self, message: EmailMessage, sender: str, recipient: str) -> Delivery:
+        data = wire_bytes(message)
+        try:
+            client, reused = self._idle.get_nowait(), True
+        except queue.Empty:
+            client, reused = None, False
+        for _ in range(2):
+            if client is None:
+                try:
+                    client = self._connect()
+                except smtplib.SMTPAuthenticationError as error:
+                    refused = _reply(error.smtp_code, error.smtp_error)
+                    return Delivery(Outcome.TEMPORARY, f"login refused: {refused}")
+                except (smtplib.SMTPException, OSError) as error:
+                    return Delivery(Outcome.TEMPORARY, f"could not connect: {error}")
+            delivery, keep = self._transaction(client, data, sender, recipient)
+            if keep:
+                self._idle.put(client)
+                return delivery
+            with contextlib.suppress(Exception):
+                client.close()
+            client = None
+            if not (reused and delivery.detail.startswith("connection lost before")):
+                return delivery
+            reused = False  # a connection the server had closed while idle: once more, fresh
+        return delivery
+
+    def _transaction(
+        self, client: smtplib.SMTP, data: bytes, sender: str, recipient: str
+    ) -> tuple[Delivery, bool]:
+        """One message; (what happened, whether the connection is fit for the next)."""
+        data_sent = False
+        try:
+            code, text = client.mail(sender)
+            if code != 250:
+                raise _Refused(code, text, "MAIL FROM")
+            code, text = client.rcpt(recipient)
+            if code not in (250, 251):
+                raise _Refused(code, text, "RCPT TO")
+            code, text = client.docmd("DATA")
+            if code != 354:
+                raise _Refused(code, text, "DATA")
+            payload = re.sub(rb"(?m)^\.", b"..", data)
+            if not payload.endswith(b"\r\n"):
+                payload += b"\r\n"
+            client.send(payload + b".\r\n")
+            data_sent = True
+            code, text = client.getreply()
+            if 200 <= code < 300:
+                return Delivery(Outcome.DELIVERED, _reply(code, text)), True
+            if code == -1:
+                raise smtplib.SMTPServerDisconnected("no reply after the end of the data")
+            raise _Refused(code, text, "end of data")
+        except _Refused as refused:
+            with contextlib.suppress(Exception):
+                client.rset()
+            return Delivery(_classify(refused.code), refused.detail), refused.code != 421
+        except (smtplib.SMTPException, OSError) as error:
+            if data_sent:
+                return Delivery(
+                    Outcome.IN_DOUBT,
+                    f"connection lost after the message was sent, before the server "
+                    f"confirmed it: {error}",
+                ), False
+            lost = f"connection lost before the message was sent: {error}"
+            return Delivery(Outcome.TEMPORARY, lost), False
+
+    def was_sent(self, message_id: str) -> bool | None:
+        return None
+
+    def close(self) -> None:
+        while True:
+            try:
+                client = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            with contextlib.suppress(Exception):
+                client.quit()
+
+
+def _file_name(message_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.@_-]", "_", message_id.strip("<>")) + ".eml"
+
+
+class FileTransport:
+    """Writes each message to `<outbox>/<message-id>.eml` (for a node with no mail server)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def path_of(self, message_id: str) -> Path:
+        return self.directory / _file_name(message_id)
+
+    def send(self, message: EmailMessage, sender: str, recipient: str) -> Delivery:
+        target = self.path_of(str(message["Message-ID"]))
+        try:
+            descriptor, staging = tempfile.mkstemp(dir=self.directory, prefix=".sending-")
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(wire_bytes(message))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(staging, target)
+            directory = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        except OSError as error:
+            return Delivery(Outcome.TEMPORARY, f"could not write the message: {error}")
+        return Delivery(Outcome.DELIVERED, f"written to {target.name}")
+
+    def was_sent(self, message_id: str) -> bool | None:
+        return self.path_of(message_id).exists()
+
+    def close(self) -> None:
+        for leftover in self.directory.glob(".sending-*"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def transport_for(settings: NotifySettings) -> Transport:
+    if settings.uses_smtp:
+        return SmtpTransport(settings)
+    return FileTransport(settings.outbox_dir)

@@ -1,0 +1,265 @@
+"""A node for end-to-end tests of the notify service: a real nats-server; the registry, events,
+learning and notify services (API and worker each) on loopback gRPC ports, sharing a clock the
+test moves; and a real SMTP server receiving the mail.
+
+Notify hears of everything only through NATS (relays -> node stream -> inboxes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+import nats
+import nats.js.errors
+import psycopg
+import pytest
+from psycopg import sql
+
+from copnet.learning.v1 import learning_pb2 as lpb
+from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
+from copnet.notify.v1 import notify_pb2 as npb
+from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
+from services.common.natsserver import NatsServer, NatsServerConfig
+from services.common.service import ServiceRuntime
+from services.common.settings import NodeSettings
+from services.common.tokens import TokenAuthority
+from services.learning.service import DEFINITION as LEARNING
+from services.notify.application import Notify
+from services.notify.dispatcher import Dispatcher
+from services.notify.service import NotifyParts, definition
+from services.notify.settings import NotifySettings
+from tests.conftest import free_port
+from tests.support.events_node import Failure, GrpcNode, eventually
+from tests.support.events_world import MovableClock
+from tests.support.smtp import SmtpSink
+
+
+def notify_settings(smtp: SmtpSink | None, data_dir: Path, **overrides: Any) -> NotifySettings:
+    base = NotifySettings(
+        smtp_host="127.0.0.1" if smtp else "",
+        smtp_port=smtp.port if smtp else 25,
+        smtp_security="none",
+        smtp_timeout=10.0,
+        mail_from="Cancer CoP network <notify@guys.copnet.example>",
+        http_address="127.0.0.1:0",
+        outbox_dir=data_dir / "notify" / "outbox",
+        poll_interval=0.1,
+        retry_base=timedelta(minutes=1),
+    )
+    return base.with_overrides(**overrides)
+
+
+class NotifyNode(GrpcNode):
+    def __init__(
+        self,
+        settings: NodeSettings,
+        authority: TokenAuthority,
+        clock: MovableClock,
+        notify: NotifySettings,
+    ) -> None:
+        super().__init__(settings, authority, clock)
+        self.notify_settings = notify
+        self.channels: dict[str, grpc.Channel] = {}
+
+    def start(self) -> None:
+        super().start()
+        self._start(LEARNING)
+        self.start_notify()
+
+    def start_notify(self) -> None:
+        runtime = self._start(definition(self.notify_settings))
+        self.channels["notify"] = grpc.insecure_channel(f"127.0.0.1:{runtime.port}")
+        self.channels["learning"] = grpc.insecure_channel(
+            f"127.0.0.1:{self.runtime('learning').port}"
+        )
+
+    def stop_notify(self) -> None:
+        self.channels.pop("notify").close()
+        self.threads.pop("notify").stop()
+
+    def stop(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+        self.channels.clear()
+        super().stop()
+
+    # The notify service
+
+    @property
+    def notify_runtime(self) -> ServiceRuntime:
+        return self.runtime("notify")
+
+    @property
+    def app(self) -> Notify:
+        app = self.notify_runtime.app
+        assert isinstance(app, Notify)
+        return app
+
+    @property
+    def parts(self) -> NotifyParts:
+        return self.notify_runtime.notify  # type: ignore[attr-defined]
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return next(w for w in self.notify_runtime.workers if isinstance(w, Dispatcher))
+
+    def _metadata(self, who: str | None) -> list[tuple[str, str]]:
+        assert self.api is not None
+        return self.api._metadata(who)
+
+    def notify(self, method: str, request: Any, who: str | None = None) -> Any:
+        stub = npb_grpc.NotifyServiceStub(self.channels["notify"])
+        return getattr(stub, method)(request, metadata=self._metadata(who), timeout=30)
+
+    def notify_fails(self, method: str, request: Any, who: str | None = None) -> Failure:
+        with pytest.raises(grpc.RpcError) as raised:
+            self.notify(method, request, who)
+        return Failure(raised.value)
+
+    def learning(self, method: str, request: Any, who: str | None = None) -> Any:
+        stub = lpb_grpc.LearningServiceStub(self.channels["learning"])
+        return getattr(stub, method)(request, metadata=self._metadata(who), timeout=30)
+
+    def notifications(self, member: str | None = None, **filters: Any) -> list[npb.Notification]:
+        found: list[npb.Notification] = []
+        token = ""
+        while True:
+            reply = self.notify(
+                "ListNotifications",
+                npb.ListNotificationsRequest(
+                    member_id=member or "", page_size=500, page_token=token, **filters
+                ),
+            )
+            found.extend(reply.notifications)
+            token = reply.next_page_token
+            if not token:
+                return found
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Waits until notify has applied everything the other services recorded so far, and
+        its views everything it recorded itself."""
+        for name in ("registry", "events", "learning"):
+            runtime = self.runtime(name)
+            eventually(
+                lambda r=runtime: r.relay.position == r.app.recorder.max_notification_id(),
+                timeout,
+            )
+        eventually(self._consumers_idle, timeout)
+        position = self.app.recorder.max_notification_id() or 0
+        for follower in self.notify_runtime.followers.values():
+            eventually(lambda f=follower: f.position >= position, timeout)
+
+    def _consumers_idle(self) -> bool:
+        """Every notify inbox has been handed, and has acknowledged, every message."""
+
+        async def idle() -> bool:
+            client = await nats.connect(self.settings.nats_url)
+            try:
+                js = client.jetstream()
+                for inbox in self.notify_runtime.inboxes:
+                    try:
+                        info = await js.consumer_info(inbox.stream, inbox.name)
+                    except nats.js.errors.NotFoundError:
+                        return False
+                    if info.num_pending or info.num_ack_pending:
+                        return False
+                return True
+            finally:
+                await client.close()
+
+        return asyncio.run(idle())
+
+    def dispatch(self) -> int:
+        """Runs one dispatcher pass now (in the test's thread) and returns how many it took."""
+        return self.dispatcher.dispatch_due()
+
+    def publish(
+        self, community_id: str, lead: str, title: str, tags: list[str]
+    ) -> lpb.LearningItem:
+        item = self.learning(
+            "CreateItem",
+            lpb.CreateItemRequest(
+                request_id=str(uuid.uuid4()),
+                kind=lpb.ITEM_KIND_REPLICABLE_MODEL,
+                title=title,
+                summary=f"Summary of {title}",
+                body=f"How {title} works.",
+                domain_tags=tags,
+                community_id=community_id,
+                visibility=lpb.VISIBILITY_REGION,
+            ),
+            lead,
+        ).item
+        return self.learning(
+            "PublishItem",
+            lpb.PublishItemRequest(request_id=str(uuid.uuid4()), item_id=item.item_id),
+            lead,
+        ).item
+
+
+def start_notify_node(
+    root: Path,
+    clock: MovableClock,
+    smtp: SmtpSink | None,
+    postgres_dsn: str = "",
+    **overrides: Any,
+) -> NotifyNode:
+    nats = NatsServer(
+        NatsServerConfig(
+            name="node",
+            store_dir=root / "nats" / "store",
+            port=free_port(),
+            jetstream_domain="testnode",
+        ),
+        root / "nats",
+    )
+    nats.start()
+    settings = NodeSettings(
+        node_id="testnode",
+        region="test-region",
+        data_dir=root / "node",
+        postgres_dsn=postgres_dsn,
+        postgres_schema_prefix=f"t{uuid.uuid4().hex[:10]}_",
+        nats_url=nats.url,
+    )
+    authority = TokenAuthority.for_node("testnode", root / "keys" / "signing.pem")
+    node = NotifyNode(settings, authority, clock, notify_settings(smtp, root / "node", **overrides))
+    node.nats = nats  # type: ignore[attr-defined]
+    try:
+        node.start()
+    except BaseException:
+        nats.kill()
+        raise
+    return node
+
+
+def stop_notify_node(node: NotifyNode) -> None:
+    try:
+        node.stop()
+    finally:
+        node.nats.kill()  # type: ignore[attr-defined]
+        if node.settings.postgres_dsn:
+            prefix = node.settings.postgres_schema_prefix
+            with psycopg.connect(node.settings.postgres_dsn, autocommit=True) as connection:
+                for (schema,) in connection.execute(
+                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "%",)
+                ).fetchall():
+                    connection.execute(
+                        sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
+                    )
+
+
+def node_fixture(
+    tmp_path: Path, clock: MovableClock, smtp: SmtpSink, **overrides: Any
+) -> Iterator[NotifyNode]:
+    node = start_notify_node(tmp_path, clock, smtp, **overrides)
+    try:
+        yield node
+    finally:
+        stop_notify_node(node)

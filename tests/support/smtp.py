@@ -1,0 +1,130 @@
+"""A real SMTP server on a loopback port (aiosmtpd) that keeps and parses what it receives.
+
+It can refuse the next messages with a code (451 temporary, 550 permanent), hold
+its reply after the end of a message's data (the window in which a sender that
+dies cannot know whether the message arrived), and counts deliveries per
+recipient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from tests.conftest import free_port
+
+
+@dataclass(frozen=True)
+class Received:
+    sender: str
+    recipients: tuple[str, ...]
+    message: EmailMessage
+    raw: bytes
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def notification_id(self) -> str:
+        return str(self.message["X-Copnet-Notification"])
+
+    def part(self, content_type: str) -> Any:
+        for part in self.message.walk():
+            if part.get_content_type() == content_type:
+                return part
+        return None
+
+    def text(self) -> str:
+        part = self.part("text/plain")
+        return part.get_content() if part is not None else ""
+
+    def html(self) -> str:
+        part = self.part("text/html")
+        return part.get_content() if part is not None else ""
+
+    def attachment(self, filename: str) -> bytes | None:
+        for part in self.message.iter_attachments():
+            if part.get_filename() == filename:
+                return part.get_content()
+        return None
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        sink = self.sink
+        with sink.lock:
+            if sink.refusals:
+                code = sink.refusals.pop(0)
+                sink.refused += 1
+                return f"{code} {'try again later' if code < 500 else 'mailbox unavailable'}"
+            received = Received(
+                envelope.mail_from,
+                tuple(envelope.rcpt_tos),
+                message_from_bytes(envelope.content, policy=policy.default),  # type: ignore[arg-type]
+                envelope.content,
+            )
+            sink.messages.append(received)
+            hold = sink.hold_after is not None and len(sink.messages) > sink.hold_after
+        if hold:
+            sink.holding.set()
+            while not sink.released.is_set():
+                await asyncio.sleep(0.05)
+        return "250 OK: queued"
+
+
+class SmtpSink:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.messages: list[Received] = []
+        self.refusals: list[int] = []
+        self.refused = 0
+        # Once this many messages arrived, hold the reply to each further one.
+        self.hold_after: int | None = None
+        self.holding = threading.Event()
+        self.released = threading.Event()
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.released.set()
+        self.controller.stop()
+
+    def refuse_next(self, count: int, code: int = 451) -> None:
+        with self.lock:
+            self.refusals.extend([code] * count)
+
+    def received(self) -> list[Received]:
+        with self.lock:
+            return list(self.messages)
+
+    def to(self, address: str) -> list[Received]:
+        return [m for m in self.received() if address in m.recipients]
+
+    def per_recipient(self) -> Counter[str]:
+        return Counter(r for m in self.received() for r in m.recipients)
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while len(self.received()) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} messages within {timeout}s, got {len(self.received())}"
+                )
+            time.sleep(0.05)
+        return self.received()
