@@ -21,16 +21,20 @@ from services.notify.domain import Kind
 _URL = re.compile(r"https?://[^\s<>\"')]+")
 
 
+def _link(match: re.Match[str]) -> str:
+    """A URL as a link; punctuation that ends its sentence stays outside."""
+    url = match.group(0).rstrip(".,;:!?")
+    tail = match.group(0)[len(url) :]
+    return f'<a href="{url}" style="color:#005eb8;">{url}</a>{tail}'
+
+
 def paragraphs(text: str) -> Markup:
     """Plain text as HTML paragraphs: blank lines separate them, line breaks stay, and
     links become clickable."""
     blocks = [block.strip() for block in re.split(r"\n\s*\n", text.strip()) if block.strip()]
     html = []
     for block in blocks:
-        escaped = str(escape(block))
-        linked = _URL.sub(
-            lambda m: f'<a href="{m.group(0)}" style="color:#005eb8;">{m.group(0)}</a>', escaped
-        )
+        linked = _URL.sub(_link, str(escape(block)))
         html.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
     return Markup("\n".join(html))
 

@@ -147,7 +147,7 @@ class NotifyNode(GrpcNode):
         for name in ("registry", "events", "learning"):
             runtime = self.runtime(name)
             eventually(
-                lambda r=runtime: r.relay.position == r.app.recorder.max_notification_id(),
+                lambda r=runtime: r.relay.position == (r.app.recorder.max_notification_id() or 0),
                 timeout,
             )
         eventually(self._consumers_idle, timeout)

@@ -45,11 +45,11 @@ class Received:
 
     def text(self) -> str:
         part = self.part("text/plain")
-        return part.get_content() if part is not None else ""
+        return part.get_content().replace("\r\n", "\n") if part is not None else ""
 
     def html(self) -> str:
         part = self.part("text/html")
-        return part.get_content() if part is not None else ""
+        return part.get_content().replace("\r\n", "\n") if part is not None else ""
 
     def attachment(self, filename: str) -> bytes | None:
         for part in self.message.iter_attachments():

@@ -1,0 +1,610 @@
+"""The notify service on a real node: real NATS, the registry, events and learning services
+over gRPC, notify consuming their events, and a real SMTP server receiving and parsing the mail.
+Time moves through the node's clock, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import nats
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+from icalendar import Calendar
+
+from copnet.events.v1 import events_pb2 as epb
+from copnet.notify.v1 import notify_pb2 as npb
+from copnet.registry.v1 import registry_pb2 as rpb
+from tests.support.events_node import Cop, eventually
+from tests.support.events_world import MovableClock
+from tests.support.notify_node import NotifyNode, start_notify_node, stop_notify_node
+from tests.support.smtp import Received, SmtpSink
+from tests.support.streams import read_stream
+
+LONDON = ZoneInfo("Europe/London")
+# A Monday morning; digests go out at 07:00 (daily) and on Mondays 07:00 (weekly).
+START = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
+
+
+def rid() -> str:
+    return str(uuid.uuid4())
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="module")
+def clock() -> MovableClock:
+    return MovableClock(START)
+
+
+@pytest.fixture(scope="module")
+def node(
+    tmp_path_factory: pytest.TempPathFactory, clock: MovableClock, smtp: SmtpSink
+) -> Iterator[NotifyNode]:
+    running = start_notify_node(tmp_path_factory.mktemp("notify-node"), clock, smtp)
+    yield running
+    stop_notify_node(running)
+
+
+def local(instant: datetime) -> str:
+    return instant.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+
+
+def email_of(node: NotifyNode, member: str) -> str:
+    return node.api.registry("GetMember", rpb.GetMemberRequest(member_id=member)).member.email
+
+
+def calendar_of(message: Received, name: str = "invite.ics") -> Calendar:
+    data = message.attachment(name)
+    assert data is not None, f"no {name} attached"
+    return Calendar.from_ical(data)
+
+
+def vevent(calendar: Calendar):
+    [event] = calendar.walk("VEVENT")
+    return event
+
+
+def schedule_in(cop: Cop, node: NotifyNode, days: float, **kwargs) -> epb.Convening:
+    start = node.clock.now() + timedelta(days=days)
+    return cop.schedule(start=local(start), end=local(start + timedelta(hours=1)), **kwargs)
+
+
+def test_an_invitation_reaches_every_active_member_with_a_calendar_invitation(node, smtp):
+    cop = Cop(node.api, members=3)
+    convening = schedule_in(cop, node, days=10, fmt=epb.CONVENING_FORMAT_WEBINAR)
+    everyone = [cop.lead, cop.facilitator, *cop.members]
+    addresses = {email_of(node, m): m for m in everyone}
+    outsider = email_of(node, cop.outsider)
+
+    eventually(lambda: set(addresses) <= {r for m in smtp.received() for r in m.recipients})
+    node.settle()
+    invitations = [m for m in smtp.received() if set(m.recipients) & set(addresses)]
+    assert sorted(r for m in invitations for r in m.recipients) == sorted(addresses)
+    assert not smtp.to(outsider)
+
+    message = invitations[0]
+    [address] = message.recipients
+    assert message.subject.startswith("Invitation: Enhanced Supportive Care")
+    assert message.message["To"].addresses[0].addr_spec == address
+    assert message.message["Message-ID"].startswith("<notification.")
+    assert message.message["List-Unsubscribe"].startswith("<http://127.0.0.1:")
+    assert message.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "Cancer Community of Practice has scheduled a meeting" in message.text()
+    assert "<strong>Cancer Community of Practice</strong>" in message.html()
+    # No place yet: the webinar's link is not in the mail, nor in its calendar entry.
+    assert "meet.example.nhs.uk" not in message.raw.decode()
+
+    calendar = calendar_of(message)
+    assert str(calendar["METHOD"]) == "REQUEST"
+    event = vevent(calendar)
+    assert str(event["UID"]) == f"{convening.convening_id}@copnet"
+    assert int(event["SEQUENCE"]) == 0
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert event.decoded("DTSTART") == convening.starts_at.ToDatetime(tzinfo=UTC)
+    assert event["DTSTART"].params["TZID"] == "Europe/London"
+    assert str(event["ATTENDEE"]) == f"mailto:{address}"
+    assert str(event["ORGANIZER"]) == "mailto:notify@guys.copnet.example"
+    # The same calendar object is also the text/calendar part mail clients act on.
+    inline = message.part("text/calendar")
+    assert inline is not None and inline.get_param("method") == "REQUEST"
+
+    listed = node.notifications(addresses[address], kind=npb.NOTIFICATION_KIND_INVITATION)
+    [notification] = listed
+    assert notification.status == npb.DELIVERY_STATUS_SENT
+    assert notification.convening_id == convening.convening_id
+    assert [a.outcome for a in notification.attempts] == [npb.ATTEMPT_OUTCOME_DELIVERED]
+    assert notification.message_id == str(message.message["Message-ID"])
+    assert notification.attempts[0].detail.startswith("250")
+
+
+def test_reschedule_and_cancellation_update_the_same_calendar_entry(node, smtp):
+    cop = Cop(node.api, members=1)
+    convening = schedule_in(cop, node, days=12)
+    member_address = email_of(node, cop.member)
+    eventually(lambda: len(smtp.to(member_address)) == 1)
+    original = vevent(calendar_of(smtp.to(member_address)[0]))
+
+    new_start = node.clock.now() + timedelta(days=14)
+    moved = node.api.events(
+        "RescheduleConvening",
+        epb.RescheduleConveningRequest(
+            request_id=rid(),
+            convening_id=convening.convening_id,
+            start=local(new_start),
+            end=local(new_start + timedelta(hours=2)),
+            reason="the venue is being refurbished",
+        ),
+        cop.lead,
+    ).convening
+    eventually(lambda: len(smtp.to(member_address)) == 2)
+    update = smtp.to(member_address)[1]
+    assert update.subject.startswith("Updated: Enhanced Supportive Care")
+    assert "has moved to a new time" in update.text()
+    assert "the venue is being refurbished" in update.text()
+    event = vevent(calendar_of(update))
+    assert str(calendar_of(update)["METHOD"]) == "REQUEST"
+    assert str(event["UID"]) == str(original["UID"])
+    assert int(event["SEQUENCE"]) > int(original["SEQUENCE"])
+    assert int(event["SEQUENCE"]) == moved.sequence
+    assert event.decoded("DTSTART") == new_start.replace(second=0, microsecond=0)
+
+    cancelled = node.api.events(
+        "CancelConvening",
+        epb.CancelConveningRequest(
+            request_id=rid(), convening_id=convening.convening_id, reason="speaker unwell"
+        ),
+        cop.lead,
+    ).convening
+    eventually(lambda: len(smtp.to(member_address)) == 3)
+    cancellation = smtp.to(member_address)[2]
+    assert cancellation.subject.startswith("Cancelled: Enhanced Supportive Care")
+    calendar = calendar_of(cancellation, "cancel.ics")
+    assert str(calendar["METHOD"]) == "CANCEL"
+    event = vevent(calendar)
+    assert str(event["UID"]) == str(original["UID"])
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert int(event["SEQUENCE"]) == cancelled.sequence > moved.sequence
+    # Every member who was told of it heard of the cancellation, once each.
+    node.settle()
+    for member in (cop.lead, cop.facilitator, cop.member):
+        kinds = [n.kind for n in node.notifications(member)]
+        assert sorted(kinds) == sorted(
+            [
+                npb.NOTIFICATION_KIND_INVITATION,
+                npb.NOTIFICATION_KIND_CONVENING_UPDATE,
+                npb.NOTIFICATION_KIND_CONVENING_CANCELLED,
+            ]
+        )
+
+
+def test_reminders_go_out_when_due_and_not_for_cancellations(node, smtp, clock):
+    cop = Cop(node.api, members=3)
+    keen, fickle, other = cop.members
+    convening = schedule_in(cop, node, days=3, fmt=epb.CONVENING_FORMAT_HYBRID)
+    doomed = schedule_in(cop, node, days=3, topic="Cancer rehab")
+    for member in (keen, fickle):
+        cop.sign_up(convening.convening_id, member)
+    cop.sign_up(doomed.convening_id, other)
+    node.api.events(
+        "CancelSignUp",
+        epb.CancelSignUpRequest(request_id=rid(), convening_id=convening.convening_id),
+        fickle,
+    )
+    node.api.events(
+        "CancelConvening",
+        epb.CancelConveningRequest(
+            request_id=rid(), convening_id=doomed.convening_id, reason="room double-booked"
+        ),
+        cop.lead,
+    )
+    node.settle()
+    starts = convening.starts_at.ToDatetime(tzinfo=UTC)
+    [reminder] = node.notifications(keen, kind=npb.NOTIFICATION_KIND_REMINDER)
+    assert reminder.status == npb.DELIVERY_STATUS_PENDING
+    assert reminder.due_at.ToDatetime(tzinfo=UTC) == starts - timedelta(hours=24)
+    [withdrawn] = node.notifications(fickle, kind=npb.NOTIFICATION_KIND_REMINDER)
+    assert withdrawn.status == npb.DELIVERY_STATUS_CANCELLED
+    [called_off] = node.notifications(other, kind=npb.NOTIFICATION_KIND_REMINDER)
+    assert called_off.status == npb.DELIVERY_STATUS_CANCELLED
+
+    # A minute before it is due, nothing goes out.
+    clock.set(starts - timedelta(hours=24, minutes=1))
+    node.dispatch()
+    [reminder] = node.notifications(keen, kind=npb.NOTIFICATION_KIND_REMINDER)
+    assert reminder.status == npb.DELIVERY_STATUS_PENDING
+
+    keen_address = email_of(node, keen)
+    clock.set(starts - timedelta(hours=23, minutes=59))
+    eventually(lambda: any(m.subject.startswith("Reminder:") for m in smtp.to(keen_address)))
+    [sent] = [m for m in smtp.to(keen_address) if m.subject.startswith("Reminder:")]
+    assert "you have a place at Enhanced Supportive Care, starting in 23 hours" in sent.text()
+    # Holding a place, the reminder carries the joining link.
+    assert "https://meet.example.nhs.uk/cop" in sent.text()
+    for member in (fickle, other):
+        assert not [m for m in smtp.to(email_of(node, member)) if m.subject.startswith("Reminder:")]
+    node.settle()
+    [reminder] = node.notifications(keen, kind=npb.NOTIFICATION_KIND_REMINDER)
+    assert reminder.status == npb.DELIVERY_STATUS_SENT
+
+
+def test_a_place_from_the_waitlist_is_announced(node, smtp):
+    cop = Cop(node.api, members=2)
+    first, second = cop.members
+    convening = schedule_in(cop, node, days=5, capacity=1, fmt=epb.CONVENING_FORMAT_WEBINAR)
+    cop.sign_up(convening.convening_id, first)
+    waiting = cop.sign_up(convening.convening_id, second)
+    assert waiting.status == epb.SIGN_UP_STATUS_WAITLISTED
+    node.api.events(
+        "CancelSignUp",
+        epb.CancelSignUpRequest(request_id=rid(), convening_id=convening.convening_id),
+        first,
+    )
+    address = email_of(node, second)
+    eventually(lambda: any(m.subject.startswith("You have a place") for m in smtp.to(address)))
+    [notice] = [m for m in smtp.to(address) if m.subject.startswith("You have a place")]
+    assert "a place came free" in notice.text()
+    assert "https://meet.example.nhs.uk/cop" in notice.text()
+    event = vevent(calendar_of(notice))
+    assert "https://meet.example.nhs.uk/cop" in str(event["URL"])
+    node.settle()
+    [reminder] = node.notifications(second, kind=npb.NOTIFICATION_KIND_REMINDER)
+    assert reminder.status == npb.DELIVERY_STATUS_PENDING
+
+
+def test_a_refused_message_is_retried_with_backoff_until_accepted(node, smtp, clock):
+    cop = Cop(node.api, members=0)
+    node.settle()
+    smtp.refuse_next(2, code=451)
+    schedule_in(cop, node, days=9, topic="Clinical leadership")
+    lead_address = email_of(node, cop.lead)
+    facilitator_address = email_of(node, cop.facilitator)
+
+    def attempts_failed() -> list[npb.Notification]:
+        found = [
+            n
+            for member in (cop.lead, cop.facilitator)
+            for n in node.notifications(member)
+            if n.attempts and n.attempts[0].outcome == npb.ATTEMPT_OUTCOME_TEMPORARY_FAILURE
+        ]
+        return found if len(found) == 2 else []
+
+    failed = eventually(attempts_failed)
+    for notification in failed:
+        assert notification.status == npb.DELIVERY_STATUS_PENDING
+        assert notification.attempts[0].detail.startswith("end of data: 451")
+        retry = notification.retry_at.ToDatetime(tzinfo=UTC)
+        assert retry == notification.attempts[0].finished_at.ToDatetime(tzinfo=UTC) + timedelta(
+            minutes=1
+        )
+    assert not smtp.to(lead_address) and not smtp.to(facilitator_address)
+
+    clock.advance(timedelta(seconds=61))
+    eventually(lambda: smtp.to(lead_address) and smtp.to(facilitator_address))
+    node.settle()
+    for member in (cop.lead, cop.facilitator):
+        [notification] = node.notifications(member)
+        assert notification.status == npb.DELIVERY_STATUS_SENT
+        assert [a.outcome for a in notification.attempts] == [
+            npb.ATTEMPT_OUTCOME_TEMPORARY_FAILURE,
+            npb.ATTEMPT_OUTCOME_DELIVERED,
+        ]
+    assert len(smtp.to(lead_address)) == len(smtp.to(facilitator_address)) == 1
+
+
+def test_a_permanently_refused_message_is_not_retried(node, smtp, clock):
+    cop = Cop(node.api, members=0)
+    node.settle()
+    smtp.refuse_next(2, code=550)
+    schedule_in(cop, node, days=9, topic="Dementia and delirium")
+
+    def failed() -> list[npb.Notification]:
+        found = [
+            n
+            for member in (cop.lead, cop.facilitator)
+            for n in node.notifications(member, status=npb.DELIVERY_STATUS_FAILED)
+        ]
+        return found if len(found) == 2 else []
+
+    for notification in eventually(failed):
+        assert notification.status_reason.startswith("end of data: 550")
+        assert not notification.HasField("retry_at")
+    clock.advance(timedelta(hours=2))
+    node.dispatch()
+    assert len(eventually(failed)) == 2
+
+
+def test_redelivering_every_nats_message_twice_sends_nothing_again(node, smtp):
+    cop = Cop(node.api, members=2)
+    convening = schedule_in(cop, node, days=20, capacity=1)
+    cop.sign_up(convening.convening_id, cop.members[0])
+    cop.sign_up(convening.convening_id, cop.members[1])
+    node.api.events(
+        "CancelSignUp",
+        epb.CancelSignUpRequest(request_id=rid(), convening_id=convening.convening_id),
+        cop.members[0],
+    )
+    promoted = email_of(node, cop.members[1])
+    eventually(lambda: any(m.subject.startswith("You have a place") for m in smtp.to(promoted)))
+    node.settle()
+    node.dispatch()
+    before_mail = smtp.per_recipient()
+    before_notifications = len(node.notifications())
+    identity = node.notify_runtime.identity
+    stored = read_stream(node.settings.nats_url, identity.stream_name)
+
+    async def redeliver_everything() -> None:
+        client = await nats.connect(node.settings.nats_url)
+        js = client.jetstream()
+        for copy in ("again", "and-again"):
+            for message in stored:
+                headers = {
+                    **message.headers,
+                    "Nats-Msg-Id": f"{message.headers['Nats-Msg-Id']}.{copy}",
+                }
+                await js.publish(
+                    message.subject, message.envelope.SerializeToString(), headers=headers
+                )
+        # And every notify consumer starts over from the beginning of the stream.
+        for inbox in node.notify_runtime.inboxes:
+            await js.delete_consumer(inbox.stream, inbox.name)
+        await client.close()
+
+    asyncio.run(redeliver_everything())
+    duplicates_before = sum(i.stats.duplicates for i in node.notify_runtime.inboxes)
+    eventually(
+        lambda: (
+            sum(i.stats.duplicates for i in node.notify_runtime.inboxes)
+            >= duplicates_before
+            + 3 * len([m for m in stored if m.subject.split(".")[-2] != "notify"])
+        )
+    )
+    node.settle()
+    node.dispatch()
+    assert len(node.notifications()) == before_notifications
+    assert smtp.per_recipient() == before_mail
+
+
+def test_digests_group_what_members_chose_to_receive_later(node, smtp, clock):
+    cop = Cop(node.api, members=1, name="Cancer CoP")
+    other = Cop(node.api, members=0, name="Diabetes in Pregnancy CoP")
+    reader = cop.member
+    node.settle()
+    node.notify(
+        "SetPreferences",
+        npb.SetPreferencesRequest(
+            request_id=rid(),
+            preferences=npb.Preferences(
+                member_id=reader,
+                invitations=npb.FREQUENCY_DAILY_DIGEST,
+                learning=npb.FREQUENCY_WEEKLY_DIGEST,
+                learning_domains=["diabetes"],
+            ),
+            update_mask=FieldMask(paths=["invitations", "learning", "learning_domains"]),
+        ),
+        reader,
+    )
+    node.settle()
+
+    def publish(community: Cop, title: str, tags: list[str]) -> None:
+        def attempt() -> bool:
+            try:
+                node.publish(community.community_id, community.lead, title, tags)
+            except Exception as error:  # the learning service may not know the community yet
+                if "not known" in str(error):
+                    return False
+                raise
+            return True
+
+        eventually(attempt)
+
+    publish(cop, "Cancer rehab pathway", ["cancer-care"])
+    publish(other, "GDm-Health remote monitoring", ["diabetes"])
+    publish(other, "Pharmacy stock tool", ["medicines"])
+    schedule_in(cop, node, days=30, topic="Living with and beyond cancer")
+    node.settle()
+    address = email_of(node, reader)
+    assert not [m for m in smtp.to(address) if "learning" in m.subject.lower()]
+    assert not [m for m in smtp.to(address) if m.subject.startswith("Invitation")]
+
+    previews = node.notify("PreviewDigest", npb.PreviewDigestRequest(), reader).digests
+    assert {p.frequency for p in previews} == {
+        npb.FREQUENCY_DAILY_DIGEST,
+        npb.FREQUENCY_WEEKLY_DIGEST,
+    }
+    weekly = next(p for p in previews if p.frequency == npb.FREQUENCY_WEEKLY_DIGEST)
+    assert weekly.entry_count == 2 and "GDm-Health remote monitoring" in weekly.text
+
+    # The next 07:00 brings the daily digest: the invitation, with its calendar time.
+    now = clock.now().astimezone(LONDON)
+    seven = datetime(now.year, now.month, now.day, 7, tzinfo=LONDON) + timedelta(days=1)
+    clock.set(seven.astimezone(UTC) + timedelta(seconds=1))
+    eventually(lambda: any("daily" in m.subject for m in smtp.to(address)))
+    [daily] = [m for m in smtp.to(address) if "daily" in m.subject]
+    assert daily.subject == "Your daily copnet digest: 1 update"
+    assert "== Meetings ==" in daily.text()
+    assert "Living with and beyond cancer" in daily.text()
+    assert "Cancer rehab pathway" not in daily.text()
+
+    # Monday 07:00 brings the weekly one: learning, grouped by community.
+    monday = seven + timedelta(days=(7 - seven.weekday()) % 7)
+    clock.set(monday.astimezone(UTC) + timedelta(seconds=1))
+    eventually(lambda: any("weekly" in m.subject for m in smtp.to(address)))
+    [weekly_mail] = [m for m in smtp.to(address) if "weekly" in m.subject]
+    text = weekly_mail.text()
+    assert weekly_mail.subject == "Your weekly copnet digest: 2 updates"
+    assert "== New learning ==" in text and "== Meetings ==" not in text
+    cancer = text.index("Cancer CoP\n")
+    diabetes = text.index("Diabetes in Pregnancy CoP\n")
+    assert cancer < text.index("Cancer rehab pathway") < diabetes
+    assert diabetes < text.index("GDm-Health remote monitoring")
+    assert "Pharmacy stock tool" not in text
+    assert "<h2" in weekly_mail.html() and "Diabetes in Pregnancy CoP" in weekly_mail.html()
+    assert weekly_mail.message["Precedence"] == "bulk"
+    node.settle()
+    digests = node.notifications(reader, kind=npb.NOTIFICATION_KIND_DIGEST)
+    assert sorted((d.digest_frequency, d.entry_count, d.status) for d in digests) == [
+        (npb.FREQUENCY_DAILY_DIGEST, 1, npb.DELIVERY_STATUS_SENT),
+        (npb.FREQUENCY_WEEKLY_DIGEST, 2, npb.DELIVERY_STATUS_SENT),
+    ]
+
+
+def _post(url: str, data: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=data, method="POST")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_the_unsubscribe_link_works_without_logging_in(node, smtp):
+    cop = Cop(node.api, members=2)
+    first, second = cop.members
+    schedule_in(cop, node, days=15, topic="QI in practice")
+    addresses = [email_of(node, m) for m in (first, second)]
+    eventually(lambda: all(smtp.to(a) for a in addresses))
+    links = [str(smtp.to(a)[0].message["List-Unsubscribe"]).strip("<>") for a in addresses]
+    in_body = smtp.to(addresses[0])[0].text()
+    assert links[0] in in_body.replace("=\n", "")
+
+    # Looking at the link (a mail scanner, a preview) changes nothing.
+    status, page = _get(links[0])
+    assert status == 200 and "Stop receiving invitations" in page and 'method="post"' in page
+    preferences = node.notify("GetPreferences", npb.GetPreferencesRequest(member_id=first))
+    assert preferences.preferences.invitations == npb.FREQUENCY_IMMEDIATELY
+
+    # The page's button.
+    status, page = _post(links[0], b"confirm=yes")
+    assert status == 200 and "You will no longer receive invitations" in page
+    # RFC 8058 one-click, by a mail client.
+    status, _ = _post(links[1], b"List-Unsubscribe=One-Click")
+    assert status == 200
+    for member in (first, second):
+        reply = node.notify("GetPreferences", npb.GetPreferencesRequest(member_id=member))
+        assert reply.preferences.invitations == npb.FREQUENCY_NEVER
+        assert reply.preferences.newsletters == npb.FREQUENCY_IMMEDIATELY
+    # A second click is harmless.
+    assert _post(links[1], b"List-Unsubscribe=One-Click")[0] == 200
+
+    # A forged or damaged token is refused, and changes nothing.
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(links[0]).query)["token"][0]
+    payload, mac = token.split(".")
+    forged = links[0].replace(token, f"{payload}.{mac[::-1]}")
+    assert _post(forged, b"List-Unsubscribe=One-Click")[0] == 400
+    assert _get(links[0].split("?")[0] + "?token=nonsense")[0] == 400
+
+    node.settle()
+    schedule_in(cop, node, days=16, topic="Another meeting")
+    lead = email_of(node, cop.lead)
+    eventually(lambda: len(smtp.to(lead)) == 2)
+    node.settle()
+    node.dispatch()
+    assert [len(smtp.to(a)) for a in addresses] == [1, 1]
+
+
+def test_a_newsletter_goes_to_the_mailing_list_of_its_community(node, smtp):
+    cop = Cop(node.api, members=4)
+    opted_out, never, *readers = cop.members
+    node.settle()
+    node.notify(
+        "SetPreferences",
+        npb.SetPreferencesRequest(
+            request_id=rid(),
+            preferences=npb.Preferences(newsletter_opt_outs=[cop.community_id]),
+            update_mask=FieldMask(paths=["newsletter_opt_outs"]),
+        ),
+        opted_out,
+    )
+    node.notify(
+        "SetPreferences",
+        npb.SetPreferencesRequest(
+            request_id=rid(),
+            preferences=npb.Preferences(newsletters=npb.FREQUENCY_NEVER),
+            update_mask=FieldMask(paths=["newsletters"]),
+        ),
+        never,
+    )
+    body = (
+        "Over 150 members have now signed up to this mailing list.\n\n"
+        "Our next webinar is on cognitive impairment: see https://example.nhs.uk/cop."
+    )
+    draft = node.notify(
+        "ComposeNewsletter",
+        npb.ComposeNewsletterRequest(
+            request_id=rid(), community_id=cop.community_id, subject="Autumn news", body=body
+        ),
+        cop.lead,
+    ).newsletter
+    assert draft.status == npb.NEWSLETTER_STATUS_DRAFT
+    failure = node.notify_fails(
+        "SendNewsletter",
+        npb.SendNewsletterRequest(request_id=rid(), newsletter_id=draft.newsletter_id),
+        cop.facilitator,
+    )
+    assert failure.code.name == "PERMISSION_DENIED"
+    node.settle()
+    sent = node.notify(
+        "SendNewsletter",
+        npb.SendNewsletterRequest(request_id=rid(), newsletter_id=draft.newsletter_id),
+        cop.lead,
+    ).newsletter
+    assert sent.status == npb.NEWSLETTER_STATUS_SENT
+    assert sent.recipients == 4  # lead, facilitator, two readers
+    wanted = {email_of(node, m) for m in (cop.lead, cop.facilitator, *readers)}
+    eventually(lambda: all(any(m.subject == "Autumn news" for m in smtp.to(a)) for a in wanted))
+    for member in (opted_out, never):
+        assert not [m for m in smtp.to(email_of(node, member)) if m.subject == "Autumn news"]
+    newsletter = next(m for m in smtp.to(next(iter(wanted))) if m.subject == "Autumn news")
+    assert newsletter.message["List-Id"].endswith(".guys.copnet.example>")
+    assert newsletter.message["Precedence"] == "bulk"
+    assert "Over 150 members" in newsletter.text()
+    assert '<a href="https://example.nhs.uk/cop"' in newsletter.html()
+    assert "Unsubscribe from Cancer Community of Practice newsletters" in newsletter.text()
+    again = node.notify_fails(
+        "SendNewsletter",
+        npb.SendNewsletterRequest(request_id=rid(), newsletter_id=draft.newsletter_id),
+        cop.lead,
+    )
+    assert again.code.name == "FAILED_PRECONDITION"
+
+
+def test_mail_is_written_to_files_when_no_smtp_server_is_configured(tmp_path: Path):
+    clock = MovableClock(START)
+    node = start_notify_node(tmp_path, clock, smtp=None)
+    try:
+        cop = Cop(node.api, members=1)
+        schedule_in(cop, node, days=4)
+        outbox = tmp_path / "node" / "notify" / "outbox"
+        eventually(lambda: len(list(outbox.glob("*.eml"))) == 3)
+        node.settle()
+        for notification in node.notifications():
+            assert notification.status == npb.DELIVERY_STATUS_SENT
+            name = notification.message_id.strip("<>") + ".eml"
+            assert (outbox / name).exists()
+            assert notification.attempts[0].detail == f"written to {name}"
+        assert not list(outbox.glob(".sending-*"))
+    finally:
+        stop_notify_node(node)
