@@ -5,6 +5,7 @@ services and stores, built the way `copnet hub` and `copnet up --hub-credentials
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
+from services.common.application import Clock
 from services.common.natsserver import NatsServer
 from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
@@ -41,6 +43,9 @@ class Node:
     nats: NatsServer
     threads: dict[str, ServiceThread] = field(default_factory=dict)
     channels: dict[str, grpc.Channel] = field(default_factory=dict)
+    # More services than the registry and learning (e.g. notify), and a clock the test moves.
+    extra: dict[str, ServiceDefinition] = field(default_factory=dict)
+    clock: Clock | None = None
 
     @property
     def operator(self) -> str:
@@ -52,7 +57,11 @@ class Node:
         return runtime
 
     def start_services(self) -> None:
-        for name, definition in (("registry", REGISTRY), ("learning", LEARNING)):
+        for name, definition in (
+            ("registry", REGISTRY),
+            ("learning", LEARNING),
+            *self.extra.items(),
+        ):
             self.threads[name] = self._thread(definition)
             runtime = self.threads[name].start()
             self.channels[name] = grpc.insecure_channel(f"127.0.0.1:{runtime.port}")
@@ -60,7 +69,11 @@ class Node:
     def _thread(self, definition: ServiceDefinition) -> ServiceThread:
         return ServiceThread(
             lambda: ServiceRuntime(
-                definition, self.settings, address="127.0.0.1:0", authority=self.authority
+                definition,
+                self.settings,
+                address="127.0.0.1:0",
+                authority=self.authority,
+                clock=self.clock,
             )
         )
 
@@ -105,7 +118,13 @@ class Community:
 
 class Region:
     def __init__(
-        self, base: Path, node_ids: list[str], postgres_dsn: str = "", schema_prefix: str = "t_"
+        self,
+        base: Path,
+        node_ids: list[str],
+        postgres_dsn: str = "",
+        schema_prefix: str = "t_",
+        extra: Callable[[str], dict[str, ServiceDefinition]] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.base = base
         self.hub = Hub(HubSettings(base / "hub", REGION, port=free_port(), leaf_port=free_port()))
@@ -126,7 +145,14 @@ class Region:
             nats.start()
             settings = settings.with_overrides(nats_url=nats.url)
             authority = TokenAuthority.for_node(node_id, base / node_id / "signing.pem")
-            node = Node(node_id, settings, authority, nats)
+            node = Node(
+                node_id,
+                settings,
+                authority,
+                nats,
+                extra=extra(node_id) if extra else {},
+                clock=clock,
+            )
             node.start_services()
             self.nodes[node_id] = node
 
