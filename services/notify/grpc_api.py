@@ -124,7 +124,7 @@ def _whose(value: str, caller: Caller, v: Violations) -> UUID | None:
 
 def _frequency(field: str, number: int, v: Violations) -> Frequency | None:
     frequency = v.check(field, codecs.FREQUENCY.to_domain, number)
-    if field == "my_sign_ups" and frequency is not None and frequency.is_digest:
+    if field.endswith("my_sign_ups") and frequency is not None and frequency.is_digest:
         v.add(
             field,
             "must be FREQUENCY_IMMEDIATELY or FREQUENCY_NEVER: a reminder in a later digest "

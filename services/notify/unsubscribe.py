@@ -59,6 +59,8 @@ class UnsubscribeTokens:
             mac = _unb64(encoded_mac)
         except ValueError:
             raise ValueError("is not an unsubscribe token") from None
+        if _b64(payload) != encoded_payload or _b64(mac) != encoded_mac:
+            raise ValueError("is not an unsubscribe token")  # not in its one canonical form
         if not hmac.compare_digest(mac, self._mac(payload)):
             raise ValueError("is not a valid unsubscribe token for this node")
         try:
