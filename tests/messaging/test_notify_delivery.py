@@ -608,3 +608,40 @@ def test_mail_is_written_to_files_when_no_smtp_server_is_configured(tmp_path: Pa
         assert not list(outbox.glob(".sending-*"))
     finally:
         stop_notify_node(node)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_invitations_reminders_and_replays(tmp_path: Path, postgres_dsn: str):
+    smtp = SmtpSink().start()
+    clock = MovableClock(START)
+    node = start_notify_node(tmp_path, clock, smtp, postgres_dsn=postgres_dsn)
+    try:
+        cop = Cop(node.api, members=2)
+        convening = schedule_in(cop, node, days=3)
+        cop.sign_up(convening.convening_id, cop.members[0])
+        everyone = {email_of(node, m) for m in (cop.lead, cop.facilitator, *cop.members)}
+        eventually(lambda: set(smtp.per_recipient()) == everyone)
+        starts = convening.starts_at.ToDatetime(tzinfo=UTC)
+        clock.set(starts - timedelta(hours=23))
+        reader = email_of(node, cop.members[0])
+        eventually(lambda: any(m.subject.startswith("Reminder") for m in smtp.to(reader)))
+        node.settle()
+        before = smtp.per_recipient()
+
+        async def replay() -> None:
+            client = await nats.connect(node.settings.nats_url)
+            js = client.jetstream()
+            for inbox in node.notify_runtime.inboxes:
+                await js.delete_consumer(inbox.stream, inbox.name)
+            await client.close()
+
+        applied = sum(i.stats.applied for i in node.notify_runtime.inboxes)
+        asyncio.run(replay())
+        eventually(lambda: sum(i.stats.duplicates for i in node.notify_runtime.inboxes) >= applied)
+        node.settle()
+        node.dispatch()
+        assert smtp.per_recipient() == before
+        assert before[reader] == 2 and all(before[a] == 1 for a in everyone - {reader})
+    finally:
+        stop_notify_node(node)
+        smtp.stop()

@@ -8,8 +8,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
@@ -33,7 +37,8 @@ class RunningNode:
         self.node_id = node_id
         self.region = region
         self.nats_port = free_port()
-        self.grpc_port = free_port_block(len(SERVICES))
+        # The services' gRPC ports, then notify's unsubscribe pages.
+        self.grpc_port = free_port_block(len(SERVICES) + 1)
         self.log = data_dir.parent / f"{node_id}-up.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -77,9 +82,10 @@ class RunningNode:
             )
         return self.process
 
-    def token(self) -> str:
+    def token(self, member: str = "") -> str:
+        who = ["--member", member] if member else ["--operator"]
         return subprocess.run(
-            [*COPNET, "token", "--operator", "--data-dir", str(self.data_dir)],
+            [*COPNET, "token", *who, "--data-dir", str(self.data_dir)],
             check=True,
             capture_output=True,
             text=True,
@@ -205,3 +211,87 @@ def test_token_needs_a_started_node(tmp_path: Path):
         text=True,
     )
     assert result.returncode == 2 and "copnet up" in result.stderr
+
+
+def test_up_sends_mail_out_of_the_box_as_files(node: RunningNode):
+    """No SMTP settings: an invitation is written under <data-dir>/notify/outbox, and the
+    unsubscribe pages answer on the port after the services'."""
+    node.start()
+    for address, api in node.apis():
+        assert wait_serving(address, 30, api), node.log.read_text()
+    auth = [("authorization", f"Bearer {node.token()}")]
+    with grpc.insecure_channel(node.registry) as channel:
+        registry = pb_grpc.RegistryServiceStub(channel)
+        organisation = registry.CreateOrganisation(
+            pb.CreateOrganisationRequest(
+                request_id=str(uuid.uuid4()),
+                name="Guy's and St Thomas'",
+                kind=pb.ORGANISATION_KIND_NHS_TRUST,
+                region="sel",
+            ),
+            metadata=auth,
+            timeout=10,
+        ).organisation
+        member = registry.RegisterMember(
+            pb.RegisterMemberRequest(
+                request_id=str(uuid.uuid4()),
+                display_name="Sarah Dyer",
+                profession=pb.PROFESSION_NURSE,
+                home_organisation_id=organisation.organisation_id,
+                email="sarah.dyer@example.nhs.uk",
+            ),
+            metadata=auth,
+            timeout=10,
+        ).member
+        lead = [("authorization", f"Bearer {node.token(member.member_id)}")]
+        community = registry.CreateCommunity(
+            pb.CreateCommunityRequest(
+                request_id=str(uuid.uuid4()),
+                slug="cancer-cop",
+                name="Cancer CoP",
+                domain="cancer-care",
+                region="sel",
+                joining_policy=pb.JOINING_POLICY_OPEN,
+            ),
+            metadata=lead,
+            timeout=10,
+        ).community
+    start = datetime.now(UTC) + timedelta(days=7)
+    local = start.astimezone(ZoneInfo("Europe/London"))
+    request = epb.ScheduleConveningRequest(
+        request_id=str(uuid.uuid4()),
+        community_id=community.community_id,
+        title="Launch of the Cancer CoP",
+        format=epb.CONVENING_FORMAT_FACE_TO_FACE,
+        venue="Guy's Hospital",
+        start=local.strftime("%Y-%m-%dT%H:%M"),
+        end=(local + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+    )
+
+    def scheduled() -> bool:
+        with grpc.insecure_channel(node.events) as channel:
+            try:
+                epb_grpc.EventsServiceStub(channel).ScheduleConvening(
+                    request, metadata=lead, timeout=10
+                )
+            except grpc.RpcError as error:  # the events service has not heard of it yet
+                assert error.code() in (
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    grpc.StatusCode.PERMISSION_DENIED,
+                ), error
+                return False
+        return True
+
+    eventually(scheduled)
+    outbox = node.data_dir / "notify" / "outbox"
+    eventually(lambda: len(list(outbox.glob("*.eml"))) == 1)
+    [mail] = outbox.glob("*.eml")
+    message = message_from_bytes(mail.read_bytes(), policy=policy.default)
+    assert message["To"].addresses[0].addr_spec == "sarah.dyer@example.nhs.uk"
+    assert str(message["Subject"]).startswith("Invitation: Launch of the Cancer CoP")
+    assert any(part.get_content_type() == "text/calendar" for part in message.walk())
+    pages = f"http://127.0.0.1:{node.grpc_port + len(SERVICES)}"
+    assert str(message["List-Unsubscribe"]).startswith(f"<{pages}/unsubscribe?token=")
+    with urllib.request.urlopen(f"{pages}/healthz", timeout=5) as response:
+        assert response.read() == b"ok\n"
+    assert node.stop() == 0
