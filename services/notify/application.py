@@ -336,19 +336,20 @@ class Notify(CopnetApplication):
 
         return self.execute(command, decide, serialise_on=notification_id_)
 
-    # Delivery (the dispatcher): each call saves at once, and raises IntegrityError when the
-    # notification changed since it was read (someone else got there first).
+    # Delivery (the dispatcher)
 
     def notification(self, notification_id_: UUID) -> Notification | None:
         return self._find(notification_id_, Notification)
 
-    def start_attempt(self, notification: Notification, message_id: str, subject: str) -> None:
-        notification.start_attempt(self.clock.now(), message_id, subject)
-        self.save(notification)
+    def save_delivery(self, *notifications: Notification) -> None:
+        """Saves what the dispatcher decided (claims, outcomes, skips) in one transaction;
+        IntegrityError when one of them changed since it was read."""
+        self.save(*notifications)
 
-    def record(self, notification_id_: UUID, change: Callable[[Notification, datetime], Any]):
-        """Records an outcome on the latest state (nothing else moves a notification that
-        is sending, so this needs no retry beyond the store being reachable)."""
+    def record(
+        self, notification_id_: UUID, change: Callable[[Notification, datetime], Any]
+    ) -> Notification:
+        """Records an outcome on the notification as the store holds it."""
         for _ in range(MAX_DECISION_ATTEMPTS):
             notification = self.load(notification_id_, Notification, "notification")
             change(notification, self.clock.now())
@@ -358,14 +359,6 @@ class Notify(CopnetApplication):
             except IntegrityError:
                 continue
         raise IntegrityError(f"could not record the outcome of {notification_id_}")
-
-    def skip(self, notification: Notification, reason: str) -> None:
-        notification.skip(reason)
-        self.save(notification)
-
-    def postpone(self, notification: Notification, until: datetime, reason: str) -> None:
-        notification.postpone(until, reason)
-        self.save(notification)
 
     # Triggers: each records the tracking of the integration event that caused it.
 
@@ -603,7 +596,8 @@ class Notify(CopnetApplication):
                     "note": _convening_note(kind, extras or {}),
                 }
                 self._add_to_digest(batch, member, frequency, now, entry)
-            elif batch.find(notification_id(key, member), Notification) is None:
+            elif previous is None or batch.find(notification_id(key, member), Notification) is None:
+                # Never told of this convening: no mail of it can exist for the member yet.
                 batch.add(
                     Notification.create(
                         key,

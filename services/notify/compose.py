@@ -146,12 +146,12 @@ class Composer:
             notice = self.app._find(LearningNotice.create_id(n.refs["item_id"]), LearningNotice)
             if notice is not None and notice.withdrawn:
                 return Skip("the learning item was withdrawn")
-        address = self.directory.email_of(n.member_id)
+        name, address = self.directory.person(n.member_id)
         if not address:
             if now - n.due_at < ADDRESS_GRACE:
                 return Postpone(now + ADDRESS_RETRY, "waiting for the member's e-mail address")
             return Skip("no e-mail address is known for the member")
-        return self._compose(n, now, address, convening, entries)
+        return self._compose(n, now, (name or "member", address), convening, entries)
 
     @staticmethod
     def _convening_obstacle(
@@ -205,19 +205,25 @@ class Composer:
         entries = self._digest_entries(n, preferences)
         if not entries:
             return None
-        return self._render(n, now, "", None, entries)[0]
+        name = self.directory.display_name(n.member_id) or "member"
+        return self._render(n, now, (name, ""), None, entries)[0]
 
     def _render(
         self,
         n: Notification,
         now: datetime,
-        address: str,
+        recipient: tuple[str, str],
         convening: TrackedConvening | None,
         entries: list[dict[str, Any]],
     ) -> tuple[RenderedMail, dict[str, Any], tuple[str, str] | None]:
         """(the mail, its context, (method, iCalendar text) or None)."""
-        member_name = self.directory.display_name(n.member_id) or "member"
-        unsubscription, label, reason = self._footer(n, convening)
+        member_name, address = recipient
+        community = ""
+        if convening is not None:
+            community = self.directory.community_name(convening.community_id)
+        elif n.kind is Kind.NEWSLETTER:
+            community = self.directory.community_name(n.refs["community_id"])
+        unsubscription, label, reason = self._footer(n, community)
         token = self.tokens.issue(unsubscription)
         unsubscribe_url = f"{self.base_url()}/unsubscribe?token={token}"
         context: dict[str, Any] = {
@@ -229,12 +235,13 @@ class Composer:
         }
         calendar = None
         if convening is not None:
-            context.update(self._convening_context(n, convening, now))
+            organisers = self.directory.display_names(convening.organiser_ids)
+            context.update(self._convening_context(n, convening, now, community, organisers))
             if n.kind in ICS_KINDS:
                 calendar = invitation(
                     convening,
-                    context["c"]["community_name"],
-                    self.directory.display_names(convening.organiser_ids),
+                    community,
+                    organisers,
                     show_join_link=convening.holds_place(n.member_id),
                     attendee=(member_name, address),
                     organizer=self.sender,
@@ -256,12 +263,12 @@ class Composer:
         self,
         n: Notification,
         now: datetime,
-        address: str,
+        recipient: tuple[str, str],
         convening: TrackedConvening | None,
         entries: list[dict[str, Any]],
     ) -> Ready:
-        mail, context, calendar = self._render(n, now, address, convening, entries)
-        member_name = context["member_name"]
+        mail, context, calendar = self._render(n, now, recipient, convening, entries)
+        member_name, address = recipient
         unsubscribe_url = context["unsubscribe_url"]
         message = EmailMessage(policy=policy.SMTP)
         message["From"] = self.sender
@@ -292,12 +299,10 @@ class Composer:
             )
         return Ready(message, address, mail.subject)
 
-    def _footer(
-        self, n: Notification, convening: TrackedConvening | None
-    ) -> tuple[Unsubscription, str, str]:
+    def _footer(self, n: Notification, community: str) -> tuple[Unsubscription, str, str]:
         member = n.member_id
         if n.kind is Kind.NEWSLETTER:
-            community = self.directory.community_name(n.refs["community_id"]) or "the community"
+            community = community or "the community"
             return (
                 Unsubscription(member, UnsubscribeScope.NEWSLETTER, n.refs["community_id"]),
                 f"Unsubscribe from {community} newsletters",
@@ -312,8 +317,7 @@ class Composer:
                 f"You receive this because you chose a {label} digest.",
             )
         topic = n.topic or Topic.INVITATIONS
-        if topic is Topic.INVITATIONS and convening is not None:
-            community = self.directory.community_name(convening.community_id)
+        if topic is Topic.INVITATIONS and community:
             reason = f"You receive this because you are a member of {community}."
         elif topic is Topic.MY_SIGN_UPS:
             reason = "You receive this because you signed up to this meeting."
@@ -326,11 +330,15 @@ class Composer:
         )
 
     def _convening_context(
-        self, n: Notification, convening: TrackedConvening, now: datetime
+        self,
+        n: Notification,
+        convening: TrackedConvening,
+        now: datetime,
+        community: str,
+        names: dict[UUID, str],
     ) -> dict[str, Any]:
         details = convening.details
         holds_place = convening.holds_place(n.member_id)
-        names = self.directory.display_names(convening.organiser_ids)
         organisers = [names[m] for m in convening.organiser_ids if m in names]
         join_note = ""
         if details.get("format") in ("webinar", "hybrid") and not holds_place:
@@ -343,7 +351,7 @@ class Composer:
             "venue": details.get("venue", ""),
             "join_link": convening.join_link if holds_place else "",
             "join_note": join_note,
-            "community_name": self.directory.community_name(convening.community_id),
+            "community_name": community,
             "organisers": organisers,
             "when": when_text(convening.starts_at, convening.ends_at, convening.time_zone),
             "cancel_reason": convening.cancel_reason,

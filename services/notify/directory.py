@@ -48,6 +48,19 @@ class NotifyDirectory(RegistryMirror):
             row = tx.one("SELECT email FROM contacts WHERE member_id = ?", (str(member_id),))
         return row["email"] if row else None
 
+    def person(self, member_id: Any) -> tuple[str, str | None]:
+        """A member's display name ("" if unknown) and e-mail address (None if unknown)."""
+        with self.store.read() as tx:
+            row = tx.one(
+                "SELECT m.display_name, c.email FROM contacts c"
+                " LEFT JOIN mirror_members m ON m.member_id = c.member_id"
+                " WHERE c.member_id = ?",
+                (str(member_id),),
+            )
+        if row is None:
+            return self.display_name(member_id), None
+        return row["display_name"] or "", row["email"]
+
     def community_name(self, community_id: Any) -> str:
         row = self.community(community_id)
         return row["name"] if row else ""

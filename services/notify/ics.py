@@ -13,11 +13,12 @@ STATUS and description. An e-mailed invitation adds what iTIP needs:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from email.utils import parseaddr
+from functools import lru_cache
 from uuid import UUID
 
-from icalendar import Calendar, vCalAddress
+from icalendar import Calendar, Timezone, vCalAddress
 
 from services.events.calendar import PRODID, CalendarEntry, vevent
 from services.events.values import TimeSlot
@@ -87,9 +88,20 @@ def invitation(
     guest.params["RSVP"] = "FALSE"
     event.add("ATTENDEE", guest)
     calendar = Calendar.new(prodid=PRODID, method=method)
+    zone = _timezone(convening.time_zone, convening.starts_at.year)
+    if zone is not None:
+        calendar.add_component(zone)
     calendar.add_component(event)
-    start = convening.starts_at.date()
-    calendar.add_missing_timezones(
-        first_date=start - timedelta(days=366), last_date=start + timedelta(days=366)
-    )
     return method, calendar.to_ical().decode()
+
+
+@lru_cache(maxsize=64)
+def _timezone(tzid: str, year: int) -> Timezone | None:
+    """The VTIMEZONE of a zone from a year before to a year after `year` (what the events
+    service's calendars include), built once: every invitation of a convening needs it."""
+    try:
+        return Timezone.from_tzid(
+            tzid, first_date=date(year - 1, 1, 1), last_date=date(year + 1, 12, 31)
+        )
+    except ValueError:
+        return None

@@ -55,6 +55,7 @@ class TemplateLibrary:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # templates are part of the release: no stat per message
         )
         self.environment.filters["paragraphs"] = paragraphs
 

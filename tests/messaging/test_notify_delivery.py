@@ -241,6 +241,37 @@ def test_reminders_go_out_when_due_and_not_for_cancellations(node, smtp, clock):
     assert reminder.status == npb.DELIVERY_STATUS_SENT
 
 
+def test_schedules_survive_a_restart_and_late_reminders_follow_the_rule(node, smtp, clock):
+    """Reminders are due times in the event store, not timers: notify down while one falls
+    due sends it once when it is back (the convening has not started); one whose convening
+    started while notify was down is skipped, and says why."""
+    cop = Cop(node.api, members=1)
+    member = cop.members[0]
+    later = schedule_in(cop, node, days=3, topic="Later meeting")
+    sooner = schedule_in(cop, node, days=2, topic="Sooner meeting")
+    for convening in (later, sooner):
+        cop.sign_up(convening.convening_id, member)
+    node.settle()
+    node.stop_notify()
+    try:
+        clock.set(sooner.starts_at.ToDatetime(tzinfo=UTC) + timedelta(hours=1))
+    finally:
+        node.start_notify()
+    address = email_of(node, member)
+    eventually(lambda: [m for m in smtp.to(address) if m.subject.startswith("Reminder")])
+    node.settle()
+    node.dispatch()
+    reminders = {
+        n.convening_id: n for n in node.notifications(member, kind=npb.NOTIFICATION_KIND_REMINDER)
+    }
+    assert reminders[later.convening_id].status == npb.DELIVERY_STATUS_SENT
+    skipped = reminders[sooner.convening_id]
+    assert skipped.status == npb.DELIVERY_STATUS_SKIPPED
+    assert skipped.status_reason == "the convening had started by the time it was due"
+    sent = [m for m in smtp.to(address) if m.subject.startswith("Reminder")]
+    assert [m.subject.split(" \u2013 ")[0] for m in sent] == ["Reminder: Later meeting"]
+
+
 def test_a_place_from_the_waitlist_is_announced(node, smtp):
     cop = Cop(node.api, members=2)
     first, second = cop.members
@@ -267,11 +298,11 @@ def test_a_place_from_the_waitlist_is_announced(node, smtp):
 
 def test_a_refused_message_is_retried_with_backoff_until_accepted(node, smtp, clock):
     cop = Cop(node.api, members=0)
-    node.settle()
-    smtp.refuse_next(2, code=451)
-    schedule_in(cop, node, days=9, topic="Clinical leadership")
     lead_address = email_of(node, cop.lead)
     facilitator_address = email_of(node, cop.facilitator)
+    smtp.refuse(lead_address, 451)
+    smtp.refuse(facilitator_address, 451)
+    schedule_in(cop, node, days=9, topic="Clinical leadership")
 
     def attempts_failed() -> list[npb.Notification]:
         found = [
@@ -307,8 +338,8 @@ def test_a_refused_message_is_retried_with_backoff_until_accepted(node, smtp, cl
 
 def test_a_permanently_refused_message_is_not_retried(node, smtp, clock):
     cop = Cop(node.api, members=0)
-    node.settle()
-    smtp.refuse_next(2, code=550)
+    for member in (cop.lead, cop.facilitator):
+        smtp.refuse(email_of(node, member), 550)
     schedule_in(cop, node, days=9, topic="Dementia and delirium")
 
     def failed() -> list[npb.Notification]:

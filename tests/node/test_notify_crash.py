@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 import grpc
 import pytest
 
-from copnet.events.v1 import events_pb2 as epb
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb

@@ -1,6 +1,6 @@
 """A real SMTP server on a loopback port (aiosmtpd) that keeps and parses what it receives.
 
-It can refuse the next messages with a code (451 temporary, 550 permanent), hold
+It can refuse a recipient's next messages with a code (451 temporary, 550 permanent), hold
 its reply after the end of a message's data (the window in which a sender that
 dies cannot know whether the message arrived), and counts deliveries per
 recipient.
@@ -65,8 +65,9 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         sink = self.sink
         with sink.lock:
-            if sink.refusals:
-                code = sink.refusals.pop(0)
+            codes = [sink.refusals[r] for r in envelope.rcpt_tos if sink.refusals.get(r)]
+            if codes:
+                code = codes[0].pop(0)
                 sink.refused += 1
                 return f"{code} {'try again later' if code < 500 else 'mailbox unavailable'}"
             received = Received(
@@ -89,7 +90,8 @@ class SmtpSink:
         self.port = free_port()
         self.lock = threading.Lock()
         self.messages: list[Received] = []
-        self.refusals: list[int] = []
+        # Per recipient: the codes to answer its next messages with, in order.
+        self.refusals: dict[str, list[int]] = {}
         self.refused = 0
         # Once this many messages arrived, hold the reply to each further one.
         self.hold_after: int | None = None
@@ -105,9 +107,10 @@ class SmtpSink:
         self.released.set()
         self.controller.stop()
 
-    def refuse_next(self, count: int, code: int = 451) -> None:
+    def refuse(self, recipient: str, *codes: int) -> None:
+        """Answers the recipient's next messages with these codes (451, 550...)."""
         with self.lock:
-            self.refusals.extend([code] * count)
+            self.refusals.setdefault(recipient, []).extend(codes)
 
     def received(self) -> list[Received]:
         with self.lock:
