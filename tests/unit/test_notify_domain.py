@@ -100,7 +100,7 @@ def test_unsubscribe_tokens_cannot_be_forged_or_altered():
     other = tokens.issue(Unsubscription(uuid.uuid4(), UnsubscribeScope.TOPIC, "learning"))
     for bad in (
         f"{other.split('.')[0]}.{mac}",  # someone else's payload with this mac
-        f"{payload}.{mac[:-1]}A",
+        f"{payload}.{mac[:-1]}{'B' if mac[-1] == 'A' else 'A'}",
         f"{payload}.",
         token + ".x",
         "",
