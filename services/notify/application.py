@@ -420,98 +420,151 @@ class Notify(CopnetApplication):
 
         return self.decide(tracking, decision)
 
-    def convening_changed(
-        self, tracking: Tracking, convening_id: UUID, occurred_at: datetime, change: str, **values
+    def _convening(
+        self, tracking: Tracking, convening_id: UUID, change: Callable[[Batch, Any], None]
     ) -> bool:
-        """A change of a convening notify knows: details, join_link, organisers,
-        rescheduled, cancelled, held, closed."""
+        """Applies a change to a convening notify knows (one scheduled before notify's
+        history began is ignored: there is nobody to tell)."""
 
         def decision(batch: Batch) -> None:
             convening = batch.find(TrackedConvening.create_id(convening_id), TrackedConvening)
-            if convening is None:
-                return  # scheduled before notify's history began: nothing to tell
-            now = self.clock.now()
-            tell = self.is_fresh(occurred_at) and not convening.has_started(now)
-            if change == "details":
-                changed = convening.change_details(
-                    values["details"], values["sequence"], occurred_at
-                )
-                if changed and tell and convening.is_upcoming:
-                    self._tell(
-                        batch,
-                        convening,
-                        Kind.CONVENING_UPDATE,
-                        convening.following(),
-                        {"change": "details"},
-                    )
-            elif change == "join_link":
-                before = convening.sequence
-                changed = convening.change_join_link(
-                    values["join_link"], values["sequence"], occurred_at
-                )
-                if changed and convening.sequence > before and tell and convening.is_upcoming:
-                    self._tell(
-                        batch,
-                        convening,
-                        Kind.CONVENING_UPDATE,
-                        convening.place_holders(),
-                        {"change": "join_link"},
-                    )
-            elif change == "organisers":
-                convening.change_organisers(
-                    values["organiser_ids"], values["sequence"], occurred_at
-                )
-            elif change == "rescheduled":
-                previous = convening.starts_at
-                if convening.reschedule(
-                    values["starts_at"],
-                    values["ends_at"],
-                    values["time_zone"],
-                    values["reason"],
-                    values["sequence"],
-                    occurred_at,
-                ):
-                    for member in convening.place_holders():
-                        self._cancel(
-                            batch,
-                            reminder_key(convening_id, previous),
-                            member,
-                            "the convening moved to a new time",
-                        )
-                        self._remind(batch, convening, member)
-                    if self.is_fresh(occurred_at) and not convening.has_started(now):
-                        members = set(self._directory().active_members(convening.community_id))
-                        members.update(convening.following())
-                        extras = {
-                            "change": "time",
-                            "reason": values["reason"],
-                            "previous_starts_at": previous.isoformat(),
-                        }
-                        self._tell(batch, convening, Kind.CONVENING_UPDATE, sorted(members), extras)
-            elif change == "cancelled":
-                if convening.cancel(values["reason"], values["sequence"], occurred_at):
-                    for member in convening.place_holders():
-                        self._cancel(
-                            batch,
-                            reminder_key(convening_id, convening.starts_at),
-                            member,
-                            "the convening was cancelled",
-                        )
-                    if tell:
-                        active = set(self._directory().active_members(convening.community_id))
-                        members = {m for m in convening.told if m in active}
-                        members.update(convening.following())
-                        self._tell(
-                            batch,
-                            convening,
-                            Kind.CONVENING_CANCELLED,
-                            sorted(members),
-                            {"reason": values["reason"]},
-                        )
-            elif change in ("held", "closed"):
-                convening.end(change, occurred_at)
+            if convening is not None:
+                change(batch, convening)
 
         return self.decide(tracking, decision)
+
+    def _may_tell(self, convening: TrackedConvening, occurred_at: datetime) -> bool:
+        return self.is_fresh(occurred_at) and not convening.has_started(self.clock.now())
+
+    def convening_details_changed(
+        self,
+        tracking: Tracking,
+        convening_id: UUID,
+        details: dict[str, str],
+        sequence: int,
+        occurred_at: datetime,
+    ) -> bool:
+        """Those signed up hear of new details."""
+
+        def change(batch: Batch, convening: TrackedConvening) -> None:
+            tell = self._may_tell(convening, occurred_at) and convening.is_upcoming
+            if convening.change_details(details, sequence, occurred_at) and tell:
+                self._tell(
+                    batch,
+                    convening,
+                    Kind.CONVENING_UPDATE,
+                    convening.following(),
+                    {"change": "details"},
+                )
+
+        return self._convening(tracking, convening_id, change)
+
+    def convening_join_link_changed(
+        self, tracking: Tracking, convening_id: UUID, join_link: str, sequence: int, at: datetime
+    ) -> bool:
+        """Those holding a place hear of a new joining link (not of the first one)."""
+
+        def change(batch: Batch, convening: TrackedConvening) -> None:
+            before = convening.sequence
+            tell = self._may_tell(convening, at) and convening.is_upcoming
+            changed = convening.change_join_link(join_link, sequence, at)
+            if changed and tell and convening.sequence > before:
+                self._tell(
+                    batch,
+                    convening,
+                    Kind.CONVENING_UPDATE,
+                    convening.place_holders(),
+                    {"change": "join_link"},
+                )
+
+        return self._convening(tracking, convening_id, change)
+
+    def convening_organisers_changed(
+        self,
+        tracking: Tracking,
+        convening_id: UUID,
+        organisers: list[UUID],
+        sequence: int,
+        at: datetime,
+    ) -> bool:
+        """Only recorded: invitations name the first organiser."""
+        return self._convening(
+            tracking,
+            convening_id,
+            lambda batch, convening: convening.change_organisers(organisers, sequence, at),
+        )
+
+    def convening_rescheduled(
+        self,
+        tracking: Tracking,
+        convening_id: UUID,
+        starts_at: datetime,
+        ends_at: datetime,
+        time_zone: str,
+        reason: str,
+        sequence: int,
+        at: datetime,
+    ) -> bool:
+        """Reminders move to the new time; members and those signed up hear of it."""
+
+        def change(batch: Batch, convening: TrackedConvening) -> None:
+            previous = convening.starts_at
+            if not convening.reschedule(starts_at, ends_at, time_zone, reason, sequence, at):
+                return
+            for member in convening.place_holders():
+                self._cancel(
+                    batch,
+                    reminder_key(convening_id, previous),
+                    member,
+                    "the convening moved to a new time",
+                )
+                self._remind(batch, convening, member)
+            if self._may_tell(convening, at):
+                members = set(self._directory().active_members(convening.community_id))
+                members.update(convening.following())
+                extras = {
+                    "change": "time",
+                    "reason": reason,
+                    "previous_starts_at": previous.isoformat(),
+                }
+                self._tell(batch, convening, Kind.CONVENING_UPDATE, sorted(members), extras)
+
+        return self._convening(tracking, convening_id, change)
+
+    def convening_cancelled(
+        self, tracking: Tracking, convening_id: UUID, reason: str, sequence: int, at: datetime
+    ) -> bool:
+        """Reminders are cancelled; those told of it (still members) and those signed up
+        hear that it is off."""
+
+        def change(batch: Batch, convening: TrackedConvening) -> None:
+            tell = self._may_tell(convening, at)
+            if not convening.cancel(reason, sequence, at):
+                return
+            for member in convening.place_holders():
+                self._cancel(
+                    batch,
+                    reminder_key(convening_id, convening.starts_at),
+                    member,
+                    "the convening was cancelled",
+                )
+            if tell:
+                active = set(self._directory().active_members(convening.community_id))
+                members = {m for m in convening.told if m in active}
+                members.update(convening.following())
+                self._tell(
+                    batch, convening, Kind.CONVENING_CANCELLED, sorted(members), {"reason": reason}
+                )
+
+        return self._convening(tracking, convening_id, change)
+
+    def convening_ended(
+        self, tracking: Tracking, convening_id: UUID, status: str, at: datetime
+    ) -> bool:
+        """Held or closed: recorded (its reminders are past their use)."""
+        return self._convening(
+            tracking, convening_id, lambda batch, convening: convening.end(status, at)
+        )
 
     def sign_up_changed(
         self,
@@ -563,25 +616,22 @@ class Notify(CopnetApplication):
         community_name = self._directory().community_name(convening.community_id)
         when = when_text(convening.starts_at, convening.ends_at, convening.time_zone)
         subject = convening_subject(kind, convening.details.get("title", ""), when)
-        told = []
+        told, heard_before = [], []
         for member in members:
             topic = Topic.MY_SIGN_UPS if member in following else Topic.INVITATIONS
             frequency = settings[member].frequency(topic)
             if frequency is Frequency.NEVER:
                 continue
             previous = convening.told.get(member)
-            if previous is None and kind is Kind.CONVENING_CANCELLED and member not in following:
-                continue  # never told of it: no need to hear it is off
+            heard = False
             if previous is not None and previous.sequence != convening.sequence:
                 key = convening_mail_key(convening.convening_id, previous.sequence)
                 earlier = batch.find(notification_id(key, member), Notification)
                 superseded = earlier is not None and earlier.cancel("superseded by a later update")
-                if (
-                    superseded
-                    and previous.kind is Kind.INVITATION
-                    and kind is Kind.CONVENING_CANCELLED
-                ):
-                    continue  # the invitation never went out: say nothing at all
+                # A mail not superseded is out (or on its way, or in a digest).
+                heard = previous.heard_before or not superseded
+            if kind is Kind.CONVENING_CANCELLED and not heard and member not in following:
+                continue  # nothing about it reached them: no need to hear it is off
             key = convening_mail_key(convening.convening_id, convening.sequence)
             if frequency.is_digest:
                 entry = {
@@ -615,7 +665,9 @@ class Notify(CopnetApplication):
                     )
                 )
             told.append(member)
-        convening.record_told(told, kind)
+            if heard:
+                heard_before.append(member)
+        convening.record_told(told, kind, heard_before)
 
     def _remind(self, batch: Batch, convening: TrackedConvening, member: UUID) -> None:
         """The reminder of a member's place, due the member's lead time before the start."""

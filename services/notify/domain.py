@@ -564,10 +564,12 @@ FOLLOWING = ("registered", "waitlisted", "pending_approval")
 
 @dataclass(frozen=True)
 class Told:
-    """The last convening mail decided for a member: at which SEQUENCE, of which kind."""
+    """The last convening mail decided for a member: at which SEQUENCE, of which kind, and
+    whether an earlier mail about the convening may have reached them."""
 
     sequence: int
     kind: Kind
+    heard_before: bool = False
 
 
 def convening_mail_key(convening_id: UUID, sequence: int) -> str:
@@ -721,9 +723,15 @@ class TrackedConvening(TracedAggregate):
         self._sign_up_changed(member_id=member_id, status=status)
         return True
 
-    def record_told(self, member_ids: list[UUID], kind: Kind) -> None:
+    def record_told(self, member_ids: list[UUID], kind: Kind, heard_before: list[UUID]) -> None:
+        """Members told (at this SEQUENCE); those of them an earlier mail may have reached."""
         if member_ids:
-            self._told(member_ids=member_ids, sequence=self.sequence, kind=kind.value)
+            self._told(
+                member_ids=member_ids,
+                sequence=self.sequence,
+                kind=kind.value,
+                heard_before=heard_before,
+            )
 
     # Events
 
@@ -780,10 +788,13 @@ class TrackedConvening(TracedAggregate):
         self.signups[member_id] = status
 
     @event("Told")
-    def _told(self, member_ids: list[UUID], sequence: int, kind: str) -> None:
-        told = Told(sequence, Kind(kind))
+    def _told(
+        self, member_ids: list[UUID], sequence: int, kind: str, heard_before: list[UUID]
+    ) -> None:
+        heard = set(heard_before)
+        told, told_again = Told(sequence, Kind(kind)), Told(sequence, Kind(kind), True)
         for member_id in member_ids:
-            self.told[member_id] = told
+            self.told[member_id] = told_again if member_id in heard else told
 
 
 # Learning

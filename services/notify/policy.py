@@ -107,42 +107,28 @@ class NotifyPolicy:
         if convening is None:
             return app.skip_event(tracking)
         if isinstance(p, events.ConveningDetailsChanged):
-            return app.convening_changed(
-                tracking, convening, at, "details", details=_details(p), sequence=p.sequence
-            )
+            return app.convening_details_changed(tracking, convening, _details(p), p.sequence, at)
         if isinstance(p, events.ConveningJoinLinkChanged):
-            return app.convening_changed(
-                tracking, convening, at, "join_link", join_link=p.join_link, sequence=p.sequence
-            )
+            return app.convening_join_link_changed(tracking, convening, p.join_link, p.sequence, at)
         if isinstance(p, events.ConveningOrganisersChanged):
-            return app.convening_changed(
-                tracking,
-                convening,
-                at,
-                "organisers",
-                organiser_ids=[UUID(m) for m in p.organiser_ids],
-                sequence=p.sequence,
-            )
+            organisers = [UUID(m) for m in p.organiser_ids]
+            return app.convening_organisers_changed(tracking, convening, organisers, p.sequence, at)
         if isinstance(p, events.ConveningRescheduled):
-            return app.convening_changed(
+            return app.convening_rescheduled(
                 tracking,
                 convening,
+                _instant(p.starts_at),
+                _instant(p.ends_at),
+                p.time_zone,
+                p.reason,
+                p.sequence,
                 at,
-                "rescheduled",
-                starts_at=_instant(p.starts_at),
-                ends_at=_instant(p.ends_at),
-                time_zone=p.time_zone,
-                reason=p.reason,
-                sequence=p.sequence,
             )
         if isinstance(p, events.ConveningCancelled):
-            return app.convening_changed(
-                tracking, convening, at, "cancelled", reason=p.reason, sequence=p.sequence
-            )
-        if isinstance(p, events.ConveningHeld):
-            return app.convening_changed(tracking, convening, at, "held")
-        if isinstance(p, events.ConveningClosed):
-            return app.convening_changed(tracking, convening, at, "closed")
+            return app.convening_cancelled(tracking, convening, p.reason, p.sequence, at)
+        if isinstance(p, (events.ConveningHeld, events.ConveningClosed)):
+            status = "held" if isinstance(p, events.ConveningHeld) else "closed"
+            return app.convening_ended(tracking, convening, status, at)
         if isinstance(p, events.SignUpChanged) and kind in SIGN_UP_EVENTS:
             status = enum_value(events_pb2.SignUpStatus, p.status)
             return app.sign_up_changed(tracking, convening, UUID(p.member_id), status, kind, at)

@@ -191,6 +191,44 @@ def test_reschedule_and_cancellation_update_the_same_calendar_entry(node, smtp):
         )
 
 
+def test_a_new_link_or_new_details_reach_only_those_they_concern(node, smtp):
+    cop = Cop(node.api, members=2)
+    attending, browsing = cop.members
+    convening = schedule_in(cop, node, days=6, fmt=epb.CONVENING_FORMAT_WEBINAR)
+    cop.sign_up(convening.convening_id, attending)
+    addresses = {m: email_of(node, m) for m in (attending, browsing)}
+    eventually(lambda: all(smtp.to(a) for a in addresses.values()))
+    node.api.events(
+        "UpdateConvening",
+        epb.UpdateConveningRequest(
+            request_id=rid(),
+            convening_id=convening.convening_id,
+            join_link="https://meet.example.nhs.uk/new-room",
+        ),
+        cop.lead,
+    )
+    # (Sent before the next change: an update not sent yet is superseded by the next one.)
+    eventually(lambda: len(smtp.to(addresses[attending])) == 2)
+    node.api.events(
+        "UpdateConvening",
+        epb.UpdateConveningRequest(
+            request_id=rid(), convening_id=convening.convening_id, description="Bring a case."
+        ),
+        cop.lead,
+    )
+    eventually(lambda: len(smtp.to(addresses[attending])) == 3)
+    node.settle()
+    node.dispatch()
+    invitation, link, details = smtp.to(addresses[attending])
+    assert "The joining link of Enhanced Supportive Care has changed" in link.text()
+    assert "https://meet.example.nhs.uk/new-room" in link.text()
+    assert "The details of Enhanced Supportive Care have changed" in details.text()
+    assert "Bring a case." in details.text()
+    sequences = [int(vevent(calendar_of(m))["SEQUENCE"]) for m in (invitation, link, details)]
+    assert sequences == sorted(set(sequences))
+    assert len(smtp.to(addresses[browsing])) == 1  # only the invitation
+
+
 def test_reminders_go_out_when_due_and_not_for_cancellations(node, smtp, clock):
     cop = Cop(node.api, members=3)
     keen, fickle, other = cop.members
