@@ -260,12 +260,14 @@ def test_reminders_go_out_when_due_and_not_for_cancellations(node, smtp, clock):
     assert called_off.status == npb.DELIVERY_STATUS_CANCELLED
 
     # A minute before it is due, nothing goes out.
+    keen_address = email_of(node, keen)
     clock.set(starts - timedelta(hours=24, minutes=1))
     node.dispatch()
+    node.settle()
     [reminder] = node.notifications(keen, kind=npb.NOTIFICATION_KIND_REMINDER)
-    assert reminder.status == npb.DELIVERY_STATUS_PENDING
+    assert reminder.status == npb.DELIVERY_STATUS_PENDING and not reminder.attempts
+    assert not [m for m in smtp.to(keen_address) if m.subject.startswith("Reminder:")]
 
-    keen_address = email_of(node, keen)
     clock.set(starts - timedelta(hours=23, minutes=59))
     eventually(lambda: any(m.subject.startswith("Reminder:") for m in smtp.to(keen_address)))
     [sent] = [m for m in smtp.to(keen_address) if m.subject.startswith("Reminder:")]
