@@ -43,28 +43,12 @@ from services.notify.domain import (
     Unsubscription,
 )
 from services.notify.ics import invitation
-from services.notify.rendering import RenderedMail, TemplateLibrary
+from services.notify.rendering import TOPIC_PHRASES, RenderedMail, TemplateLibrary, label
 from services.notify.unsubscribe import UnsubscribeTokens
 
 ICS_KINDS = frozenset(
     {Kind.INVITATION, Kind.CONVENING_UPDATE, Kind.CONVENING_CANCELLED, Kind.PLACE_CONFIRMED}
 )
-FORMAT_LABELS = {"face_to_face": "Face to face", "webinar": "Webinar", "hybrid": "Hybrid"}
-KIND_LABELS = {
-    "quality_improvement_project": "Quality improvement project",
-    "resource": "Resource",
-    "case_study": "Case study",
-    "replicable_model": "Replicable model",
-    "shadowing_opportunity": "Shadowing opportunity",
-    "webinar_recording": "Webinar recording",
-    "toolkit": "Toolkit",
-}
-TOPIC_PHRASES = {
-    Topic.INVITATIONS: "invitations to your communities' meetings",
-    Topic.MY_SIGN_UPS: "reminders and updates for meetings you signed up to",
-    Topic.LEARNING: "new learning",
-    Topic.NEWSLETTERS: "newsletters",
-}
 ADDRESS_RETRY = timedelta(minutes=1)
 
 
@@ -347,7 +331,7 @@ class Composer:
             "title": details.get("title", ""),
             "topic": details.get("topic", ""),
             "description": details.get("description", ""),
-            "format_label": FORMAT_LABELS.get(details.get("format", ""), "Meeting"),
+            "format_label": label(details.get("format", "")) or "Meeting",
             "venue": details.get("venue", ""),
             "join_link": convening.join_link if holds_place else "",
             "join_note": join_note,
@@ -379,7 +363,7 @@ class Composer:
         return {
             "item": {
                 **summary,
-                "kind_label": KIND_LABELS.get(summary["kind"], "Learning"),
+                "kind_label": label(summary["kind"]) or "Learning",
                 "links": [tuple(link) for link in summary.get("links", [])],
             },
             "revised": bool(n.context.get("revised")),
@@ -425,9 +409,7 @@ def _digest_entry(entry: dict[str, Any]) -> dict[str, Any]:
     summary = entry.get("summary", "")
     if kind == "learning":
         note = f"revised, revision {entry['revision']}" if entry.get("revised") else ""
-        note = ", ".join(
-            part for part in (KIND_LABELS.get(entry.get("item_kind", ""), ""), note) if part
-        )
+        note = ", ".join(part for part in (label(entry.get("item_kind", "")), note) if part)
     if kind == "newsletter":
         summary = entry.get("body", "")
     return {

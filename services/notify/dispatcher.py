@@ -31,8 +31,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -81,7 +80,6 @@ class DispatchStats:
     postponed: int = 0
     lost_claims: int = 0
     errors: int = 0
-    outcomes: list[tuple[UUID, str]] = field(default_factory=list)
 
 
 class Dispatcher:
@@ -104,7 +102,6 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="notify-send")
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self.passes = 0
 
     async def run(self, stopping: asyncio.Event) -> None:
         failures = 0
@@ -186,7 +183,6 @@ class Dispatcher:
         """Sends what is due now; the number of notifications handled. What the mailbox does
         not show yet (it follows the store) is found by a later pass."""
         self._catch_up(CATCH_UP_WAIT)
-        self.passes += 1
         due = self.mailbox.due(self.app.clock.now(), BATCH)
         if not due:
             return 0
@@ -255,8 +251,6 @@ class Dispatcher:
             change = self._outcome(delivery)
             change(notification, self.app.clock.now())
             carry.hold(notification_id, change, notification)
-            with self._lock:
-                self.stats.outcomes.append((notification_id, delivery.outcome.value))
             log.info(
                 "notification %s (%s): %s in %.0f ms",
                 notification_id,
@@ -334,6 +328,3 @@ class Dispatcher:
     def _count(self, what: str) -> None:
         with self._lock:
             setattr(self.stats, what, getattr(self.stats, what) + 1)
-
-    def next_due(self) -> datetime | None:
-        return self.mailbox.next_due()

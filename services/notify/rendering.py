@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from services.notify.domain import Kind
+from services.notify.domain import Kind, Topic
 
 _URL = re.compile(r"https?://[^\s<>\"')]+")
 
@@ -37,6 +37,21 @@ def paragraphs(text: str) -> Markup:
         linked = _URL.sub(_link, str(escape(block)))
         html.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
     return Markup("\n".join(html))
+
+
+# What each topic is, in words a member reads in footers, on the unsubscribe page and in
+# the reasons a notification was skipped.
+TOPIC_PHRASES = {
+    Topic.INVITATIONS: "invitations to your communities' meetings",
+    Topic.MY_SIGN_UPS: "reminders and updates for meetings you signed up to",
+    Topic.LEARNING: "e-mails about new learning",
+    Topic.NEWSLETTERS: "newsletters",
+}
+
+
+def label(value: str) -> str:
+    """An enum value as a label: 'face_to_face' -> 'Face to face'."""
+    return value.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)

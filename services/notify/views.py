@@ -352,23 +352,11 @@ class Mailbox(Projection):
             )
         return [UUID(r["notification_id"]) for r in rows]
 
-    def next_due(self) -> datetime | None:
-        with self.store.read() as tx:
-            row = tx.one(
-                "SELECT MIN(next_due) AS next_due FROM notifications WHERE status = 'pending'"
-            )
-        return _dt(row["next_due"]) if row else None
-
     def sending(self) -> list[UUID]:
         """Notifications with an attempt under way (or interrupted)."""
         with self.store.read() as tx:
             rows = tx.all("SELECT notification_id FROM notifications WHERE status = 'sending'")
         return [UUID(r["notification_id"]) for r in rows]
-
-    def counts(self) -> dict[str, int]:
-        with self.store.read() as tx:
-            rows = tx.all("SELECT status, COUNT(*) AS n FROM notifications GROUP BY status")
-        return {r["status"]: int(r["n"]) for r in rows}
 
     def list_notifications(
         self, page: Page, member_id: str = "", status: str = "", kind: str = ""

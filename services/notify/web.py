@@ -31,18 +31,13 @@ from services.common.identity import Caller
 from services.notify.application import Notify
 from services.notify.directory import NotifyDirectory
 from services.notify.domain import Frequency, Topic, UnsubscribeScope, Unsubscription
+from services.notify.rendering import TOPIC_PHRASES
 from services.notify.settings import NotifySettings
 from services.notify.unsubscribe import UnsubscribeTokens
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 4096
-TOPIC_WORDS = {
-    Topic.INVITATIONS: "invitations to your communities' meetings (and their changes)",
-    Topic.MY_SIGN_UPS: "reminders and updates for meetings you signed up to",
-    Topic.LEARNING: "e-mails about new learning",
-    Topic.NEWSLETTERS: "newsletters",
-}
 
 
 def describe(unsubscription: Unsubscription, directory: NotifyDirectory) -> str:
@@ -53,7 +48,7 @@ def describe(unsubscription: Unsubscription, directory: NotifyDirectory) -> str:
     if unsubscription.scope is UnsubscribeScope.DIGEST:
         label = "daily" if unsubscription.target == Frequency.DAILY_DIGEST.value else "weekly"
         return f"the {label} digest (everything you receive in it)"
-    return TOPIC_WORDS[Topic(unsubscription.target)]
+    return TOPIC_PHRASES[Topic(unsubscription.target)]
 
 
 def unsubscribe_command(token: str, member_id: uuid.UUID) -> Command:
