@@ -174,7 +174,9 @@ class Arrivals:
         self.received: dict[str, float] = {}  # the Received event's timestamp
         self.unconfirmed = 0
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"arrivals-{self.node_id}")
+        self._thread = threading.Thread(
+            target=self._run, name=f"arrivals-{self.node_id}", daemon=True
+        )
 
     def expect(self, item_ids: Iterable[str]) -> None:
         with self._lock:
@@ -698,6 +700,7 @@ def measure_copnet(bench: Bench, rate: float, count: int) -> dict[str, Any]:
     items = bench.take(count)
     bench.expect(items)
     meter = CpuMeter()
+    cpu_at_start = time.process_time()
     published = publish_paced(bench, items, rate)
     times = published["times"]
     timeout = 60 + count / rate
@@ -720,7 +723,14 @@ def measure_copnet(bench: Bench, rate: float, count: int) -> dict[str, Any]:
         "errors": published["errors"],
         "nodes": nodes,
         "cpu": cpu,
+        "cpu_at_start": cpu_at_start,
     }
+
+
+def process_cpu_per_item(result: dict[str, Any], count: int) -> float:
+    """This process's CPU time (ms) per item, from the first publish until the region
+    settled: the item's whole exchange (receipts and their snapshots included)."""
+    return round((time.process_time() - result.pop("cpu_at_start")) * 1000 / count, 1)
 
 
 def stages(
@@ -992,6 +1002,9 @@ def run(options: Options, command_line: str = "") -> dict[str, Any]:
                 level["copnet"] = measure_copnet(bench, rate, count)
                 level["copnet"]["machine_before"] = quiet
                 settle(bench.region)
+                level["copnet"]["process_cpu_ms_per_item"] = process_cpu_per_item(
+                    level["copnet"], count
+                )
                 quiet = before_phase(options)
                 log.warning("raw JetStream: %d messages at %g/s", count, rate)
                 level["raw"] = measure_raw(bench, rate, count, f"r{rate:g}")
@@ -1096,6 +1109,11 @@ def render(results: dict[str, Any]) -> str:
             for node, r in level["ratio"].items()
         )
         lines.append(f"{'':6} copnet/raw: {ratios}")
+        lines.append(
+            f"{'':6} copnet: PublishItem p50 {_fmt(level['copnet']['publish_rpc']['p50_ms'])} ms, "
+            f"this process's CPU {_fmt(level['copnet'].get('process_cpu_ms_per_item'))} ms "
+            "per item (publish to settled)"
+        )
     lines.append("")
     lines.append("where the time goes (copnet, ms, p50 / p99; items seen at every point):")
     for level in results.get("latency", []):
