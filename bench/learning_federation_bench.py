@@ -108,7 +108,7 @@ TARGET_P99_MS = 250.0
 FULL_LEVELS = ((1.0, 30), (10.0, 200), (100.0, 1000))
 QUICK_LEVELS = ((1.0, 5), (10.0, 30), (100.0, 100))
 FULL_CATCH_UP = 500
-QUICK_CATCH_UP = 100
+QUICK_CATCH_UP = 50
 WARMUP_ITEMS = 5
 IN_FLIGHT = 8  # calls in flight when creating drafts and publishing during the outage
 SETTLE_QUIET_S = 1.0
@@ -1180,7 +1180,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         "beside raw JetStream, and catch-up after a hub outage."
     )
     parser.add_argument(
-        "--quick", action="store_true", help="fewer items (5/30/100, catch-up 100): under 1 min"
+        "--quick", action="store_true", help="fewer items (5/30/100, catch-up 50): about 1 min"
     )
     parser.add_argument(
         "--postgres",
