@@ -138,11 +138,14 @@ class Region:
             postgres_dsn=postgres_dsn,
             postgres_schema_prefix=f"{schema_prefix}{node_id.replace('-', '_')}_",
         )
-        nats = node_nats_server(settings)
-        nats.start()
-        settings = settings.with_overrides(nats_url=nats.url)
         authority = TokenAuthority.for_node(node_id, self.base / node_id / "signing.pem")
-        node = Node(node_id, settings, authority, nats)
+        nats = node_nats_server(settings)
+        try:
+            nats.start()
+        except BaseException:
+            nats.kill()  # started but never ready
+            raise
+        node = Node(node_id, settings.with_overrides(nats_url=nats.url), authority, nats)
         self.nodes[node_id] = node
         node.start_services()
 
