@@ -3,6 +3,7 @@
     copnet up       run a whole node (NATS + services) in the foreground
     copnet hub      run a region's hub (NATS leaf-node hub + region directory)
     copnet token    issue a bearer token for calling this node's APIs
+    copnet demo     a hub and several organisations' nodes with the seed communities loaded
     copnet serve    run one service process (what `copnet up` starts for each)
 
 Every flag has a COPNET_* environment variable; flags win (see README.md).
@@ -92,6 +93,19 @@ def _hub(options: argparse.Namespace) -> int:
     return run_hub(settings, options.node or [])
 
 
+def _demo(options: argparse.Namespace) -> int:
+    from services.demo.main import run_demo
+
+    configure_logging(options.log_level or "WARNING", "demo")
+    return run_demo(
+        options.data_dir,
+        options.base_port,
+        load_only=options.load_only,
+        no_load=options.no_load,
+        region_file=options.region_file,
+    )
+
+
 def _token(options: argparse.Namespace) -> int:
     settings = _settings(options)
     if not settings.signing_key_file.exists():
@@ -154,6 +168,26 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--public-host", help="how nodes reach this hub (the listen host)")
     hub.add_argument("--log-level", help="DEBUG, INFO, WARNING (INFO)")
     hub.set_defaults(run=_hub)
+
+    demo = commands.add_parser(
+        "demo", help="a region on this machine with the seed communities loaded"
+    )
+    demo.add_argument("--data-dir", type=Path, default=Path("copnet-demo"), help="(copnet-demo)")
+    demo.add_argument(
+        "--base-port", type=int, default=7600, help="first of the ports it uses, 10 per node (7600)"
+    )
+    mode = demo.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--load-only", action="store_true", help="load into the running demo nodes, report, exit"
+    )
+    mode.add_argument("--no-load", action="store_true", help="start the nodes without loading")
+    demo.add_argument(
+        "--region-file",
+        type=Path,
+        help="with --load-only: the nodes to load into (<data-dir>/region-nodes.json)",
+    )
+    demo.add_argument("--log-level", help="the demo's own messages (WARNING)")
+    demo.set_defaults(run=_demo)
 
     token = commands.add_parser("token", help="issue a bearer token for this node's APIs")
     _node_options(token)

@@ -95,24 +95,41 @@ def hub_leaf_url(settings: NodeSettings) -> str:
 class ServiceProcess:
     name: str
     env: dict[str, str]
+    # Where its output goes; the terminal when None.
+    log_file: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = field(default=0.0)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}"], env=self.env, start_new_session=True
-        )
+        command = [sys.executable, "-m", f"services.{self.name}"]
+        if self.log_file is None:
+            self.process = subprocess.Popen(command, env=self.env, start_new_session=True)
+        else:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_file.open("ab") as log:
+                self.process = subprocess.Popen(
+                    command,
+                    env=self.env,
+                    start_new_session=True,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
         self.started_at = time.monotonic()
 
     @property
     def exited(self) -> bool:
         return self.process is not None and self.process.poll() is not None
 
+    def terminate(self) -> None:
+        """Asks it to stop (SIGTERM); `stop` waits for it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self, timeout: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.terminate()
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -138,11 +155,17 @@ def wait_serving(address: str, timeout: float, service: str = "") -> bool:
 
 
 class Node:
-    def __init__(self, settings: NodeSettings, services: tuple[str, ...] | None = None):
+    def __init__(
+        self,
+        settings: NodeSettings,
+        services: tuple[str, ...] | None = None,
+        log_dir: Path | None = None,
+    ):
         self.settings = settings
         self.services = services or available_services()
         self.nats = node_nats_server(settings)
         self.processes: list[ServiceProcess] = []
+        self.log_dir = log_dir
         self._stopping = threading.Event()
 
     def start(self) -> None:
@@ -155,7 +178,8 @@ class Node:
         )
         env = {**os.environ, **self.settings.to_env(), "COPNET_NATS_URL": self.nats.url}
         for name in self.services:
-            process = ServiceProcess(name, env)
+            log_file = self.log_dir / f"{name}.log" if self.log_dir else None
+            process = ServiceProcess(name, env, log_file)
             process.start()
             self.processes.append(process)
         for process in self.processes:
@@ -167,28 +191,36 @@ class Node:
     def supervise(self) -> None:
         """Restarts services that exit, with growing delays, until the node stops."""
         while not self._stopping.wait(0.5):
-            for process in self.processes:
-                if process.exited and not self._stopping.is_set():
-                    delay = min(2.0**process.restarts, MAX_RESTART_DELAY)
-                    log.error(
-                        "%s exited with %s; restarting in %.0fs",
-                        process.name,
-                        process.process.returncode,
-                        delay,
-                    )
-                    if self._stopping.wait(delay):
-                        return
-                    process.restarts += 1
-                    process.start()
-            if not self.nats.running and not self._stopping.is_set():
-                log.error("nats-server exited; restarting it")
-                self.nats.start()
+            self.tend()
+
+    def tend(self) -> None:
+        """One round of supervision: restarts what exited (a service after its delay)."""
+        for process in self.processes:
+            if process.exited and not self._stopping.is_set():
+                delay = min(2.0**process.restarts, MAX_RESTART_DELAY)
+                log.error(
+                    "%s of node %s exited with %s; restarting in %.0fs",
+                    process.name,
+                    self.settings.node_id,
+                    process.process.returncode,  # type: ignore[union-attr]
+                    delay,
+                )
+                if self._stopping.wait(delay):
+                    return
+                process.restarts += 1
+                process.start()
+        if not self.nats.running and not self._stopping.is_set():
+            log.error("nats-server of node %s exited; restarting it", self.settings.node_id)
+            self.nats.start()
 
     def request_stop(self) -> None:
         self._stopping.set()
 
     def stop(self) -> None:
+        """Stops the services (all asked at once, each waited for), then nats-server."""
         self._stopping.set()
+        for process in self.processes:
+            process.terminate()
         for process in reversed(self.processes):
             process.stop()
         self.nats.stop()

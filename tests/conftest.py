@@ -81,6 +81,8 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         tmp_path_factory.mktemp("postgres") / "data", cleanup_mode="delete"
     )
     yield server.get_uri("postgres")
+    # Stop it now, while pytest's temporary directories are still there to stop it in.
+    server.cleanup()
 
 
 @pytest.fixture

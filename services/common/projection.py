@@ -47,12 +47,15 @@ class Projection:
         self._load_state: Any = None
         with store.transaction() as tx:
             tx.execute(_META_TABLE)
+            row = tx.one("SELECT schema_version FROM projection_meta WHERE name = ?", (self.name,))
+            changed = row is not None and row["schema_version"] != self.schema_version
+            if changed:
+                log.warning("%s schema changed: rebuilding from the events", self.name)
+                for table in self.table_names:
+                    tx.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in self.tables:
                 tx.execute(statement)
-            row = tx.one("SELECT schema_version FROM projection_meta WHERE name = ?", (self.name,))
-            if row is None or row["schema_version"] != self.schema_version:
-                if row is not None:
-                    log.warning("%s schema changed: rebuilding from the events", self.name)
+            if row is None or changed:
                 self._forget(tx)
 
     def position(self) -> int:

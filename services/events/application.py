@@ -82,6 +82,21 @@ class PlanEntry:
 
 
 @dataclass(frozen=True)
+class HeldRecord:
+    """A past convening's figures as its community recorded them."""
+
+    signed_up: int
+    attended: int
+    attendee_count: int | None
+    outcomes: list[LearningOutcome]
+
+
+@dataclass(frozen=True)
+class CancelledRecord:
+    reason: str
+
+
+@dataclass(frozen=True)
 class PlanDefaults:
     """What every meeting of a plan has unless an occurrence says otherwise."""
 
@@ -294,6 +309,49 @@ class Events(CopnetApplication):
             "close convenings",
             lambda c: c.close(outcomes, attendee_count, self.clock.now()),
         )
+
+    def import_convening(
+        self,
+        command: Command,
+        community_id: UUID,
+        details: ConveningDetails,
+        slot: TimeSlot,
+        result: HeldRecord | CancelledRecord | None,
+        plan_id: UUID | None = None,
+        organiser_ids: Sequence[UUID] | None = None,
+    ) -> Outcome:
+        """Records a convening held (or cancelled) before the community used copnet."""
+
+        def decide() -> Changes:
+            community = self.community(community_id)
+            self.require_organiser(command.caller, community, "import convenings")
+            organisers = self._default_organisers(command.caller, organiser_ids)
+            self._check_organisers(community, organisers)
+            now = self.clock.now()
+            convening = Convening.from_records(
+                community.community_id, details, slot, now, plan_id=plan_id
+            )
+            convening.set_organisers(organisers)
+            others = []
+            if plan_id is not None:
+                plan = self.load(plan_id, MeetingPlan, "meeting plan")
+                if plan.community_id != community.community_id:
+                    raise FailedPrecondition(
+                        f"meeting plan '{plan.title}' belongs to another community"
+                    )
+                plan.add_occurrences(
+                    [PlannedOccurrence(convening.id, slot.starts_at, details.topic)]
+                )
+                others.append(plan)
+            if isinstance(result, HeldRecord):
+                convening.close_from_records(
+                    result.signed_up, result.attended, result.attendee_count, result.outcomes, now
+                )
+            elif isinstance(result, CancelledRecord):
+                convening.cancel(result.reason)
+            return Changes(convening, others)
+
+        return self.execute(command, decide, serialise_on=plan_id)
 
     def _organiser_command(
         self,

@@ -91,6 +91,15 @@ class Reschedule:
     at: datetime
 
 
+@dataclass(frozen=True)
+class AttendanceFigures:
+    """How many held a place, came, and did not come."""
+
+    signed_up: int
+    attended: int
+    no_shows: int
+
+
 def _words(status: SignUpStatus) -> str:
     return {
         SignUpStatus.REGISTERED: "holds a place",
@@ -162,6 +171,37 @@ class Convening(TracedAggregate):
             convening._join_link_changed(join_link=details.join_link, initial=True)
         return convening
 
+    @classmethod
+    def from_records(
+        cls,
+        community_id: UUID,
+        details: ConveningDetails,
+        slot: TimeSlot,
+        now: datetime,
+        plan_id: UUID | None = None,
+    ) -> Convening:
+        """A convening that took place before its community used copnet, as its own records
+        (a spreadsheet, a mailing list) tell it. Its venue or join link may be unknown."""
+        if slot.ends_at > now:
+            raise InvalidArgument.single(
+                "end", "must be in the past: schedule convenings to come with ScheduleConvening"
+            )
+        return cls(
+            community_id=community_id,
+            plan_id=plan_id,
+            title=details.title,
+            topic=details.topic,
+            description=details.description,
+            format=details.format.value,
+            venue=details.venue,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            time_zone=slot.time_zone,
+            capacity=None,
+            registration_opens_at=None,
+            registration_closes_at=None,
+        )
+
     @event("Scheduled")
     def __init__(
         self,
@@ -198,6 +238,8 @@ class Convening(TracedAggregate):
         self.places_taken = 0
         self.waitlist: list[UUID] = []
         self._next_seq = 1
+        # Set when it was closed with figures from the community's records, not sign-ups.
+        self.recorded_figures: AttendanceFigures | None = None
 
     # Queries
 
@@ -222,6 +264,14 @@ class Convening(TracedAggregate):
             1
             for s in self.signups.values()
             if s.status is SignUpStatus.REGISTERED and s.attendance is attendance
+        )
+
+    @property
+    def figures(self) -> AttendanceFigures:
+        if self.recorded_figures is not None:
+            return self.recorded_figures
+        return AttendanceFigures(
+            self.places_taken, self.count(Attendance.ATTENDED), self.count(Attendance.NO_SHOW)
         )
 
     def sign_up_of(self, member_id: UUID) -> SignUp:
@@ -386,6 +436,41 @@ class Convening(TracedAggregate):
             no_shows=self.count(Attendance.NO_SHOW),
         )
 
+    def close_from_records(
+        self,
+        signed_up: int,
+        attended: int,
+        attendee_count: int | None,
+        outcomes: list[LearningOutcome],
+        now: datetime,
+    ) -> None:
+        """Closes a convening whose sign-ups were kept outside copnet, with the counts the
+        community recorded: everyone signed up who did not attend counts as not coming."""
+        self._check_state("close", (*UPCOMING, ConveningStatus.HELD))
+        self._check_started("close", now)
+        if self.signups:
+            raise FailedPrecondition(
+                "the convening has sign-ups in copnet: record attendance and close it instead"
+            )
+        if attended > signed_up:
+            raise InvalidArgument.single(
+                "held.attended",
+                "must be at most signed_up; count walk-ins in attendee_count",
+            )
+        if attendee_count is None:
+            attendee_count = attended
+        elif attendee_count < attended:
+            raise InvalidArgument.single("held.attendee_count", "must be at least attended")
+        if self.is_upcoming:
+            self._held()
+        self._closed_from_records(
+            outcomes=[outcome.as_dict() for outcome in outcomes],
+            attendee_count=attendee_count,
+            signed_up=signed_up,
+            attended=attended,
+            no_shows=signed_up - attended,
+        )
+
     # Sign-ups
 
     def sign_up(self, member_id: UUID, now: datetime, needs_approval: bool) -> SignUp:
@@ -533,6 +618,20 @@ class Convening(TracedAggregate):
         self.status = ConveningStatus.CLOSED
         self.outcomes = [LearningOutcome.from_dict(o) for o in outcomes]
         self.attendee_count = attendee_count
+
+    @event("ClosedFromRecords")
+    def _closed_from_records(
+        self,
+        outcomes: list[dict[str, Any]],
+        attendee_count: int,
+        signed_up: int,
+        attended: int,
+        no_shows: int,
+    ) -> None:
+        self.status = ConveningStatus.CLOSED
+        self.outcomes = [LearningOutcome.from_dict(o) for o in outcomes]
+        self.attendee_count = attendee_count
+        self.recorded_figures = AttendanceFigures(signed_up, attended, no_shows)
 
     @event("SignedUp")
     def _signed_up(self, member_id: UUID, status: str, at: datetime) -> None:

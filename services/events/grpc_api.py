@@ -31,7 +31,14 @@ from services.common.servicer import (
     run,
 )
 from services.events import calendar, codecs
-from services.events.application import KEEP, Events, PlanDefaults, PlanEntry
+from services.events.application import (
+    KEEP,
+    CancelledRecord,
+    Events,
+    HeldRecord,
+    PlanDefaults,
+    PlanEntry,
+)
 from services.events.domain import Convening, ConveningDetails, MeetingPlan
 from services.events.mirror import CommunityDirectoryView
 from services.events.recurrence import MAX_OCCURRENCES, expand, parse_rule
@@ -131,6 +138,7 @@ def convening_pb(r: ConveningRecord, show_join_link: bool) -> pb.Convening:
         version=r.version,
         created_at=timestamp(r.created_at),
         updated_at=timestamp(r.updated_at),
+        from_records=r.from_records,
     )
     if r.places_left is not None:
         message.places_left = r.places_left
@@ -280,20 +288,22 @@ def _optional(request: Any, field: str, v: Violations, parse: Any) -> Any:
     return v.check(field, parse, getattr(request, field))
 
 
-def _outcomes(v: Violations, outcomes: Iterable[pb.LearningOutcome]) -> list[LearningOutcome]:
+def _outcomes(
+    v: Violations, outcomes: Iterable[pb.LearningOutcome], field: str = "outcomes"
+) -> list[LearningOutcome]:
     parsed = []
     items = list(outcomes)
     if len(items) > MAX_OUTCOMES:
-        v.add("outcomes", f"must be at most {MAX_OUTCOMES}")
+        v.add(field, f"must be at most {MAX_OUTCOMES}")
     for i, o in enumerate(items[:MAX_OUTCOMES]):
-        kind = v.check(f"outcomes[{i}].kind", codecs.OUTCOME_KIND.to_domain, o.kind)
-        text = v.check(f"outcomes[{i}].text", parse_text, o.text, MAX_OUTCOME_TEXT_LENGTH)
+        kind = v.check(f"{field}[{i}].kind", codecs.OUTCOME_KIND.to_domain, o.kind)
+        text = v.check(f"{field}[{i}].text", parse_text, o.text, MAX_OUTCOME_TEXT_LENGTH)
         if text == "":
-            v.add(f"outcomes[{i}].text", "is required: say what was produced")
+            v.add(f"{field}[{i}].text", "is required: say what was produced")
         if len(o.links) > MAX_LINKS_PER_OUTCOME:
-            v.add(f"outcomes[{i}].links", f"must be at most {MAX_LINKS_PER_OUTCOME}")
+            v.add(f"{field}[{i}].links", f"must be at most {MAX_LINKS_PER_OUTCOME}")
         links = [
-            v.check(f"outcomes[{i}].links[{j}]", parse_link, link, True)
+            v.check(f"{field}[{i}].links[{j}]", parse_link, link, True)
             for j, link in enumerate(o.links[:MAX_LINKS_PER_OUTCOME])
         ]
         if kind is not None and text:
@@ -302,12 +312,19 @@ def _outcomes(v: Violations, outcomes: Iterable[pb.LearningOutcome]) -> list[Lea
 
 
 def _plan_entries(
-    v: Violations, recurrence: pb.Recurrence | None, occurrences: Iterable[pb.PlanOccurrence], zone
+    v: Violations,
+    recurrence: pb.Recurrence | None,
+    occurrences: Iterable[pb.PlanOccurrence],
+    zone,
+    may_be_empty: bool = False,
 ) -> tuple[str, list[PlanEntry]]:
     """(the canonical rule or "", the occurrences) of a plan request."""
     items = list(occurrences)
+    if recurrence is None and not items and may_be_empty:
+        return "", []
     if (recurrence is None) == (not items):
-        v.add("recurrence", "give exactly one of recurrence and occurrences")
+        wanted = "at most" if may_be_empty else "exactly"
+        v.add("recurrence", f"give {wanted} one of recurrence and occurrences")
         return "", []
     if recurrence is not None:
         if zone is None:
@@ -557,6 +574,53 @@ class EventsServicer(pb_grpc.EventsServiceServicer):
         convening, position = await self._convening_answer(outcome)
         return pb.CloseConveningResponse(convening=convening, position=position)
 
+    async def ImportConvening(self, request, context):
+        v = Violations()
+        cmd = command(request, "ImportConvening", v)
+        community_id = v.check("community_id", parse_uuid, request.community_id)
+        title = v.check("title", parse_title, request.title)
+        topic = v.check("topic", parse_topic, request.topic)
+        description = v.check("description", parse_text, request.description)
+        format_ = v.check("format", codecs.FORMAT.to_domain, request.format)
+        venue = v.check("venue", parse_venue, request.venue)
+        zone = v.check("time_zone", parse_time_zone, request.time_zone)
+        slot = _slot(v, request.start, request.end, zone)
+        organisers = _uuid_list("organiser_ids", request.organiser_ids, v)
+        plan_id = v.check("plan_id", parse_uuid, request.plan_id) if request.plan_id else None
+        result = self._past_result(request, v)
+        v.raise_if_any()
+        details = ConveningDetails(title, topic, description, format_, venue, "")
+        outcome = await run(
+            self.app.import_convening,
+            cmd,
+            community_id,
+            details,
+            slot,
+            result,
+            plan_id,
+            organisers or None,
+        )
+        convening, position = await self._convening_answer(outcome)
+        return pb.ImportConveningResponse(convening=convening, position=position)
+
+    @staticmethod
+    def _past_result(request: Any, v: Violations) -> HeldRecord | CancelledRecord | None:
+        which = request.WhichOneof("result")
+        if which == "cancelled_reason":
+            reason = v.check("cancelled_reason", parse_text, request.cancelled_reason)
+            if reason == "":
+                v.add("cancelled_reason", "is required: say why it did not take place")
+            return CancelledRecord(reason or "")
+        if which != "held":
+            return None
+        held = request.held
+        for name in ("signed_up", "attended", "attendee_count"):
+            if getattr(held, name) > 1_000_000:
+                v.add(f"held.{name}", "must be at most 1000000")
+        outcomes = _outcomes(v, held.outcomes, "held.outcomes")
+        attendee_count = held.attendee_count if held.HasField("attendee_count") else None
+        return HeldRecord(held.signed_up, held.attended, attendee_count, outcomes)
+
     async def GetConvening(self, request, context):
         convening_id = _required_uuid("convening_id", request.convening_id)
         convening = await run(self.app.convening, convening_id)
@@ -739,7 +803,7 @@ class EventsServicer(pb_grpc.EventsServiceServicer):
         capacity = v.check("capacity", parse_capacity, request.capacity)
         duration = _duration(v, request.duration_minutes)
         recurrence = request.recurrence if request.HasField("recurrence") else None
-        rule, entries = _plan_entries(v, recurrence, request.occurrences, zone)
+        rule, entries = _plan_entries(v, recurrence, request.occurrences, zone, may_be_empty=True)
         v.raise_if_any()
         defaults = PlanDefaults(title, description, format_, venue, link, capacity, duration)
         outcome = await run(

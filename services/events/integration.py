@@ -133,6 +133,7 @@ def _(e: Any) -> events.ConveningHeld:
     return events.ConveningHeld(convening_id=str(e.originator_id), community_id=str(e.community_id))
 
 
+@EVENTS.publishes(Convening.ClosedFromRecords, "convening_closed")
 @EVENTS.publishes(Convening.Closed, "convening_closed")
 def _(e: Any) -> events.ConveningClosed:
     return events.ConveningClosed(
@@ -148,6 +149,7 @@ def _(e: Any) -> events.ConveningClosed:
         signed_up=e.signed_up,
         attended=e.attended,
         no_shows=e.no_shows,
+        from_records=isinstance(e, Convening.ClosedFromRecords),
     )
 
 

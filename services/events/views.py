@@ -84,6 +84,8 @@ class ConveningRecord:
     version: int
     created_at: datetime
     updated_at: datetime
+    # Closed with the community's own figures (ImportConvening), not copnet's sign-ups.
+    from_records: bool = False
 
     @property
     def places_left(self) -> int | None:
@@ -92,6 +94,7 @@ class ConveningRecord:
     @classmethod
     def of(cls, c: Convening) -> ConveningRecord:
         ratings = [s.rating for s in c.signups.values() if s.rating is not None]
+        figures = c.figures
         return cls(
             convening_id=c.id,
             community_id=c.community_id,
@@ -114,16 +117,17 @@ class ConveningRecord:
             reschedules=list(c.reschedules),
             outcomes=list(c.outcomes),
             attendee_count=c.attendee_count,
-            places_taken=c.places_taken,
+            places_taken=figures.signed_up,
             waitlist_length=len(c.waitlist),
             pending_approvals=c.pending_approvals,
-            attended=c.count(Attendance.ATTENDED),
-            no_shows=c.count(Attendance.NO_SHOW),
+            attended=figures.attended,
+            no_shows=figures.no_shows,
             feedback_count=len(ratings),
             feedback_sum=sum(ratings),
             version=c.version,
             created_at=c.created_on,
             updated_at=c.modified_on,
+            from_records=c.recorded_figures is not None,
         )
 
 
@@ -304,7 +308,7 @@ class _Where:
 class Schedule(Projection):
     name = "schedule"
     upstream = "Events"
-    schema_version = 1
+    schema_version = 2
     tables = (
         "CREATE TABLE IF NOT EXISTS convenings ("
         " convening_id TEXT PRIMARY KEY, community_id TEXT NOT NULL, plan_id TEXT,"
@@ -319,6 +323,7 @@ class Schedule(Projection):
         " attendee_count INTEGER, registered INTEGER NOT NULL, waitlisted INTEGER NOT NULL,"
         " pending INTEGER NOT NULL, attended INTEGER NOT NULL, no_shows INTEGER NOT NULL,"
         " feedback_count INTEGER NOT NULL, feedback_sum INTEGER NOT NULL,"
+        " from_records INTEGER NOT NULL DEFAULT 0,"
         " version INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS convenings_by_start ON convenings (starts_at, convening_id)",
         "CREATE INDEX IF NOT EXISTS convenings_by_community"
@@ -510,6 +515,20 @@ class Schedule(Projection):
             status=ConveningStatus.CLOSED.value,
             outcomes=json.dumps(e.outcomes),
             attendee_count=e.attendee_count,
+        )
+
+    @apply.register(Convening.ClosedFromRecords)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        self._touch(
+            tx,
+            e,
+            status=ConveningStatus.CLOSED.value,
+            outcomes=json.dumps(e.outcomes),
+            attendee_count=e.attendee_count,
+            registered=e.signed_up,
+            attended=e.attended,
+            no_shows=e.no_shows,
+            from_records=1,
         )
 
     @apply.register(Convening.SignedUp)
@@ -968,4 +987,5 @@ def _convening(r: dict[str, Any]) -> ConveningRecord:
         version=r["version"],
         created_at=_dt(r["created_at"]),  # type: ignore[arg-type]
         updated_at=_dt(r["updated_at"]),  # type: ignore[arg-type]
+        from_records=bool(r["from_records"]),
     )

@@ -392,7 +392,9 @@ class Learning(CopnetApplication):
     def _organisation(self, organisation_id: UUID) -> dict[str, Any]:
         organisation = self._view().organisation(str(organisation_id))
         if organisation is None:
-            raise FailedPrecondition(f"organisation {organisation_id} is not known on this node")
+            raise FailedPrecondition(
+                f"organisation {organisation_id} is not known on this node (yet); retry shortly"
+            )
         if organisation["retired"]:
             raise FailedPrecondition(f"organisation {organisation_id} is retired")
         return organisation

@@ -1,9 +1,13 @@
 """A region on loopback: a real hub and real nodes, each with its own NATS server,
 services and stores, built the way `copnet hub` and `copnet up --hub-credentials` build them.
+
+Shared by the federation tests and `bench/learning_federation_bench.py`, so it
+imports nothing from the test configuration (no pytest, no in-memory tracing).
 """
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +29,6 @@ from services.hub import Hub, HubSettings
 from services.learning.service import DEFINITION as LEARNING
 from services.node import node_nats_server
 from services.registry.service import DEFINITION as REGISTRY
-from tests.conftest import free_port
 from tests.support.streams import eventually
 
 REGION = "test-region"
@@ -33,6 +36,12 @@ REGION = "test-region"
 
 def rid() -> str:
     return str(uuid.uuid4())
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @dataclass
@@ -127,45 +136,64 @@ class Region:
         clock: Clock | None = None,
     ) -> None:
         self.base = base
+        self._extra = extra
+        self._clock = clock
         self.hub = Hub(HubSettings(base / "hub", REGION, port=free_port(), leaf_port=free_port()))
         self.hub.add_nodes([(n, f"Organisation {n}") for n in node_ids])
-        self.hub.start()
         self.nodes: dict[str, Node] = {}
-        for node_id in node_ids:
-            settings = NodeSettings(
-                node_id=node_id,
-                region=REGION,
-                data_dir=base / node_id,
-                nats_port=free_port(),
-                hub_credentials=self.hub.settings.credentials_file(node_id),
-                postgres_dsn=postgres_dsn,
-                postgres_schema_prefix=f"{schema_prefix}{node_id.replace('-', '_')}_",
-            )
-            nats = node_nats_server(settings)
+        try:
+            self.hub.start()
+            for node_id in node_ids:
+                self._start_node(node_id, postgres_dsn, schema_prefix)
+        except BaseException:
+            self.close()  # no nats-server or service thread outlives a failed start
+            raise
+
+    def _start_node(self, node_id: str, postgres_dsn: str, schema_prefix: str) -> None:
+        settings = NodeSettings(
+            node_id=node_id,
+            region=REGION,
+            data_dir=self.base / node_id,
+            nats_port=free_port(),
+            hub_credentials=self.hub.settings.credentials_file(node_id),
+            postgres_dsn=postgres_dsn,
+            postgres_schema_prefix=f"{schema_prefix}{node_id.replace('-', '_')}_",
+        )
+        authority = TokenAuthority.for_node(node_id, self.base / node_id / "signing.pem")
+        nats = node_nats_server(settings)
+        try:
             nats.start()
-            settings = settings.with_overrides(nats_url=nats.url)
-            authority = TokenAuthority.for_node(node_id, base / node_id / "signing.pem")
-            node = Node(
-                node_id,
-                settings,
-                authority,
-                nats,
-                extra=extra(node_id) if extra else {},
-                clock=clock,
-            )
-            node.start_services()
-            self.nodes[node_id] = node
+        except BaseException:
+            nats.kill()  # started but never ready
+            raise
+        node = Node(
+            node_id,
+            settings.with_overrides(nats_url=nats.url),
+            authority,
+            nats,
+            extra=self._extra(node_id) if self._extra else {},
+            clock=self._clock,
+        )
+        self.nodes[node_id] = node
+        node.start_services()
 
     def __getitem__(self, node_id: str) -> Node:
         return self.nodes[node_id]
 
     def close(self) -> None:
-        for node in self.nodes.values():
-            node.stop_services()
-            node.nats.kill()
-        self.hub.stop()
-        if self.hub.server is not None:
-            self.hub.server.kill()
+        """Stops every service and kills every nats-server, even after a partial start."""
+        try:
+            for node in self.nodes.values():
+                try:
+                    node.stop_services()
+                finally:
+                    node.nats.kill()
+        finally:
+            try:
+                self.hub.stop()
+            finally:
+                if self.hub.server is not None:
+                    self.hub.server.kill()
 
     # Setting up a node's registry
 
@@ -238,6 +266,13 @@ class Region:
             lpb.PublishItemRequest(request_id=rid(), item_id=created.item_id),
             community.lead_token,
         ).item
+
+    def subscribe(self, node_id: str, to: str, tags: list[str] | None = None) -> None:
+        """Node `node_id` subscribes to node `to`'s region-wide learning (some tags, or all)."""
+        self[node_id].learning(
+            "Subscribe",
+            lpb.SubscribeRequest(request_id=rid(), node_id=to, domain_tags=tags or []),
+        )
 
     def search(self, node_id: str, **filters: Any) -> list[lpb.LearningItem]:
         return list(

@@ -149,7 +149,7 @@ class ConveningHeld(_message.Message):
     def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ...) -> None: ...
 
 class ConveningClosed(_message.Message):
-    __slots__ = ("convening_id", "community_id", "outcomes", "attendee_count", "signed_up", "attended", "no_shows")
+    __slots__ = ("convening_id", "community_id", "outcomes", "attendee_count", "signed_up", "attended", "no_shows", "from_records")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     OUTCOMES_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +157,7 @@ class ConveningClosed(_message.Message):
     SIGNED_UP_FIELD_NUMBER: _ClassVar[int]
     ATTENDED_FIELD_NUMBER: _ClassVar[int]
     NO_SHOWS_FIELD_NUMBER: _ClassVar[int]
+    FROM_RECORDS_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     community_id: str
     outcomes: _containers.RepeatedCompositeFieldContainer[_events_pb2.LearningOutcome]
@@ -164,7 +165,8 @@ class ConveningClosed(_message.Message):
     signed_up: int
     attended: int
     no_shows: int
-    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., outcomes: _Optional[_Iterable[_Union[_events_pb2.LearningOutcome, _Mapping]]] = ..., attendee_count: _Optional[int] = ..., signed_up: _Optional[int] = ..., attended: _Optional[int] = ..., no_shows: _Optional[int] = ...) -> None: ...
+    from_records: bool
+    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., outcomes: _Optional[_Iterable[_Union[_events_pb2.LearningOutcome, _Mapping]]] = ..., attendee_count: _Optional[int] = ..., signed_up: _Optional[int] = ..., attended: _Optional[int] = ..., no_shows: _Optional[int] = ..., from_records: _Optional[bool] = ...) -> None: ...
 
 class SignUpChanged(_message.Message):
     __slots__ = ("convening_id", "community_id", "member_id", "status", "reason")

@@ -120,7 +120,7 @@ class Reschedule(_message.Message):
     def __init__(self, previous_start: _Optional[str] = ..., previous_end: _Optional[str] = ..., previous_time_zone: _Optional[str] = ..., previous_starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ..., rescheduled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Convening(_message.Message):
-    __slots__ = ("convening_id", "community_id", "plan_id", "title", "topic", "description", "format", "venue", "join_link", "join_link_hidden", "start", "end", "time_zone", "starts_at", "ends_at", "planned_starts_at", "capacity", "places_taken", "places_left", "waitlist_length", "pending_approvals", "registration_opens_at", "registration_closes_at", "status", "organiser_ids", "reschedules", "cancel_reason", "outcomes", "attendee_count", "attended", "no_shows", "feedback_count", "feedback_average", "sequence", "version", "created_at", "updated_at")
+    __slots__ = ("convening_id", "community_id", "plan_id", "title", "topic", "description", "format", "venue", "join_link", "join_link_hidden", "start", "end", "time_zone", "starts_at", "ends_at", "planned_starts_at", "capacity", "places_taken", "places_left", "waitlist_length", "pending_approvals", "registration_opens_at", "registration_closes_at", "status", "organiser_ids", "reschedules", "cancel_reason", "outcomes", "attendee_count", "attended", "no_shows", "feedback_count", "feedback_average", "sequence", "version", "created_at", "updated_at", "from_records")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +158,7 @@ class Convening(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    FROM_RECORDS_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     community_id: str
     plan_id: str
@@ -195,7 +196,8 @@ class Convening(_message.Message):
     version: int
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., join_link: _Optional[str] = ..., join_link_hidden: _Optional[bool] = ..., start: _Optional[str] = ..., end: _Optional[str] = ..., time_zone: _Optional[str] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., planned_starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., capacity: _Optional[int] = ..., places_taken: _Optional[int] = ..., places_left: _Optional[int] = ..., waitlist_length: _Optional[int] = ..., pending_approvals: _Optional[int] = ..., registration_opens_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., registration_closes_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[ConveningStatus, str]] = ..., organiser_ids: _Optional[_Iterable[str]] = ..., reschedules: _Optional[_Iterable[_Union[Reschedule, _Mapping]]] = ..., cancel_reason: _Optional[str] = ..., outcomes: _Optional[_Iterable[_Union[LearningOutcome, _Mapping]]] = ..., attendee_count: _Optional[int] = ..., attended: _Optional[int] = ..., no_shows: _Optional[int] = ..., feedback_count: _Optional[int] = ..., feedback_average: _Optional[float] = ..., sequence: _Optional[int] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    from_records: bool
+    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., join_link: _Optional[str] = ..., join_link_hidden: _Optional[bool] = ..., start: _Optional[str] = ..., end: _Optional[str] = ..., time_zone: _Optional[str] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., planned_starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., capacity: _Optional[int] = ..., places_taken: _Optional[int] = ..., places_left: _Optional[int] = ..., waitlist_length: _Optional[int] = ..., pending_approvals: _Optional[int] = ..., registration_opens_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., registration_closes_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[_Union[ConveningStatus, str]] = ..., organiser_ids: _Optional[_Iterable[str]] = ..., reschedules: _Optional[_Iterable[_Union[Reschedule, _Mapping]]] = ..., cancel_reason: _Optional[str] = ..., outcomes: _Optional[_Iterable[_Union[LearningOutcome, _Mapping]]] = ..., attendee_count: _Optional[int] = ..., attended: _Optional[int] = ..., no_shows: _Optional[int] = ..., feedback_count: _Optional[int] = ..., feedback_average: _Optional[float] = ..., sequence: _Optional[int] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., from_records: _Optional[bool] = ...) -> None: ...
 
 class SignUp(_message.Message):
     __slots__ = ("convening_id", "community_id", "member_id", "status", "attendance", "waitlist_position", "feedback_given", "signed_up_at", "updated_at")
@@ -414,6 +416,58 @@ class CloseConveningRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., outcomes: _Optional[_Iterable[_Union[LearningOutcome, _Mapping]]] = ..., attendee_count: _Optional[int] = ...) -> None: ...
 
 class CloseConveningResponse(_message.Message):
+    __slots__ = ("convening", "position")
+    CONVENING_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    convening: Convening
+    position: int
+    def __init__(self, convening: _Optional[_Union[Convening, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
+
+class ImportConveningRequest(_message.Message):
+    __slots__ = ("request_id", "community_id", "title", "topic", "description", "format", "venue", "start", "end", "time_zone", "organiser_ids", "plan_id", "held", "cancelled_reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    TOPIC_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    VENUE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    ORGANISER_IDS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    community_id: str
+    title: str
+    topic: str
+    description: str
+    format: ConveningFormat
+    venue: str
+    start: str
+    end: str
+    time_zone: str
+    organiser_ids: _containers.RepeatedScalarFieldContainer[str]
+    plan_id: str
+    held: PastConvening
+    cancelled_reason: str
+    def __init__(self, request_id: _Optional[str] = ..., community_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ..., time_zone: _Optional[str] = ..., organiser_ids: _Optional[_Iterable[str]] = ..., plan_id: _Optional[str] = ..., held: _Optional[_Union[PastConvening, _Mapping]] = ..., cancelled_reason: _Optional[str] = ...) -> None: ...
+
+class PastConvening(_message.Message):
+    __slots__ = ("signed_up", "attended", "attendee_count", "outcomes")
+    SIGNED_UP_FIELD_NUMBER: _ClassVar[int]
+    ATTENDED_FIELD_NUMBER: _ClassVar[int]
+    ATTENDEE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    signed_up: int
+    attended: int
+    attendee_count: int
+    outcomes: _containers.RepeatedCompositeFieldContainer[LearningOutcome]
+    def __init__(self, signed_up: _Optional[int] = ..., attended: _Optional[int] = ..., attendee_count: _Optional[int] = ..., outcomes: _Optional[_Iterable[_Union[LearningOutcome, _Mapping]]] = ...) -> None: ...
+
+class ImportConveningResponse(_message.Message):
     __slots__ = ("convening", "position")
     CONVENING_FIELD_NUMBER: _ClassVar[int]
     POSITION_FIELD_NUMBER: _ClassVar[int]

@@ -90,6 +90,11 @@ class EventsServiceStub:
                 request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.CloseConveningRequest.SerializeToString,
                 response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.CloseConveningResponse.FromString,
                 _registered_method=True)
+        self.ImportConvening = channel.unary_unary(
+                '/copnet.events.v1.EventsService/ImportConvening',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ImportConveningRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ImportConveningResponse.FromString,
+                _registered_method=True)
         self.GetConvening = channel.unary_unary(
                 '/copnet.events.v1.EventsService/GetConvening',
                 request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.GetConveningRequest.SerializeToString,
@@ -262,6 +267,15 @@ class EventsServiceServicer:
 
     def CloseConvening(self, request, context):
         """Closes a held convening with its learning outcomes and attendee count. Organisers only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportConvening(self, request, context):
+        """Records a convening that took place before the community used copnet, from its own
+        records: held (with the counts signed up and attended, and outcomes), cancelled, or with
+        no record of either. Organisers and the operator; optionally one of a plan's occurrences.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -448,6 +462,11 @@ def add_EventsServiceServicer_to_server(servicer, server):
                     servicer.CloseConvening,
                     request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.CloseConveningRequest.FromString,
                     response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.CloseConveningResponse.SerializeToString,
+            ),
+            'ImportConvening': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportConvening,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ImportConveningRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ImportConveningResponse.SerializeToString,
             ),
             'GetConvening': grpc.unary_unary_rpc_method_handler(
                     servicer.GetConvening,
@@ -760,6 +779,33 @@ class EventsService:
             '/copnet.events.v1.EventsService/CloseConvening',
             copnet_dot_events_dot_v1_dot_events__pb2.CloseConveningRequest.SerializeToString,
             copnet_dot_events_dot_v1_dot_events__pb2.CloseConveningResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportConvening(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/ImportConvening',
+            copnet_dot_events_dot_v1_dot_events__pb2.ImportConveningRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.ImportConveningResponse.FromString,
             options,
             channel_credentials,
             insecure,

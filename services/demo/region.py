@@ -1,0 +1,126 @@
+"""A whole region on this machine: a hub and the scenario's nodes, as `copnet hub` and
+`copnet up --hub-credentials` run them, under one data directory.
+
+Ports: the hub takes `base_port` (clients) and `base_port + 1` (leaf nodes);
+node i (from 0) takes `base_port + 10 * (i + 1)` for NATS and the next ports
+for its services' gRPC servers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from services.common.settings import SERVICES, NodeSettings, available_services
+from services.demo.client import NodeAccess
+from services.demo.region_file import RegionFile
+from services.demo.scenario import NodeSpec
+from services.hub import Hub, HubSettings
+from services.node import Node
+
+log = logging.getLogger("copnet.demo")
+PORTS_PER_NODE = 10
+
+
+class DemoRegion:
+    def __init__(
+        self,
+        data_dir: Path,
+        region: str,
+        nodes: tuple[NodeSpec, ...],
+        base_port: int,
+        listen_host: str = "127.0.0.1",
+    ) -> None:
+        if len(SERVICES) + 1 > PORTS_PER_NODE:
+            raise ValueError("more services than the demo's port layout has room for")
+        self.data_dir = data_dir
+        self.region = region
+        self.specs = nodes
+        self.base_port = base_port
+        self.listen_host = listen_host
+        self.hub = Hub(
+            HubSettings(
+                data_dir=data_dir / "hub",
+                region=region,
+                listen_host=listen_host,
+                port=base_port,
+                leaf_port=base_port + 1,
+            )
+        )
+        self.nodes: list[Node] = []
+        self._stopping = threading.Event()
+
+    @property
+    def region_file(self) -> Path:
+        return self.data_dir / "region-nodes.json"
+
+    def node_settings(self, index: int, spec: NodeSpec) -> NodeSettings:
+        port = self.base_port + PORTS_PER_NODE * (index + 1)
+        return NodeSettings(
+            node_id=spec.node_id,
+            region=self.region,
+            data_dir=self.data_dir / spec.node_id,
+            nats_url=f"nats://{self.listen_host}:{port}",
+            nats_port=port,
+            listen_host=self.listen_host,
+            grpc_port_base=port + 1,
+            hub_credentials=self.hub.settings.credentials_file(spec.node_id),
+            log_level="INFO",
+        )
+
+    def start(self) -> list[NodeAccess]:
+        """Starts the hub, then each node; returns how to reach them (also written to
+        `region_file`, for `copnet demo --load-only`)."""
+        self.hub.add_nodes([(spec.node_id, spec.name) for spec in self.specs])
+        self.hub.start()
+        log.info("hub of %s up on port %d", self.region, self.base_port)
+        for index, spec in enumerate(self.specs):
+            settings = self.node_settings(index, spec)
+            self.nodes.append(Node(settings, log_dir=settings.data_dir / "logs"))
+        with ThreadPoolExecutor(len(self.nodes)) as pool:
+            list(pool.map(self._start_node, self.nodes))
+        pairs = zip(self.nodes, self.specs, strict=True)
+        access = tuple(self.access(node, spec) for node, spec in pairs)
+        earlier = RegionFile.load_if_present(self.region_file)
+        demo_date = earlier.demo_date if earlier else None
+        RegionFile(self.region, access, demo_date).save(self.region_file)
+        return list(access)
+
+    @staticmethod
+    def _start_node(node: Node) -> None:
+        node.start()
+        log.info("node %s up", node.settings.node_id)
+
+    @staticmethod
+    def access(node: Node, spec: NodeSpec) -> NodeAccess:
+        settings = node.settings
+        return NodeAccess(
+            node_id=spec.node_id,
+            name=spec.name,
+            addresses={s: settings.address(s) for s in available_services()},
+            key_file=settings.signing_key_file,
+            data_dir=settings.data_dir,
+        )
+
+    def supervise(self) -> None:
+        """Keeps every process running (restarting what exits) until `request_stop`."""
+        while not self._stopping.wait(1.0):
+            for node in self.nodes:
+                node.tend()
+            if self.hub.server is not None and not self.hub.server.running:
+                log.error("the hub's nats-server exited; restarting it")
+                self.hub.start()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+        for node in self.nodes:
+            node.request_stop()
+
+    def stop(self) -> None:
+        """Stops every node at once (each its services, then its nats-server), then the hub."""
+        self.request_stop()
+        with ThreadPoolExecutor(max(len(self.nodes), 1)) as pool:
+            list(pool.map(lambda node: node.stop(), self.nodes))
+        self.hub.stop()

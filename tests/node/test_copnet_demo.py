@@ -1,0 +1,123 @@
+"""`copnet demo` end to end: a hub and six organisations' nodes as processes, the seeds loaded
+through the public APIs, the report checked against the seeds, a second load that adds
+nothing, and Ctrl-C stopping every process the demo started."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from services.demo.region import PORTS_PER_NODE
+from services.demo.scenario import SCENARIO
+from tests.conftest import free_port_block
+
+COPNET = [sys.executable, "-m", "services.cli"]
+READY = "The region keeps running"
+
+
+def copnet(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPNET_")}
+    with log.open("ab") as out:
+        return subprocess.Popen([*COPNET, *args], stdout=out, stderr=subprocess.STDOUT, env=env)
+
+
+def wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        output = log.read_text() if log.exists() else ""
+        if text in output:
+            return output
+        if process.poll() is not None:
+            raise AssertionError(f"copnet demo exited with {process.returncode}:\n{output}")
+        time.sleep(0.5)
+    raise AssertionError(f"{text!r} not printed within {timeout}s:\n{log.read_text()}")
+
+
+def figure(report: str, pattern: str) -> tuple[int, ...]:
+    match = re.search(pattern, report)
+    assert match, f"{pattern!r} not in the report:\n{report}"
+    return tuple(int(group) for group in match.groups())
+
+
+def check_against_the_seeds(report: str) -> None:
+    # Seed 003: the London cancer CoP's seven 2023 events; the seed prints "360 +" for the
+    # first six rows' attendance, all seven make 392.
+    assert figure(report, r"all, 2023 +(\d+) events, (\d+) signed up, (\d+) attended") == (
+        7,
+        647,
+        392,
+    )
+    assert figure(report, r"face-to-face +(\d+) events, (\d+) signed up, (\d+) attended") == (
+        3,
+        145,
+        88,
+    )
+    assert figure(report, r"webinar +(\d+) events, (\d+) signed up, (\d+) attended") == (
+        4,
+        502,
+        304,
+    )
+    # Seed 001: four of seven trusts adopted GDm-Health, three in progress; on three nodes.
+    assert figure(
+        report, r"GDm-Health.*?(\d+) organisations adopted it, (\d+) in progress \(on (\d+) nodes"
+    ) == (4, 3, 3)
+    # Seed 000: the Portadown plan's twelve meetings, June 2018 to September 2020; "met 6
+    # times 2018/2019".
+    assert figure(
+        report,
+        r"Portadown, 2018-06-18 to 2020-09-29: (\d+) planned, (\d+) held, (\d+) cancelled, "
+        r"(\d+) to come, (\d+) without a record",
+    ) == (12, 6, 0, 0, 6)
+    nodes = len(SCENARIO.nodes)
+    assert figure(report, r"GDm-Health.*?received by (\d+) nodes") == (nodes - 1,)
+    assert re.search(r"Steering group working notes \[resource, node, .*\]: stays home", report)
+    assert (
+        figure(report, r"Cancer Community of Practice \(node southbank-gps\): (\d+) members")[0]
+        > 150
+    ), "the seed's mailing list has over 150 members"
+
+
+def demo_processes(data_dir: Path) -> list[psutil.Process]:
+    """Processes whose command line or working files are under the demo's data directory."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "environ"]):
+        try:
+            cmdline = " ".join(process.info["cmdline"] or [])
+            environ = process.info["environ"] or {}
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if str(data_dir) in cmdline or str(data_dir) in environ.get("COPNET_DATA_DIR", ""):
+            found.append(process)
+    return found
+
+
+def test_the_demo_region_loads_the_seeds_reports_them_and_stops_cleanly(tmp_path: Path):
+    data_dir = tmp_path / "demo"
+    base_port = free_port_block(PORTS_PER_NODE * (len(SCENARIO.nodes) + 1))
+    log = tmp_path / "demo.log"
+    demo = copnet(["demo", "--data-dir", str(data_dir), "--base-port", str(base_port)], log)
+    try:
+        report = wait_for_line(log, READY, demo, timeout=420)
+        check_against_the_seeds(report)
+        assert len(demo_processes(data_dir)) > len(SCENARIO.nodes) * 4
+
+        again_log = tmp_path / "again.log"
+        again = copnet(["demo", "--data-dir", str(data_dir), "--load-only"], again_log)
+        assert again.wait(300) == 0, again_log.read_text()
+        second = again_log.read_text()
+        check_against_the_seeds(second)
+        members = r"Members \((\d+)\)"
+        assert figure(second, members) == figure(report, members), "a second load adds nobody"
+    finally:
+        demo.send_signal(signal.SIGINT)
+        returncode = demo.wait(90)
+    assert returncode == 0, log.read_text()
+    assert "Stopped." in log.read_text()
+    assert demo_processes(data_dir) == []
