@@ -20,6 +20,7 @@ import grpc
 
 from copnet.events.v1 import events_pb2_grpc
 from copnet.learning.v1 import learning_pb2_grpc
+from copnet.notify.v1 import notify_pb2_grpc
 from copnet.registry.v1 import registry_pb2_grpc
 from services.common.identity import OPERATOR_SUBJECT
 from services.common.tokens import TokenAuthority
@@ -32,18 +33,12 @@ _NAMESPACE = uuid.UUID("6f1c2b0e-5d4a-4c3b-9a8e-7d6c5b4a3f21")
 T = TypeVar("T")
 
 
-def _stubs() -> dict[str, Callable[[grpc.Channel], Any]]:
-    stubs: dict[str, Callable[[grpc.Channel], Any]] = {
-        "registry": registry_pb2_grpc.RegistryServiceStub,
-        "events": events_pb2_grpc.EventsServiceStub,
-        "learning": learning_pb2_grpc.LearningServiceStub,
-    }
-    try:
-        from copnet.notify.v1 import notify_pb2_grpc
-    except ImportError:
-        return stubs
-    stubs["notify"] = notify_pb2_grpc.NotifyServiceStub
-    return stubs
+STUBS: dict[str, Callable[[grpc.Channel], Any]] = {
+    "registry": registry_pb2_grpc.RegistryServiceStub,
+    "events": events_pb2_grpc.EventsServiceStub,
+    "learning": learning_pb2_grpc.LearningServiceStub,
+    "notify": notify_pb2_grpc.NotifyServiceStub,
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +99,7 @@ class NodeClient:
         }
         self._stubs = {
             service: make(self._channels[service])
-            for service, make in _stubs().items()
+            for service, make in STUBS.items()
             if service in self._channels
         }
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from copnet.events.v1 import events_pb2 as epb
 from copnet.learning.v1 import learning_pb2 as lpb
+from copnet.notify.v1 import notify_pb2 as npb
 from copnet.registry.v1 import registry_pb2 as rpb
-from services.demo.client import NodeClient
+from services.demo.client import DemoCallFailed, NodeClient
 from services.demo.people import PeopleGenerator
 from services.demo.scenario import Community, Item, PastMeeting, Scenario
 
@@ -44,6 +45,7 @@ class Loaded:
     meetings: dict[tuple[str, int], str] = field(default_factory=dict)
     upcoming: dict[str, str] = field(default_factory=dict)
     items: dict[str, str] = field(default_factory=dict)
+    newsletter: str = ""
 
     def founder(self, community: str) -> str:
         return self.members[community][0].member_id
@@ -72,6 +74,7 @@ class Loader:
         self.subscriptions()
         self.items()
         self.adoptions()
+        self.newsletter()
         self.settle()
         return self.loaded
 
@@ -440,6 +443,58 @@ class Loader:
             return list(item.partner_nodes)
         return []
 
+    # Notify
+
+    def newsletter(self) -> None:
+        """The cancer CoP's co-lead writes a newsletter and sends it to the mailing list."""
+        letter = self.scenario.newsletter
+        if not letter:
+            return
+        spec = self.scenario.community(letter["community"])
+        client = self.clients[spec.node_id]
+        author = self.loaded.founder(spec.key)
+
+        def composed() -> Any | None:
+            try:
+                return client.call(
+                    "notify",
+                    "ComposeNewsletter",
+                    npb.ComposeNewsletterRequest(
+                        request_id=client.request_id("newsletter", spec.key),
+                        community_id=self.loaded.communities[spec.key],
+                        subject=letter["subject"],
+                        body=letter["body"],
+                    ),
+                    member=author,
+                )
+            except DemoCallFailed as failure:
+                if "PERMISSION_DENIED" in str(failure):
+                    return None  # the notify service has not heard of the co-lead's role yet
+                raise
+
+        draft = client.wait_until("the notify service knowing the co-lead", composed).newsletter
+        sent = client.call(
+            "notify",
+            "SendNewsletter",
+            npb.SendNewsletterRequest(
+                request_id=client.request_id("send-newsletter", spec.key),
+                newsletter_id=draft.newsletter_id,
+            ),
+            member=author,
+        ).newsletter
+        self.loaded.newsletter = sent.newsletter_id
+        self.say(f"  {spec.name}: newsletter '{sent.subject}' sent to {sent.recipients} members")
+
+    def wait_for_mail(self) -> None:
+        """Waits until the dispatchers have sent every e-mail that is due now (reminders and
+        digests wait for their time)."""
+        for node in self.scenario.nodes:
+            client = self.clients[node.node_id]
+            if client.has("notify"):
+                client.wait_until(
+                    f"{node.node_id}'s e-mails due now being sent", lambda c=client: nothing_due(c)
+                )
+
     def settle(self) -> None:
         """Waits until every item has reached the nodes it may reach, and every adoption has
         travelled back to its item's origin."""
@@ -450,7 +505,11 @@ class Loader:
             declared = sum(1 for a in self.scenario.adoptions if a.item == item.key)
             if declared:
                 self.wait_for_adoptions(item, declared)
-        self.say("  every item reached its subscribers; every adoption reached its origin")
+        self.wait_for_mail()
+        self.say(
+            "  every item reached its subscribers, every adoption its origin; "
+            "the e-mails due went out"
+        )
 
     def wait_for_adoptions(self, item: Item, declared: int) -> None:
         client = self.clients[item.node_id]
@@ -461,3 +520,23 @@ class Loader:
             return len(reply.item.adoptions) >= declared
 
         client.wait_until(f"the adoptions of {item.title!r} reaching {item.node_id}", heard_of_all)
+
+
+def nothing_due(client: NodeClient) -> bool:
+    """No e-mail but digests is waiting on the node's notify service past its due time."""
+    now = datetime.now(UTC)
+    for status in (npb.DELIVERY_STATUS_SENDING, npb.DELIVERY_STATUS_PENDING):
+        request = npb.ListNotificationsRequest(
+            page_size=100, status=status, min_position=client.positions.get("notify", 0)
+        )
+        while True:
+            reply = client.call("notify", "ListNotifications", request)
+            if any(
+                n.kind != npb.NOTIFICATION_KIND_DIGEST and n.due_at.ToDatetime(tzinfo=UTC) <= now
+                for n in reply.notifications
+            ):
+                return False
+            if not reply.next_page_token:
+                break
+            request.page_token = reply.next_page_token
+    return True

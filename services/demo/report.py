@@ -1,7 +1,7 @@
 """The demo's report: what a commissioner would read, asked of the nodes' APIs.
 
-`gather` reads every figure from the running nodes (registry, events and
-learning services, as each node's operator); `render` only formats them.
+`gather` reads every figure from the running nodes (registry, events,
+learning and notify services, as each node's operator); `render` only formats them.
 Nothing here is copied from the scenario: the test compares the two.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from copnet.events.v1 import events_pb2 as epb
 from copnet.learning.v1 import learning_pb2 as lpb
+from copnet.notify.v1 import notify_pb2 as npb
 from copnet.registry.v1 import registry_pb2 as rpb
 from services.demo.client import NodeClient
 from services.demo.loader import Loaded
@@ -24,6 +24,16 @@ IN_PROGRESS = ("exploring", "piloting")
 
 def _label(enum: Any, value: int, prefix: str) -> str:
     return enum.Name(value).removeprefix(prefix).lower().replace("_", " ")
+
+
+@dataclass(frozen=True)
+class MailFigures:
+    """One node's e-mails as its notify service tells them: sent per kind, and waiting."""
+
+    node_id: str
+    sent: Counter[str]
+    waiting: int
+    outbox: str
 
 
 @dataclass(frozen=True)
@@ -96,7 +106,7 @@ class DemoReport:
     items: dict[str, ItemFigures] = field(default_factory=dict)
     model_item: str = ""
     token_help: list[str] = field(default_factory=list)
-    mail: list[tuple[str, str]] = field(default_factory=list)
+    mail: list[MailFigures] = field(default_factory=list)
 
 
 def gather(
@@ -107,9 +117,8 @@ def gather(
         client = clients[node.node_id]
         report.nodes.append((node.node_id, node.name, dict(client.access.addresses)))
         _people(client, report)
-        mail_dir = client.access.data_dir / "mail"
         if client.has("notify"):
-            report.mail.append((node.node_id, str(mail_dir)))
+            report.mail.append(_mail(client))
     for community in scenario.communities:
         report.communities.append(_community(clients[community.node_id], community, loaded))
     for plan in (*scenario.historic_plans, *scenario.future_plans):
@@ -134,6 +143,30 @@ def _pages(call: Any, request: Any, field_name: str) -> list[Any]:
         if not reply.next_page_token:
             return results
         request.page_token = reply.next_page_token
+
+
+def _mail(client: NodeClient) -> MailFigures:
+    def listed(status: int) -> list[Any]:
+        return _pages(
+            lambda request: client.call("notify", "ListNotifications", request),
+            npb.ListNotificationsRequest(
+                page_size=100, status=status, min_position=client.positions.get("notify", 0)
+            ),
+            "notifications",
+        )
+
+    sent = Counter(
+        _label(npb.NotificationKind, n.kind, "NOTIFICATION_KIND_")
+        for n in listed(npb.DELIVERY_STATUS_SENT)
+    )
+    # With no SMTP server configured, a node's notify service writes its mail as files here.
+    outbox = client.access.data_dir / "notify" / "outbox"
+    return MailFigures(
+        node_id=client.node_id,
+        sent=sent,
+        waiting=len(listed(npb.DELIVERY_STATUS_PENDING)),
+        outbox=str(outbox) if outbox.exists() else "",
+    )
 
 
 def _people(client: NodeClient, report: DemoReport) -> None:
@@ -323,17 +356,20 @@ def render(report: DemoReport) -> str:
             f"  {item.title} [{item.kind}, {item.visibility}, from {item.origin_node}]: "
             f"{reach}{adoption}"
         )
+    if report.mail:
+        lines.append("")
+        lines.append("E-mails sent (per node; waiting: reminders and digests not due yet)")
+        for mail in report.mail:
+            kinds = f" ({_counts(mail.sent)})" if mail.sent else ""
+            where = f"; as files in {mail.outbox}" if mail.outbox else ""
+            lines.append(
+                f"  {mail.node_id}: {sum(mail.sent.values())} sent{kinds}, "
+                f"{mail.waiting} waiting{where}"
+            )
     lines.append("")
     lines.append("Call any node's gRPC API (reflection is on; the .proto files are in protos/):")
     for node_id, name, addresses in report.nodes:
         services = ", ".join(f"{s} {a}" for s, a in addresses.items())
         lines.append(f"  {node_id} ({name}): {services}")
     lines.extend(report.token_help)
-    if report.mail:
-        lines.append("The demo's e-mails were written to:")
-        lines.extend(f"  {node_id}: {path}" for node_id, path in report.mail)
     return "\n".join(lines)
-
-
-def mail_files(path: Path) -> list[Path]:
-    return sorted(path.glob("**/*.eml")) if path.exists() else []

@@ -84,6 +84,31 @@ def check_against_the_seeds(report: str) -> None:
     ), "the seed's mailing list has over 150 members"
 
 
+def check_the_mail(report: str, data_dir: Path) -> None:
+    """The cancer CoP's newsletter went to every member, and the upcoming webinar's
+    invitations (with calendar files) went out, as files in the node's outbox."""
+    cancer_node = SCENARIO.community(SCENARIO.cancer_community).node_id
+    (members,) = figure(
+        report, rf"Cancer Community of Practice \(node {cancer_node}\): (\d+) members"
+    )
+    line = re.search(
+        rf"^  {cancer_node}: \d+ sent \((.*)\), \d+ waiting; as files in (.*)$", report, re.M
+    )
+    assert line, report
+    sent = dict(
+        (kind, int(count)) for kind, count in re.findall(r"([a-z ]+?) (\d+)(?:, |$)", line[1])
+    )
+    assert sent.get("newsletter") == members, line[0]
+    assert sent.get("invitation", 0) >= members, line[0]
+    outbox = Path(line[2])
+    assert outbox == data_dir / cancer_node / "notify" / "outbox"
+    mails = [path.read_text() for path in outbox.glob("**/*.eml")]
+    assert len(mails) >= sum(sent.values())
+    subject = SCENARIO.newsletter["subject"]
+    assert sum(subject in mail for mail in mails) == members
+    assert any("text/calendar" in mail and "METHOD:REQUEST" in mail for mail in mails)
+
+
 def demo_processes(data_dir: Path) -> list[psutil.Process]:
     """Processes whose command line or working files are under the demo's data directory."""
     found = []
@@ -106,6 +131,7 @@ def test_the_demo_region_loads_the_seeds_reports_them_and_stops_cleanly(tmp_path
     try:
         report = wait_for_line(log, READY, demo, timeout=420)
         check_against_the_seeds(report)
+        check_the_mail(report, data_dir)
         assert len(demo_processes(data_dir)) > len(SCENARIO.nodes) * 4
 
         again_log = tmp_path / "again.log"
@@ -113,6 +139,7 @@ def test_the_demo_region_loads_the_seeds_reports_them_and_stops_cleanly(tmp_path
         assert again.wait(300) == 0, again_log.read_text()
         second = again_log.read_text()
         check_against_the_seeds(second)
+        check_the_mail(second, data_dir)
         members = r"Members \((\d+)\)"
         assert figure(second, members) == figure(report, members), "a second load adds nobody"
     finally:
