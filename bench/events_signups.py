@@ -51,16 +51,9 @@ from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.events.service import DEFINITION as EVENTS
 from services.registry.service import DEFINITION as REGISTRY
+from tests.support.ports import free_port
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -59,16 +59,9 @@ from services.notify.service import definition
 from services.notify.settings import NotifySettings
 from services.notify.transport import wire_bytes
 from services.registry.service import DEFINITION as REGISTRY
+from tests.support.ports import free_port
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def rid() -> str:

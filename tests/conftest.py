@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.settings import NodeSettings
 from services.common.telemetry import configure_tracing
 from services.common.tokens import TokenAuthority
+from tests.support.ports import free_port
 
 # Like every copnet process, the test process installs the SDK tracer provider
 # (exporting nowhere unless OTEL_* says so) and keeps finished spans in memory.
@@ -38,34 +37,6 @@ STORE_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 def spans() -> InMemorySpanExporter:
     SPANS.clear()
     return SPANS
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def free_port_block(size: int) -> int:
-    """A base port with `size` free ports from it (each service takes base + its index).
-
-    Chosen below Linux's ephemeral range (32768-60999), so that client sockets of
-    other processes cannot take one between this check and the services' bind.
-    """
-    for _ in range(500):
-        base = random.randrange(20000, 30000 - size)
-        if all(port_free(base + offset) for offset in range(size)):
-            return base
-    raise RuntimeError("no block of free ports found")
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 @pytest.fixture(scope="session")

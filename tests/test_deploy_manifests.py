@@ -49,7 +49,7 @@ from services.common.settings import (
     parse_token_name,
 )
 from services.hub import Hub, HubSettings
-from tests.conftest import free_port
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"

@@ -5,7 +5,8 @@ nowhere beyond this node while it is a draft or `node`-visible, to the region,
 or only to its named partner nodes. Narrowing the visibility first sends an
 `item_retracted` to the audiences that lose the item. An adoption declared here
 for another node's item, and the first receipt of another node's item, are
-addressed to that item's origin node only. Items that arrive from other nodes
+addressed to that item's origin node only; the origin records receipts on this
+node only (its spread is authoritative there). Items that arrive from other nodes
 are announced on this node only (`item_arrived`, with their snapshot), for its
 own services.
 """
@@ -50,9 +51,18 @@ for event_class, event_type in [
     (LearningItem.VisibilityChanged, "item_shared"),
     (LearningItem.PresentationRecorded, "item_presented"),
     (LearningItem.AdoptionRecorded, "item_adoption_recorded"),
-    (LearningItem.ReceptionRecorded, "item_reception_recorded"),
 ]:
     LEARNING.publishes(event_class, event_type, audience=item_audience, with_state=True)(_snapshot)
+
+# A receipt stays on the origin node: sent to the item's audience, each of N receivers
+# would apply N - 1 receipts per item (the region's traffic growing with N squared).
+# Receivers see the receipts with the item's next change.
+LEARNING.publishes(
+    LearningItem.ReceptionRecorded,
+    "item_reception_recorded",
+    audience=lambda _event, _item: Audience.node(),
+    with_state=True,
+)(_snapshot)
 
 
 @LEARNING.publishes(

@@ -14,8 +14,8 @@ from services.common.region import DIRECTORY_BUCKET, HubCredentials, parse_direc
 from services.common.settings import NodeSettings
 from services.hub import Hub, HubSettings
 from services.node import NodeIdentityMismatch, node_nats_server
-from tests.conftest import free_port
 from tests.support.aio import LoopThread
+from tests.support.ports import free_port
 from tests.support.streams import eventually
 
 REGION = "south-east-london"

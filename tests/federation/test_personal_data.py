@@ -22,8 +22,8 @@ from services.common.settings import NodeSettings
 from services.node import node_nats_server
 from services.registry.domain import JoiningPolicy, OrganisationKind, Profession
 from services.registry.service import DEFINITION
-from tests.conftest import free_port
 from tests.support.aio import LoopThread
+from tests.support.ports import free_port
 from tests.support.registry_load import command
 from tests.support.streams import eventually, read_stream
 

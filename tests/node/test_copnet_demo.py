@@ -16,7 +16,7 @@ import psutil
 
 from services.demo.region import PORTS_PER_NODE
 from services.demo.scenario import SCENARIO
-from tests.conftest import free_port_block
+from tests.support.ports import free_port_block
 
 COPNET = [sys.executable, "-m", "services.cli"]
 READY = "The region keeps running"

@@ -24,7 +24,7 @@ from copnet.registry.v1 import registry_pb2 as pb
 from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
 from services.common.settings import SERVICES, available_services
 from services.node import wait_serving
-from tests.conftest import free_port, free_port_block
+from tests.support.ports import free_port, free_port_block
 from tests.support.streams import eventually, read_stream
 
 COPNET = [sys.executable, "-m", "services.cli"]

@@ -30,8 +30,8 @@ from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.node import wait_serving
-from tests.conftest import free_port
 from tests.support.events_node import Cop, GrpcNode, eventually
+from tests.support.ports import free_port
 from tests.support.smtp import SmtpSink
 
 MEMBERS = 6

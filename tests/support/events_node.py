@@ -30,8 +30,8 @@ from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.events.service import DEFINITION as EVENTS
 from services.registry.service import DEFINITION as REGISTRY
-from tests.conftest import free_port
 from tests.support.events_world import MovableClock
+from tests.support.ports import free_port
 
 
 def rid() -> str:

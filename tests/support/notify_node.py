@@ -34,9 +34,9 @@ from services.notify.application import Notify
 from services.notify.dispatcher import Dispatcher
 from services.notify.service import NotifyParts, definition
 from services.notify.settings import NotifySettings
-from tests.conftest import free_port
 from tests.support.events_node import Failure, GrpcNode, eventually
 from tests.support.events_world import MovableClock
+from tests.support.ports import free_port
 from tests.support.smtp import SmtpSink
 
 

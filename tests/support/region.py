@@ -7,7 +7,6 @@ imports nothing from the test configuration (no pytest, no in-memory tracing).
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from services.hub import Hub, HubSettings
 from services.learning.service import DEFINITION as LEARNING
 from services.node import node_nats_server
 from services.registry.service import DEFINITION as REGISTRY
+from tests.support.ports import free_port
 from tests.support.streams import eventually
 
 REGION = "test-region"
@@ -36,12 +36,6 @@ REGION = "test-region"
 
 def rid() -> str:
     return str(uuid.uuid4())
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.conftest import free_port
+from tests.support.ports import free_port
 
 
 @dataclass(frozen=True)

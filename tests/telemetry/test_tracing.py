@@ -20,7 +20,7 @@ from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.node import wait_serving
-from tests.conftest import free_port
+from tests.support.ports import free_port
 from tests.support.streams import eventually, read_stream
 
 
