@@ -56,11 +56,11 @@ What is measured:
    and SearchCatalogue through gRPC lists each item of the run once).
 
 Between phases the region is left to settle (every learning log fully relayed
-and projected, nothing new for 1 s). Each item published on node-a makes more
-traffic than the item itself: each receiver reports its receipt to node-a
-(`item_received`, addressed to node-a), node-a records it on the item
-(`item_reception_recorded`, a new snapshot for the whole region), so each
-receiver's inbox handles three messages per item with two receivers. CPU
+and projected, nothing new for 1 s). Each item published on node-a makes one
+more message than the item itself: each receiver reports its receipt to node-a
+(`item_received`, addressed to node-a), which node-a records on the item
+without sending it on, so each receiver's inbox handles one message per item
+and node-a's one per receiver. CPU
 figures: cores used by this process (all services and the benchmark), and by
 the rest of the machine (the nats-servers, PostgreSQL, other work).
 
