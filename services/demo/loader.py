@@ -496,8 +496,8 @@ class Loader:
                 )
 
     def settle(self) -> None:
-        """Waits until every item has reached the nodes it may reach, and every adoption has
-        travelled back to its item's origin."""
+        """Waits until every item has reached the nodes it may reach, every adoption has
+        travelled back to its item's origin, and the e-mails due have gone out."""
         for item in self.scenario.items:
             for node_id in self.receivers(item):
                 self.wait_for_item(self.clients[node_id], item.node_id, self.loaded.items[item.key])
