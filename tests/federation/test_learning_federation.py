@@ -191,6 +191,20 @@ def test_adoptions_flow_back_to_the_origin_and_on_to_subscribers(region):
 
     wanted = {("received", "kings"), ("received", "lewisham"), ("adoption", "kings")}
     eventually(lambda: {(s.kind, s.node_id) for s in spread()} >= wanted)
+    # Receipts are recorded on the origin and stay there: the receivers' federation streams
+    # hold the item's own changes only (no copy per receipt, which grows with the region).
+    receipts = [
+        m.subject
+        for m in read_stream(region["guys"].nats.url, "COPNET_GUYS")
+        if m.envelope.event_type == "item_reception_recorded"
+    ]
+    assert len(receipts) == 2 and all(s.startswith("copnet-local.guys.") for s in receipts)
+    for receiver in ("kings", "lewisham"):
+        stream = NodeIdentity(receiver, REGION).federation_stream_name
+        received = Counter(
+            m.envelope.event_type for m in read_stream(region[receiver].nats.url, stream)
+        )
+        assert received["item_published"] == 1 and received["item_reception_recorded"] == 0
     spread = spread()
     assert (spread[0].kind, spread[0].node_id) == ("published", "guys")
     assert [s.at.ToDatetime() for s in spread] == sorted(s.at.ToDatetime() for s in spread)
