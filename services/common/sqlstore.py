@@ -11,12 +11,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, overload
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg import sql as pgsql
+
+
+@overload
+def time_text(value: datetime) -> str: ...
+@overload
+def time_text(value: None) -> None: ...
+def time_text(value: datetime | None) -> str | None:
+    """A time as fixed-width UTC text for a TEXT column, so that text order is time order."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+@overload
+def text_time(value: str) -> datetime: ...
+@overload
+def text_time(value: None) -> None: ...
+def text_time(value: str | None) -> datetime | None:
+    """The time a `time_text` column holds; empty or NULL is None."""
+    return datetime.fromisoformat(value) if value else None
 
 
 class SqlTx:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,7 +20,7 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx
+from services.common.sqlstore import SqlTx, text_time, time_text
 from services.events.domain import Convening, MeetingPlan, Reschedule, SignUp
 from services.events.values import (
     Attendance,
@@ -30,17 +30,6 @@ from services.events.values import (
     TimeSlot,
     local_time,
 )
-
-
-def _ts(value: datetime | None) -> str | None:
-    """Fixed-width UTC text, so that text order is time order."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def _uuid(value: str | None) -> UUID | None:
@@ -365,7 +354,7 @@ class Schedule(Projection):
             (
                 *fields.values(),
                 e.originator_version,
-                _ts(e.timestamp),
+                time_text(e.timestamp),
                 str(e.originator_id),
                 e.originator_version,
             ),
@@ -395,17 +384,17 @@ class Schedule(Projection):
                 e.format,
                 e.venue,
                 "",
-                _ts(e.starts_at),
-                _ts(e.ends_at),
+                time_text(e.starts_at),
+                time_text(e.ends_at),
                 e.time_zone,
                 *_periods(local.date()),
-                _ts(e.starts_at),
+                time_text(e.starts_at),
                 e.capacity,
-                _ts(e.registration_opens_at),
-                _ts(e.registration_closes_at),
+                time_text(e.registration_opens_at),
+                time_text(e.registration_closes_at),
                 e.originator_version,
-                _ts(e.timestamp),
-                _ts(e.timestamp),
+                time_text(e.timestamp),
+                time_text(e.timestamp),
             ),
         )
 
@@ -445,8 +434,8 @@ class Schedule(Projection):
         self._touch(
             tx,
             e,
-            registration_opens_at=_ts(e.opens_at),
-            registration_closes_at=_ts(e.closes_at),
+            registration_opens_at=time_text(e.opens_at),
+            registration_closes_at=time_text(e.closes_at),
         )
 
     @apply.register(Convening.OrganisersChanged)
@@ -473,7 +462,7 @@ class Schedule(Projection):
                 "ends_at": row["ends_at"],
                 "time_zone": row["time_zone"],
                 "reason": e.reason,
-                "at": _ts(e.at),
+                "at": time_text(e.at),
             }
         )
         local = local_time(e.starts_at, e.time_zone)
@@ -481,8 +470,8 @@ class Schedule(Projection):
         self._touch(
             tx,
             e,
-            starts_at=_ts(e.starts_at),
-            ends_at=_ts(e.ends_at),
+            starts_at=time_text(e.starts_at),
+            ends_at=time_text(e.ends_at),
             time_zone=e.time_zone,
             local_date=local_date,
             local_month=month,
@@ -552,8 +541,8 @@ class Schedule(Projection):
                 e.status,
                 e.originator_version,
                 e.originator_version,
-                _ts(e.at),
-                _ts(e.at),
+                time_text(e.at),
+                time_text(e.at),
             ),
         )
         self._count(
@@ -589,7 +578,7 @@ class Schedule(Projection):
         tx.execute(
             "UPDATE sign_ups SET status = ?, queue = ?, updated_at = ?"
             " WHERE convening_id = ? AND member_id = ?",
-            (status, e.originator_version, _ts(e.at), *key),
+            (status, e.originator_version, time_text(e.at), *key),
         )
         self._count(
             tx, e, _buckets(old["status"], old["attendance"]), _buckets(status, old["attendance"])
@@ -610,7 +599,7 @@ class Schedule(Projection):
             tx.execute(
                 "UPDATE sign_ups SET attendance = ?, updated_at = ?"
                 " WHERE convening_id = ? AND member_id = ?",
-                (entry["attendance"], _ts(e.at), *key),
+                (entry["attendance"], time_text(e.at), *key),
             )
             for column, n in _buckets(old["status"], old["attendance"]).items():
                 removed[column] = removed.get(column, 0) + n
@@ -624,7 +613,7 @@ class Schedule(Projection):
         tx.execute(
             "INSERT INTO feedback (convening_id, member_id, rating, comment, given_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (convening_id, member_id) DO NOTHING",
-            (*key, e.rating, e.comment, _ts(e.at)),
+            (*key, e.rating, e.comment, time_text(e.at)),
         )
         tx.execute(
             "UPDATE sign_ups SET feedback_given = 1 WHERE convening_id = ? AND member_id = ?", key
@@ -670,8 +659,8 @@ class Schedule(Projection):
                 e.capacity,
                 e.duration_minutes,
                 e.originator_version,
-                _ts(e.timestamp),
-                _ts(e.timestamp),
+                time_text(e.timestamp),
+                time_text(e.timestamp),
             ),
         )
 
@@ -683,7 +672,7 @@ class Schedule(Projection):
             (
                 len(e.occurrences),
                 e.originator_version,
-                _ts(e.timestamp),
+                time_text(e.timestamp),
                 str(e.originator_id),
                 e.originator_version,
             ),
@@ -697,7 +686,7 @@ class Schedule(Projection):
             (
                 e.reason,
                 e.originator_version,
-                _ts(e.timestamp),
+                time_text(e.timestamp),
                 str(e.originator_id),
                 e.originator_version,
             ),
@@ -718,8 +707,8 @@ class Schedule(Projection):
         where.add_if(community_id, "community_id = ?", community_id)
         where.add_if(plan_id, "plan_id = ?", plan_id)
         where.add_if(status, "status = ?", status)
-        where.add_if(starts_from, "starts_at >= ?", _ts(starts_from))
-        where.add_if(starts_before, "starts_at < ?", _ts(starts_before))
+        where.add_if(starts_from, "starts_at >= ?", time_text(starts_from))
+        where.add_if(starts_before, "starts_at < ?", time_text(starts_before))
         where.after(page, "(starts_at, convening_id) > (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
@@ -781,8 +770,8 @@ class Schedule(Projection):
                 r["attendance"],
                 int(r["waitlist_position"]),
                 bool(r["feedback_given"]),
-                _dt(r["signed_up_at"]),  # type: ignore[arg-type]
-                _dt(r["updated_at"]),  # type: ignore[arg-type]
+                text_time(r["signed_up_at"]),
+                text_time(r["updated_at"]),
             )
             for r in rows
         ]
@@ -797,7 +786,9 @@ class Schedule(Projection):
                 f"SELECT * FROM feedback {where} ORDER BY given_at, member_id LIMIT ?",
                 (*where.params, page.size),
             )
-        records = [FeedbackRecord(r["rating"], r["comment"], _dt(r["given_at"])) for r in rows]  # type: ignore[arg-type]
+        records = [
+            FeedbackRecord(r["rating"], r["comment"], text_time(r["given_at"])) for r in rows
+        ]
         return records, page.next_token(rows, lambda r: (r["given_at"], r["member_id"]))
 
     # Reading: plans
@@ -828,8 +819,8 @@ class Schedule(Projection):
                 r["end_reason"],
                 r["occurrences"],
                 r["version"],
-                _dt(r["created_at"]),  # type: ignore[arg-type]
-                _dt(r["updated_at"]),  # type: ignore[arg-type]
+                text_time(r["created_at"]),
+                text_time(r["updated_at"]),
             )
             for r in rows
         ]
@@ -846,7 +837,7 @@ class Schedule(Projection):
             )
         result = Adherence()
         for r in rows:
-            planned_day = local_time(_dt(r["planned_starts_at"]), r["time_zone"]).date()  # type: ignore[arg-type]
+            planned_day = local_time(text_time(r["planned_starts_at"]), r["time_zone"]).date()
             if planned_from and planned_day < planned_from:
                 continue
             if planned_before and planned_day >= planned_before:
@@ -857,7 +848,7 @@ class Schedule(Projection):
                 result.held += 1
             elif status == ConveningStatus.CANCELLED.value:
                 result.cancelled += 1
-            elif r["starts_at"] > _ts(now):
+            elif r["starts_at"] > time_text(now):
                 result.to_come += 1
             else:
                 result.unrecorded += 1
@@ -901,7 +892,7 @@ class Schedule(Projection):
             " SUM(CASE WHEN plan_id IS NOT NULL AND status = 'cancelled' THEN 1 ELSE 0 END)"
             " AS planned_cancelled"
         )
-        now_text = _ts(now)
+        now_text = time_text(now)
         outer = _Where()
         outer.after(page, "g.group_key > ?")
         with self.store.read() as tx:
@@ -945,13 +936,13 @@ def _periods(day: date) -> tuple[str, str, str, str]:
 
 
 def _convening(r: dict[str, Any]) -> ConveningRecord:
-    slot = TimeSlot(_dt(r["starts_at"]), _dt(r["ends_at"]), r["time_zone"])  # type: ignore[arg-type]
-    closes = _dt(r["registration_closes_at"]) or slot.starts_at
+    slot = TimeSlot(text_time(r["starts_at"]), text_time(r["ends_at"]), r["time_zone"])
+    closes = text_time(r["registration_closes_at"]) or slot.starts_at
     reschedules = [
         Reschedule(
-            TimeSlot(_dt(h["starts_at"]), _dt(h["ends_at"]), h["time_zone"]),  # type: ignore[arg-type]
+            TimeSlot(text_time(h["starts_at"]), text_time(h["ends_at"]), h["time_zone"]),
             h["reason"],
-            _dt(h["at"]),  # type: ignore[arg-type]
+            text_time(h["at"]),
         )
         for h in json.loads(r["reschedules"])
     ]
@@ -966,9 +957,9 @@ def _convening(r: dict[str, Any]) -> ConveningRecord:
         venue=r["venue"],
         join_link=r["join_link"],
         slot=slot,
-        planned_starts_at=_dt(r["planned_starts_at"]),  # type: ignore[arg-type]
+        planned_starts_at=text_time(r["planned_starts_at"]),
         capacity=r["capacity"],
-        registration_opens_at=_dt(r["registration_opens_at"]),
+        registration_opens_at=text_time(r["registration_opens_at"]),
         registration_closes_at=closes,
         status=r["status"],
         sequence=r["sequence"],
@@ -985,7 +976,7 @@ def _convening(r: dict[str, Any]) -> ConveningRecord:
         feedback_count=r["feedback_count"],
         feedback_sum=r["feedback_sum"],
         version=r["version"],
-        created_at=_dt(r["created_at"]),  # type: ignore[arg-type]
-        updated_at=_dt(r["updated_at"]),  # type: ignore[arg-type]
+        created_at=text_time(r["created_at"]),
+        updated_at=text_time(r["updated_at"]),
         from_records=bool(r["from_records"]),
     )

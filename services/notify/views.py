@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx
+from services.common.sqlstore import SqlTx, text_time, time_text
 from services.notify.domain import (
     DEFAULT_PREFERENCES,
     Attempt,
@@ -29,17 +29,6 @@ from services.notify.domain import (
 )
 
 UPSTREAM = "Notify"
-
-
-def _ts(value: datetime | None) -> str | None:
-    """Fixed-width UTC text, so that text order is time order."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 class _Where:
@@ -217,10 +206,10 @@ def _attempts_json(attempts: list[Attempt]) -> str:
         [
             {
                 "number": a.number,
-                "started_at": _ts(a.started_at),
+                "started_at": time_text(a.started_at),
                 "message_id": a.message_id,
                 "outcome": a.outcome.value,
-                "finished_at": _ts(a.finished_at),
+                "finished_at": time_text(a.finished_at),
                 "detail": a.detail,
             }
             for a in attempts
@@ -232,10 +221,10 @@ def _attempts(text: str) -> list[Attempt]:
     return [
         Attempt(
             a["number"],
-            _dt(a["started_at"]),  # type: ignore[arg-type]
+            text_time(a["started_at"]),  # type: ignore[arg-type]
             a["message_id"],
             AttemptOutcome(a["outcome"]),
-            _dt(a["finished_at"]),
+            text_time(a["finished_at"]),
             a["detail"],
         )
         for a in json.loads(text)
@@ -300,9 +289,9 @@ class Mailbox(Projection):
                 r.subject,
                 r.status,
                 r.status_reason,
-                _ts(r.due_at),
-                _ts(r.retry_at),
-                _ts(r.retry_at or r.due_at),
+                time_text(r.due_at),
+                time_text(r.retry_at),
+                time_text(r.retry_at or r.due_at),
                 r.message_id,
                 _attempts_json(r.attempts),
                 r.convening_id,
@@ -311,8 +300,8 @@ class Mailbox(Projection):
                 r.digest_frequency,
                 r.digest_period,
                 r.entry_count,
-                _ts(r.created_at),
-                _ts(r.updated_at),
+                time_text(r.created_at),
+                time_text(r.updated_at),
                 r.version,
             ),
         )
@@ -334,8 +323,8 @@ class Mailbox(Projection):
                 r.status,
                 str(r.author_member_id) if r.author_member_id else None,
                 r.recipients,
-                _ts(r.created_at),
-                _ts(r.sent_at),
+                time_text(r.created_at),
+                time_text(r.sent_at),
                 r.version,
             ),
         )
@@ -348,7 +337,7 @@ class Mailbox(Projection):
             rows = tx.all(
                 "SELECT notification_id FROM notifications WHERE status = 'pending'"
                 " AND next_due <= ? ORDER BY next_due, notification_id LIMIT ?",
-                (_ts(now), limit),
+                (time_text(now), limit),
             )
         return [UUID(r["notification_id"]) for r in rows]
 
@@ -387,8 +376,8 @@ class Mailbox(Projection):
             subject=r["subject"],
             status=r["status"],
             status_reason=r["status_reason"],
-            due_at=_dt(r["due_at"]),  # type: ignore[arg-type]
-            retry_at=_dt(r["retry_at"]),
+            due_at=text_time(r["due_at"]),  # type: ignore[arg-type]
+            retry_at=text_time(r["retry_at"]),
             message_id=r["message_id"],
             attempts=_attempts(r["attempts"]),
             convening_id=r["convening_id"],
@@ -397,8 +386,8 @@ class Mailbox(Projection):
             digest_frequency=r["digest_frequency"],
             digest_period=r["digest_period"],
             entry_count=int(r["entry_count"]),
-            created_at=_dt(r["created_at"]),  # type: ignore[arg-type]
-            updated_at=_dt(r["updated_at"]),  # type: ignore[arg-type]
+            created_at=text_time(r["created_at"]),  # type: ignore[arg-type]
+            updated_at=text_time(r["updated_at"]),  # type: ignore[arg-type]
             version=int(r["version"]),
         )
 
@@ -425,8 +414,8 @@ class Mailbox(Projection):
                 status=r["status"],
                 author_member_id=UUID(r["author_member_id"]) if r["author_member_id"] else None,
                 recipients=int(r["recipients"]),
-                created_at=_dt(r["created_at"]),  # type: ignore[arg-type]
-                sent_at=_dt(r["sent_at"]),
+                created_at=text_time(r["created_at"]),  # type: ignore[arg-type]
+                sent_at=text_time(r["sent_at"]),
                 version=int(r["version"]),
             )
             for r in rows

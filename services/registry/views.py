@@ -17,7 +17,7 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx
+from services.common.sqlstore import SqlTx, text_time, time_text
 from services.registry.domain import (
     Community,
     Member,
@@ -153,11 +153,6 @@ _STATUS_AFTER = {
 }
 
 
-def _ts(value: datetime) -> str:
-    """Fixed-width UTC text, so that text order is time order."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
 class Directory(Projection):
     name = "directory"
     upstream = "Registry"
@@ -218,7 +213,7 @@ class Directory(Projection):
             (
                 *fields.values(),
                 e.originator_version,
-                _ts(e.timestamp),
+                time_text(e.timestamp),
                 str(e.originator_id),
                 e.originator_version,
             ),
@@ -238,8 +233,8 @@ class Directory(Projection):
                 e.region,
                 e.ods_code,
                 e.originator_version,
-                _ts(e.timestamp),
-                _ts(e.timestamp),
+                time_text(e.timestamp),
+                time_text(e.timestamp),
             ),
         )
 
@@ -282,8 +277,8 @@ class Directory(Projection):
                 e.region,
                 e.joining_policy,
                 e.originator_version,
-                _ts(e.timestamp),
-                _ts(e.timestamp),
+                time_text(e.timestamp),
+                time_text(e.timestamp),
             ),
         )
         self._replace_hosts(tx, e.originator_id, e.host_organisation_ids)
@@ -338,8 +333,8 @@ class Directory(Projection):
                 str(e.home_organisation_id),
                 e.email,
                 e.originator_version,
-                _ts(e.timestamp),
-                _ts(e.timestamp),
+                time_text(e.timestamp),
+                time_text(e.timestamp),
             ),
         )
 
@@ -376,8 +371,8 @@ class Directory(Projection):
                 str(e.community_id),
                 str(e.member_id),
                 e.originator_version,
-                _ts(e.timestamp),
-                _ts(e.timestamp),
+                time_text(e.timestamp),
+                time_text(e.timestamp),
             ),
         )
 
@@ -442,8 +437,8 @@ class Directory(Projection):
                 r["ods_code"],
                 bool(r["retired"]),
                 r["version"],
-                _dt(r["created_at"]),
-                _dt(r["updated_at"]),
+                text_time(r["created_at"]),
+                text_time(r["updated_at"]),
             )
             for r in rows
         ]
@@ -487,8 +482,8 @@ class Directory(Projection):
                 r["joining_policy"],
                 r["lifecycle"],
                 r["version"],
-                _dt(r["created_at"]),
-                _dt(r["updated_at"]),
+                text_time(r["created_at"]),
+                text_time(r["updated_at"]),
             )
             for r in rows
         ]
@@ -527,8 +522,8 @@ class Directory(Projection):
                 UUID(r["home_organisation_id"]),
                 r["email"],
                 r["version"],
-                _dt(r["created_at"]),
-                _dt(r["updated_at"]),
+                text_time(r["created_at"]),
+                text_time(r["updated_at"]),
             )
             for r in rows
         ]
@@ -575,8 +570,8 @@ class Directory(Projection):
                 r["status"],
                 terms.get(r["membership_id"], []),
                 r["version"],
-                _dt(r["created_at"]),
-                _dt(r["updated_at"]),
+                text_time(r["created_at"]),
+                text_time(r["updated_at"]),
             )
             for r in rows
         ]
@@ -597,10 +592,6 @@ class Directory(Projection):
                 RoleTerm(Role(row["role"]), date.fromisoformat(row["start_date"]), end)
             )
         return terms
-
-
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 class _Where:
