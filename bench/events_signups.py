@@ -45,11 +45,11 @@ from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
 from services.common.idempotency import Command
 from services.common.identity import Caller
-from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.events.service import DEFINITION as EVENTS
+from services.node import node_nats_server
 from services.registry.service import DEFINITION as REGISTRY
 from tests.support.ports import free_port
 
@@ -71,24 +71,17 @@ class Measurement:
 
 class Node:
     def __init__(self, root: Path, dsn: str) -> None:
-        self.nats = NatsServer(
-            NatsServerConfig(
-                name="bench",
-                store_dir=root / "nats" / "store",
-                port=free_port(),
-                jetstream_domain="bench",
-            ),
-            root / "nats",
-        )
-        self.nats.start()
         self.settings = NodeSettings(
             node_id="bench",
             region="bench",
             data_dir=root / "node",
             postgres_dsn=dsn,
             postgres_schema_prefix=f"bench{uuid.uuid4().hex[:8]}_",
-            nats_url=self.nats.url,
+            nats_port=free_port(),
         )
+        self.nats = node_nats_server(self.settings)
+        self.nats.start()
+        self.settings = self.settings.with_overrides(nats_url=self.nats.url)
         self.authority = TokenAuthority.for_node("bench", root / "key.pem")
         self.threads = [self._start(REGISTRY), self._start(EVENTS)]
         registry, events = (t.runtime for t in self.threads)
@@ -167,7 +160,7 @@ def community(node: Node, members: int) -> tuple[str, str, list[str]]:
     last = people[-1]
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        mirror = node.events_runtime.projections["community_mirror"]
+        mirror = node.events_runtime.projections["registry_mirror"]
         if mirror.is_known_member(uuid.UUID(last)) and mirror.community(uuid.UUID(community_id)):
             return community_id, lead, people
         time.sleep(0.1)

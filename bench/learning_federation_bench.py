@@ -932,19 +932,6 @@ def before_phase(options: Options) -> dict[str, Any]:
     return {**busy_before_run(0.5), "waited_s": 0.0}
 
 
-def schema_cleanup(dsn: str, prefix: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        schemas = connection.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
-            (prefix.replace("_", "\\_") + "%",),
-        ).fetchall()
-        for (schema,) in schemas:
-            connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-
 def run(options: Options, command_line: str = "") -> dict[str, Any]:
     from services.common.messaging import NodeIdentity
     from services.common.telemetry import configure_tracing
@@ -1034,8 +1021,10 @@ def run(options: Options, command_line: str = "") -> dict[str, Any]:
         return results
     finally:
         if dsn:
+            from tests.support.postgres import drop_schemas
+
             with contextlib.suppress(Exception):
-                schema_cleanup(dsn, schema_prefix)
+                drop_schemas(dsn, schema_prefix)
         if pg_server is not None:
             pg_server.cleanup()
         if owned:

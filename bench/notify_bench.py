@@ -49,11 +49,11 @@ from copnet.events.v1 import events_pb2 as epb
 from copnet.events.v1 import events_pb2_grpc as epb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
-from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.events.service import DEFINITION as EVENTS
+from services.node import node_nats_server
 from services.notify.compose import Ready
 from services.notify.service import definition
 from services.notify.settings import NotifySettings
@@ -123,19 +123,12 @@ class SmtpSink:
 
 class Node:
     def __init__(self, root: Path, smtp: SmtpSink, concurrency: int) -> None:
-        self.nats = NatsServer(
-            NatsServerConfig(
-                name="bench",
-                store_dir=root / "nats" / "store",
-                port=free_port(),
-                jetstream_domain="bench",
-            ),
-            root / "nats",
-        )
-        self.nats.start()
         self.settings = NodeSettings(
-            node_id="bench", region="bench", data_dir=root / "node", nats_url=self.nats.url
+            node_id="bench", region="bench", data_dir=root / "node", nats_port=free_port()
         )
+        self.nats = node_nats_server(self.settings)
+        self.nats.start()
+        self.settings = self.settings.with_overrides(nats_url=self.nats.url)
         self.authority = TokenAuthority.for_node("bench", root / "key.pem")
         notify = NotifySettings(
             smtp_host="127.0.0.1",

@@ -7,11 +7,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from psycopg import sql
 
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import NatsServer, NatsServerConfig
@@ -19,6 +17,7 @@ from services.common.settings import NodeSettings
 from services.common.telemetry import configure_tracing
 from services.common.tokens import TokenAuthority
 from tests.support.ports import free_port
+from tests.support.postgres import drop_schemas
 
 # Like every copnet process, the test process installs the SDK tracer provider
 # (exporting nowhere unless OTEL_* says so) and keeps finished spans in memory.
@@ -62,13 +61,7 @@ def schema_prefix(request: pytest.FixtureRequest) -> Iterator[str]:
     prefix = f"t{uuid.uuid4().hex[:10]}_"
     yield prefix
     if "postgres_dsn" in request.fixturenames:
-        dsn = request.getfixturevalue("postgres_dsn")
-        with psycopg.connect(dsn, autocommit=True) as connection:
-            schemas = connection.execute(
-                "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "%",)
-            ).fetchall()
-            for (schema,) in schemas:
-                connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+        drop_schemas(request.getfixturevalue("postgres_dsn"), prefix)
 
 
 @pytest.fixture(params=STORE_KINDS)

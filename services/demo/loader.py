@@ -222,23 +222,9 @@ class Loader:
     def historic_plans(self) -> None:
         for plan in self.scenario.historic_plans:
             spec = self.scenario.community(plan.community)
-            client = self.clients[spec.node_id]
-            reply = client.call(
-                "events",
-                "CreateMeetingPlan",
-                epb.CreateMeetingPlanRequest(
-                    request_id=client.request_id("plan", plan.key),
-                    community_id=self.loaded.communities[spec.key],
-                    title=plan.title,
-                    description=plan.description,
-                    format=epb.CONVENING_FORMAT_FACE_TO_FACE,
-                    venue=plan.venue,
-                    duration_minutes=120,
-                ),
-                member=self.loaded.founder(spec.key),
-            )
-            plan_id = reply.plan.plan_id
-            self.loaded.plans[plan.key] = plan_id
+            plan_id = self._create_plan(
+                spec, plan.key, title=plan.title, description=plan.description, venue=plan.venue
+            ).plan.plan_id
             for index, meeting in enumerate(plan.meetings):
                 self.loaded.meetings[(plan.key, index)] = self._import(
                     spec, (plan.key, index), meeting, plan_id
@@ -260,27 +246,36 @@ class Loader:
             f"({signed} signed up, {came} attended)"
         )
 
+    def _create_plan(self, spec: Community, key: str, **fields: Any) -> Any:
+        """A face-to-face plan of two-hour meetings, made by the community's founder."""
+        client = self.clients[spec.node_id]
+        reply = client.call(
+            "events",
+            "CreateMeetingPlan",
+            epb.CreateMeetingPlanRequest(
+                request_id=client.request_id("plan", key),
+                community_id=self.loaded.communities[spec.key],
+                format=epb.CONVENING_FORMAT_FACE_TO_FACE,
+                duration_minutes=120,
+                **fields,
+            ),
+            member=self.loaded.founder(spec.key),
+        )
+        self.loaded.plans[key] = reply.plan.plan_id
+        return reply
+
     def future_plans(self) -> None:
         for plan in self.scenario.future_plans:
             spec = self.scenario.community(plan.community)
-            client = self.clients[spec.node_id]
-            reply = client.call(
-                "events",
-                "CreateMeetingPlan",
-                epb.CreateMeetingPlanRequest(
-                    request_id=client.request_id("plan", plan.key),
-                    community_id=self.loaded.communities[spec.key],
-                    title=plan.title,
-                    format=epb.CONVENING_FORMAT_FACE_TO_FACE,
-                    venue=plan.venue,
-                    duration_minutes=120,
-                    recurrence=epb.Recurrence(
-                        rule=plan.rule, first_start=f"{self.today.year + 1}-{plan.first_start}"
-                    ),
+            reply = self._create_plan(
+                spec,
+                plan.key,
+                title=plan.title,
+                venue=plan.venue,
+                recurrence=epb.Recurrence(
+                    rule=plan.rule, first_start=f"{self.today.year + 1}-{plan.first_start}"
                 ),
-                member=self.loaded.founder(spec.key),
             )
-            self.loaded.plans[plan.key] = reply.plan.plan_id
             self.say(f"  {spec.name}: {len(reply.convening_ids)} meetings planned next year")
 
     def upcoming(self) -> None:

@@ -14,24 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import psycopg
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from psycopg import sql
 
 from copnet.events.v1 import events_pb2 as epb
 from copnet.events.v1 import events_pb2_grpc as epb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
-from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.events.service import DEFINITION as EVENTS
+from services.node import node_nats_server
 from services.registry.service import DEFINITION as REGISTRY
 from tests.support.events_world import MovableClock
 from tests.support.ports import free_port
+from tests.support.postgres import drop_schemas
 
 
 def rid() -> str:
@@ -336,24 +335,17 @@ def module_node(
     postgres = request.param == "postgres"
     dsn = request.getfixturevalue("postgres_dsn") if postgres else ""
     prefix = f"t{uuid.uuid4().hex[:10]}_"
-    nats = NatsServer(
-        NatsServerConfig(
-            name="node",
-            store_dir=root / "nats" / "store",
-            port=free_port(),
-            jetstream_domain="testnode",
-        ),
-        root / "nats",
-    )
-    nats.start()
     settings = NodeSettings(
         node_id="testnode",
         region="test-region",
         data_dir=root / "node",
         postgres_dsn=dsn,
         postgres_schema_prefix=prefix,
-        nats_url=nats.url,
+        nats_port=free_port(),
     )
+    nats = node_nats_server(settings)
+    nats.start()
+    settings = settings.with_overrides(nats_url=nats.url)
     authority = TokenAuthority.for_node("testnode", root / "keys" / "signing.pem")
     node = GrpcNode(settings, authority, clock)
     node.nats = nats  # type: ignore[attr-defined]
@@ -364,10 +356,4 @@ def module_node(
         node.stop()
         nats.kill()
         if postgres:
-            with psycopg.connect(dsn, autocommit=True) as connection:
-                for (schema,) in connection.execute(
-                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "%",)
-                ).fetchall():
-                    connection.execute(
-                        sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
-                    )
+            drop_schemas(dsn, prefix)

@@ -17,19 +17,17 @@ from typing import Any
 import grpc
 import nats
 import nats.js.errors
-import psycopg
 import pytest
-from psycopg import sql
 
 from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
-from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.service import ServiceRuntime
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.learning.service import DEFINITION as LEARNING
+from services.node import node_nats_server
 from services.notify.application import Notify
 from services.notify.dispatcher import Dispatcher
 from services.notify.service import NotifyParts, definition
@@ -37,6 +35,7 @@ from services.notify.settings import NotifySettings
 from tests.support.events_node import Failure, GrpcNode, eventually
 from tests.support.events_world import MovableClock
 from tests.support.ports import free_port
+from tests.support.postgres import drop_schemas
 from tests.support.smtp import SmtpSink
 
 
@@ -210,24 +209,17 @@ def start_notify_node(
     postgres_dsn: str = "",
     **overrides: Any,
 ) -> NotifyNode:
-    nats = NatsServer(
-        NatsServerConfig(
-            name="node",
-            store_dir=root / "nats" / "store",
-            port=free_port(),
-            jetstream_domain="testnode",
-        ),
-        root / "nats",
-    )
-    nats.start()
     settings = NodeSettings(
         node_id="testnode",
         region="test-region",
         data_dir=root / "node",
         postgres_dsn=postgres_dsn,
         postgres_schema_prefix=f"t{uuid.uuid4().hex[:10]}_",
-        nats_url=nats.url,
+        nats_port=free_port(),
     )
+    nats = node_nats_server(settings)
+    nats.start()
+    settings = settings.with_overrides(nats_url=nats.url)
     authority = TokenAuthority.for_node("testnode", root / "keys" / "signing.pem")
     node = NotifyNode(settings, authority, clock, notify_settings(smtp, root / "node", **overrides))
     node.nats = nats  # type: ignore[attr-defined]
@@ -245,14 +237,7 @@ def stop_notify_node(node: NotifyNode) -> None:
     finally:
         node.nats.kill()  # type: ignore[attr-defined]
         if node.settings.postgres_dsn:
-            prefix = node.settings.postgres_schema_prefix
-            with psycopg.connect(node.settings.postgres_dsn, autocommit=True) as connection:
-                for (schema,) in connection.execute(
-                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (prefix + "%",)
-                ).fetchall():
-                    connection.execute(
-                        sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema))
-                    )
+            drop_schemas(node.settings.postgres_dsn, node.settings.postgres_schema_prefix)
 
 
 def node_fixture(
