@@ -2,9 +2,10 @@
 
 Runs a nats-server with JetStream domain `hub`, a leaf-node listener for the
 region's nodes (each authenticated, each with its own permissions), and the
-region directory. Each node's credentials are written to
-`<data-dir>/credentials/<node>.json` for its operator, who starts the node with
-`copnet up --hub-credentials <that file>`.
+region directory. Like `copnet up`, it locks its data directory, refuses ports
+in use, and restarts its nats-server when it exits or stops answering. Each
+node's credentials are written to `<data-dir>/credentials/<node>.json` for its
+operator, who starts the node with `copnet up --hub-credentials <that file>`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from services.common.region import (
     directory_entry,
     directory_key,
 )
+from services.common.supervision import DataDirInUse, DataDirLock, Keeper, check_ports_free
 
 log = logging.getLogger("copnet.hub")
 
@@ -60,6 +62,8 @@ class Hub:
         self.settings = settings
         self.manifest = RegionManifest.load_or_create(settings.manifest_file, settings.region)
         self.server: NatsServer | None = None
+        self.lock = DataDirLock(settings.data_dir, f"copnet hub (region {settings.region})")
+        self.keeper = Keeper(f"the hub of {settings.region}")
 
     def add_nodes(self, nodes: list[tuple[str, str]]) -> None:
         """Adds nodes (id, display name) to the region; existing ones keep their credentials."""
@@ -81,6 +85,14 @@ class Hub:
         return f"nats://{ADMIN_USER}:{self.manifest.admin_password}@{host}:{self.settings.port}"
 
     def start(self) -> None:
+        """Locks the data directory, checks the ports, starts nats-server and writes the
+        region directory."""
+        if self.lock.fd is None:
+            self.lock.acquire()
+            host = self.settings.listen_host
+            check_ports_free(
+                [(host, self.settings.port, "client"), (host, self.settings.leaf_port, "leaf")]
+            )
         config = NatsServerConfig(
             name=f"copnet-hub-{self.manifest.region}",
             store_dir=self.settings.data_dir / "nats" / "jetstream",
@@ -90,9 +102,15 @@ class Hub:
             leaf_listen_port=self.settings.leaf_port,
             accounts=self.manifest.accounts(),
         )
-        self.server = NatsServer(config, self.settings.data_dir / "nats")
+        self.server = NatsServer(config, self.settings.data_dir / "nats", self.lock.inherited)
         self.server.start()
         asyncio.run(self.publish_directory())
+
+    def tend(self) -> None:
+        """Restarts a nats-server that exited or stopped answering (after a back-off)."""
+        if self.server is not None:
+            self.keeper.watch(self.server)
+            self.keeper.tend(self.server)
 
     async def publish_directory(self) -> None:
         """Writes the region's nodes to the directory bucket, and removes departed ones."""
@@ -117,6 +135,7 @@ class Hub:
     def stop(self) -> None:
         if self.server is not None:
             self.server.stop()
+        self.lock.release()
 
     def describe(self) -> str:
         lines = [
@@ -148,10 +167,11 @@ def run_hub(settings: HubSettings, nodes: list[tuple[str, str]]) -> int:
     try:
         hub.start()
         print(hub.describe(), flush=True)
-        while not stopping.wait(1.0):
-            if hub.server is not None and not hub.server.running:
-                log.error("the hub's nats-server exited; restarting it")
-                hub.start()
+        while not stopping.wait(0.2):
+            hub.tend()
+    except DataDirInUse as error:
+        log.error("%s", error)
+        return 2
     except (RuntimeError, TimeoutError, OSError, ValueError) as error:
         log.error("the hub could not start: %s", error)
         return 1

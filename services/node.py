@@ -1,9 +1,14 @@
 """`copnet up`: one organisation's whole node, in the foreground.
 
-Starts nats-server (JetStream on, its store under the data directory, a leaf
-of the regional hub when one is given), then each service as its own process;
-restarts a service that dies; stops everything, services first, on Ctrl-C or
-SIGTERM. A second `copnet up` on the same data directory resumes where the
+Locks the data directory (a second `copnet up` on it refuses, naming the
+holder), checks that its ports are free, starts nats-server (JetStream on, its
+store under the data directory, a leaf of the regional hub when one is given),
+then each service as its own process. Every child dies with the supervisor.
+It restarts whatever exits (a service or nats-server) after a back-off that
+starts again from a fraction of a second once the child has run for a healthy
+while (`COPNET_RESTART_HEALTHY_SECONDS`, 60), and restarts a nats-server that
+stops answering (frozen, say). It stops everything, services first, on Ctrl-C
+or SIGTERM. A second `copnet up` on the same data directory resumes where the
 first stopped: the stores and the NATS streams are on disk.
 """
 
@@ -27,13 +32,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig
 from services.common.region import HubCredentials
-from services.common.settings import NodeSettings, available_services
+from services.common.settings import SERVICES, NodeSettings, available_services
+from services.common.supervision import DataDirInUse, DataDirLock, Keeper, check_ports_free, spawn
 from services.common.tokens import load_or_create_signing_key
 
 log = logging.getLogger("copnet.node")
 
 READY_TIMEOUT = 30.0
-MAX_RESTART_DELAY = 30.0
 
 
 class NodeIdentityMismatch(RuntimeError):
@@ -97,25 +102,29 @@ class ServiceProcess:
     env: dict[str, str]
     # Where its output goes; the terminal when None.
     log_file: Path | None = None
+    # File descriptors it keeps open (the supervisor's data-directory lock).
+    inherit_fds: tuple[int, ...] = ()
     process: subprocess.Popen[bytes] | None = None
-    restarts: int = 0
     started_at: float = field(default=0.0)
 
     def start(self) -> None:
         command = [sys.executable, "-m", f"services.{self.name}"]
         if self.log_file is None:
-            self.process = subprocess.Popen(command, env=self.env, start_new_session=True)
+            self.process = spawn(command, env=self.env, pass_fds=self.inherit_fds)
         else:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             with self.log_file.open("ab") as log:
-                self.process = subprocess.Popen(
+                self.process = spawn(
                     command,
                     env=self.env,
-                    start_new_session=True,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    pass_fds=self.inherit_fds,
                 )
         self.started_at = time.monotonic()
+
+    def poll(self) -> int | None:
+        return self.process.poll() if self.process is not None else None
 
     @property
     def exited(self) -> bool:
@@ -154,6 +163,11 @@ def wait_serving(address: str, timeout: float, service: str = "") -> bool:
     return False
 
 
+def _host_port(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
 class Node:
     def __init__(
         self,
@@ -166,20 +180,36 @@ class Node:
         self.nats = node_nats_server(settings)
         self.processes: list[ServiceProcess] = []
         self.log_dir = log_dir
+        self.lock = DataDirLock(settings.data_dir, f"copnet up (node {settings.node_id})")
+        self.keeper = Keeper(f"node {settings.node_id}")
         self._stopping = threading.Event()
+
+    def ports(self) -> list[tuple[str, int, str]]:
+        """Every port the node listens on, for the check that they are free."""
+        wanted = [(self.settings.listen_host, self.settings.nats_port, "NATS")]
+        for name in self.services:
+            wanted.append((*_host_port(self.settings.address(name)), f"{name} gRPC"))
+        if "notify" in self.services:
+            web = os.environ.get("COPNET_NOTIFY_HTTP_ADDRESS") or (
+                f"{self.settings.listen_host}:{self.settings.grpc_port_base + len(SERVICES)}"
+            )
+            wanted.append((*_host_port(web), "notify pages"))
+        return wanted
 
     def start(self) -> None:
         claim_data_dir(self.settings)
+        self.lock.acquire()
+        check_ports_free(self.ports())
         load_or_create_signing_key(self.settings.signing_key_file)
+        self.nats.inherit_fds = self.lock.inherited
         self.nats.start()
-        self.nats.config_file.chmod(0o600)  # it may hold the hub credentials
         log.info(
             "nats-server listening on %s (store %s)", self.nats.url, self.nats.config.store_dir
         )
         env = {**os.environ, **self.settings.to_env(), "COPNET_NATS_URL": self.nats.url}
         for name in self.services:
             log_file = self.log_dir / f"{name}.log" if self.log_dir else None
-            process = ServiceProcess(name, env, log_file)
+            process = ServiceProcess(name, env, log_file, self.lock.inherited)
             process.start()
             self.processes.append(process)
         for process in self.processes:
@@ -189,29 +219,17 @@ class Node:
                 raise RuntimeError(f"{process.name} did not report SERVING on {address}")
 
     def supervise(self) -> None:
-        """Restarts services that exit, with growing delays, until the node stops."""
-        while not self._stopping.wait(0.5):
+        """Restarts what exits, until the node stops."""
+        while not self._stopping.wait(0.2):
             self.tend()
 
     def tend(self) -> None:
-        """One round of supervision: restarts what exited (a service after its delay)."""
-        for process in self.processes:
-            if process.exited and not self._stopping.is_set():
-                delay = min(2.0**process.restarts, MAX_RESTART_DELAY)
-                log.error(
-                    "%s of node %s exited with %s; restarting in %.0fs",
-                    process.name,
-                    self.settings.node_id,
-                    process.process.returncode,  # type: ignore[union-attr]
-                    delay,
-                )
-                if self._stopping.wait(delay):
-                    return
-                process.restarts += 1
-                process.start()
-        if not self.nats.running and not self._stopping.is_set():
-            log.error("nats-server of node %s exited; restarting it", self.settings.node_id)
-            self.nats.start()
+        """One round of supervision: nats-server answering, every child running."""
+        if self._stopping.is_set():
+            return
+        self.keeper.watch(self.nats)
+        for child in [self.nats, *self.processes]:
+            self.keeper.tend(child)
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -224,6 +242,7 @@ class Node:
         for process in reversed(self.processes):
             process.stop()
         self.nats.stop()
+        self.lock.release()
 
     def describe(self) -> str:
         lines = [
@@ -256,7 +275,7 @@ def run_node(settings: NodeSettings) -> int:
         node.start()
         print(node.describe(), flush=True)
         node.supervise()
-    except NodeIdentityMismatch as error:
+    except (NodeIdentityMismatch, DataDirInUse) as error:
         log.error("%s", error)
         return 2
     except (RuntimeError, TimeoutError, OSError) as error:

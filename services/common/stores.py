@@ -15,8 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+
+# What a store raises while it is unreachable (or locked): retry later, it is not a bug.
+STORE_OUTAGES: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,  # PoolTimeout included
+    sqlite3.OperationalError,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,11 @@ class StoreSettings:
     @property
     def uses_postgres(self) -> bool:
         return bool(self.postgres_dsn)
+
+    @property
+    def connections(self) -> int:
+        """How many calls a store serves at once: the size of the API's thread pool."""
+        return self.pool_size + self.pool_max_overflow
 
     def schema(self, service: str) -> str:
         return f"{self.schema_prefix}{service}"

@@ -106,12 +106,10 @@ class DemoRegion:
 
     def supervise(self) -> None:
         """Keeps every process running (restarting what exits) until `request_stop`."""
-        while not self._stopping.wait(1.0):
+        while not self._stopping.wait(0.2):
             for node in self.nodes:
                 node.tend()
-            if self.hub.server is not None and not self.hub.server.running:
-                log.error("the hub's nats-server exited; restarting it")
-                self.hub.start()
+            self.hub.tend()
 
     def request_stop(self) -> None:
         self._stopping.set()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
+from nats.aio.client import Client as NATS
 
 from copnet.learning.v1 import learning_pb2 as pb
 from copnet.learning.v1 import learning_pb2_grpc as pb_grpc
-from services.common import messaging
-from services.common.errors import NotFound, Violations
+from services.common.errors import NotFound, Unavailable, Violations
+from services.common.federation import link_states, read_directory
 from services.common.grpc_server import current_caller
 from services.common.messaging import NodeIdentity
+from services.common.natslink import NatsLink
 from services.common.projection import ProjectionFollower
 from services.common.protoconv import timestamp
 from services.common.servicer import (
@@ -38,7 +41,6 @@ from services.learning.domain import (
     parse_title,
     parse_url,
 )
-from services.learning.federation import link_states, read_directory
 from services.learning.snapshots import item_pb, revision_pb
 from services.learning.views import Catalogue, CatalogueEntry, SearchFilters
 from services.registry.domain import parse_date, parse_name
@@ -88,6 +90,10 @@ def _partners(request: Any, visibility: Visibility | None, v: Violations) -> lis
     return partners
 
 
+# How long a call waits for the service's NATS connection before answering UNAVAILABLE.
+NATS_WAIT = 2.0
+
+
 class LearningServicer(pb_grpc.LearningServiceServicer):
     def __init__(
         self,
@@ -95,13 +101,15 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
         catalogue: Catalogue,
         follower: ProjectionFollower,
         identity: NodeIdentity,
-        nats_url: str,
+        nats: NatsLink,
+        joins_hub: bool = True,
     ) -> None:
         self.app = app
         self.catalogue = catalogue
         self.follower = follower
         self.identity = identity
-        self.nats_url = nats_url
+        self.nats = nats
+        self.joins_hub = joins_hub
 
     async def _item_answer(self, response_type: Any, method: Any, *args: Any) -> Any:
         outcome = await run(method, *args)
@@ -391,6 +399,12 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             position=outcome.position,
         )
 
+    async def _nats(self) -> NATS:
+        try:
+            return await asyncio.wait_for(self.nats.client(), NATS_WAIT)
+        except TimeoutError:
+            raise Unavailable("this node's NATS server is not reachable now") from None
+
     async def _subscription(self, node: str, position: int) -> pb.Subscription:
         await read_your_writes(self.follower, position)
         rows = await run(self.catalogue.subscriptions)
@@ -398,7 +412,7 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
 
     async def ListSubscriptions(self, request, context):
         rows = await run(self.catalogue.subscriptions)
-        states = await link_states(self.nats_url, self.identity)
+        states = await link_states(await self._nats(), self.identity)
         return pb.ListSubscriptionsResponse(subscriptions=self._subscriptions(rows, states))
 
     def _subscriptions(
@@ -423,11 +437,12 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
         return subscriptions
 
     async def ListRegionNodes(self, request, context):
-        client = await messaging.connect(self.nats_url, "copnet-learning-directory")
-        try:
-            directory = await read_directory(client) or {}
-        finally:
-            await client.close()
+        directory: dict[str, dict[str, str]] = {}
+        if self.joins_hub:
+            found = await read_directory(await self._nats())
+            if found is None:
+                raise Unavailable("the region's directory cannot be read now; retry shortly")
+            directory = found
         return pb.ListRegionNodesResponse(
             region=self.identity.region,
             nodes=[

@@ -1,13 +1,10 @@
 """How the learning service runs: its application, catalogue, registry mirror,
 federation inbox and links, API and published events."""
 
+from services.common.federation import FederationLinks
 from services.common.service import InboxDefinition, ServiceDefinition, ServiceRuntime
 from services.learning.application import Learning
-from services.learning.federation import (
-    FederationLinks,
-    FederationPolicy,
-    federation_subjects,
-)
+from services.learning.federation import FederationPolicy, federation_subjects
 from services.learning.grpc_api import SERVICE_NAME, LearningServicer, register
 from services.learning.integration import LEARNING
 from services.learning.views import Catalogue
@@ -24,16 +21,20 @@ def _servicer(runtime: ServiceRuntime) -> LearningServicer:
         runtime.projections[Catalogue.name],
         runtime.follower(Catalogue.name),
         runtime.identity,
-        runtime.settings.nats_url,
+        runtime.nats,
+        joins_hub=runtime.settings.joins_hub,
     )
 
 
 def _links(runtime: ServiceRuntime) -> FederationLinks:
+    catalogue = runtime.projections[Catalogue.name]
+    assert isinstance(catalogue, Catalogue)
     return FederationLinks(
         runtime.identity,
-        runtime.settings.nats_url,
-        runtime.projections[Catalogue.name].subscriptions,
+        runtime.nats,
+        catalogue.subscribed_nodes,
         runtime.app.changes,
+        services=("learning",),
     )
 
 

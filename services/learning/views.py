@@ -311,6 +311,12 @@ class Catalogue(Projection):
                 params,
             )
 
+    def subscribed_nodes(self) -> list[str]:
+        """The nodes whose region-wide learning this node receives."""
+        with self.store.read() as tx:
+            rows = tx.all("SELECT node_id FROM subscriptions WHERE active = 1 ORDER BY node_id")
+        return [row["node_id"] for row in rows]
+
     def subscriptions(self) -> list[dict[str, Any]]:
         with self.store.read() as tx:
             rows = tx.all("SELECT * FROM subscriptions ORDER BY node_id")

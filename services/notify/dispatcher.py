@@ -26,7 +26,6 @@ sleeping. Run one dispatcher per node (the worker role).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -39,6 +38,7 @@ from eventsourcing.persistence import IntegrityError
 from opentelemetry import trace
 
 from services.common.errors import CopnetError
+from services.common.health import Backoff, Progress
 from services.common.projection import ProjectionFollower
 from services.notify.application import Notify
 from services.notify.compose import Composer, Postpone, Ready, Skip
@@ -99,12 +99,13 @@ class Dispatcher:
         self.transport = transport
         self.settings = settings
         self.stats = DispatchStats()
+        self.progress = Progress("notify dispatcher")
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="notify-send")
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
     async def run(self, stopping: asyncio.Event) -> None:
-        failures = 0
+        backoff = Backoff(base=0.5, cap=10.0)
         recovered = False
         seen = 0
         try:
@@ -115,14 +116,13 @@ class Dispatcher:
                         recovered = True
                     seen = self.app.changes.latest
                     worked = await asyncio.to_thread(self.dispatch_due)
-                    failures = 0
-                except Exception:
-                    failures += 1
+                    self.progress.ok()
+                    backoff.reset()
+                except Exception as error:
                     self.stats.errors += 1
-                    delay = min(0.5 * 2**failures, 30.0)
-                    log.exception("notify dispatcher failed; retrying in %.1fs", delay)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stopping.wait(), delay)
+                    delay = backoff.next_delay()
+                    self.progress.failing(error, delay)
+                    await backoff.wait(stopping, delay)
                     continue
                 if not worked and not stopping.is_set():
                     await self.app.changes.wait_async(seen, self.settings.poll_interval)
@@ -197,6 +197,7 @@ class Dispatcher:
         carry = _Carry()
         try:
             for notification_id in notification_ids:
+                self.progress.beat()
                 try:
                     self.deliver(notification_id, carry)
                 except Exception:

@@ -19,6 +19,7 @@ from services.common.inbox import (
     read_message,
 )
 from services.common.messaging import NodeIdentity
+from services.common.natslink import NatsLink
 from services.common.service import ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
 from services.common.sqlstore import SqlStore, SqlTx
@@ -68,6 +69,8 @@ class EventLedger(InboxView):
 
 
 class RunningInbox:
+    """An inbox and the NATS connection it uses, on a loop of their own."""
+
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
         self.loop = LoopThread()
@@ -76,7 +79,12 @@ class RunningInbox:
 
     async def _run(self) -> None:
         self.stopping = asyncio.Event()
-        await self.inbox.run(self.stopping)
+        try:
+            await asyncio.gather(
+                self.inbox.link.run(self.stopping), self.inbox.run(self.stopping)
+            )
+        finally:
+            await self.inbox.link.close()
 
     def stop(self) -> None:
         self.loop.loop.call_soon_threadsafe(self.stopping.set)
@@ -105,7 +113,7 @@ def start_inbox(view: EventLedger, nats_url: str) -> RunningInbox:
             IDENTITY.stream_name,
             IDENTITY.service_subjects("registry"),
             view,
-            nats_url,
+            NatsLink(nats_url, "tests-ledger"),
             ack_wait=5,
         )
     )

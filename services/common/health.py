@@ -1,0 +1,167 @@
+"""How background work reports whether it is making progress, and how it waits to retry.
+
+Every worker of a service (relay, inboxes, followers, dispatcher, federation
+links, the NATS connection itself) owns a `Progress`. It says `ok()` each time
+it completes a cycle, `failing(error)` each time it meets an error it will
+retry, and `alarm(reason)` when it has stopped on purpose until an operator
+acts. The service is ready (gRPC health SERVING) only while every `Progress`
+is healthy: no error since the last success, no alarm, and a beat within
+`stall_after` seconds (a worker stuck inside a call stops beating).
+
+The first error after a success is logged at ERROR at once; repeats of the
+same error are logged at WARNING, so an outage is loud once, not every second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+
+import nats.errors
+import nats.js.errors
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STALL_AFTER = 60.0
+
+
+def describe_error(error: BaseException | str) -> str:
+    if isinstance(error, str):
+        return error
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+class Progress:
+    """Whether one background worker is making progress."""
+
+    def __init__(self, name: str, stall_after: float = DEFAULT_STALL_AFTER) -> None:
+        self.name = name
+        self.stall_after = stall_after
+        self._lock = threading.Lock()
+        self._beat = time.monotonic()
+        self._error = ""
+        self._failing_since: float | None = None
+        self._failures = 0
+        self._alarm = ""
+
+    def beat(self) -> None:
+        """Still alive (e.g. waiting for work): no news is not a stall."""
+        with self._lock:
+            self._beat = time.monotonic()
+
+    def ok(self) -> None:
+        """A cycle completed: any earlier error is over."""
+        with self._lock:
+            self._beat = time.monotonic()
+            recovered = self._failing_since is not None
+            outage = time.monotonic() - self._failing_since if self._failing_since else 0.0
+            self._error, self._failing_since, self._failures = "", None, 0
+        if recovered:
+            log.info("%s is making progress again (after %.1fs)", self.name, outage)
+
+    def failing(self, error: BaseException | str, retry_in: float | None = None) -> None:
+        """An error the worker will retry; logged at ERROR the first time in a row."""
+        text = describe_error(error)
+        with self._lock:
+            self._beat = time.monotonic()
+            first = self._failing_since is None
+            repeated = text == self._error
+            if first:
+                self._failing_since = time.monotonic()
+            self._error = text
+            self._failures += 1
+        retry = f"; retrying in {retry_in:.1f}s" if retry_in is not None else ""
+        level = logging.ERROR if first or not repeated else logging.WARNING
+        exc_info = error if first and isinstance(error, BaseException) else None
+        if exc_info is not None and _is_expected(exc_info):
+            exc_info = None
+        log.log(level, "%s: %s%s", self.name, text, retry, exc_info=exc_info)
+
+    def alarm(self, reason: str) -> None:
+        """Stopped until an operator acts; unhealthy until `clear_alarm`."""
+        with self._lock:
+            new = reason != self._alarm
+            self._alarm = reason
+            self._beat = time.monotonic()
+        if new:
+            log.error("%s STOPPED: %s", self.name, reason)
+
+    def clear_alarm(self) -> None:
+        with self._lock:
+            cleared, self._alarm = bool(self._alarm), ""
+        if cleared:
+            log.warning("%s: alarm cleared", self.name)
+
+    @property
+    def alarmed(self) -> bool:
+        return bool(self._alarm)
+
+    @property
+    def failures(self) -> int:
+        return self._failures
+
+    def problem(self) -> str:
+        """Why this worker is not healthy, or "" when it is."""
+        with self._lock:
+            if self._alarm:
+                return f"{self.name}: {self._alarm}"
+            if self._error:
+                since = time.monotonic() - (self._failing_since or time.monotonic())
+                return f"{self.name}: {self._error} (for {since:.0f}s)"
+            quiet = time.monotonic() - self._beat
+            if quiet > self.stall_after:
+                return f"{self.name}: no progress for {quiet:.0f}s"
+        return ""
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problem()
+
+
+# Outages of what a service depends on: retried, and logged without a traceback.
+OUTAGES: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+    InterfaceError,
+    OperationalError,
+    nats.errors.Error,
+    nats.js.errors.Error,
+)
+
+
+def _is_expected(error: BaseException) -> bool:
+    """Anything but an outage (a bug, say) is logged with its traceback."""
+    return isinstance(error, OUTAGES)
+
+
+@dataclass
+class Backoff:
+    """Capped exponential back-off with jitter; `reset()` after a success."""
+
+    base: float = 0.2
+    cap: float = 5.0
+    attempts: int = 0
+
+    def next_delay(self) -> float:
+        self.attempts += 1
+        delay = min(self.cap, self.base * 2 ** min(self.attempts - 1, 20))
+        return delay * random.uniform(0.8, 1.0)
+
+    def reset(self) -> None:
+        self.attempts = 0
+
+    async def wait(self, stopping: asyncio.Event, delay: float | None = None) -> None:
+        """Sleeps the next delay, or until `stopping` is set."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), self.next_delay() if delay is None else delay)

@@ -1,0 +1,100 @@
+"""A service's one connection to its node's nats-server, connected and watched in the background.
+
+The relay, the inboxes and other workers of a service share it (`await
+link.client()`). `run` connects (retrying until the server answers), then
+sends a PING every `ping_every` seconds and expects the PONG within
+`ping_timeout`: a server that is down, unreachable or frozen (SIGSTOP) makes
+the link's `Progress` unhealthy within seconds, which turns the service's
+health NOT_SERVING. The client itself also pings (and reconnects after two
+unanswered pings), so it leaves a frozen server for a restarted one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import nats
+import nats.errors
+from nats.aio.client import Client as NATS
+
+from services.common.health import Backoff, Progress
+
+log = logging.getLogger(__name__)
+
+
+class NatsLink:
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        ping_every: float = 1.0,
+        ping_timeout: float = 1.5,
+        misses_allowed: int = 1,
+    ) -> None:
+        self.url = url
+        self.name = name
+        self.ping_every = ping_every
+        self.ping_timeout = ping_timeout
+        self.misses_allowed = misses_allowed
+        self.progress = Progress(f"NATS connection ({url})", stall_after=30.0)
+        self._client: NATS | None = None
+        self._connected = asyncio.Event()
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and self._client.is_connected
+
+    async def client(self) -> NATS:
+        """The connection, once it is established (the same one every time)."""
+        await self._connected.wait()
+        assert self._client is not None
+        return self._client
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        self._client = await self._connect(stopping)
+        if self._client is None:
+            return
+        self._connected.set()
+        misses = 0
+        while not stopping.is_set():
+            try:
+                await self._client.flush(timeout=self.ping_timeout)  # type: ignore[arg-type]
+                misses = 0
+                self.progress.ok()
+            except (nats.errors.Error, TimeoutError, OSError) as error:
+                misses += 1
+                if misses > self.misses_allowed:
+                    self.progress.failing(f"no answer from nats-server ({type(error).__name__})")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.ping_every)
+
+    async def _connect(self, stopping: asyncio.Event) -> NATS | None:
+        backoff = Backoff(base=0.1, cap=2.0)
+        while not stopping.is_set():
+            try:
+                return await nats.connect(
+                    servers=[self.url],
+                    name=self.name,
+                    connect_timeout=2,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    ping_interval=2,
+                    max_outstanding_pings=2,
+                )
+            except Exception as error:  # nats-py raises several unrelated types here
+                delay = backoff.next_delay()
+                self.progress.failing(f"cannot connect: {type(error).__name__}: {error}", delay)
+                await backoff.wait(stopping, delay)
+        return None
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        self._connected.clear()
+        if client is not None and not client.is_closed:
+            try:
+                await client.close()
+            except Exception:  # closing a broken connection must not mask the real error
+                log.debug("error closing the NATS connection", exc_info=True)
