@@ -5,6 +5,7 @@
     copnet token    issue a bearer token for calling this node's APIs
     copnet demo     a hub and several organisations' nodes with the seed communities loaded
     copnet serve    run one service process (what `copnet up` starts for each)
+    copnet republish  publish a node's whole log again (after its NATS stream was lost)
 
 Every flag has a COPNET_* environment variable; flags win (see README.md).
 """
@@ -125,6 +126,33 @@ def _token(options: argparse.Namespace) -> int:
     return 0
 
 
+def _republish(options: argparse.Namespace) -> int:
+    from services.common.messaging import NodeIdentity
+    from services.common.sqlstore import SqlStore
+    from services.common.streamguard import StreamGuard
+
+    settings = _settings(options)
+    configure_logging("WARNING", "cli")
+    if not (settings.data_dir / "node.json").exists() and not settings.postgres_dsn:
+        print(f"{settings.data_dir} is not a node's data directory", file=sys.stderr)
+        return 2
+    identity = NodeIdentity(settings.node_id, settings.region)
+    services = options.service or list(available_services())
+    for service in services:
+        settings.stores.prepare(service)
+        store = SqlStore(f"{service}_relay", settings.stores.tracking_env(service, "relay"))
+        try:
+            StreamGuard(store, identity.stream_name).request_republish()
+        finally:
+            store.close()
+    print(
+        f"asked the relays of {', '.join(services)} (node {settings.node_id}) to publish their "
+        f"whole log again into {identity.stream_name}; running relays start within seconds, "
+        "stopped ones at their next start. Consumers drop what they already applied."
+    )
+    return 0
+
+
 def _serve(options: argparse.Namespace) -> int:
     import importlib
 
@@ -196,6 +224,20 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--member", metavar="MEMBER_ID", help="a token for this member")
     token.add_argument("--ttl", type=_duration, default=timedelta(hours=12), help="e.g. 12h")
     token.set_defaults(run=_token)
+
+    republish = commands.add_parser(
+        "republish",
+        help="publish the whole log again (a node stream that was lost, recreated or reset)",
+    )
+    _node_options(republish)
+    republish.add_argument("--postgres-dsn", help="the node's PostgreSQL (as for `copnet up`)")
+    republish.add_argument(
+        "--service",
+        action="append",
+        choices=available_services(),
+        help="only this service's log (repeat; all by default)",
+    )
+    republish.set_defaults(run=_republish)
 
     serve = commands.add_parser("serve", help="run one service process")
     serve.add_argument("service", choices=available_services())

@@ -8,8 +8,9 @@ acts. The service is ready (gRPC health SERVING) only while every `Progress`
 is healthy: no error since the last success, no alarm, and a beat within
 `stall_after` seconds (a worker stuck inside a call stops beating).
 
-The first error after a success is logged at ERROR at once; repeats of the
-same error are logged at WARNING, so an outage is loud once, not every second.
+The first error after a success is logged at ERROR at once; while the errors
+go on, a reminder at WARNING every 30 seconds, so an outage is loud at once
+without flooding the log.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 log = logging.getLogger(__name__)
 
 DEFAULT_STALL_AFTER = 60.0
+# While an error goes on, how often it is logged again.
+REMIND_EVERY = 30.0
 
 
 def describe_error(error: BaseException | str) -> str:
@@ -51,6 +54,7 @@ class Progress:
         self._error = ""
         self._failing_since: float | None = None
         self._failures = 0
+        self._logged_at = 0.0
         self._alarm = ""
 
     def beat(self) -> None:
@@ -69,22 +73,33 @@ class Progress:
             log.info("%s is making progress again (after %.1fs)", self.name, outage)
 
     def failing(self, error: BaseException | str, retry_in: float | None = None) -> None:
-        """An error the worker will retry; logged at ERROR the first time in a row."""
+        """An error the worker will retry. The first in a row is logged at ERROR at once;
+        while it goes on, a reminder at most every `REMIND_EVERY` seconds."""
         text = describe_error(error)
+        now = time.monotonic()
         with self._lock:
-            self._beat = time.monotonic()
+            self._beat = now
             first = self._failing_since is None
-            repeated = text == self._error
             if first:
-                self._failing_since = time.monotonic()
+                self._failing_since = now
             self._error = text
             self._failures += 1
+            remind = not first and now - self._logged_at >= REMIND_EVERY
+            if first or remind:
+                self._logged_at = now
+            failures, since = self._failures, now - (self._failing_since or now)
         retry = f"; retrying in {retry_in:.1f}s" if retry_in is not None else ""
-        level = logging.ERROR if first or not repeated else logging.WARNING
-        exc_info = error if first and isinstance(error, BaseException) else None
-        if exc_info is not None and _is_expected(exc_info):
-            exc_info = None
-        log.log(level, "%s: %s%s", self.name, text, retry, exc_info=exc_info)
+        if first:
+            exc_info = error if isinstance(error, BaseException) else None
+            if exc_info is not None and _is_expected(exc_info):
+                exc_info = None
+            log.error("%s: %s%s", self.name, text, retry, exc_info=exc_info)
+        elif remind:
+            log.warning(
+                "%s: still failing (%d times in %.0fs): %s", self.name, failures, since, text
+            )
+        else:
+            log.debug("%s: %s%s", self.name, text, retry)
 
     def alarm(self, reason: str) -> None:
         """Stopped until an operator acts; unhealthy until `clear_alarm`."""

@@ -56,6 +56,8 @@ FETCH_TIMEOUT = 1.0
 MAX_RETRY_DELAY = 60.0
 # Seconds JetStream waits for an ack before redelivering (kept alive while working).
 ACK_WAIT = 5.0
+# How long an inbox waits quietly for its stream to be created (a node's first start).
+STREAM_GRACE = 15.0
 # How often an idle inbox checks that its consumer still exists.
 CONSUMER_CHECK_INTERVAL = 10.0
 
@@ -226,10 +228,20 @@ class Inbox:
         subscription = None
         backoff = Backoff(base=0.2, cap=5.0)
         idle_since = time.monotonic()
+        started = time.monotonic()
         while not stopping.is_set():
             try:
                 if subscription is None:
-                    subscription = await self._bind(js)
+                    try:
+                        subscription = await self._bind(js)
+                    except nats.js.errors.NotFoundError:
+                        if time.monotonic() - started > STREAM_GRACE:
+                            raise
+                        # At a node's first start its streams are being created right now.
+                        log.info("inbox %s: waiting for stream %s", self.name, self.stream)
+                        self.progress.beat()
+                        await backoff.wait(stopping, 0.5)
+                        continue
                     self.progress.ok()
                     idle_since = time.monotonic()
                 try:

@@ -19,7 +19,7 @@ import nats
 import nats.errors
 from nats.aio.client import Client as NATS
 
-from services.common.health import Backoff, Progress
+from services.common.health import Backoff, Progress, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ class NatsLink:
         self,
         url: str,
         name: str,
-        ping_every: float = 1.0,
-        ping_timeout: float = 1.5,
+        ping_every: float = 0.25,
+        ping_timeout: float = 1.0,
         misses_allowed: int = 1,
     ) -> None:
         self.url = url
@@ -60,13 +60,15 @@ class NatsLink:
         misses = 0
         while not stopping.is_set():
             try:
+                if not self._client.is_connected:  # a flush would "succeed" into the buffer
+                    raise ConnectionError("not connected (reconnecting)")
                 await self._client.flush(timeout=self.ping_timeout)  # type: ignore[arg-type]
                 misses = 0
                 self.progress.ok()
             except (nats.errors.Error, TimeoutError, OSError) as error:
                 misses += 1
-                if misses > self.misses_allowed:
-                    self.progress.failing(f"no answer from nats-server ({type(error).__name__})")
+                if misses > self.misses_allowed or isinstance(error, ConnectionError):
+                    self.progress.failing(f"no answer from nats-server ({describe_error(error)})")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self.ping_every)
 
@@ -83,12 +85,27 @@ class NatsLink:
                     reconnect_time_wait=0.5,
                     ping_interval=2,
                     max_outstanding_pings=2,
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
                 )
             except Exception as error:  # nats-py raises several unrelated types here
                 delay = backoff.next_delay()
                 self.progress.failing(f"cannot connect: {type(error).__name__}: {error}", delay)
                 await backoff.wait(stopping, delay)
         return None
+
+    # The client's own reports: its errors while reconnecting are the outage `progress`
+    # reports already (without a traceback per attempt).
+
+    async def _on_error(self, error: Exception) -> None:
+        log.debug("NATS client error: %s", error)
+
+    async def _on_disconnected(self) -> None:
+        log.warning("%s: disconnected from %s; reconnecting", self.name, self.url)
+
+    async def _on_reconnected(self) -> None:
+        log.info("%s: reconnected to %s", self.name, self.url)
 
     async def close(self) -> None:
         client, self._client = self._client, None

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -22,79 +19,12 @@ from copnet.events.v1 import events_pb2 as epb
 from copnet.events.v1 import events_pb2_grpc as epb_grpc
 from copnet.registry.v1 import registry_pb2 as pb
 from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
-from services.common.settings import SERVICES, available_services
+from services.common.settings import SERVICES
 from services.node import wait_serving
-from tests.support.ports import free_port, free_port_block
+from tests.support.node_process import COPNET, RunningNode
 from tests.support.streams import eventually, read_stream
 
-COPNET = [sys.executable, "-m", "services.cli"]
 REGISTRY_API = "copnet.registry.v1.RegistryService"
-
-
-class RunningNode:
-    def __init__(self, data_dir: Path, node_id: str = "guys", region: str = "sel") -> None:
-        self.data_dir = data_dir
-        self.node_id = node_id
-        self.region = region
-        self.nats_port = free_port()
-        # The services' gRPC ports, then notify's unsubscribe pages.
-        self.grpc_port = free_port_block(len(SERVICES) + 1)
-        self.log = data_dir.parent / f"{node_id}-up.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def registry(self) -> str:
-        return f"127.0.0.1:{self.grpc_port}"
-
-    @property
-    def events(self) -> str:
-        return f"127.0.0.1:{self.grpc_port + 1}"
-
-    def apis(self) -> list[tuple[str, str]]:
-        """(address, gRPC service) of every service the node runs; ready when SERVING."""
-        return [
-            (f"127.0.0.1:{self.grpc_port + index}", f"copnet.{name}.v1.{name.capitalize()}Service")
-            for index, name in enumerate(SERVICES)
-            if name in available_services()
-        ]
-
-    def start(self, node_id: str | None = None) -> subprocess.Popen[bytes]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COPNET_")}
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [
-                    *COPNET,
-                    "up",
-                    "--data-dir",
-                    str(self.data_dir),
-                    "--node-id",
-                    node_id or self.node_id,
-                    "--region",
-                    self.region,
-                    "--nats-port",
-                    str(self.nats_port),
-                    "--grpc-port-base",
-                    str(self.grpc_port),
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        return self.process
-
-    def token(self, member: str = "") -> str:
-        who = ["--member", member] if member else ["--operator"]
-        return subprocess.run(
-            [*COPNET, "token", *who, "--data-dir", str(self.data_dir)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-
-    def stop(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(30)
 
 
 def port_open(port: int) -> bool:
@@ -106,8 +36,7 @@ def port_open(port: int) -> bool:
 def node(tmp_path: Path):
     running = RunningNode(tmp_path / "data")
     yield running
-    if running.process and running.process.poll() is None:
-        running.process.kill()
+    running.kill_everything()
 
 
 def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode):
