@@ -85,10 +85,6 @@ CALENDAR_LOOKBACK = timedelta(days=365)
 # Protobuf from records
 
 
-def _stamp(value: datetime | None):
-    return timestamp(value) if value is not None else None
-
-
 def convening_pb(r: ConveningRecord, show_join_link: bool) -> pb.Convening:
     zone = r.slot.time_zone
     message = pb.Convening(
@@ -112,7 +108,7 @@ def convening_pb(r: ConveningRecord, show_join_link: bool) -> pb.Convening:
         places_taken=r.places_taken,
         waitlist_length=r.waitlist_length,
         pending_approvals=r.pending_approvals,
-        registration_opens_at=_stamp(r.registration_opens_at),
+        registration_opens_at=timestamp(r.registration_opens_at),
         registration_closes_at=timestamp(r.registration_closes_at),
         status=codecs.STATUS.to_pb(r.status),
         organiser_ids=[str(m) for m in r.organiser_ids],
