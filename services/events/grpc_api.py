@@ -53,12 +53,8 @@ from services.events.values import (
     TimeSlot,
     local_text,
     parse_capacity,
-    parse_date,
-    parse_line,
-    parse_link,
     parse_local_datetime,
     parse_rating,
-    parse_text,
     parse_time_zone,
     parse_title,
     parse_topic,
@@ -73,6 +69,7 @@ from services.events.views import (
     Schedule,
     SignUpRecord,
 )
+from services.kernel.parsing import parse_date, parse_line, parse_link, parse_text
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["EventsService"].full_name
 MAX_ATTENDANCE_ENTRIES = 5000

@@ -23,6 +23,7 @@ from services.common.servicer import (
     read_your_writes,
     run,
 )
+from services.kernel.parsing import parse_date, parse_name
 from services.learning import codecs
 from services.learning.application import KEEP, ContentChanges, Learning
 from services.learning.domain import (
@@ -41,7 +42,6 @@ from services.learning.domain import (
 from services.learning.federation import link_states, read_directory
 from services.learning.snapshots import item_pb, revision_pb
 from services.learning.views import Catalogue, CatalogueEntry, SearchFilters
-from services.registry.domain import parse_date, parse_name
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["LearningService"].full_name
 

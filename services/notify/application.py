@@ -221,7 +221,7 @@ class Notify(CopnetApplication):
         return found or MemberPreferences(member_id=member_id)
 
     def _known_member(self, member_id: UUID) -> None:
-        if not self._directory().is_known_member(member_id):
+        if not self._directory().registry.is_known_member(member_id):
             raise FailedPrecondition(
                 f"member {member_id} is not known to the notify service (yet): registered on "
                 "this node? If just registered, retry shortly"
@@ -257,7 +257,7 @@ class Notify(CopnetApplication):
             community = self._community(newsletter.community_id)
             now = self.clock.now()
             batch = Batch(self)
-            members = self._directory().active_members(newsletter.community_id)
+            members = self._directory().registry.active_members(newsletter.community_id)
             settings = self._preferences_view().settings_for(members)
             recipients = 0
             for member in members:
@@ -302,7 +302,7 @@ class Notify(CopnetApplication):
         return self.execute(command, decide, serialise_on=newsletter_id)
 
     def _community(self, community_id: UUID) -> dict[str, Any]:
-        community = self._directory().community(community_id)
+        community = self._directory().registry.community(community_id)
         if community is None:
             raise FailedPrecondition(
                 f"community {community_id} is not known to the notify service (yet); "
@@ -313,13 +313,11 @@ class Notify(CopnetApplication):
     def _require_co_lead(self, caller: Caller, community_id: UUID, name: str) -> None:
         if caller.is_operator:
             return
-        directory = self._directory()
+        registry = self._directory().registry
         if (
             caller.member_id is not None
-            and directory.is_active_member(community_id, caller.member_id)
-            and directory.holds_role(
-                community_id, caller.member_id, ["co_lead"], self.clock.today()
-            )
+            and registry.is_active_member(community_id, caller.member_id)
+            and registry.holds_role(community_id, caller.member_id, ["co_lead"], self.clock.today())
         ):
             return
         raise PermissionDenied(f"only the co-leads of '{name}' or the operator may do this")
@@ -415,7 +413,7 @@ class Notify(CopnetApplication):
             )
             batch.add(convening)
             if self.is_fresh(occurred_at) and not convening.has_started(self.clock.now()):
-                members = self._directory().active_members(community_id)
+                members = self._directory().registry.active_members(community_id)
                 self._tell(batch, convening, Kind.INVITATION, members)
 
         return self.decide(tracking, decision)
@@ -520,7 +518,7 @@ class Notify(CopnetApplication):
                 )
                 self._remind(batch, convening, member)
             if self._may_tell(convening, at):
-                members = set(self._directory().active_members(convening.community_id))
+                members = set(self._directory().registry.active_members(convening.community_id))
                 members.update(convening.following())
                 extras = {
                     "change": "time",
@@ -549,7 +547,7 @@ class Notify(CopnetApplication):
                     "the convening was cancelled",
                 )
             if tell:
-                active = set(self._directory().active_members(convening.community_id))
+                active = set(self._directory().registry.active_members(convening.community_id))
                 members = {m for m in convening.told if m in active}
                 members.update(convening.following())
                 self._tell(
@@ -783,7 +781,7 @@ class Notify(CopnetApplication):
             community = None
         community_members: set[UUID] = set()
         if summary.origin_node == self.node_id and community is not None:
-            community_members = set(self._directory().active_members(community))
+            community_members = set(self._directory().registry.active_members(community))
         settings = view.settings_for(candidates | community_members)
         tags = set(summary.domain_tags)
         return {

@@ -219,7 +219,7 @@ class Composer:
         }
         calendar = None
         if convening is not None:
-            organisers = self.directory.display_names(convening.organiser_ids)
+            organisers = self.directory.registry.display_names(convening.organiser_ids)
             context.update(self._convening_context(n, convening, now, community, organisers))
             if n.kind in ICS_KINDS:
                 calendar = invitation(
@@ -268,7 +268,7 @@ class Composer:
         else:
             message["Auto-Submitted"] = "auto-generated"
         if n.kind is Kind.NEWSLETTER:
-            community = self.directory.community(n.refs["community_id"]) or {}
+            community = self.directory.registry.community(n.refs["community_id"]) or {}
             slug = community.get("slug", "community")
             domain = self.envelope_sender.rpartition("@")[2] or "copnet.invalid"
             message["List-Id"] = f"{context['newsletter']['community_name']} <{slug}.{domain}>"

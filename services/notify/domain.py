@@ -28,7 +28,7 @@ from eventsourcing.domain import event
 
 from services.common.aggregate import TracedAggregate
 from services.common.errors import FailedPrecondition
-from services.registry.domain import parse_name, parse_slug, parse_text
+from services.kernel.parsing import parse_name, parse_slug, parse_text
 
 
 class Topic(StrEnum):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from services.common.projection import ProjectionFollower
 from services.common.service import InboxDefinition, ServiceDefinition, ServiceRuntime
+from services.contracts.registry_mirror import registry_subjects
 from services.notify.application import Notify, Schedules
 from services.notify.compose import Composer
 from services.notify.directory import NotifyDirectory
@@ -25,7 +26,6 @@ from services.notify.transport import transport_for
 from services.notify.unsubscribe import PURPOSE, UnsubscribeTokens
 from services.notify.views import Mailbox, PreferencesView
 from services.notify.web import LinkBase, UnsubscribePages
-from services.registry.mirror import registry_subjects
 
 
 @dataclass(frozen=True)

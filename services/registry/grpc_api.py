@@ -27,6 +27,7 @@ from services.common.servicer import (
     read_your_writes,
     run,
 )
+from services.kernel.parsing import parse_date, parse_name, parse_slug, parse_text
 from services.registry import codecs
 from services.registry.application import KEEP, Registry
 from services.registry.domain import (
@@ -34,12 +35,8 @@ from services.registry.domain import (
     Member,
     Membership,
     Organisation,
-    parse_date,
     parse_email,
-    parse_name,
     parse_ods_code,
-    parse_slug,
-    parse_text,
 )
 from services.registry.views import (
     CommunityRecord,
