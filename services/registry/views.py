@@ -17,7 +17,7 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx, text_time, time_text
+from services.common.sqlstore import SqlTx, Where, text_time, time_text
 from services.registry.domain import (
     Community,
     Member,
@@ -418,15 +418,15 @@ class Directory(Projection):
     def list_organisations(
         self, page: Page, region: str = "", kind: str = "", include_retired: bool = False
     ) -> tuple[list[OrganisationRecord], str]:
-        where, params = _Where(), []
-        where.add_if(region, "region = ?", params, region)
-        where.add_if(kind, "kind = ?", params, kind)
-        where.add_if(not include_retired, "retired = 0", params)
-        where.after(page, "(sort_name, organisation_id) > (?, ?)", params)
+        where = Where()
+        where.add_if(region, "region = ?", region)
+        where.add_if(kind, "kind = ?", kind)
+        where.add_if(not include_retired, "retired = 0")
+        where.after(page, "(sort_name, organisation_id) > (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM organisations {where} ORDER BY sort_name, organisation_id LIMIT ?",
-                (*params, page.size),
+                (*where.params, page.size),
             )
         records = [
             OrganisationRecord(
@@ -452,22 +452,21 @@ class Directory(Projection):
         organisation_id: str = "",
         lifecycle: str = "",
     ) -> tuple[list[CommunityRecord], str]:
-        where, params = _Where(), []
-        where.add_if(region, "c.region = ?", params, region)
-        where.add_if(domain, "c.domain = ?", params, domain)
-        where.add_if(lifecycle, "c.lifecycle = ?", params, lifecycle)
+        where = Where()
+        where.add_if(region, "c.region = ?", region)
+        where.add_if(domain, "c.domain = ?", domain)
+        where.add_if(lifecycle, "c.lifecycle = ?", lifecycle)
         where.add_if(
             organisation_id,
             "EXISTS (SELECT 1 FROM community_hosts h"
             " WHERE h.community_id = c.community_id AND h.organisation_id = ?)",
-            params,
             organisation_id,
         )
-        where.after(page, "(c.sort_name, c.community_id) > (?, ?)", params)
+        where.after(page, "(c.sort_name, c.community_id) > (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM communities c {where} ORDER BY c.sort_name, c.community_id LIMIT ?",
-                (*params, page.size),
+                (*where.params, page.size),
             )
             hosts = self._hosts_of(tx, [r["community_id"] for r in rows])
         records = [
@@ -505,14 +504,14 @@ class Directory(Projection):
     def list_members(
         self, page: Page, organisation_id: str = "", profession: str = ""
     ) -> tuple[list[MemberRecord], str]:
-        where, params = _Where(), []
-        where.add_if(organisation_id, "home_organisation_id = ?", params, organisation_id)
-        where.add_if(profession, "profession = ?", params, profession)
-        where.after(page, "(sort_name, member_id) > (?, ?)", params)
+        where = Where()
+        where.add_if(organisation_id, "home_organisation_id = ?", organisation_id)
+        where.add_if(profession, "profession = ?", profession)
+        where.after(page, "(sort_name, member_id) > (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM members {where} ORDER BY sort_name, member_id LIMIT ?",
-                (*params, page.size),
+                (*where.params, page.size),
             )
         records = [
             MemberRecord(
@@ -538,28 +537,26 @@ class Directory(Projection):
         role: str = "",
         as_of: date | None = None,
     ) -> tuple[list[MembershipRecord], str]:
-        where, params = _Where(), []
-        where.add_if(True, "m.status <> ''", params)
-        where.add_if(community_id, "m.community_id = ?", params, community_id)
-        where.add_if(member_id, "m.member_id = ?", params, member_id)
-        where.add_if(status, "m.status = ?", params, status)
+        where = Where()
+        where.add("m.status <> ''")
+        where.add_if(community_id, "m.community_id = ?", community_id)
+        where.add_if(member_id, "m.member_id = ?", member_id)
+        where.add_if(status, "m.status = ?", status)
         if role:
             day = (as_of or datetime.now(tz=UTC).date()).isoformat()
-            where.add_if(
-                True,
+            where.add(
                 "EXISTS (SELECT 1 FROM role_terms t WHERE t.membership_id = m.membership_id"
                 " AND t.role = ? AND t.start_date <= ? AND (t.end_date IS NULL OR t.end_date > ?))",
-                params,
                 role,
                 day,
                 day,
             )
-        where.after(page, "(m.created_at, m.membership_id) > (?, ?)", params)
+        where.after(page, "(m.created_at, m.membership_id) > (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM memberships m {where}"
                 " ORDER BY m.created_at, m.membership_id LIMIT ?",
-                (*params, page.size),
+                (*where.params, page.size),
             )
             terms = self._terms_of(tx, [r["membership_id"] for r in rows])
         records = [
@@ -592,23 +589,3 @@ class Directory(Projection):
                 RoleTerm(Role(row["role"]), date.fromisoformat(row["start_date"]), end)
             )
         return terms
-
-
-class _Where:
-    """Builds a WHERE clause from optional conditions, keeping parameters in order."""
-
-    def __init__(self) -> None:
-        self.conditions: list[str] = []
-
-    def add_if(self, wanted: Any, condition: str, params: list[Any], *values: Any) -> None:
-        if wanted:
-            self.conditions.append(condition)
-            params.extend(values)
-
-    def after(self, page: Page, condition: str, params: list[Any]) -> None:
-        if page.after is not None:
-            self.conditions.append(condition)
-            params.extend(page.after)
-
-    def __str__(self) -> str:
-        return "WHERE " + " AND ".join(self.conditions) if self.conditions else ""
