@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -55,9 +54,11 @@ from services.notify.domain import (
     TrackedConvening,
     Unsubscription,
     convening_mail_key,
+    convening_subject,
     digest_period,
     notification_id,
     reminder_key,
+    when_text,
 )
 from services.notify.views import PreferencesView
 
@@ -106,28 +107,6 @@ class Batch:
 def _require_self_or_operator(caller: Caller, member_id: UUID, action: str) -> None:
     if not (caller.is_operator or caller.is_member(member_id)):
         raise PermissionDenied(f"only the member themselves or the node operator may {action}")
-
-
-def when_text(starts_at: datetime, ends_at: datetime, time_zone: str) -> str:
-    """'Tuesday 18 June 2024, 19:00-20:30 (Europe/London)'."""
-    zone = ZoneInfo(time_zone)
-    start = starts_at.astimezone(zone)
-    end = ends_at.astimezone(zone)
-    day = f"{start:%A} {start.day} {start:%B %Y}"
-    if end.date() == start.date():
-        return f"{day}, {start:%H:%M}\u2013{end:%H:%M} ({time_zone})"
-    return f"{day}, {start:%H:%M} \u2013 {end:%A} {end.day} {end:%B %Y}, {end:%H:%M} ({time_zone})"
-
-
-def convening_subject(kind: Kind, title: str, when: str) -> str:
-    prefix = {
-        Kind.INVITATION: "Invitation",
-        Kind.CONVENING_UPDATE: "Updated",
-        Kind.CONVENING_CANCELLED: "Cancelled",
-        Kind.REMINDER: "Reminder",
-        Kind.PLACE_CONFIRMED: "You have a place",
-    }[kind]
-    return f"{prefix}: {title} \u2013 {when}"
 
 
 class Notify(CopnetApplication):

@@ -27,7 +27,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 from uuid import UUID
 
-from services.notify.application import ADDRESS_GRACE, Notify, when_text
+from services.notify.application import ADDRESS_GRACE, Notify
 from services.notify.directory import NotifyDirectory
 from services.notify.domain import (
     CONVENING_KINDS,
@@ -41,6 +41,7 @@ from services.notify.domain import (
     TrackedConvening,
     UnsubscribeScope,
     Unsubscription,
+    when_text,
 )
 from services.notify.ics import invitation
 from services.notify.rendering import TOPIC_PHRASES, RenderedMail, TemplateLibrary, label
