@@ -30,7 +30,7 @@ from services.common.servicer import (
 )
 from services.notify import codecs
 from services.notify.application import Notify
-from services.notify.compose import Composer
+from services.notify.delivery.compose import Composer
 from services.notify.domain import (
     Frequency,
     Newsletter,

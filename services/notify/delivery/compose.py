@@ -28,6 +28,8 @@ from typing import Any
 from uuid import UUID
 
 from services.notify.application import ADDRESS_GRACE, Notify
+from services.notify.delivery.ics import invitation
+from services.notify.delivery.rendering import TOPIC_PHRASES, RenderedMail, TemplateLibrary, label
 from services.notify.directory import NotifyDirectory
 from services.notify.domain import (
     CONVENING_KINDS,
@@ -43,8 +45,6 @@ from services.notify.domain import (
     Unsubscription,
     when_text,
 )
-from services.notify.ics import invitation
-from services.notify.rendering import TOPIC_PHRASES, RenderedMail, TemplateLibrary, label
 from services.notify.unsubscribe import UnsubscribeTokens
 
 ICS_KINDS = frozenset(
