@@ -270,10 +270,6 @@ class LearningItem(TracedAggregate):
     def _receivers(self) -> list[str]:
         return list(self.partner_nodes) if self.visibility is Visibility.PARTNERS else []
 
-    @property
-    def is_shared(self) -> bool:
-        return self.status is not ItemStatus.DRAFT and self.visibility is not Visibility.NODE
-
     # Events
 
     @event("DraftEdited")
