@@ -18,7 +18,7 @@ from services.common.servicer import (
     run,
 )
 from services.events import codecs
-from services.events.application import CancelledRecord, HeldRecord
+from services.events.commands import CancelledRecord, HeldRecord
 from services.events.domain import ConveningDetails
 from services.events.grpc_api.base import Servicer
 from services.events.grpc_api.requests import (

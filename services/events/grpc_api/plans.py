@@ -16,7 +16,7 @@ from services.common.servicer import (
     run,
 )
 from services.events import codecs
-from services.events.application import PlanDefaults
+from services.events.commands import PlanDefaults
 from services.events.domain import MeetingPlan
 from services.events.grpc_api.base import Servicer
 from services.events.grpc_api.requests import (

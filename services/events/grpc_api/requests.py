@@ -14,7 +14,7 @@ from copnet.events.v1 import events_pb2 as pb
 from services.common.errors import Violations
 from services.common.servicer import parse_uuid
 from services.events import codecs
-from services.events.application import KEEP, PlanEntry
+from services.events.commands import KEEP, PlanEntry
 from services.events.recurrence import MAX_OCCURRENCES, expand, parse_rule
 from services.events.values import (
     MAX_LINKS_PER_OUTCOME,
