@@ -54,10 +54,10 @@ from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.events.service import DEFINITION as EVENTS
 from services.node import node_nats_server
-from services.notify.compose import Ready
+from services.notify.delivery.compose import Ready
+from services.notify.delivery.transport import wire_bytes
 from services.notify.service import definition
 from services.notify.settings import NotifySettings
-from services.notify.transport import wire_bytes
 from services.registry.service import DEFINITION as REGISTRY
 from tests.support.ports import free_port
 

@@ -1,7 +1,7 @@
 """Errors that domain and application code raise.
 
 They say what went wrong in the caller's terms and know nothing of gRPC;
-`services.common.grpc_errors` maps each one to a status code.
+the gRPC server (`services.common.grpc_server`) maps each one to a status code.
 """
 
 from __future__ import annotations

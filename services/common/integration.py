@@ -46,10 +46,6 @@ class Audience:
     def to_partners(cls, partners: Iterable[str]) -> Audience:
         return cls(partners=tuple(sorted(set(partners))))
 
-    @property
-    def leaves_the_node(self) -> bool:
-        return self.region or bool(self.partners)
-
 
 # The aggregate as it was right after the event, for mappings that need more than the event.
 StateLoader = Callable[[Any], Any]

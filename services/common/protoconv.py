@@ -5,15 +5,26 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 TEnum = TypeVar("TEnum", bound=StrEnum)
 
 
-def _upper_snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
+def enum_prefix(pb_enum: Any) -> str:
+    """What every value name of a protobuf enum starts with: Role -> 'ROLE_'."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", pb_enum.DESCRIPTOR.name).upper() + "_"
+
+
+def enum_value(pb_enum: Any, number: int) -> str:
+    """A protobuf enum number as the lower-case value a domain enum or a table keeps:
+    ROLE_CO_LEAD -> 'co_lead'; 'unknown' for numbers this build does not know."""
+    try:
+        name = pb_enum.Name(number)
+    except ValueError:
+        return "unknown"
+    return name.removeprefix(enum_prefix(pb_enum)).lower()
 
 
 class EnumCodec(Generic[TEnum]):
@@ -22,7 +33,7 @@ class EnumCodec(Generic[TEnum]):
     def __init__(self, pb_enum, domain_enum: type[TEnum]) -> None:
         self.pb_enum = pb_enum
         self.domain_enum = domain_enum
-        self.prefix = _upper_snake(pb_enum.DESCRIPTOR.name) + "_"
+        self.prefix = enum_prefix(pb_enum)
         self._to_pb = {member: pb_enum.Value(self.prefix + member.name) for member in domain_enum}
         self._to_domain = {number: member for member, number in self._to_pb.items()}
 
@@ -42,7 +53,14 @@ class EnumCodec(Generic[TEnum]):
         return None if number == 0 else self.to_domain(number)
 
 
-def timestamp(value: datetime) -> Timestamp:
+@overload
+def timestamp(value: datetime) -> Timestamp: ...
+@overload
+def timestamp(value: None) -> None: ...
+def timestamp(value: datetime | None) -> Timestamp | None:
+    """A protobuf Timestamp of a time; None (an unset field) for None."""
+    if value is None:
+        return None
     stamp = Timestamp()
     stamp.FromDatetime(value.astimezone(UTC))
     return stamp

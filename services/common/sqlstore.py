@@ -19,6 +19,8 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg import sql as pgsql
 
+from services.common.paging import Page
+
 
 @overload
 def time_text(value: datetime) -> str: ...
@@ -38,6 +40,37 @@ def text_time(value: None) -> None: ...
 def text_time(value: str | None) -> datetime | None:
     """The time a `time_text` column holds; empty or NULL is None."""
     return datetime.fromisoformat(value) if value else None
+
+
+class Where:
+    """A WHERE clause built from optional conditions, its parameters kept in order.
+
+    where = Where()
+    where.add_if(community_id, "community_id = ?", community_id)
+    where.after(page, "(starts_at, convening_id) > (?, ?)")
+    tx.all(f"SELECT * FROM convenings {where} LIMIT ?", (*where.params, page.size))
+    """
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, condition: str, *params: Any) -> None:
+        self.conditions.append(condition)
+        self.params.extend(params)
+
+    def add_if(self, wanted: Any, condition: str, *params: Any) -> None:
+        """Adds the condition only when `wanted` (a filter that was given) is truthy."""
+        if wanted:
+            self.add(condition, *params)
+
+    def after(self, page: Page, condition: str) -> None:
+        """Keyset paging: rows after the page's last key (`condition` compares with it)."""
+        if page.after is not None:
+            self.add(condition, *page.after)
+
+    def __str__(self) -> str:
+        return "WHERE " + " AND ".join(self.conditions) if self.conditions else ""
 
 
 class SqlTx:

@@ -15,6 +15,7 @@ from copnet.events.v1 import events_pb2 as epb
 from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.registry.v1 import registry_pb2 as rpb
+from services.common.protoconv import enum_value
 from services.demo.client import NodeClient
 from services.demo.loader import Loaded
 from services.demo.scenario import Scenario
@@ -22,8 +23,9 @@ from services.demo.scenario import Scenario
 IN_PROGRESS = ("exploring", "piloting")
 
 
-def _label(enum: Any, value: int, prefix: str) -> str:
-    return enum.Name(value).removeprefix(prefix).lower().replace("_", " ")
+def _label(enum: Any, value: int) -> str:
+    """PROFESSION_ALLIED_HEALTH_PROFESSIONAL -> 'allied health professional'."""
+    return enum_value(enum, value).replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -155,10 +157,7 @@ def _mail(client: NodeClient) -> MailFigures:
             "notifications",
         )
 
-    sent = Counter(
-        _label(npb.NotificationKind, n.kind, "NOTIFICATION_KIND_")
-        for n in listed(npb.DELIVERY_STATUS_SENT)
-    )
+    sent = Counter(_label(npb.NotificationKind, n.kind) for n in listed(npb.DELIVERY_STATUS_SENT))
     # With no SMTP server configured, a node's notify service writes its mail as files here.
     outbox = client.access.data_dir / "notify" / "outbox"
     return MailFigures(
@@ -183,9 +182,9 @@ def _people(client: NodeClient, report: DemoReport) -> None:
         "members",
     )
     for member in members:
-        report.professions[_label(rpb.Profession, member.profession, "PROFESSION_")] += 1
+        report.professions[_label(rpb.Profession, member.profession)] += 1
         kind = kinds.get(member.home_organisation_id, rpb.ORGANISATION_KIND_OTHER)
-        report.organisation_kinds[_label(rpb.OrganisationKind, kind, "ORGANISATION_KIND_")] += 1
+        report.organisation_kinds[_label(rpb.OrganisationKind, kind)] += 1
 
 
 def _community(client: NodeClient, community: Any, loaded: Loaded) -> CommunityFigures:
@@ -280,16 +279,14 @@ def _item(
         for node in scenario.nodes
         if node.node_id != origin and _has_item(clients[node.node_id], origin, item_id)
     )
-    adoptions = Counter(
-        _label(lpb.AdoptionStatus, a.status, "ADOPTION_STATUS_") for a in item.adoptions
-    )
+    adoptions = Counter(_label(lpb.AdoptionStatus, a.status) for a in item.adoptions)
     key = next(i.key for i in scenario.items if i.node_id == origin and i.title == item.title)
     return ItemFigures(
         key=key,
         title=item.title,
         origin_node=origin,
-        kind=_label(lpb.ItemKind, item.kind, "ITEM_KIND_"),
-        visibility=_label(lpb.Visibility, item.visibility, "VISIBILITY_"),
+        kind=_label(lpb.ItemKind, item.kind),
+        visibility=_label(lpb.Visibility, item.visibility),
         received_on=received_on,
         adoptions=dict(adoptions),
         adopting_nodes=tuple(sorted({a.node_id for a in item.adoptions})),

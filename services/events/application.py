@@ -10,25 +10,25 @@ process (`serialise_on`), so a popular convening's sign-ups do not race.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
-from services.common.application import (
-    Changes,
-    CopnetApplication,
-    Outcome,
-    check_expected_version,
-)
-from services.common.errors import (
-    FailedPrecondition,
-    InvalidArgument,
-    PermissionDenied,
-)
+from services.common.application import Changes, CopnetApplication, Outcome, check_expected_version
+from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller
+from services.events.commands import (
+    KEEP,
+    ORGANISER_ROLES,
+    CancelledRecord,
+    CommunityDirectory,
+    HeldRecord,
+    PlanDefaults,
+    PlanEntry,
+)
 from services.events.domain import (
     Convening,
     ConveningDetails,
@@ -41,72 +41,11 @@ from services.events.values import (
     Community,
     Format,
     LearningOutcome,
-    OrganiserRole,
     RegistrationWindow,
     SignUpStatus,
     TimeSlot,
     to_instant,
 )
-
-# Passed for an optional field that the caller did not set.
-KEEP: Any = object()
-
-ORGANISER_ROLES = (OrganiserRole.CO_LEAD, OrganiserRole.FACILITATOR)
-
-
-class CommunityDirectory(Protocol):
-    """What the events service knows of communities and people, from the registry's events."""
-
-    def community(self, community_id: UUID) -> Community | None: ...
-
-    def is_known_member(self, member_id: UUID) -> bool: ...
-
-    def is_active_member(self, community_id: UUID, member_id: UUID) -> bool: ...
-
-    def holds_role(
-        self, community_id: UUID, member_id: UUID, roles: Iterable[OrganiserRole], day: date
-    ) -> bool: ...
-
-    def registry_position(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class PlanEntry:
-    """One meeting a plan asks for, in the plan's wall-clock time."""
-
-    start: datetime
-    topic: str = ""
-    title: str = ""
-    # The request field it came from, to name in errors.
-    field: str = "occurrences"
-
-
-@dataclass(frozen=True)
-class HeldRecord:
-    """A past convening's figures as its community recorded them."""
-
-    signed_up: int
-    attended: int
-    attendee_count: int | None
-    outcomes: list[LearningOutcome]
-
-
-@dataclass(frozen=True)
-class CancelledRecord:
-    reason: str
-
-
-@dataclass(frozen=True)
-class PlanDefaults:
-    """What every meeting of a plan has unless an occurrence says otherwise."""
-
-    title: str
-    description: str
-    format: Format
-    venue: str
-    join_link: str
-    capacity: int | None
-    duration_minutes: int
 
 
 class Events(CopnetApplication):

@@ -1,35 +1,20 @@
-"""iCalendar (RFC 5545, RFC 7986) for convenings, built with the icalendar library.
-
-- UID is stable per convening (`<convening id>@copnet`), so calendar clients
-  update the entry they already have.
-- SEQUENCE is the convening's count of calendar-visible changes (details,
-  join link, organisers, new time, cancellation).
-- STATUS is CANCELLED once cancelled, CONFIRMED otherwise.
-- DTSTART/DTEND carry the convening's IANA zone (with its VTIMEZONE).
-- The join link (URL, CONFERENCE, and LOCATION of a webinar) appears only for
-  callers who may join; the venue always does.
-- ORGANIZER names the first organiser (their display name as CN, and a
-  `urn:uuid:` of their member id: copnet never publishes e-mail addresses).
-- DTSTAMP is when the convening last changed, so the same state always gives
-  the same text.
+"""iCalendar files and feeds of convenings: each convening as the kernel's
+`CalendarEvent` (services.kernel.calendar, which holds the rules every copnet
+calendar follows), for one reader (who may or may not see the join link).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress
-from icalendar.prop.conference import Conference
-
-from services.events.values import ConveningStatus, Format
+from services.events.values import ConveningStatus
 from services.events.views import ConveningRecord
+from services.kernel import calendar as ical
+from services.kernel.calendar import CONTENT_TYPE, CalendarEvent, uid_of
 
-CONTENT_TYPE = "text/calendar; charset=utf-8"
-PRODID = "-//copnet//events service//EN"
+__all__ = ["CONTENT_TYPE", "CalendarEntry", "calendar", "calendar_event", "uid_of"]
 
 
 @dataclass(frozen=True)
@@ -39,46 +24,31 @@ class CalendarEntry:
     show_join_link: bool
 
 
-def uid_of(convening_id: UUID) -> str:
-    return f"{convening_id}@copnet"
-
-
-def vevent(entry: CalendarEntry, community_name: str, organiser_names: dict[UUID, str]) -> Event:
+def calendar_event(
+    entry: CalendarEntry, community_name: str, organiser_names: dict[UUID, str]
+) -> CalendarEvent:
     c = entry.convening
-    zone = ZoneInfo(c.slot.time_zone)
-    link = c.join_link if entry.show_join_link else ""
-    lines = [c.description] if c.description else []
-    if c.topic:
-        lines.append(f"Topic: {c.topic}")
-    lines.append(f"Community: {community_name}")
-    if link:
-        lines.append(f"Join online: {link}")
-    elif c.join_link:
-        lines.append("Join online: the link is shown to people holding a place")
-    if c.status == ConveningStatus.CANCELLED.value:
-        lines.append(f"Cancelled: {c.cancel_reason}")
-    organizer = None
-    if c.organiser_ids:
-        first = c.organiser_ids[0]
-        organizer = vCalAddress(f"urn:uuid:{first}")
-        organizer.name = organiser_names.get(first) or community_name
-    location = c.venue or (link if c.format == Format.WEBINAR.value else "")
-    return Event.new(
+    first = c.organiser_ids[0] if c.organiser_ids else None
+    return CalendarEvent(
         uid=uid_of(c.convening_id),
-        summary=c.title,
-        description="\n".join(lines),
-        start=c.slot.starts_at.astimezone(zone),
-        end=c.slot.ends_at.astimezone(zone),
-        stamp=c.updated_at,
-        created=c.created_at,
-        last_modified=c.updated_at,
+        title=c.title,
+        starts_at=c.slot.starts_at,
+        ends_at=c.slot.ends_at,
+        time_zone=c.slot.time_zone,
         sequence=c.sequence,
-        status="CANCELLED" if c.status == ConveningStatus.CANCELLED.value else "CONFIRMED",
-        location=location or None,
-        url=link or None,
-        conferences=[Conference(link, feature=["VIDEO"], label="Join online")] if link else None,
-        organizer=organizer,
-        categories=[part for part in (c.topic, c.format.replace("_", "-")) if part],
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+        community_name=community_name,
+        description=c.description,
+        topic=c.topic,
+        format=c.format,
+        venue=c.venue,
+        join_link=c.join_link if entry.show_join_link else "",
+        join_link_hidden=bool(c.join_link) and not entry.show_join_link,
+        cancelled=c.status == ConveningStatus.CANCELLED.value,
+        cancel_reason=c.cancel_reason,
+        organiser_id=first,
+        organiser_name=organiser_names.get(first, "") if first else "",
     )
 
 
@@ -89,17 +59,8 @@ def calendar(
     community_names: Callable[[UUID], str],
     organiser_names: dict[UUID, str],
 ) -> str:
-    cal = Calendar.new(prodid=PRODID, name=name, uid=uid)
-    firsts: list[date] = []
-    lasts: list[date] = []
-    for entry in entries:
-        c = entry.convening
-        cal.add_component(vevent(entry, community_names(c.community_id), organiser_names))
-        firsts.append(c.slot.starts_at.date())
-        lasts.append(c.slot.ends_at.date())
-    if firsts:
-        # Zone definitions just wide enough for the events, to keep the text small.
-        cal.add_missing_timezones(
-            first_date=min(firsts) - timedelta(days=366), last_date=max(lasts) + timedelta(days=366)
-        )
-    return cal.to_ical().decode()
+    events = [
+        calendar_event(entry, community_names(entry.convening.community_id), organiser_names)
+        for entry in entries
+    ]
+    return ical.calendar(events, name, uid)

@@ -7,10 +7,7 @@ would let anyone into a meeting: they are published only on node-local subjects.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from copnet.events.v1 import events_events_pb2 as events
 from copnet.events.v1 import events_pb2 as pb
@@ -21,10 +18,6 @@ from services.events.domain import Convening, MeetingPlan
 from services.events.values import SignUpStatus, local_text
 
 EVENTS = IntegrationMap("events")
-
-
-def _stamp(value: datetime | None) -> Timestamp | None:
-    return timestamp(value) if value is not None else None
 
 
 @EVENTS.publishes(Convening.Scheduled, "convening_scheduled", with_state=True)
@@ -42,8 +35,8 @@ def _(e: Any, c: Convening) -> events.ConveningScheduled:
         ends_at=timestamp(e.ends_at),
         time_zone=e.time_zone,
         capacity=e.capacity or 0,
-        registration_opens_at=_stamp(e.registration_opens_at),
-        registration_closes_at=_stamp(e.registration_closes_at),
+        registration_opens_at=timestamp(e.registration_opens_at),
+        registration_closes_at=timestamp(e.registration_closes_at),
         sequence=c.sequence,
     )
 
@@ -113,8 +106,8 @@ def _(e: Any) -> events.ConveningRegistrationWindowChanged:
     return events.ConveningRegistrationWindowChanged(
         convening_id=str(e.originator_id),
         community_id=str(e.community_id),
-        opens_at=_stamp(e.opens_at),
-        closes_at=_stamp(e.closes_at),
+        opens_at=timestamp(e.opens_at),
+        closes_at=timestamp(e.closes_at),
     )
 
 

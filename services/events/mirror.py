@@ -1,5 +1,5 @@
 """The registry as the events service sees it: the node's registry mirror
-(`services.registry.mirror.RegistryMirror`, fed by the registry's integration
+(`services.contracts.registry_mirror.RegistryMirror`, fed by the registry's integration
 events), read as a directory of communities and people.
 
 The events service authorises from it and never calls the registry or reads
@@ -14,8 +14,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from services.contracts.registry_mirror import RegistryMirror
 from services.events.values import Community, CommunityLifecycle, JoiningPolicy, OrganiserRole
-from services.registry.mirror import RegistryMirror
 
 
 def _known(enum_type: Any, value: str, fallback: Any) -> Any:

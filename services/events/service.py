@@ -1,12 +1,12 @@
 """How the events service runs: its application, read models, inbox, API and published events."""
 
 from services.common.service import InboxDefinition, ServiceDefinition, ServiceRuntime
+from services.contracts.registry_mirror import RegistryMirror, registry_subjects
 from services.events.application import Events
 from services.events.grpc_api import SERVICE_NAME, EventsServicer, register
 from services.events.integration import EVENTS
 from services.events.mirror import CommunityDirectoryView
 from services.events.views import Schedule
-from services.registry.mirror import RegistryMirror, registry_subjects
 
 
 def _directory(runtime: ServiceRuntime) -> CommunityDirectoryView:

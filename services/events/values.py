@@ -8,23 +8,21 @@ in: a meeting at 19:00 in London stays at 19:00 local time across DST changes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
-from urllib.parse import urlsplit
 from uuid import UUID
 from zoneinfo import ZoneInfo, available_timezones
+
+from services.kernel.parsing import parse_line
 
 DEFAULT_TIME_ZONE = "Europe/London"
 MAX_TITLE_LENGTH = 200
 MAX_TOPIC_LENGTH = 200
 MAX_VENUE_LENGTH = 500
-MAX_TEXT_LENGTH = 4000
 MAX_OUTCOME_TEXT_LENGTH = 2000
 MAX_COMMENT_LENGTH = 2000
-MAX_LINK_LENGTH = 2000
 MAX_LINKS_PER_OUTCOME = 10
 MAX_OUTCOMES = 20
 MAX_CAPACITY = 100_000
@@ -102,28 +100,7 @@ class OrganiserRole(StrEnum):
     FACILITATOR = "facilitator"
 
 
-# Text
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _check_printable(value: str) -> None:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-
-
-def parse_line(value: str, max_length: int, required: bool = True) -> str:
-    """One line of text: whitespace collapsed, no line breaks."""
-    _check_printable(value)
-    if "\n" in value or "\r" in value:
-        raise ValueError("must be a single line")
-    line = " ".join(value.split())
-    if required and not line:
-        raise ValueError("is required")
-    if len(line) > max_length:
-        raise ValueError(f"must be at most {max_length} characters")
-    return line
+# Text (the kernel's rules: services.kernel.parsing)
 
 
 def parse_title(value: str) -> str:
@@ -136,32 +113,6 @@ def parse_topic(value: str) -> str:
 
 def parse_venue(value: str) -> str:
     return parse_line(value, MAX_VENUE_LENGTH, required=False)
-
-
-def parse_text(value: str, max_length: int = MAX_TEXT_LENGTH) -> str:
-    _check_printable(value)
-    text = value.strip()
-    if len(text) > max_length:
-        raise ValueError(f"must be at most {max_length} characters")
-    return text
-
-
-def parse_link(value: str, required: bool = False) -> str:
-    """An absolute http(s) URL, or "" when not required."""
-    link = value.strip()
-    if not link:
-        if required:
-            raise ValueError("is required")
-        return ""
-    if len(link) > MAX_LINK_LENGTH:
-        raise ValueError(f"must be at most {MAX_LINK_LENGTH} characters")
-    _check_printable(link)
-    if any(c.isspace() for c in link):
-        raise ValueError("must not contain spaces")
-    parts = urlsplit(link)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ValueError("must be an http or https address such as 'https://meet.nhs.uk/abc'")
-    return link
 
 
 def parse_capacity(value: int) -> int | None:
@@ -177,13 +128,6 @@ def parse_rating(value: int) -> int:
     if not 1 <= value <= 5:
         raise ValueError("must be from 1 to 5")
     return value
-
-
-def parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date such as '2024-03-01'") from None
 
 
 # Time

@@ -319,10 +319,6 @@ class Learning(CopnetApplication):
 
         return self.execute(command, decide)
 
-    def active_subscriptions(self, node_ids: list[str]) -> list[Subscription]:
-        found = [self._find(Subscription.create_id(n), Subscription) for n in node_ids]
-        return [s for s in found if s is not None and s.active]
-
     # What other nodes send (each call records the inbox's tracking)
 
     def receive_snapshot(

@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from services.common.aggregate import TracedAggregate
 from services.common.errors import FailedPrecondition
-from services.registry.domain import parse_name, parse_slug, parse_text
+from services.kernel.parsing import parse_link, parse_name, parse_slug, parse_text
 
 
 class ItemKind(StrEnum):
@@ -76,11 +75,8 @@ def parse_body(value: str) -> str:
 
 
 def parse_url(value: str) -> str:
-    url = value.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
-        raise ValueError("must be an http(s) URL")
-    return url
+    """A link's address: required, the kernel's rules for links."""
+    return parse_link(value, required=True)
 
 
 def parse_tags(values: list[str]) -> list[str]:
@@ -273,10 +269,6 @@ class LearningItem(TracedAggregate):
 
     def _receivers(self) -> list[str]:
         return list(self.partner_nodes) if self.visibility is Visibility.PARTNERS else []
-
-    @property
-    def is_shared(self) -> bool:
-        return self.status is not ItemStatus.DRAFT and self.visibility is not Visibility.NODE
 
     # Events
 

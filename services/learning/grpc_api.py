@@ -26,6 +26,7 @@ from services.common.servicer import (
     read_your_writes,
     run,
 )
+from services.kernel.parsing import parse_date, parse_name
 from services.learning import codecs
 from services.learning.application import KEEP, ContentChanges, Learning
 from services.learning.domain import (
@@ -43,7 +44,6 @@ from services.learning.domain import (
 )
 from services.learning.snapshots import item_pb, revision_pb
 from services.learning.views import Catalogue, CatalogueEntry, SearchFilters
-from services.registry.domain import parse_date, parse_name
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["LearningService"].full_name
 

@@ -3,12 +3,12 @@ federation inbox and links, API and published events."""
 
 from services.common.federation import FederationLinks
 from services.common.service import InboxDefinition, ServiceDefinition, ServiceRuntime
+from services.contracts.registry_mirror import RegistryMirror, registry_subjects
 from services.learning.application import Learning
 from services.learning.federation import FederationPolicy, federation_subjects
 from services.learning.grpc_api import SERVICE_NAME, LearningServicer, register
 from services.learning.integration import LEARNING
 from services.learning.views import Catalogue
-from services.registry.mirror import RegistryMirror, registry_subjects
 
 
 def _wire(runtime: ServiceRuntime) -> None:

@@ -15,6 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from copnet.learning.v1 import learning_events_pb2 as events
 from copnet.learning.v1 import learning_pb2 as pb
 from services.common.protoconv import timestamp
+from services.common.sqlstore import text_time
 from services.learning import codecs
 from services.learning.domain import AdoptionReport, LearningItem
 
@@ -86,10 +87,6 @@ def snapshot_of(item: LearningItem) -> Snapshot:
     }
 
 
-def _stamp(text: str) -> Timestamp | None:
-    return timestamp(datetime.fromisoformat(text)) if text else None
-
-
 def _text(stamp: Timestamp, present: bool) -> str:
     return stamp.ToDatetime(tzinfo=UTC).isoformat() if present else ""
 
@@ -106,7 +103,7 @@ def _adoption_pb(a: dict[str, Any]) -> pb.Adoption:
         status=codecs.ADOPTION_STATUS.to_pb(a["status"]),
         evidence=a["evidence"],
         effective_on=a["effective_on"],
-        reported_at=_stamp(a["reported_at"]),
+        reported_at=timestamp(text_time(a["reported_at"])),
     )
 
 
@@ -132,9 +129,9 @@ def item_pb(s: Snapshot, local: bool = False, received_at: str = "") -> pb.Learn
         partner_nodes=s["partner_nodes"],
         presentations=[pb.Presentation(**p) for p in s["presentations"]],
         adoptions=[_adoption_pb(a) for a in s["adoptions"]],
-        published_at=_stamp(s["published_at"]),
-        updated_at=_stamp(s["updated_at"]),
-        received_at=_stamp(received_at),
+        published_at=timestamp(text_time(s["published_at"])),
+        updated_at=timestamp(text_time(s["updated_at"])),
+        received_at=timestamp(text_time(received_at)),
         version=s["version"],
         withdrawn_reason=s["withdrawn_reason"],
     )
@@ -149,7 +146,7 @@ def revision_pb(r: dict[str, Any]) -> pb.Revision:
         links=_links_pb(r["links"]),
         domain_tags=r["domain_tags"],
         note=r["note"],
-        revised_at=_stamp(r["revised_at"]),
+        revised_at=timestamp(text_time(r["revised_at"])),
     )
 
 
@@ -157,7 +154,7 @@ def snapshot_pb(s: Snapshot) -> events.ItemSnapshot:
     return events.ItemSnapshot(
         item=item_pb(s),
         receptions=[
-            pb.Reception(node_id=r["node_id"], received_at=_stamp(r["received_at"]))
+            pb.Reception(node_id=r["node_id"], received_at=timestamp(text_time(r["received_at"])))
             for r in s["receptions"]
         ],
         revisions=[revision_pb(r) for r in s["revisions"]],

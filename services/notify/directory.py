@@ -1,11 +1,13 @@
-"""The registry as notify sees it: the node's registry mirror, plus members' e-mail addresses.
+"""What notify knows of the registry: the node's registry tables, plus members' e-mail
+addresses, in one read model (the `directory` store) fed by one inbox.
 
-Addresses come from the registry's node-local `member_registered` and
-`member_email_changed` events, consumed from the node's own stream, and are
-kept only in this read model (the `contacts` table of notify's directory store).
-They are never written to notify's event store, never published, and never
-logged: the dispatcher looks one up at the moment it hands a message to the
-mail server.
+The registry tables (`services.contracts.registry_mirror.RegistryTables`, reached
+as `directory.registry`) are the same every consumer keeps. The addresses are
+notify's own: they come from the registry's node-local `member_registered` and
+`member_email_changed` events, consumed from the node's own stream, and are kept
+only in this read model (its `contacts` table). They are never written to
+notify's event store, never published, and never logged: the dispatcher looks one
+up at the moment it hands a message to the mail server.
 """
 
 from __future__ import annotations
@@ -14,23 +16,29 @@ from typing import Any
 from uuid import UUID
 
 from copnet.registry.v1 import registry_events_pb2 as registry_events
-from services.common.inbox import IntegrationMessage
-from services.common.sqlstore import SqlTx
-from services.registry.mirror import REGISTRY_SERVICE, RegistryMirror
+from services.common.inbox import InboxView, IntegrationMessage
+from services.common.sqlstore import SqlStore, SqlTx
+from services.contracts.registry_mirror import REGISTRY_SERVICE, RegistryTables
+
+CONTACTS_SCHEMA_VERSION = 1
 
 
-class NotifyDirectory(RegistryMirror):
+class NotifyDirectory(InboxView):
     name = "directory"
-    # Rebuilt when the mirror's tables change, and when the contacts table does.
-    schema_version = RegistryMirror.schema_version * 1000 + 1
+    # Rebuilt when the registry tables change, and when the contacts table does.
+    schema_version = RegistryTables.schema_version * 1000 + CONTACTS_SCHEMA_VERSION
     tables = (
-        *RegistryMirror.tables,
+        *RegistryTables.tables,
         "CREATE TABLE IF NOT EXISTS contacts (member_id TEXT PRIMARY KEY, email TEXT NOT NULL)",
     )
-    table_names = ("contacts", *RegistryMirror.table_names)
+    table_names = ("contacts", *RegistryTables.table_names)
+
+    def __init__(self, store: SqlStore) -> None:
+        super().__init__(store)
+        self.registry = RegistryTables(store)
 
     def apply(self, message: IntegrationMessage, tx: SqlTx) -> None:
-        super().apply(message, tx)
+        self.registry.apply(message, tx)
         if message.envelope.service != REGISTRY_SERVICE:
             return
         payload = message.payload
@@ -42,11 +50,6 @@ class NotifyDirectory(RegistryMirror):
                 " ON CONFLICT (member_id) DO UPDATE SET email = excluded.email",
                 (payload.member_id, payload.email),
             )
-
-    def email_of(self, member_id: Any) -> str | None:
-        with self.store.read() as tx:
-            row = tx.one("SELECT email FROM contacts WHERE member_id = ?", (str(member_id),))
-        return row["email"] if row else None
 
     def person(self, member_id: Any) -> tuple[str, str | None]:
         """A member's display name ("" if unknown) and e-mail address (None if unknown)."""
@@ -62,8 +65,8 @@ class NotifyDirectory(RegistryMirror):
         return row["display_name"] or "", row["email"]
 
     def community_name(self, community_id: Any) -> str:
-        row = self.community(community_id)
+        row = self.registry.community(community_id)
         return row["name"] if row else ""
 
     def display_name(self, member_id: Any) -> str:
-        return self.display_names([member_id]).get(UUID(str(member_id)), "")
+        return self.registry.display_names([member_id]).get(UUID(str(member_id)), "")

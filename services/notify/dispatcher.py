@@ -41,10 +41,10 @@ from services.common.errors import CopnetError
 from services.common.health import Backoff, Progress
 from services.common.projection import ProjectionFollower
 from services.notify.application import Notify
-from services.notify.compose import Composer, Postpone, Ready, Skip
+from services.notify.delivery.compose import Composer, Postpone, Ready, Skip
+from services.notify.delivery.transport import Delivery, Outcome, Transport
 from services.notify.domain import Notification, Status
 from services.notify.settings import NotifySettings
-from services.notify.transport import Delivery, Outcome, Transport
 from services.notify.views import Mailbox
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ returned.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -31,7 +30,7 @@ from services.common.servicer import (
 )
 from services.notify import codecs
 from services.notify.application import Notify
-from services.notify.compose import Composer
+from services.notify.delivery.compose import Composer
 from services.notify.domain import (
     Frequency,
     Newsletter,
@@ -61,10 +60,6 @@ PREFERENCE_FIELDS = (
 )
 
 
-def _stamp(value: datetime | None) -> Any:
-    return timestamp(value) if value is not None else None
-
-
 def notification_pb(r: NotificationRecord) -> pb.Notification:
     return pb.Notification(
         notification_id=str(r.notification_id),
@@ -74,13 +69,13 @@ def notification_pb(r: NotificationRecord) -> pb.Notification:
         status=codecs.STATUS.to_pb(r.status),
         status_reason=r.status_reason,
         due_at=timestamp(r.due_at),
-        retry_at=_stamp(r.retry_at),
+        retry_at=timestamp(r.retry_at),
         message_id=r.message_id,
         attempts=[
             pb.DeliveryAttempt(
                 attempt=a.number,
                 started_at=timestamp(a.started_at),
-                finished_at=_stamp(a.finished_at),
+                finished_at=timestamp(a.finished_at),
                 outcome=codecs.OUTCOME.to_pb(a.outcome),
                 detail=a.detail,
             )
@@ -109,7 +104,7 @@ def newsletter_pb(r: NewsletterRecord) -> pb.Newsletter:
         author_member_id=str(r.author_member_id) if r.author_member_id else "",
         recipients=r.recipients,
         created_at=timestamp(r.created_at),
-        sent_at=_stamp(r.sent_at),
+        sent_at=timestamp(r.sent_at),
         version=r.version,
     )
 

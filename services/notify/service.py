@@ -12,20 +12,21 @@ from dataclasses import dataclass
 
 from services.common.projection import ProjectionFollower
 from services.common.service import InboxDefinition, ServiceDefinition, ServiceRuntime
-from services.notify.application import Notify, Schedules
-from services.notify.compose import Composer
+from services.contracts.registry_mirror import registry_subjects
+from services.notify.application import Notify
+from services.notify.delivery.compose import Composer
+from services.notify.delivery.rendering import TemplateLibrary
+from services.notify.delivery.transport import transport_for
 from services.notify.directory import NotifyDirectory
 from services.notify.dispatcher import Dispatcher
 from services.notify.grpc_api import SERVICE_NAME, NotifyServicer, register
 from services.notify.integration import NOTIFY
-from services.notify.policy import NotifyPolicy
-from services.notify.rendering import TemplateLibrary
+from services.notify.reactions.decisions import Schedules
+from services.notify.reactions.policy import NotifyPolicy
 from services.notify.settings import NotifySettings
-from services.notify.transport import transport_for
 from services.notify.unsubscribe import PURPOSE, UnsubscribeTokens
 from services.notify.views import Mailbox, PreferencesView
 from services.notify.web import LinkBase, UnsubscribePages
-from services.registry.mirror import registry_subjects
 
 
 @dataclass(frozen=True)

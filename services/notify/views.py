@@ -17,7 +17,7 @@ from uuid import UUID
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx, text_time, time_text
+from services.common.sqlstore import SqlTx, Where, text_time, time_text
 from services.notify.domain import (
     DEFAULT_PREFERENCES,
     Attempt,
@@ -29,23 +29,6 @@ from services.notify.domain import (
 )
 
 UPSTREAM = "Notify"
-
-
-class _Where:
-    def __init__(self) -> None:
-        self.conditions: list[str] = []
-        self.params: list[Any] = []
-
-    def add(self, condition: str, *params: Any) -> None:
-        self.conditions.append(condition)
-        self.params.extend(params)
-
-    def add_if(self, value: Any, condition: str, *params: Any) -> None:
-        if value:
-            self.add(condition, *params)
-
-    def __str__(self) -> str:
-        return "WHERE " + " AND ".join(self.conditions) if self.conditions else ""
 
 
 class PreferencesView(Projection):
@@ -351,12 +334,11 @@ class Mailbox(Projection):
         self, page: Page, member_id: str = "", status: str = "", kind: str = ""
     ) -> tuple[list[NotificationRecord], str]:
         """Newest first."""
-        where = _Where()
+        where = Where()
         where.add_if(member_id, "member_id = ?", member_id)
         where.add_if(status, "status = ?", status)
         where.add_if(kind, "kind = ?", kind)
-        if page.after is not None:
-            where.add("(created_at, notification_id) < (?, ?)", *page.after)
+        where.after(page, "(created_at, notification_id) < (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM notifications {where}"
@@ -394,10 +376,9 @@ class Mailbox(Projection):
     def list_newsletters(
         self, page: Page, community_id: str = ""
     ) -> tuple[list[NewsletterRecord], str]:
-        where = _Where()
+        where = Where()
         where.add_if(community_id, "community_id = ?", community_id)
-        if page.after is not None:
-            where.add("(created_at, newsletter_id) < (?, ?)", *page.after)
+        where.after(page, "(created_at, newsletter_id) < (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM newsletters {where}"

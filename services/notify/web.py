@@ -29,9 +29,9 @@ from services.common.errors import CopnetError
 from services.common.idempotency import Command
 from services.common.identity import Caller
 from services.notify.application import Notify
+from services.notify.delivery.rendering import TOPIC_PHRASES
 from services.notify.directory import NotifyDirectory
 from services.notify.domain import Frequency, Topic, UnsubscribeScope, Unsubscription
-from services.notify.rendering import TOPIC_PHRASES
 from services.notify.settings import NotifySettings
 from services.notify.unsubscribe import UnsubscribeTokens
 

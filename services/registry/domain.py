@@ -72,53 +72,12 @@ class Role(StrEnum):
     PATIENT_PARTNER = "patient_partner"
 
 
-# Value parsing. Each parser returns the canonical value or raises ValueError
-# with a description the caller can act on.
+# Value parsing of the registry's own values (names, text, slugs and dates follow the
+# kernel's rules: services.kernel.parsing). Each parser returns the canonical value or
+# raises ValueError with a description the caller can act on.
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
-MAX_NAME_LENGTH = 200
-MAX_TEXT_LENGTH = 4000
-MAX_SLUG_LENGTH = 64
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _check_printable(value: str) -> None:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-
-
-def parse_name(value: str) -> str:
-    _check_printable(value)
-    name = " ".join(value.split())
-    if not name:
-        raise ValueError("is required")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValueError(f"must be at most {MAX_NAME_LENGTH} characters")
-    return name
-
-
-def parse_text(value: str, max_length: int = MAX_TEXT_LENGTH) -> str:
-    _check_printable(value)
-    text = value.strip()
-    if len(text) > max_length:
-        raise ValueError(f"must be at most {max_length} characters")
-    return text
-
-
-def parse_slug(value: str) -> str:
-    slug = value.strip()
-    if not slug:
-        raise ValueError("is required")
-    if len(slug) > MAX_SLUG_LENGTH or not _SLUG.match(slug):
-        raise ValueError(
-            f"must be lower-case letters and digits joined by single hyphens, "
-            f"at most {MAX_SLUG_LENGTH} characters (e.g. 'south-east-london')"
-        )
-    return slug
 
 
 def parse_email(value: str) -> str:
@@ -145,13 +104,6 @@ def parse_enum(enum_type: type[StrEnum], value: str) -> StrEnum:
     except ValueError:
         allowed = ", ".join(member.value for member in enum_type)
         raise ValueError(f"must be one of: {allowed}") from None
-
-
-def parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date such as '2024-03-01'") from None
 
 
 class Organisation(TracedAggregate):

@@ -13,12 +13,12 @@ from services.common.errors import FailedPrecondition
 from services.common.identity import Caller
 from services.common.service import ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
+from services.contracts.registry_mirror import RegistryMirror
 from services.events.domain import ConveningDetails
 from services.events.mirror import CommunityDirectoryView
 from services.events.service import DEFINITION as EVENTS
 from services.events.values import Format, RegistrationWindow, TimeSlot
 from services.registry.domain import JoiningPolicy, OrganisationKind, Profession, Role
-from services.registry.mirror import RegistryMirror
 from services.registry.service import DEFINITION as REGISTRY
 from tests.support.events_world import MovableClock, cmd, publications
 from tests.support.streams import eventually

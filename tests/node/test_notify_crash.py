@@ -180,7 +180,7 @@ def test_killed_mid_send_the_message_is_not_sent_twice_and_shows_in_doubt(world,
 def test_the_file_outbox_resolves_an_interrupted_attempt(tmp_path):
     """With no mail server, an attempt interrupted by a crash is settled by whether its
     file was written: sent (found) or sent again (missing) - exactly once."""
-    from services.notify.transport import FileTransport
+    from services.notify.delivery.transport import FileTransport
 
     transport = FileTransport(tmp_path / "outbox")
     assert transport.was_sent("<notification.x@guys>") is False

@@ -20,6 +20,7 @@ from services.common.messaging import NodeIdentity
 from services.common.projection import ProjectionFollower
 from services.common.settings import NodeSettings
 from services.common.sqlstore import SqlStore
+from services.contracts.registry_mirror import RegistryMirror
 from services.events.application import Events
 from services.events.mirror import CommunityDirectoryView
 from services.events.views import Schedule
@@ -27,7 +28,6 @@ from services.registry.application import Registry
 from services.registry.domain import Community as RegistryCommunity
 from services.registry.domain import JoiningPolicy, OrganisationKind, Profession, Role
 from services.registry.integration import REGISTRY
-from services.registry.mirror import RegistryMirror
 
 IDENTITY = NodeIdentity("testnode", "test-region")
 OPERATOR = Caller.operator()

@@ -21,11 +21,11 @@ from services.events.values import (
     SignUpStatus,
     TimeSlot,
     local_text,
-    parse_link,
     parse_local_datetime,
     parse_time_zone,
     to_instant,
 )
+from services.kernel.parsing import parse_link
 
 LONDON = "Europe/London"
 NOW = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ import pytest
 from icalendar import Calendar
 from jinja2 import UndefinedError
 
+from services.notify.delivery.ics import invitation
+from services.notify.delivery.rendering import TemplateLibrary, paragraphs
 from services.notify.domain import Kind, TrackedConvening
-from services.notify.ics import invitation
-from services.notify.rendering import TemplateLibrary, paragraphs
 
 COMMON = {
     "member_name": "Bonnie Green",

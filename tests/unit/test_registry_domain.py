@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from services.common.errors import FailedPrecondition
+from services.kernel.parsing import parse_date, parse_name, parse_slug
 from services.registry.domain import (
     Community,
     JoiningPolicy,
@@ -19,12 +20,9 @@ from services.registry.domain import (
     OrganisationKind,
     Profession,
     Role,
-    parse_date,
     parse_email,
     parse_enum,
-    parse_name,
     parse_ods_code,
-    parse_slug,
 )
 
 DAY1 = date(2024, 1, 10)

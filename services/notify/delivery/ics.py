@@ -1,9 +1,10 @@
-"""iCalendar invitations (iTIP, RFC 5546) for convenings, on the events service's VEVENT.
+"""iCalendar invitations (iTIP, RFC 5546) for convenings.
 
-The event itself comes from `services.events.calendar.vevent`, so an invitation
-and the community's calendar feed agree: the same UID (`<convening id>@copnet`),
-SEQUENCE (raised by every change a calendar shows), times with their zone,
-STATUS and description. An e-mailed invitation adds what iTIP needs:
+The event itself is the kernel's VEVENT (`services.kernel.calendar.vevent`), filled
+from what notify tracks of the convening, so an invitation and the events
+service's calendar feed agree: the same UID (`<convening id>@copnet`), SEQUENCE
+(raised by every change a calendar shows), times with their zone, STATUS and
+description. An e-mailed invitation adds what iTIP needs:
 - METHOD:REQUEST for an invitation or an update, METHOD:CANCEL once cancelled;
 - the recipient as the ATTENDEE (their own address, in their own mail only);
 - the node's notification mailbox as the ORGANIZER (mail clients send replies
@@ -20,46 +21,35 @@ from uuid import UUID
 
 from icalendar import Calendar, Timezone, vCalAddress
 
-from services.events.calendar import PRODID, CalendarEntry, vevent
-from services.events.values import TimeSlot
-from services.events.views import ConveningRecord
+from services.kernel.calendar import PRODID, CalendarEvent, uid_of, vevent
 from services.notify.domain import TrackedConvening
 
 
-def convening_record(c: TrackedConvening) -> ConveningRecord:
-    """The events service's record of a convening, from what notify knows of it."""
-    return ConveningRecord(
-        convening_id=c.convening_id,
-        community_id=c.community_id,
-        plan_id=None,
+def calendar_event(
+    c: TrackedConvening, community_name: str, organiser_names: dict[UUID, str], show_join_link: bool
+) -> CalendarEvent:
+    """The convening as a calendar shows it, from what notify knows of it."""
+    first = c.organiser_ids[0] if c.organiser_ids else None
+    return CalendarEvent(
+        uid=uid_of(c.convening_id),
         title=c.details.get("title", ""),
-        topic=c.details.get("topic", ""),
-        description=c.details.get("description", ""),
-        format=c.details.get("format", "face_to_face"),
-        venue=c.details.get("venue", ""),
-        join_link=c.join_link,
-        slot=TimeSlot(c.starts_at, c.ends_at, c.time_zone),
-        planned_starts_at=c.starts_at,
-        capacity=None,
-        registration_opens_at=None,
-        registration_closes_at=c.starts_at,
-        status=c.status,
+        starts_at=c.starts_at,
+        ends_at=c.ends_at,
+        time_zone=c.time_zone,
         sequence=c.sequence,
-        organiser_ids=list(c.organiser_ids),
-        cancel_reason=c.cancel_reason,
-        reschedules=[],
-        outcomes=[],
-        attendee_count=None,
-        places_taken=0,
-        waitlist_length=0,
-        pending_approvals=0,
-        attended=0,
-        no_shows=0,
-        feedback_count=0,
-        feedback_sum=0,
-        version=c.version,
         created_at=c.created_at,
         updated_at=c.updated_at,
+        community_name=community_name,
+        description=c.details.get("description", ""),
+        topic=c.details.get("topic", ""),
+        format=c.details.get("format", "face_to_face"),
+        venue=c.details.get("venue", ""),
+        join_link=c.join_link if show_join_link else "",
+        join_link_hidden=bool(c.join_link) and not show_join_link,
+        cancelled=c.is_cancelled,
+        cancel_reason=c.cancel_reason,
+        organiser_id=first,
+        organiser_name=organiser_names.get(first, "") if first else "",
     )
 
 
@@ -74,8 +64,7 @@ def invitation(
     """(method, iCalendar text) for one recipient: attendee = (display name, address),
     organizer = the sender's address (`Name <addr>` or `addr`)."""
     method = "CANCEL" if convening.is_cancelled else "REQUEST"
-    record = convening_record(convening)
-    event = vevent(CalendarEntry(record, show_join_link), community_name, organiser_names)
+    event = vevent(calendar_event(convening, community_name, organiser_names, show_join_link))
     first = organiser_names.get(convening.organiser_ids[0]) if convening.organiser_ids else None
     organiser = vCalAddress(f"mailto:{parseaddr(organizer)[1]}")
     organiser.name = f"{first} ({community_name})" if first else community_name

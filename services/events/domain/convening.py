@@ -1,17 +1,11 @@
-"""The events service's domain: convenings (with their sign-ups) and meeting plans.
-
-A `Convening` is one meeting of a community. Its sign-ups live inside it: one
-consistency boundary for capacity and waitlist order, so a place is never
-given twice and the waitlist is promoted strictly in order.
-
-Public methods check the rules and raise; the `@event` methods they call only
-record what happened, so replaying history never re-checks today's rules.
-Times come in as arguments (`now`): the domain never reads a clock.
+"""`Convening`: one meeting of a community, with its sign-ups inside it: one consistency
+boundary for capacity and waitlist order, so a place is never given twice and the
+waitlist is promoted strictly in order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,6 +14,13 @@ from eventsourcing.domain import event
 
 from services.common.aggregate import TracedAggregate
 from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.events.domain.parts import (
+    UPCOMING,
+    AttendanceFigures,
+    ConveningDetails,
+    Reschedule,
+    SignUp,
+)
 from services.events.values import (
     Attendance,
     ConveningStatus,
@@ -30,74 +31,6 @@ from services.events.values import (
     TimeSlot,
     local_text,
 )
-
-ACTIVE_SIGN_UPS = (
-    SignUpStatus.REGISTERED,
-    SignUpStatus.WAITLISTED,
-    SignUpStatus.PENDING_APPROVAL,
-)
-UPCOMING = (ConveningStatus.SCHEDULED, ConveningStatus.RESCHEDULED)
-
-
-@dataclass(frozen=True)
-class ConveningDetails:
-    title: str
-    topic: str
-    description: str
-    format: Format
-    venue: str
-    join_link: str
-
-    def check(self) -> None:
-        """A face-to-face meeting needs a venue, a webinar a join link, a hybrid both."""
-        missing = []
-        if self.format in (Format.FACE_TO_FACE, Format.HYBRID) and not self.venue:
-            missing.append("venue")
-        if self.format in (Format.WEBINAR, Format.HYBRID) and not self.join_link:
-            missing.append("join_link")
-        if missing:
-            raise InvalidArgument.single(
-                missing[0],
-                f"is required for a {self.format.value.replace('_', '-')} convening",
-            )
-
-
-@dataclass(frozen=True)
-class SignUp:
-    """One member's sign-up to one convening (the latest, if they signed up again)."""
-
-    member_id: UUID
-    status: SignUpStatus
-    # Order of signing up within the convening.
-    seq: int
-    signed_up_at: datetime
-    updated_at: datetime
-    attendance: Attendance | None = None
-    rating: int | None = None
-    comment: str = ""
-    note: str = ""
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_SIGN_UPS
-
-
-@dataclass(frozen=True)
-class Reschedule:
-    """A time a convening had before it was moved, and why it moved."""
-
-    previous: TimeSlot
-    reason: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class AttendanceFigures:
-    """How many held a place, came, and did not come."""
-
-    signed_up: int
-    attended: int
-    no_shows: int
 
 
 def _words(status: SignUpStatus) -> str:
@@ -690,97 +623,3 @@ def _check_window(window: RegistrationWindow, slot: TimeSlot) -> None:
         raise InvalidArgument.single(
             "registration_opens", "must be before registration closes (by default, the start)"
         )
-
-
-@dataclass(frozen=True)
-class PlannedOccurrence:
-    convening_id: UUID
-    starts_at: datetime
-    topic: str
-
-
-class MeetingPlan(TracedAggregate):
-    """A community's plan of meetings: a recurrence rule or explicit dates.
-
-    Each occurrence is a convening of its own; the plan remembers which, so
-    that what was planned can be compared with what was held.
-    """
-
-    class Event(TracedAggregate.Event):
-        community_id: UUID
-
-    class Created(Event, TracedAggregate.Created):
-        pass
-
-    def trigger_event(self, event_class, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs.setdefault("community_id", self.community_id)
-        return super().trigger_event(event_class, **kwargs)
-
-    @event("Planned")
-    def __init__(
-        self,
-        community_id: UUID,
-        title: str,
-        description: str,
-        time_zone: str,
-        rule: str,
-        format: str,
-        venue: str,
-        join_link: str,
-        capacity: int | None,
-        duration_minutes: int,
-    ):
-        self.community_id = community_id
-        self.title = title
-        self.description = description
-        self.time_zone = time_zone
-        self.rule = rule
-        self.format = Format(format)
-        self.venue = venue
-        self.join_link = join_link
-        self.capacity = capacity
-        self.duration_minutes = duration_minutes
-        self.occurrences: list[PlannedOccurrence] = []
-        # The convenings the latest command placed (to answer it, also when replayed).
-        self.last_added: list[UUID] = []
-        self.ended = False
-        self.end_reason = ""
-        self.cancelled_at_end: list[UUID] = []
-
-    def add_occurrences(self, occurrences: list[PlannedOccurrence]) -> None:
-        if self.ended:
-            raise FailedPrecondition(f"meeting plan '{self.title}' has ended")
-        planned = {o.starts_at for o in self.occurrences}
-        clashes = [o for o in occurrences if o.starts_at in planned]
-        if clashes:
-            raise FailedPrecondition(
-                "the plan already has a meeting at "
-                f"{local_text(clashes[0].starts_at, self.time_zone)}"
-            )
-        self._occurrences_added(
-            occurrences=[
-                {"convening_id": o.convening_id, "starts_at": o.starts_at, "topic": o.topic}
-                for o in occurrences
-            ],
-            time_zone=self.time_zone,
-        )
-
-    def end(self, reason: str, cancelled: list[UUID]) -> None:
-        """Ends the plan; `cancelled` are its convenings cancelled with it."""
-        if self.ended:
-            raise FailedPrecondition(f"meeting plan '{self.title}' has already ended")
-        self._ended(reason=reason, cancelled_convening_ids=list(cancelled))
-
-    @event("OccurrencesAdded")
-    def _occurrences_added(self, occurrences: list[dict[str, Any]], time_zone: str) -> None:
-        for o in occurrences:
-            occurrence = PlannedOccurrence(o["convening_id"], o["starts_at"], o["topic"])
-            self.occurrences.append(occurrence)
-        self.occurrences.sort(key=lambda o: o.starts_at)
-        self.last_added = [o["convening_id"] for o in occurrences]
-
-    @event("Ended")
-    def _ended(self, reason: str, cancelled_convening_ids: list[UUID]) -> None:
-        self.ended = True
-        self.end_reason = reason
-        self.cancelled_at_end = list(cancelled_convening_ids)

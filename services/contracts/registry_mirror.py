@@ -1,11 +1,11 @@
-"""The registry as other services of the node see it: a read model of its integration events.
+"""The registry as other services of a node see it: a read model of its integration events.
 
 A service that must know organisations, communities, memberships and roles (to
-decide who may do what, or to name things) keeps this mirror, fed by an inbox
-on the registry's subjects of the node stream; each event applies exactly once
-with its tracking record. It never reads the registry's store or calls its API.
-The mirror is eventually consistent: `registry_position()` says how far it has
-read the registry's log.
+decide who may do what, or to name things) keeps these tables, fed by an inbox on
+the registry's subjects of the node stream; each event applies exactly once with
+its tracking record. It never reads the registry's store or calls its API. The
+mirror is eventually consistent: `registry_position()` says how far it has read
+the registry's log.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from copnet.registry.v1 import registry_events_pb2 as registry_events
 from copnet.registry.v1 import registry_pb2
 from services.common.inbox import InboxView, IntegrationMessage
 from services.common.messaging import NodeIdentity
-from services.common.sqlstore import SqlTx
+from services.common.protoconv import enum_value
+from services.common.sqlstore import SqlStore, SqlTx
 
 REGISTRY_SERVICE = "registry"
 ORGANISER_ROLES = ("co_lead", "facilitator")
@@ -30,18 +31,10 @@ def registry_subjects(identity: NodeIdentity) -> list[str]:
     return identity.service_subjects(REGISTRY_SERVICE)
 
 
-def enum_value(enum_type: Any, number: int) -> str:
-    """'ROLE_CO_LEAD' -> 'co_lead'; 'unknown' for numbers this build does not know."""
-    try:
-        name = enum_type.Name(number)
-    except ValueError:
-        return "unknown"
-    prefix = "".join(f"_{c}" if c.isupper() else c.upper() for c in enum_type.DESCRIPTOR.name)
-    return name.removeprefix(prefix.lstrip("_") + "_").lower()
+class RegistryTables:
+    """The registry's entities in tables of a consumer's store: how its events change
+    them (`apply`, inside the consumer's transaction) and how to read them."""
 
-
-class RegistryMirror(InboxView):
-    name = "registry_mirror"
     schema_version = 2
     tables = (
         "CREATE TABLE IF NOT EXISTS mirror_organisations ("
@@ -71,6 +64,9 @@ class RegistryMirror(InboxView):
         "mirror_communities",
         "mirror_organisations",
     )
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
 
     # Writing
 
@@ -279,3 +275,17 @@ class RegistryMirror(InboxView):
                 ids,
             )
         return {UUID(r["member_id"]): r["display_name"] for r in rows}
+
+
+class RegistryMirror(InboxView, RegistryTables):
+    """The mirror as a read model of its own: the events and learning services keep one,
+    fed by an inbox on the registry's subjects. (Notify's directory composes
+    `RegistryTables` with its own contact table instead.)"""
+
+    name = "registry_mirror"
+    schema_version = RegistryTables.schema_version
+    tables = RegistryTables.tables
+    table_names = RegistryTables.table_names
+
+    def apply(self, message: IntegrationMessage, tx: SqlTx) -> None:
+        RegistryTables.apply(self, message, tx)

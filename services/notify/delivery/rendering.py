@@ -64,7 +64,7 @@ class RenderedMail:
 class TemplateLibrary:
     def __init__(self) -> None:
         self.environment = Environment(
-            loader=PackageLoader("services.notify", "templates"),
+            loader=PackageLoader("services.notify.delivery", "templates"),
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             undefined=StrictUndefined,
             trim_blocks=True,

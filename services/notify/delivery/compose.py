@@ -27,7 +27,9 @@ from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 from uuid import UUID
 
-from services.notify.application import ADDRESS_GRACE, Notify, when_text
+from services.notify.application import ADDRESS_GRACE, Notify
+from services.notify.delivery.ics import invitation
+from services.notify.delivery.rendering import TOPIC_PHRASES, RenderedMail, TemplateLibrary, label
 from services.notify.directory import NotifyDirectory
 from services.notify.domain import (
     CONVENING_KINDS,
@@ -41,9 +43,8 @@ from services.notify.domain import (
     TrackedConvening,
     UnsubscribeScope,
     Unsubscription,
+    when_text,
 )
-from services.notify.ics import invitation
-from services.notify.rendering import TOPIC_PHRASES, RenderedMail, TemplateLibrary, label
 from services.notify.unsubscribe import UnsubscribeTokens
 
 ICS_KINDS = frozenset(
@@ -219,7 +220,7 @@ class Composer:
         }
         calendar = None
         if convening is not None:
-            organisers = self.directory.display_names(convening.organiser_ids)
+            organisers = self.directory.registry.display_names(convening.organiser_ids)
             context.update(self._convening_context(n, convening, now, community, organisers))
             if n.kind in ICS_KINDS:
                 calendar = invitation(
@@ -268,7 +269,7 @@ class Composer:
         else:
             message["Auto-Submitted"] = "auto-generated"
         if n.kind is Kind.NEWSLETTER:
-            community = self.directory.community(n.refs["community_id"]) or {}
+            community = self.directory.registry.community(n.refs["community_id"]) or {}
             slug = community.get("slug", "community")
             domain = self.envelope_sender.rpartition("@")[2] or "copnet.invalid"
             message["List-Id"] = f"{context['newsletter']['community_name']} <{slug}.{domain}>"

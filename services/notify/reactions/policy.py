@@ -22,9 +22,9 @@ from copnet.events.v1 import events_pb2
 from copnet.learning.v1 import learning_events_pb2 as learning
 from copnet.learning.v1 import learning_pb2
 from services.common.inbox import IntegrationMessage, RejectedMessage
+from services.common.protoconv import enum_value
 from services.notify.application import Notify
 from services.notify.domain import LearningSummary
-from services.registry.mirror import enum_value
 
 SNAPSHOT_EVENTS = {"item_published", "item_revised", "item_withdrawn", "item_arrived"}
 SIGN_UP_EVENTS = {

@@ -8,7 +8,6 @@ is guarded by the entity's version, so applying an event twice changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -17,7 +16,7 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx, text_time, time_text
+from services.common.sqlstore import SqlTx, Where, text_time, time_text
 from services.registry.domain import (
     Community,
     Member,
@@ -27,118 +26,12 @@ from services.registry.domain import (
     Role,
     RoleTerm,
 )
-
-
-@dataclass(frozen=True)
-class OrganisationRecord:
-    organisation_id: UUID
-    name: str
-    kind: str
-    region: str
-    ods_code: str | None
-    retired: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, o: Organisation) -> OrganisationRecord:
-        return cls(
-            o.id,
-            o.name,
-            o.kind.value,
-            o.region,
-            o.ods_code,
-            o.retired,
-            o.version,
-            o.created_on,
-            o.modified_on,
-        )
-
-
-@dataclass(frozen=True)
-class CommunityRecord:
-    community_id: UUID
-    slug: str
-    name: str
-    domain: str
-    purpose: str
-    region: str
-    host_organisation_ids: list[UUID]
-    joining_policy: str
-    lifecycle: str
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, c: Community) -> CommunityRecord:
-        return cls(
-            c.id,
-            c.slug,
-            c.name,
-            c.domain,
-            c.purpose,
-            c.region,
-            list(c.host_organisation_ids),
-            c.joining_policy.value,
-            c.lifecycle.value,
-            c.version,
-            c.created_on,
-            c.modified_on,
-        )
-
-
-@dataclass(frozen=True)
-class MemberRecord:
-    member_id: UUID
-    display_name: str
-    profession: str
-    home_organisation_id: UUID
-    email: str
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, m: Member) -> MemberRecord:
-        return cls(
-            m.id,
-            m.display_name,
-            m.profession.value,
-            m.home_organisation_id,
-            m.email,
-            m.version,
-            m.created_on,
-            m.modified_on,
-        )
-
-
-@dataclass(frozen=True)
-class MembershipRecord:
-    membership_id: UUID
-    community_id: UUID
-    member_id: UUID
-    status: str
-    role_terms: list[RoleTerm]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, m: Membership) -> MembershipRecord:
-        status = m.status.value if m.status else ""
-        return cls(
-            m.id,
-            m.community_id,
-            m.member_id,
-            status,
-            list(m.terms),
-            m.version,
-            m.created_on,
-            m.modified_on,
-        )
-
+from services.registry.views.records import (
+    CommunityRecord,
+    MemberRecord,
+    MembershipRecord,
+    OrganisationRecord,
+)
 
 _STATUS_AFTER = {
     Membership.Joined: MembershipStatus.ACTIVE,
@@ -418,15 +311,15 @@ class Directory(Projection):
     def list_organisations(
         self, page: Page, region: str = "", kind: str = "", include_retired: bool = False
     ) -> tuple[list[OrganisationRecord], str]:
-        where, params = _Where(), []
-        where.add_if(region, "region = ?", params, region)
-        where.add_if(kind, "kind = ?", params, kind)
-        where.add_if(not include_retired, "retired = 0", params)
-        where.after(page, "(sort_name, organisation_id) > (?, ?)", params)
+        where = Where()
+        where.add_if(region, "region = ?", region)
+        where.add_if(kind, "kind = ?", kind)
+        where.add_if(not include_retired, "retired = 0")
+        where.after(page, "(sort_name, organisation_id) > (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM organisations {where} ORDER BY sort_name, organisation_id LIMIT ?",
-                (*params, page.size),
+                (*where.params, page.size),
             )
         records = [
             OrganisationRecord(
@@ -452,22 +345,21 @@ class Directory(Projection):
         organisation_id: str = "",
         lifecycle: str = "",
     ) -> tuple[list[CommunityRecord], str]:
-        where, params = _Where(), []
-        where.add_if(region, "c.region = ?", params, region)
-        where.add_if(domain, "c.domain = ?", params, domain)
-        where.add_if(lifecycle, "c.lifecycle = ?", params, lifecycle)
+        where = Where()
+        where.add_if(region, "c.region = ?", region)
+        where.add_if(domain, "c.domain = ?", domain)
+        where.add_if(lifecycle, "c.lifecycle = ?", lifecycle)
         where.add_if(
             organisation_id,
             "EXISTS (SELECT 1 FROM community_hosts h"
             " WHERE h.community_id = c.community_id AND h.organisation_id = ?)",
-            params,
             organisation_id,
         )
-        where.after(page, "(c.sort_name, c.community_id) > (?, ?)", params)
+        where.after(page, "(c.sort_name, c.community_id) > (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM communities c {where} ORDER BY c.sort_name, c.community_id LIMIT ?",
-                (*params, page.size),
+                (*where.params, page.size),
             )
             hosts = self._hosts_of(tx, [r["community_id"] for r in rows])
         records = [
@@ -505,14 +397,14 @@ class Directory(Projection):
     def list_members(
         self, page: Page, organisation_id: str = "", profession: str = ""
     ) -> tuple[list[MemberRecord], str]:
-        where, params = _Where(), []
-        where.add_if(organisation_id, "home_organisation_id = ?", params, organisation_id)
-        where.add_if(profession, "profession = ?", params, profession)
-        where.after(page, "(sort_name, member_id) > (?, ?)", params)
+        where = Where()
+        where.add_if(organisation_id, "home_organisation_id = ?", organisation_id)
+        where.add_if(profession, "profession = ?", profession)
+        where.after(page, "(sort_name, member_id) > (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM members {where} ORDER BY sort_name, member_id LIMIT ?",
-                (*params, page.size),
+                (*where.params, page.size),
             )
         records = [
             MemberRecord(
@@ -538,28 +430,26 @@ class Directory(Projection):
         role: str = "",
         as_of: date | None = None,
     ) -> tuple[list[MembershipRecord], str]:
-        where, params = _Where(), []
-        where.add_if(True, "m.status <> ''", params)
-        where.add_if(community_id, "m.community_id = ?", params, community_id)
-        where.add_if(member_id, "m.member_id = ?", params, member_id)
-        where.add_if(status, "m.status = ?", params, status)
+        where = Where()
+        where.add("m.status <> ''")
+        where.add_if(community_id, "m.community_id = ?", community_id)
+        where.add_if(member_id, "m.member_id = ?", member_id)
+        where.add_if(status, "m.status = ?", status)
         if role:
             day = (as_of or datetime.now(tz=UTC).date()).isoformat()
-            where.add_if(
-                True,
+            where.add(
                 "EXISTS (SELECT 1 FROM role_terms t WHERE t.membership_id = m.membership_id"
                 " AND t.role = ? AND t.start_date <= ? AND (t.end_date IS NULL OR t.end_date > ?))",
-                params,
                 role,
                 day,
                 day,
             )
-        where.after(page, "(m.created_at, m.membership_id) > (?, ?)", params)
+        where.after(page, "(m.created_at, m.membership_id) > (?, ?)")
         with self.store.read() as tx:
             rows = tx.all(
                 f"SELECT * FROM memberships m {where}"
                 " ORDER BY m.created_at, m.membership_id LIMIT ?",
-                (*params, page.size),
+                (*where.params, page.size),
             )
             terms = self._terms_of(tx, [r["membership_id"] for r in rows])
         records = [
@@ -592,23 +482,3 @@ class Directory(Projection):
                 RoleTerm(Role(row["role"]), date.fromisoformat(row["start_date"]), end)
             )
         return terms
-
-
-class _Where:
-    """Builds a WHERE clause from optional conditions, keeping parameters in order."""
-
-    def __init__(self) -> None:
-        self.conditions: list[str] = []
-
-    def add_if(self, wanted: Any, condition: str, params: list[Any], *values: Any) -> None:
-        if wanted:
-            self.conditions.append(condition)
-            params.extend(values)
-
-    def after(self, page: Page, condition: str, params: list[Any]) -> None:
-        if page.after is not None:
-            self.conditions.append(condition)
-            params.extend(page.after)
-
-    def __str__(self) -> str:
-        return "WHERE " + " AND ".join(self.conditions) if self.conditions else ""

@@ -1,0 +1,72 @@
+"""RegistryService calls on members."""
+
+from __future__ import annotations
+
+from copnet.registry.v1 import registry_pb2 as pb
+from services.common.errors import Violations
+from services.common.servicer import (
+    command,
+    page,
+    parse_optional_uuid,
+    parse_uuid,
+    read_your_writes,
+    run,
+)
+from services.kernel.parsing import parse_name
+from services.registry import codecs
+from services.registry.domain import Member, parse_email
+from services.registry.grpc_api.base import Servicer
+from services.registry.grpc_api.requests import optional, required_uuid
+from services.registry.grpc_api.responses import member_pb
+from services.registry.views import MemberRecord
+
+
+class MemberCalls(Servicer):
+    async def RegisterMember(self, request, context):
+        v = Violations()
+        cmd = command(request, "RegisterMember", v)
+        name = v.check("display_name", parse_name, request.display_name)
+        profession = v.check("profession", codecs.PROFESSION.to_domain, request.profession)
+        home = v.check("home_organisation_id", parse_uuid, request.home_organisation_id)
+        email = v.check("email", parse_email, request.email)
+        v.raise_if_any()
+        record, position = await self._execute(
+            self.app.register_member, cmd, name, profession, home, email
+        )
+        return pb.RegisterMemberResponse(member=member_pb(record), position=position)
+
+    async def UpdateMember(self, request, context):
+        v = Violations()
+        cmd = command(request, "UpdateMember", v)
+        member_id = v.check("member_id", parse_uuid, request.member_id)
+        changes = {
+            "display_name": optional(request, "display_name", v, parse_name),
+            "profession": optional(request, "profession", v, codecs.PROFESSION.to_domain),
+            "home_organisation_id": optional(request, "home_organisation_id", v, parse_uuid),
+            "email": optional(request, "email", v, parse_email),
+        }
+        v.raise_if_any()
+        record, position = await self._execute(
+            self.app.update_member, cmd, member_id, request.expected_version, **changes
+        )
+        return pb.UpdateMemberResponse(member=member_pb(record), position=position)
+
+    async def GetMember(self, request, context):
+        member_id = required_uuid("member_id", request.member_id)
+        member = await run(self.app.load, member_id, Member, "member")
+        return pb.GetMemberResponse(member=member_pb(MemberRecord.of(member)))
+
+    async def ListMembers(self, request, context):
+        v = Violations()
+        organisation = v.check("organisation_id", parse_optional_uuid, request.organisation_id)
+        profession = v.check("profession", codecs.PROFESSION.to_domain_or_none, request.profession)
+        filters = {"organisation": str(organisation or ""), "profession": profession or ""}
+        page_ = page(request, filters, v)
+        v.raise_if_any()
+        await read_your_writes(self.follower, request.min_position)
+        records, token = await run(
+            self.directory.list_members, page_, str(organisation or ""), profession or ""
+        )
+        return pb.ListMembersResponse(
+            members=[member_pb(r) for r in records], next_page_token=token
+        )
