@@ -71,10 +71,10 @@ class StreamGuard:
         if info is None:
             if position or self.known is not None:
                 raise StreamLost(
-                    f"the node stream {self.stream} is missing, but this relay has published "
-                    f"up to position {position} into it: its messages are lost. The relay will "
-                    "not recreate it empty. Run `copnet republish` to publish the whole log "
-                    "again from the store"
+                    f"the node stream {self.stream} is missing (this relay published up to "
+                    f"position {position} into it): its messages are lost. The relay will not "
+                    "recreate it empty. Run `copnet republish` to publish the whole log again "
+                    "from the store"
                 )
             return True
         if self.known is not None and self.known.created != _created(info):

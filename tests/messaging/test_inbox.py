@@ -80,9 +80,7 @@ class RunningInbox:
     async def _run(self) -> None:
         self.stopping = asyncio.Event()
         try:
-            await asyncio.gather(
-                self.inbox.link.run(self.stopping), self.inbox.run(self.stopping)
-            )
+            await asyncio.gather(self.inbox.link.run(self.stopping), self.inbox.run(self.stopping))
         finally:
             await self.inbox.link.close()
 
