@@ -99,6 +99,8 @@ class FederationLinks:
         self.hub_reachable: bool | None = None
         self.applied_sources: list[tuple[str, str | None]] | None = None
         self._partner_streams: set[str] = set()
+        # Rounds completed (each reads the directory and brings the sources in line).
+        self.rounds = 0
 
     async def run(self, stopping: asyncio.Event) -> None:
         client = await self.link.client()
@@ -107,6 +109,7 @@ class FederationLinks:
         while not stopping.is_set():
             try:
                 calm = await self.reconcile(client)
+                self.rounds += 1
                 self.progress.ok()
                 backoff.reset()
             except Exception as error:

@@ -53,16 +53,16 @@ class NatsLink:
         return self._client
 
     async def run(self, stopping: asyncio.Event) -> None:
-        self._client = await self._connect(stopping)
-        if self._client is None:
+        client = self._client = await self._connect(stopping)
+        if client is None:
             return
         self._connected.set()
         misses = 0
-        while not stopping.is_set():
+        while not stopping.is_set() and self._client is client:  # until stopped or closed
             try:
-                if not self._client.is_connected:  # a flush would "succeed" into the buffer
+                if not client.is_connected:  # a flush would "succeed" into the buffer
                     raise ConnectionError("not connected (reconnecting)")
-                await self._client.flush(timeout=self.ping_timeout)  # type: ignore[arg-type]
+                await client.flush(timeout=self.ping_timeout)  # type: ignore[arg-type]
                 misses = 0
                 self.progress.ok()
             except (nats.errors.Error, TimeoutError, OSError) as error:

@@ -159,7 +159,8 @@ class ServiceRuntime:
                 )
         self.server: ServerHandle | None = None
         self.serving: bool | None = None
-        self.problems: list[str] = []
+        # Why the service is not ready, by the worker concerned ("store" for the store).
+        self.problems: dict[str, str] = {}
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
 
@@ -274,17 +275,23 @@ class ServiceRuntime:
         """Readiness: the store answers and every worker is making progress."""
         store_ok = await self._store_reachable()
         self.api_work.store_available = store_ok
-        problems = [] if store_ok else ["the store is unreachable"]
-        problems += [p for p in (progress.problem() for progress in self.progresses()) if p]
+        problems = {} if store_ok else {"store": "the store is unreachable"}
+        for progress in self.progresses():
+            problem = progress.problem()
+            if problem:
+                problems[progress.name] = problem
         serving = not problems
         if serving != self.serving or sorted(problems) != sorted(self.problems):
             if serving and self.serving is False:
                 log.info("%s is SERVING again", self.definition.name)
-            elif not serving and self.serving is not None:
-                log.error("%s is NOT_SERVING: %s", self.definition.name, "; ".join(problems))
+            elif not serving:
+                log.error(
+                    "%s is NOT_SERVING: %s", self.definition.name, "; ".join(problems.values())
+                )
             if self.server is not None and serving != self.serving:
                 await self.server.set_serving(serving)
-            self.serving, self.problems = serving, problems
+            self.serving = serving
+        self.problems = problems
 
     async def _watch_health(self) -> None:
         while not self._stopping.is_set():

@@ -21,6 +21,7 @@ import ctypes
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -161,6 +162,7 @@ class DataDirLock:
 
 
 def _pdeathsig() -> Callable[[], None] | None:
+    """A `preexec_fn` asking the kernel for SIGTERM when the parent dies (Linux only)."""
     if not sys.platform.startswith("linux"):
         return None
     libc = ctypes.CDLL(None, use_errno=True)
@@ -182,15 +184,25 @@ _spawner_guard = threading.Lock()
 def spawn(command: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
     """`subprocess.Popen` for a child that receives SIGTERM when this process dies.
 
-    Forked from one long-lived thread: the kernel signals the child when the
-    thread that forked it ends, not only the process."""
+    On Linux, util-linux's `setpriv --pdeathsig` (everywhere util-linux is) makes the
+    request and execs the command; without it, a `preexec_fn` does (which costs a plain
+    fork, and gRPC's fork handlers then log a warning). Either way the child is forked
+    from one long-lived thread: the kernel signals the child when the *thread* that
+    forked it ends, not only the process."""
     global _spawner
     with _spawner_guard:
         if _spawner is None:
             _spawner = ThreadPoolExecutor(1, thread_name_prefix="copnet-spawner")
-    hook = _pdeathsig()
+    command = list(command)
+    hook = None
+    if sys.platform.startswith("linux"):
+        setpriv = shutil.which("setpriv")
+        if setpriv:
+            command = [setpriv, "--pdeathsig", "TERM", "--", *command]
+        else:
+            hook = _pdeathsig()
     return _spawner.submit(
-        subprocess.Popen, list(command), preexec_fn=hook, start_new_session=True, **popen
+        subprocess.Popen, command, preexec_fn=hook, start_new_session=True, **popen
     ).result()
 
 

@@ -17,6 +17,7 @@ from copnet.learning.v1 import learning_events_pb2 as events
 from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.registry.v1 import registry_pb2 as rpb
 from services.common.messaging import NodeIdentity
+from services.common.region import DIRECTORY_BUCKET
 from services.learning.domain import ReceivedItem
 from tests.support.region import REGION, Region, rid
 from tests.support.streams import eventually, read_stream
@@ -437,3 +438,35 @@ def test_commands_refuse_bad_requests_with_clear_statuses(region):
     assert code("PublishItem", stale, guys.lead_token) == grpc.StatusCode.ABORTED
     nodes = node.learning("ListRegionNodes", lpb.ListRegionNodesRequest())
     assert {n.node_id for n in nodes.nodes} == set(NODES) and nodes.region == REGION
+
+
+def test_an_empty_read_of_the_region_directory_keeps_the_partners(region):
+    """The hub answering "no keys" is not a region without nodes: no source is dropped."""
+    guys = region.community("guys", "dip-cop")
+    subscribe(region, "kings", "guys")
+    region.publish(guys, "Before")
+    eventually(lambda: region.titles("kings") == {"Before"})
+    links = next(
+        w
+        for w in region["kings"].runtime("learning").workers
+        if type(w).__name__ == "FederationLinks"
+    )
+    applied = list(links.applied_sources or [])
+    assert ("guys", None) in applied
+
+    async def empty_the_directory() -> None:
+        client = await nats.connect(region.hub.admin_url)
+        try:
+            directory = await client.jetstream().key_value(DIRECTORY_BUCKET)
+            for key in await directory.keys():
+                await directory.delete(key)
+        finally:
+            await client.close()
+
+    asyncio.run(empty_the_directory())
+    rounds = links.rounds
+    eventually(lambda: links.rounds >= rounds + 2, timeout=30)  # the empty directory was read
+    assert links.applied_sources == applied, "the partners were kept"
+    assert set(links.directory) == set(NODES)
+    region.publish(guys, "After")
+    eventually(lambda: region.titles("kings") == {"Before", "After"})

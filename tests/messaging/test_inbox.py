@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
+import time
 
 import nats
 import pytest
@@ -12,6 +15,7 @@ from google.protobuf.wrappers_pb2 import StringValue
 from copnet.integration.v1 import envelope_pb2
 from copnet.registry.v1 import registry_events_pb2
 from services.common.inbox import (
+    ACK_WAIT,
     Inbox,
     InboxView,
     IntegrationMessage,
@@ -44,9 +48,22 @@ class EventLedger(InboxView):
     def __init__(self, store: SqlStore) -> None:
         super().__init__(store)
         self.fail_next = 0
+        self.unavailable_next = 0
+        # When set, the next message blocks until `release` is set, then fails (a process
+        # that dies in the middle of a message commits nothing).
+        self.hold: threading.Event | None = None
+        self.holding = threading.Event()
         self.order: list[int] = []
 
     def apply(self, message: IntegrationMessage, tx: SqlTx) -> None:
+        if self.hold is not None:
+            hold, self.hold = self.hold, None
+            self.holding.set()
+            hold.wait(30)
+            raise RuntimeError("died in the middle of the message")
+        if self.unavailable_next:
+            self.unavailable_next -= 1
+            raise sqlite3.OperationalError("database is locked")
         if self.fail_next:
             self.fail_next -= 1
             raise RuntimeError("the handler has a bad day")
@@ -196,6 +213,53 @@ def test_a_failing_handler_parks_the_inbox_on_that_message(node, nats_server):
         eventually(lambda: len(view.counts()) == len(relayed_ids(nats_server.url)), timeout=30)
         assert view.order == sorted(view.order)
         assert running.inbox.stats.parked_on == ""
+    finally:
+        running.stop()
+
+
+def test_a_consumer_killed_in_the_middle_of_a_message_hands_it_over_within_the_ack_wait(
+    node, nats_server
+):
+    runtime, settings = node
+    RegistryLoad(runtime.app)
+    eventually(lambda: len(relayed_ids(nats_server.url)) == 1)
+    view = ledger(settings)
+    release = threading.Event()
+    view.hold = release
+    first = start_inbox(view, nats_server.url)
+    eventually(view.holding.is_set)
+    time.sleep(3)  # longer than a progress acknowledgement's interval: it keeps the message
+    assert view.counts() == {}
+    # The process dies: its connection goes, nothing is acknowledged.
+    asyncio.run_coroutine_threadsafe(first.inbox.link.close(), first.loop.loop).result(10)
+    killed = time.monotonic()
+    release.set()
+    second = start_inbox(view, nats_server.url)
+    try:
+        eventually(lambda: len(view.counts()) == 1, timeout=30)
+        handed_over = time.monotonic() - killed
+        assert handed_over < ACK_WAIT + 3, f"redelivered after {handed_over:.1f}s"
+        assert set(view.counts().values()) == {1}
+    finally:
+        second.stop()
+        first.stop()
+
+
+def test_the_store_away_keeps_the_message_until_it_can_be_applied(node, nats_server):
+    runtime, settings = node
+    load = RegistryLoad(runtime.app)
+    for _ in range(2):
+        load.step()
+    view = ledger(settings)
+    view.unavailable_next = 6
+    running = start_inbox(view, nats_server.url)
+    try:
+        eventually(lambda: not running.inbox.progress.healthy)
+        eventually(lambda: len(view.counts()) == len(relayed_ids(nats_server.url)), timeout=30)
+        eventually(lambda: running.inbox.progress.healthy)
+        assert view.order == sorted(view.order)
+        assert running.inbox.stats.parked_on == "", "an outage is not a poison message"
+        assert set(view.counts().values()) == {1}
     finally:
         running.stop()
 

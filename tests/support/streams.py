@@ -63,7 +63,10 @@ def expected_publications(
             return expected
         for notification in batch:
             publications = integration.publications(
-                app.mapper.to_domain_event(notification), notification.id, identity
+                app.mapper.to_domain_event(notification),
+                notification.id,
+                identity,
+                lambda e: app.repository.get(e.originator_id, version=e.originator_version),
             )
             if publications:
                 expected[notification.id] = publications[0].subject
