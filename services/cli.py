@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 from datetime import timedelta
@@ -247,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Supervisors fork children while gRPC threads may run; gRPC's own fork handlers then
+    # break its pollers ("epoll_wait error: Bad file descriptor"). No copnet process needs
+    # gRPC in a forked child, so they are off (before anything imports grpc).
+    os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
     options = build_parser().parse_args(argv)
     logging.captureWarnings(True)
     sys.exit(options.run(options))

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+
+# The tests fork nats-servers, PostgreSQL and whole nodes while gRPC threads run; gRPC's fork
+# handlers would break its pollers (as in services/cli.py). Before anything imports grpc.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path

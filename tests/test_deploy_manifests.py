@@ -22,11 +22,13 @@ refuses anything else.
 
 from __future__ import annotations
 
+import configparser
 import functools
 import json
 import os
 import re
 import runpy
+import shlex
 import subprocess
 import sys
 import time
@@ -751,3 +753,35 @@ def test_a_node_joins_copnet_hub_with_the_leaf_config(tmp_path: Path) -> None:
             node.kill()
             node.wait(10)
         hub.stop()
+
+
+def systemd_unit(name: str) -> configparser.ConfigParser:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]  # keys keep their case
+    unit.read_string((DEPLOY / "systemd" / name).read_text())
+    return unit
+
+
+@pytest.mark.parametrize(
+    "unit_name, command, sample_args",
+    [
+        ("copnet-node.service", "up", {}),
+        ("copnet-hub.service", "hub", {"$HUB_ARGS": "--region sel --node guys --node kings"}),
+    ],
+)
+def test_systemd_units_run_copnet_as_the_cli_defines_it(
+    unit_name: str, command: str, sample_args: dict[str, str]
+) -> None:
+    service = systemd_unit(unit_name)["Service"]
+    line = service["ExecStart"]
+    for placeholder, value in sample_args.items():
+        line = line.replace(placeholder, value)
+    binary, *args = shlex.split(line)
+    assert Path(binary).name == "copnet"
+    options = build_parser().parse_args(args)  # the real `copnet` command line
+    assert options.command == command
+    assert str(options.data_dir).startswith(service["ReadWritePaths"])
+    # copnet stops its children itself (services, then nats-server): SIGTERM to it alone.
+    assert service["KillMode"] == "mixed"
+    assert service["Restart"] == "on-failure"
+    assert service["User"] != "root" and service["UMask"] == "0077"

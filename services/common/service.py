@@ -17,7 +17,10 @@ import functools
 import logging
 import signal
 import sqlite3
+import sys
 import threading
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +48,13 @@ log = logging.getLogger(__name__)
 
 # How often readiness is worked out again (store reachable, workers making progress).
 HEALTH_CHECK_INTERVAL = 1.0
+# A worker that fails this many times within CRASH_WINDOW seconds stops the process.
+MAX_WORKER_CRASHES = 5
+CRASH_WINDOW = 300.0
+# Exit status of a service process whose background work cannot continue (EX_SOFTWARE).
+EXIT_GAVE_UP = 70
+# How long the store may take to answer a health check before it counts as unreachable.
+STORE_CHECK_TIMEOUT = 3.0
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,7 @@ class ServiceRuntime:
         self.nats = NatsLink(settings.nats_url, f"copnet-{definition.name}-{settings.node_id}")
         self.api_work = ApiWork(stores.connections, f"{definition.name}-api")
         self._health_checks = ThreadPoolExecutor(1, thread_name_prefix=f"{definition.name}-health")
+        self._store_check: asyncio.Future[None] | None = None
         self.projections: dict[str, Projection] = {}
         self.followers: dict[str, ProjectionFollower] = {}
         for projection_class in definition.projections:
@@ -162,6 +173,9 @@ class ServiceRuntime:
         # Why the service is not ready, by the worker concerned ("store" for the store).
         self.problems: dict[str, str] = {}
         self._stopping = asyncio.Event()
+        # Set when background work cannot continue: the process should exit non-zero.
+        self.gave_up = asyncio.Event()
+        self.fatal = ""
         self._tasks: list[asyncio.Task[Any]] = []
 
     def _open_view(self, view_class: type[Projection], rebuild: bool) -> Projection:
@@ -239,8 +253,11 @@ class ServiceRuntime:
         progress: Progress | None,
     ) -> None:
         """Runs a worker until the service stops: whatever escapes it is reported at
-        ERROR (with its traceback) and the worker is started again after a back-off."""
+        ERROR (with its traceback) and the worker is started again after a back-off. A
+        worker that keeps escaping (MAX_WORKER_CRASHES within CRASH_WINDOW seconds) cannot
+        continue in this process: the process exits non-zero, to be started afresh."""
         backoff = Backoff(base=0.5, cap=30.0)
+        crashes: deque[float] = deque(maxlen=MAX_WORKER_CRASHES)
         while not self._stopping.is_set():
             try:
                 await run(self._stopping)
@@ -248,6 +265,10 @@ class ServiceRuntime:
                     return
                 raise RuntimeError("it returned while the service was running")
             except Exception as error:
+                crashes.append(time.monotonic())
+                if len(crashes) == crashes.maxlen and crashes[-1] - crashes[0] < CRASH_WINDOW:
+                    self._give_up(f"{name} failed {len(crashes)} times: {describe_error(error)}")
+                    return
                 delay = backoff.next_delay()
                 log.error(
                     "%s of %s failed; starting it again in %.1fs",
@@ -260,14 +281,24 @@ class ServiceRuntime:
                     progress.failing(f"crashed: {describe_error(error)}", delay)
                 await backoff.wait(self._stopping, delay)
 
+    def _give_up(self, reason: str) -> None:
+        log.critical("%s cannot continue (%s): the process exits", self.definition.name, reason)
+        self.fatal = reason
+        self.gave_up.set()
+
     async def _store_reachable(self) -> bool:
-        loop = asyncio.get_running_loop()
-        check = functools.partial(self.settings.stores.check_reachable, self.definition.name)
+        """Whether the store answers within STORE_CHECK_TIMEOUT. A check that hangs (a frozen
+        database) counts as an outage, and no second one is started while it hangs."""
+        if self._store_check is None or self._store_check.done():
+            loop = asyncio.get_running_loop()
+            check = functools.partial(self.settings.stores.check_reachable, self.definition.name)
+            self._store_check = loop.run_in_executor(self._health_checks, check)
         try:
-            await loop.run_in_executor(self._health_checks, check)
-        except (OSError, sqlite3.Error, psycopg.Error) as error:
+            await asyncio.wait_for(asyncio.shield(self._store_check), STORE_CHECK_TIMEOUT)
+        except (OSError, sqlite3.Error, psycopg.Error, TimeoutError) as error:
             if self.api_work.store_available:
-                log.error("the %s store is unreachable: %s", self.definition.name, error)
+                reason = str(error) or f"no answer within {STORE_CHECK_TIMEOUT:.0f}s"
+                log.error("the %s store is unreachable: %s", self.definition.name, reason)
             return False
         return True
 
@@ -340,9 +371,11 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
     configure_tracing(definition.name, NodeIdentity(settings.node_id, settings.region))
     roles = ("api", "worker") if options.role == "all" else (options.role,)
     try:
-        asyncio.run(_serve(definition, settings, roles, options.rebuild_views))
+        status = asyncio.run(_serve(definition, settings, roles, options.rebuild_views))
     finally:
         shutdown_tracing()
+    if status:
+        sys.exit(status)
 
 
 async def _serve(
@@ -350,16 +383,21 @@ async def _serve(
     settings: NodeSettings,
     roles: Sequence[str],
     rebuild_views: bool,
-) -> None:
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     runtime = ServiceRuntime(definition, settings, roles=roles, rebuild_views=rebuild_views)
     await runtime.start()
-    await stop.wait()
+    stopped = asyncio.create_task(stop.wait())
+    gave_up = asyncio.create_task(runtime.gave_up.wait())
+    await asyncio.wait([stopped, gave_up], return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    gave_up.cancel()
     log.info("stopping %s", definition.name)
     await runtime.stop()
+    return EXIT_GAVE_UP if runtime.fatal else 0
 
 
 class ServiceThread:

@@ -18,6 +18,30 @@ import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool.base import AttemptWithBackoff
+
+# The longest wait between a connection pool's attempts to reconnect to PostgreSQL.
+MAX_RECONNECT_DELAY = 2.0
+
+
+def _cap_reconnect_delay() -> None:
+    """psycopg_pool waits 1, 2, 4, 8, ... seconds between reconnection attempts, with no
+    ceiling short of its five-minute give-up: after a 30-second outage the next attempt
+    can come half a minute after the database is back, and every call waits for it. Its
+    `AttemptWithBackoff` has no setting for a ceiling, so one is added here, once."""
+    original = AttemptWithBackoff.update_delay
+    if getattr(original, "copnet_capped", False):
+        return
+
+    def update_delay(self: AttemptWithBackoff, now: float) -> None:
+        original(self, now)
+        self.delay = min(self.delay, MAX_RECONNECT_DELAY)
+
+    update_delay.copnet_capped = True  # type: ignore[attr-defined]
+    AttemptWithBackoff.update_delay = update_delay  # type: ignore[method-assign]
+
+
+_cap_reconnect_delay()
 
 # What a store raises while it is unreachable (or locked): retry later, it is not a bug.
 STORE_OUTAGES: tuple[type[Exception], ...] = (
@@ -92,7 +116,10 @@ class StoreSettings:
         """Raises OSError (or psycopg.Error) unless the service's store answers now."""
         if self.uses_postgres:
             with psycopg.connect(
-                self.postgres_dsn, connect_timeout=max(1, round(timeout)), autocommit=True
+                self.postgres_dsn,
+                connect_timeout=max(1, round(timeout)),
+                autocommit=True,
+                options=f"-c statement_timeout={round(timeout * 1000)}",
             ) as connection:
                 connection.execute("SELECT 1")
             return

@@ -289,6 +289,15 @@ class NodeClient:
         wait_until(schedule, 60, interval=0.1)
         return scheduled[0]
 
+    def convenings(self, community: str) -> set[str]:
+        """Every convening the events service holds for a community (at most 500)."""
+        reply = self.events.ListConvenings(
+            epb.ListConveningsRequest(community_id=community, page_size=500),
+            metadata=self.auth(),
+            timeout=10,
+        )
+        return {c.convening_id for c in reply.convenings}
+
     def sign_up(self, convening: str, member: str, timeout: float = 10) -> None:
         self.events.SignUp(
             epb.SignUpRequest(request_id=rid(), convening_id=convening, member_id=member),
