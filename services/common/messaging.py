@@ -25,12 +25,9 @@ Streams:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
-import nats
-from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import (
     DiscardPolicy,
@@ -224,31 +221,6 @@ class NodeIdentity:
             filter_subject=filter_subject,
             external=ExternalStream(api=f"$JS.{other}.API", deliver=self.deliver_prefix),
         )
-
-
-async def connect(url: str, name: str, stopping: asyncio.Event | None = None) -> NATS:
-    """Connects, retrying with backoff until NATS answers (or `stopping` is set).
-
-    The client then reconnects forever: a daemon must not give up after the
-    library's default of 60 attempts.
-    """
-    delay = 0.1
-    while True:
-        try:
-            return await nats.connect(
-                servers=[url],
-                name=name,
-                connect_timeout=2,
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=1,
-            )
-        except Exception as error:  # nats-py raises several unrelated types here
-            if stopping is not None and stopping.is_set():
-                raise
-            log.info("NATS at %s not reachable (%s); retrying in %.1fs", url, error, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:

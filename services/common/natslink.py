@@ -19,6 +19,7 @@ import nats
 import nats.errors
 from nats.aio.client import Client as NATS
 
+from services.common.errors import Unavailable
 from services.common.health import Backoff, Progress, describe_error
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,14 @@ class NatsLink:
         await self._connected.wait()
         assert self._client is not None
         return self._client
+
+    async def client_now(self, wait: float = 2.0) -> NATS:
+        """The connection for a call being served: UNAVAILABLE (retry) if there is none
+        within `wait` seconds."""
+        try:
+            return await asyncio.wait_for(self.client(), wait)
+        except TimeoutError:
+            raise Unavailable("this node's NATS server is not reachable now") from None
 
     async def run(self, stopping: asyncio.Event) -> None:
         client = self._client = await self._connect(stopping)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-from nats.aio.client import Client as NATS
 
 from copnet.learning.v1 import learning_pb2 as pb
 from copnet.learning.v1 import learning_pb2_grpc as pb_grpc
@@ -88,10 +86,6 @@ def _partners(request: Any, visibility: Visibility | None, v: Violations) -> lis
     if visibility is not Visibility.PARTNERS and request.partner_nodes:
         v.add("partner_nodes", "is only read with VISIBILITY_PARTNERS")
     return partners
-
-
-# How long a call waits for the service's NATS connection before answering UNAVAILABLE.
-NATS_WAIT = 2.0
 
 
 class LearningServicer(pb_grpc.LearningServiceServicer):
@@ -399,12 +393,6 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             position=outcome.position,
         )
 
-    async def _nats(self) -> NATS:
-        try:
-            return await asyncio.wait_for(self.nats.client(), NATS_WAIT)
-        except TimeoutError:
-            raise Unavailable("this node's NATS server is not reachable now") from None
-
     async def _subscription(self, node: str, position: int) -> pb.Subscription:
         await read_your_writes(self.follower, position)
         rows = await run(self.catalogue.subscriptions)
@@ -412,7 +400,7 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
 
     async def ListSubscriptions(self, request, context):
         rows = await run(self.catalogue.subscriptions)
-        states = await link_states(await self._nats(), self.identity)
+        states = await link_states(await self.nats.client_now(), self.identity)
         return pb.ListSubscriptionsResponse(subscriptions=self._subscriptions(rows, states))
 
     def _subscriptions(
@@ -439,7 +427,7 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
     async def ListRegionNodes(self, request, context):
         directory: dict[str, dict[str, str]] = {}
         if self.joins_hub:
-            found = await read_directory(await self._nats())
+            found = await read_directory(await self.nats.client_now())
             if found is None:
                 raise Unavailable("the region's directory cannot be read now; retry shortly")
             directory = found
