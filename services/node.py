@@ -197,8 +197,8 @@ class Node:
         return wanted
 
     def start(self) -> None:
-        claim_data_dir(self.settings)
         self.lock.acquire()
+        claim_data_dir(self.settings)
         check_ports_free(self.ports())
         load_or_create_signing_key(self.settings.signing_key_file)
         self.nats.inherit_fds = self.lock.inherited
@@ -282,8 +282,9 @@ def run_node(settings: NodeSettings) -> int:
         log.error("the node could not start: %s", error)
         return 1
     finally:
-        node.stop()
-        log.info("node %s stopped", settings.node_id)
+        if node.lock.fd is not None:  # it started (in part): stop what did
+            node.stop()
+            log.info("node %s stopped", settings.node_id)
     return 0
 
 

@@ -42,6 +42,7 @@ class NatsLink:
         self.progress = Progress(f"NATS connection ({url})", stall_after=30.0)
         self._client: NATS | None = None
         self._connected = asyncio.Event()
+        self._closing = False
 
     @property
     def connected(self) -> bool:
@@ -111,12 +112,15 @@ class NatsLink:
         log.debug("NATS client error: %s", error)
 
     async def _on_disconnected(self) -> None:
+        if self._closing:
+            return
         log.warning("%s: disconnected from %s; reconnecting", self.name, self.url)
 
     async def _on_reconnected(self) -> None:
         log.info("%s: reconnected to %s", self.name, self.url)
 
     async def close(self) -> None:
+        self._closing = True
         client, self._client = self._client, None
         self._connected.clear()
         if client is not None and not client.is_closed:
