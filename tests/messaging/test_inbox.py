@@ -185,6 +185,8 @@ def test_a_rebuilt_view_consumes_from_the_start(node, nats_server):
     load = RegistryLoad(runtime.app)
     for _ in range(3):
         load.step()
+    # Everything stored is on the stream before the view is compared with the stream.
+    eventually(lambda: runtime.relay.position == runtime.app.recorder.max_notification_id())
     view = ledger(settings)
     running = start_inbox(view, nats_server.url)
     eventually(lambda: len(view.counts()) == len(relayed_ids(nats_server.url)))
