@@ -58,7 +58,8 @@ class Events(CopnetApplication):
         super().__init__(env, clock)
         self._directory: CommunityDirectory | None = None
 
-    def use_directory(self, directory: CommunityDirectory) -> None:
+    def connect(self, directory: CommunityDirectory) -> None:
+        """Gives the use cases the community directory they authorise against."""
         self._directory = directory
 
     @property

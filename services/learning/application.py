@@ -89,7 +89,11 @@ class Learning(CopnetApplication):
     def __init__(self, env: dict[str, str] | None = None, clock: Any = None) -> None:
         super().__init__(env, clock)
         self.node_id = self.env.get("COPNET_NODE_ID") or "dev"
-        self.registry: RegistryView | None = None
+        self._registry: RegistryView | None = None
+
+    def connect(self, registry: RegistryView) -> None:
+        """Gives the use cases the registry as this node knows it (its mirror)."""
+        self._registry = registry
 
     # Items
 
@@ -371,8 +375,8 @@ class Learning(CopnetApplication):
     # The registry mirror
 
     def _view(self) -> RegistryView:
-        assert self.registry is not None, "the registry mirror is not wired to the application"
-        return self.registry
+        assert self._registry is not None, "no registry mirror is connected"
+        return self._registry
 
     def _community(self, community_id: UUID) -> dict[str, Any]:
         community = self._view().community(str(community_id))

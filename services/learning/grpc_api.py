@@ -111,6 +111,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
         self.nats = nats
         self.joins_hub = joins_hub
 
+    def add_to_server(self, server: grpc.aio.Server) -> None:
+        pb_grpc.add_LearningServiceServicer_to_server(self, server)
+
     async def _item_answer(self, response_type: Any, method: Any, *args: Any) -> Any:
         outcome = await run(method, *args)
         await read_your_writes(self.follower, outcome.position)
@@ -495,7 +498,3 @@ def _spread(entry: CatalogueEntry) -> list[pb.SpreadStep]:
     if s["status"] == "withdrawn":
         add(s["updated_at"], kind="withdrawn", node_id=origin, detail=s["withdrawn_reason"])
     return [step for _, step in sorted(steps, key=lambda pair: pair[0])]
-
-
-def register(server: grpc.aio.Server, servicer: LearningServicer) -> None:
-    pb_grpc.add_LearningServiceServicer_to_server(servicer, server)

@@ -31,6 +31,7 @@ from services.common.servicer import (
 from services.notify import codecs
 from services.notify.application import Notify
 from services.notify.delivery.compose import Composer
+from services.notify.directory import NotifyDirectory
 from services.notify.domain import (
     Frequency,
     Newsletter,
@@ -167,16 +168,21 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
         app: Notify,
         mailbox: Mailbox,
         follower: ProjectionFollower,
+        directory: NotifyDirectory,
         composer: Composer,
         tokens: UnsubscribeTokens,
         default_reminder_hours: int,
     ) -> None:
         self.app = app
         self.mailbox = mailbox
+        self.directory = directory
         self.follower = follower
         self.composer = composer
         self.tokens = tokens
         self.default_reminder_hours = default_reminder_hours
+
+    def add_to_server(self, server: grpc.aio.Server) -> None:
+        pb_grpc.add_NotifyServiceServicer_to_server(self, server)
 
     def _preferences(self, member_id: UUID) -> pb.Preferences:
         settings, version, updated_at = self.app.preferences_of(member_id)
@@ -219,7 +225,7 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
         unsubscription = v.check("token", self.tokens.read, request.token)
         v.raise_if_any()
         outcome = await run(self.app.unsubscribe, cmd, unsubscription)
-        what = await run(describe, unsubscription, self.app.directory)
+        what = await run(describe, unsubscription, self.directory)
         return pb.UnsubscribeResponse(
             preferences=await run(self._preferences, unsubscription.member_id),
             description=f"You will no longer receive {what}.",
@@ -344,7 +350,3 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
                 )
             )
         return pb.PreviewDigestResponse(digests=previews)
-
-
-def register(server: grpc.aio.Server, servicer: NotifyServicer) -> None:
-    pb_grpc.add_NotifyServiceServicer_to_server(servicer, server)
