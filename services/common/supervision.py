@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 log = logging.getLogger(__name__)
 
@@ -189,9 +189,15 @@ def spawn(command: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
         if _spawner is None:
             _spawner = ThreadPoolExecutor(1, thread_name_prefix="copnet-spawner")
     hook = _pdeathsig()
-    return _spawner.submit(
-        subprocess.Popen, list(command), preexec_fn=hook, start_new_session=True, **popen
-    ).result()
+
+    def start() -> subprocess.Popen[bytes]:
+        # Binary pipes: no caller asks for text mode (which would make it a Popen[str]).
+        return cast(
+            "subprocess.Popen[bytes]",
+            subprocess.Popen(list(command), preexec_fn=hook, start_new_session=True, **popen),
+        )
+
+    return _spawner.submit(start).result()
 
 
 @dataclass
@@ -220,8 +226,11 @@ class RestartPolicy:
 class Child(Protocol):
     """A process a supervisor keeps running (a service process, a nats-server)."""
 
-    name: str
-    started_at: float
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def started_at(self) -> float: ...
 
     def start(self) -> None: ...
 

@@ -19,6 +19,7 @@ from services.common.natslink import NatsLink
 from services.common.projection import ProjectionFollower
 from services.common.protoconv import timestamp
 from services.common.servicer import (
+    Context,
     command,
     page,
     parse_optional_uuid,
@@ -31,6 +32,7 @@ from services.learning import codecs
 from services.learning.application import KEEP, ContentChanges, Learning
 from services.learning.domain import (
     MAX_LINKS,
+    Adoption,
     Content,
     LearningItem,
     Presentation,
@@ -141,7 +143,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
 
     # Items
 
-    async def CreateItem(self, request, context):
+    async def CreateItem(
+        self, request: pb.CreateItemRequest, context: Context
+    ) -> pb.CreateItemResponse:
         v = Violations()
         cmd = command(request, "CreateItem", v)
         kind = v.check("kind", codecs.ITEM_KIND.to_domain, request.kind)
@@ -179,7 +183,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             partners,
         )
 
-    async def UpdateDraft(self, request, context):
+    async def UpdateDraft(
+        self, request: pb.UpdateDraftRequest, context: Context
+    ) -> pb.UpdateDraftResponse:
         v = Violations()
         cmd = command(request, "UpdateDraft", v)
         item_id = v.check("item_id", parse_uuid, request.item_id)
@@ -194,7 +200,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             changes,
         )
 
-    async def PublishItem(self, request, context):
+    async def PublishItem(
+        self, request: pb.PublishItemRequest, context: Context
+    ) -> pb.PublishItemResponse:
         v = Violations()
         cmd = command(request, "PublishItem", v)
         item_id = v.check("item_id", parse_uuid, request.item_id)
@@ -203,7 +211,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             pb.PublishItemResponse, self.app.publish_item, cmd, item_id, request.expected_version
         )
 
-    async def ReviseItem(self, request, context):
+    async def ReviseItem(
+        self, request: pb.ReviseItemRequest, context: Context
+    ) -> pb.ReviseItemResponse:
         v = Violations()
         cmd = command(request, "ReviseItem", v)
         item_id = v.check("item_id", parse_uuid, request.item_id)
@@ -220,7 +230,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             note,
         )
 
-    async def WithdrawItem(self, request, context):
+    async def WithdrawItem(
+        self, request: pb.WithdrawItemRequest, context: Context
+    ) -> pb.WithdrawItemResponse:
         v = Violations()
         cmd = command(request, "WithdrawItem", v)
         item_id = v.check("item_id", parse_uuid, request.item_id)
@@ -235,7 +247,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             request.expected_version,
         )
 
-    async def ChangeVisibility(self, request, context):
+    async def ChangeVisibility(
+        self, request: pb.ChangeVisibilityRequest, context: Context
+    ) -> pb.ChangeVisibilityResponse:
         v = Violations()
         cmd = command(request, "ChangeVisibility", v)
         item_id = v.check("item_id", parse_uuid, request.item_id)
@@ -252,7 +266,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             request.expected_version,
         )
 
-    async def RecordPresentation(self, request, context):
+    async def RecordPresentation(
+        self, request: pb.RecordPresentationRequest, context: Context
+    ) -> pb.RecordPresentationResponse:
         v = Violations()
         cmd = command(request, "RecordPresentation", v)
         item_id = v.check("item_id", parse_uuid, request.item_id)
@@ -269,17 +285,21 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             presentation,
         )
 
-    async def GetItem(self, request, context):
+    async def GetItem(self, request: pb.GetItemRequest, context: Context) -> pb.GetItemResponse:
         entry = await self._entry(request.item_id, request.min_position)
         return pb.GetItemResponse(item=self._item(entry))
 
-    async def ListRevisions(self, request, context):
+    async def ListRevisions(
+        self, request: pb.ListRevisionsRequest, context: Context
+    ) -> pb.ListRevisionsResponse:
         entry = await self._entry(request.item_id, request.min_position)
         return pb.ListRevisionsResponse(
             revisions=[revision_pb(r) for r in entry.snapshot["revisions"]]
         )
 
-    async def SearchCatalogue(self, request, context):
+    async def SearchCatalogue(
+        self, request: pb.SearchCatalogueRequest, context: Context
+    ) -> pb.SearchCatalogueResponse:
         v = Violations()
         kind = v.check("kind", codecs.ITEM_KIND.to_domain_or_none, request.kind)
         if request.origin_node:
@@ -310,7 +330,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
 
     # Adoption and spread
 
-    async def DeclareAdoption(self, request, context):
+    async def DeclareAdoption(
+        self, request: pb.DeclareAdoptionRequest, context: Context
+    ) -> pb.DeclareAdoptionResponse:
         v = Violations()
         cmd = command(request, "DeclareAdoption", v)
         entry = await self._entry(request.item_id, 0) if request.item_id else None
@@ -337,6 +359,7 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             effective_on,
         )
         adoption = outcome.entity or await run(self.app.entity_at, outcome)
+        assert isinstance(adoption, Adoption)
         report = adoption.report()
         return pb.DeclareAdoptionResponse(
             adoption=pb.Adoption(
@@ -351,7 +374,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             position=outcome.position,
         )
 
-    async def GetAdoptionSummary(self, request, context):
+    async def GetAdoptionSummary(
+        self, request: pb.GetAdoptionSummaryRequest, context: Context
+    ) -> pb.GetAdoptionSummaryResponse:
         if request.domain_tag:
             v = Violations()
             v.check("domain_tag", parse_tags, [request.domain_tag])
@@ -373,13 +398,17 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             ]
         )
 
-    async def GetSpread(self, request, context):
+    async def GetSpread(
+        self, request: pb.GetSpreadRequest, context: Context
+    ) -> pb.GetSpreadResponse:
         entry = await self._entry(request.item_id, request.min_position)
         return pb.GetSpreadResponse(steps=_spread(entry))
 
     # Subscriptions
 
-    async def Subscribe(self, request, context):
+    async def Subscribe(
+        self, request: pb.SubscribeRequest, context: Context
+    ) -> pb.SubscribeResponse:
         v = Violations()
         cmd = command(request, "Subscribe", v)
         node = v.check("node_id", parse_node_id, request.node_id)
@@ -391,7 +420,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             position=outcome.position,
         )
 
-    async def Unsubscribe(self, request, context):
+    async def Unsubscribe(
+        self, request: pb.UnsubscribeRequest, context: Context
+    ) -> pb.UnsubscribeResponse:
         v = Violations()
         cmd = command(request, "Unsubscribe", v)
         node = v.check("node_id", parse_node_id, request.node_id)
@@ -413,7 +444,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
         rows = await run(self.catalogue.subscriptions)
         return next(s for s in self._subscriptions(rows, {}) if s.node_id == node)
 
-    async def ListSubscriptions(self, request, context):
+    async def ListSubscriptions(
+        self, request: pb.ListSubscriptionsRequest, context: Context
+    ) -> pb.ListSubscriptionsResponse:
         rows = await run(self.catalogue.subscriptions)
         states = await link_states(await self._nats(), self.identity)
         return pb.ListSubscriptionsResponse(subscriptions=self._subscriptions(rows, states))
@@ -439,7 +472,9 @@ class LearningServicer(pb_grpc.LearningServiceServicer):
             )
         return subscriptions
 
-    async def ListRegionNodes(self, request, context):
+    async def ListRegionNodes(
+        self, request: pb.ListRegionNodesRequest, context: Context
+    ) -> pb.ListRegionNodesResponse:
         directory: dict[str, dict[str, str]] = {}
         if self.joins_hub:
             found = await read_directory(await self._nats())

@@ -16,9 +16,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from services.common.application import CopnetApplication
+from services.common.application import Clock, CopnetApplication
 from services.common.errors import FailedPrecondition
 from services.notify.domain import (
+    DigestPeriod,
     Frequency,
     Kind,
     Notification,
@@ -99,7 +100,7 @@ class NotifyDecisions(CopnetApplication):
     reactions (`ConveningReactions`, `LearningReactions`) and the use cases
     (`services.notify.application.Notify`) build on it."""
 
-    def __init__(self, env: dict[str, str] | None = None, clock: Any = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
         super().__init__(env, clock)
         self.node_id = self.env.get("COPNET_NODE_ID") or "dev"
         self._directory_port: Directory | None = None
@@ -139,7 +140,7 @@ class NotifyDecisions(CopnetApplication):
 
     # Digests
 
-    def _period(self, frequency: Frequency, now: datetime):
+    def _period(self, frequency: Frequency, now: datetime) -> DigestPeriod:
         return digest_period(frequency, now, self.clock.zone, self.schedules.digest_hour)
 
     def _add_to_digest(
