@@ -113,6 +113,10 @@ class ServiceDefinition(Generic[A]):
 
 
 class ServiceRuntime(Generic[A]):
+    """One service process in its roles: builds what every service has (the application,
+    the read models and their followers, the relay, the inboxes, the NATS link, health),
+    then the service's own parts (`definition.build`), and runs them."""
+
     def __init__(
         self,
         definition: ServiceDefinition[A],
