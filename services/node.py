@@ -33,7 +33,14 @@ from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig
 from services.common.region import HubCredentials
 from services.common.settings import SERVICES, NodeSettings, available_services
-from services.common.supervision import DataDirInUse, DataDirLock, Keeper, check_ports_free, spawn
+from services.common.supervision import (
+    Child,
+    DataDirInUse,
+    DataDirLock,
+    Keeper,
+    check_ports_free,
+    spawn,
+)
 from services.common.tokens import load_or_create_signing_key
 
 log = logging.getLogger("copnet.node")
@@ -154,7 +161,9 @@ def wait_serving(address: str, timeout: float, service: str = "") -> bool:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             try:
-                response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
+                request = health_pb2.HealthCheckRequest(service=service)
+                # types-grpcio-health-checking declares HealthStub without its methods.
+                response = stub.Check(request, timeout=1)  # type: ignore[attr-defined]
                 if response.status == health_pb2.HealthCheckResponse.SERVING:
                     return True
             except grpc.RpcError:
@@ -228,7 +237,8 @@ class Node:
         if self._stopping.is_set():
             return
         self.keeper.watch(self.nats)
-        for child in [self.nats, *self.processes]:
+        children: list[Child] = [self.nats, *self.processes]
+        for child in children:
             self.keeper.tend(child)
 
     def request_stop(self) -> None:

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import field
+from typing import TYPE_CHECKING, Any
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, MetaAggregate
 from opentelemetry import propagate
 
 _current_actor: ContextVar[str] = ContextVar("copnet_actor", default="system")
@@ -33,7 +34,20 @@ def acting_as(actor: str) -> Iterator[None]:
         _current_actor.reset(token)
 
 
-class TracedAggregate(Aggregate):
+if TYPE_CHECKING:
+
+    class _AggregateClass(MetaAggregate[Any]):
+        """What the type checker knows of an aggregate class: `@event("Renamed")` makes
+        its event class (`Organisation.Renamed`) when the class is created, unseen by
+        mypy, so any attribute it does not know is taken for an event class."""
+
+        def __getattr__(cls, name: str) -> type[Aggregate.Event]: ...
+
+else:
+    _AggregateClass = MetaAggregate
+
+
+class TracedAggregate(Aggregate, metaclass=_AggregateClass):
     class Event(Aggregate.Event):
         trace_context: dict[str, str] = field(default_factory=current_trace_carrier, init=False)
         actor: str = field(default_factory=_current_actor.get, init=False)

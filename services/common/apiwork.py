@@ -7,11 +7,12 @@ import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from services.common.errors import Unavailable
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class ApiWork:
@@ -29,7 +30,7 @@ class ApiWork:
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix=name)
         self.store_available = True
 
-    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         if not self.store_available:
             raise Unavailable("the store is unavailable; retry shortly")
         context = contextvars.copy_context()

@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
     JSONTranscoder,
+    ProcessRecorder,
     Tracking,
     Transcoding,
 )
@@ -149,12 +150,14 @@ class CopnetApplication(Application):
         Returns the position of the last event, or None if this tracking was
         already recorded (the integration event was processed before).
         """
-        processing_event = ProcessingEvent(tracking=tracking)
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent(tracking=tracking)
         processing_event.collect_events(*aggregates)
         try:
             recordings = self._record(processing_event)
         except IntegrityError:
-            if self.recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
+            recorder = self.recorder
+            assert isinstance(recorder, ProcessRecorder), "construct_recorder makes one"
+            if recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
                 return None
             raise
         self._notify(recordings)
@@ -244,9 +247,11 @@ class CopnetApplication(Application):
 
     # Reading aggregates
 
-    def _find(self, aggregate_id: UUID, cls: type[TAggregate]) -> TAggregate | None:
+    def _find(
+        self, aggregate_id: UUID, cls: type[TAggregate] | tuple[type[TAggregate], ...]
+    ) -> TAggregate | None:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None

@@ -6,9 +6,13 @@ the gRPC server (`services.common.grpc_server`) maps each one to a status code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar, cast
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class CopnetError(Exception):
@@ -61,11 +65,18 @@ class Unavailable(CopnetError):
     """A dependency (database, message bus) is temporarily out of reach; retry later."""
 
 
+def stand_in(kind: type[T]) -> T:
+    """What a request reader answers in place of a value it recorded a violation for: None,
+    typed as that value for its callers, who call `Violations.raise_if_any()` before any use."""
+    return cast(T, None)
+
+
 class Violations:
     """Collects every field violation of a request before raising them together.
 
     Parsers raise ValueError with a description; `check` turns that into a
-    violation of the named field and returns None so that validation goes on.
+    violation of the named field and returns None so that validation goes on. The
+    caller calls `raise_if_any()` before it uses any value `check` returned.
     """
 
     def __init__(self) -> None:
@@ -74,12 +85,12 @@ class Violations:
     def add(self, field: str, description: str) -> None:
         self._violations.append(FieldViolation(field, description))
 
-    def check(self, field: str, parse, *args, **kwargs):
+    def check(self, field: str, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return parse(*args, **kwargs)
         except ValueError as error:
             self.add(field, str(error))
-            return None
+            return cast(T, None)  # a stand_in of whatever parse returns
 
     @contextmanager
     def field(self, name: str) -> Iterator[None]:

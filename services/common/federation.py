@@ -33,6 +33,7 @@ from services.common.health import Backoff, Progress
 from services.common.messaging import NodeIdentity
 from services.common.natslink import NatsLink
 from services.common.region import DIRECTORY_BUCKET, HUB_DOMAIN, parse_directory
+from services.common.signals import ChangeSignal
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class FederationLinks:
         identity: NodeIdentity,
         link: NatsLink,
         subscriptions: Callable[[], list[str]],
-        changes: Any,
+        changes: ChangeSignal,
         services: Sequence[str] = ("learning",),
     ) -> None:
         """`subscriptions()` names the nodes whose region-wide events of `services` this

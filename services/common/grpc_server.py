@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.protobuf import any_pb2
@@ -105,15 +105,21 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(details)
         if handler is None or details.method.startswith(OPEN_SERVICE_PREFIXES):
             return handler
         if handler.unary_unary is None:  # copnet APIs are unary; refuse anything else closed.
             return handler
-        inner = handler.unary_unary
+        # On a grpc.aio server a handler is a coroutine function taking an aio context.
+        inner = cast(
+            Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]],
+            handler.unary_unary,
+        )
         metadata = details.invocation_metadata
         method = details.method
 

@@ -29,7 +29,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import nats.errors
 import nats.js.errors
@@ -38,6 +38,7 @@ from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import DecodeError, Message
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
@@ -171,7 +172,7 @@ class InboxView(Projection):
             return False
         return True
 
-    def apply(self, message: Any, tx: SqlTx) -> None:
+    def apply(self, message: IntegrationMessage, tx: SqlTx) -> None:
         raise NotImplementedError
 
     def is_empty(self) -> bool:
@@ -257,7 +258,8 @@ class Inbox:
                 idle_since = time.monotonic()
                 backoff.reset()
             except Exception as error:
-                subscription = await _drop(subscription)
+                await _drop(subscription)
+                subscription = None
                 delay = backoff.next_delay()
                 self.stats.failures += 1
                 self.progress.failing(
@@ -266,7 +268,7 @@ class Inbox:
                 await backoff.wait(stopping, delay)
         await _drop(subscription)
 
-    async def _bind(self, js: Any) -> Any:
+    async def _bind(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
         """Creates (or brings up to date) the durable consumer, then binds to it."""
         is_empty = getattr(self.handler, "is_empty", None)
         if is_empty is not None and await asyncio.to_thread(is_empty):
@@ -370,8 +372,7 @@ class Inbox:
         await raw.nak(delay=delay)
 
 
-async def _drop(subscription: Any) -> None:
+async def _drop(subscription: JetStreamContext.PullSubscription | None) -> None:
     if subscription is not None:
         with contextlib.suppress(Exception):
             await subscription.unsubscribe()
-    return None

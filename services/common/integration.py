@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.any_pb2 import Any as AnyMessage
 from google.protobuf.message import Message
@@ -18,6 +18,9 @@ from copnet.integration.v1 import envelope_pb2
 from services.common import messaging
 from services.common.messaging import NodeIdentity
 from services.common.protoconv import timestamp
+
+# A function that builds the payload message of a domain event (and, with state, its aggregate).
+Build = TypeVar("Build", bound=Callable[..., Message])
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class IntegrationMap:
         local: bool = False,
         audience: Callable[..., Audience] | None = None,
         with_state: bool = False,
-    ):
+    ) -> Callable[[Build], Build]:
         """Decorates a function that builds the payload message of one domain event class.
 
         The default audience is the region; `local=True` keeps the event on this
@@ -84,7 +87,7 @@ class IntegrationMap:
             fixed = Audience.node() if local else Audience.whole_region()
             audience = (lambda _event, _state: fixed) if with_state else (lambda _event: fixed)
 
-        def register(build: Callable[..., Message]) -> Callable[..., Message]:
+        def register(build: Build) -> Build:
             self._mappings[domain_event_class] = _Mapping(event_type, audience, build, with_state)
             return build
 

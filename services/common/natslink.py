@@ -72,6 +72,7 @@ class NatsLink:
             try:
                 if not client.is_connected:  # a flush would "succeed" into the buffer
                     raise ConnectionError("not connected (reconnecting)")
+                # nats-py annotates the timeout as int; it takes seconds for asyncio.wait_for.
                 await client.flush(timeout=self.ping_timeout)  # type: ignore[arg-type]
                 misses = 0
                 self.progress.ok()

@@ -221,7 +221,3 @@ def _write_private(path: Path, text: str) -> None:
     with os.fdopen(descriptor, "w") as handle:
         handle.write(text)
     path.chmod(0o600)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()

@@ -10,8 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -23,7 +26,7 @@ class Page:
     after: tuple[Any, ...] | None
     filters_digest: str
 
-    def next_token(self, rows: list[Any], key_of) -> str:
+    def next_token(self, rows: Sequence[R], key_of: Callable[[R], Iterable[object]]) -> str:
         """A token for the page after `rows`, or "" when this was the last page."""
         if len(rows) < self.size:
             return ""

@@ -5,19 +5,30 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar, overload
+from typing import Generic, Protocol, TypeVar, cast, overload
 
+from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.timestamp_pb2 import Timestamp
 
 TEnum = TypeVar("TEnum", bound=StrEnum)
+TPb = TypeVar("TPb", bound=int)
 
 
-def enum_prefix(pb_enum: Any) -> str:
+class ProtoEnum(Protocol):
+    """A generated protobuf enum class (its metaclass, EnumTypeWrapper, answers these)."""
+
+    DESCRIPTOR: EnumDescriptor
+
+    def Name(self, number: int) -> str: ...
+    def Value(self, name: str) -> int: ...
+
+
+def enum_prefix(pb_enum: ProtoEnum) -> str:
     """What every value name of a protobuf enum starts with: Role -> 'ROLE_'."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", pb_enum.DESCRIPTOR.name).upper() + "_"
 
 
-def enum_value(pb_enum: Any, number: int) -> str:
+def enum_value(pb_enum: ProtoEnum, number: int) -> str:
     """A protobuf enum number as the lower-case value a domain enum or a table keeps:
     ROLE_CO_LEAD -> 'co_lead'; 'unknown' for numbers this build does not know."""
     try:
@@ -27,17 +38,22 @@ def enum_value(pb_enum: Any, number: int) -> str:
     return name.removeprefix(enum_prefix(pb_enum)).lower()
 
 
-class EnumCodec(Generic[TEnum]):
+class EnumCodec(Generic[TPb, TEnum]):
     """Pairs a protobuf enum with a domain enum by name: ROLE_CO_LEAD <-> Role.CO_LEAD."""
 
-    def __init__(self, pb_enum, domain_enum: type[TEnum]) -> None:
-        self.pb_enum = pb_enum
+    def __init__(self, pb_enum: type[TPb], domain_enum: type[TEnum]) -> None:
+        # A generated enum class is both: its values' type, and (its metaclass) a ProtoEnum.
+        wrapper = cast(ProtoEnum, pb_enum)
         self.domain_enum = domain_enum
-        self.prefix = enum_prefix(pb_enum)
-        self._to_pb = {member: pb_enum.Value(self.prefix + member.name) for member in domain_enum}
-        self._to_domain = {number: member for member, number in self._to_pb.items()}
+        self.prefix = enum_prefix(wrapper)
+        self._to_pb: dict[TEnum, TPb] = {
+            member: cast(TPb, wrapper.Value(self.prefix + member.name)) for member in domain_enum
+        }
+        self._to_domain: dict[int, TEnum] = {
+            number: member for member, number in self._to_pb.items()
+        }
 
-    def to_pb(self, value: TEnum | str) -> int:
+    def to_pb(self, value: TEnum | str) -> TPb:
         return self._to_pb[self.domain_enum(value)]
 
     def to_domain(self, number: int) -> TEnum:

@@ -152,10 +152,10 @@ def directory_entry(node: RegionNode, region: str) -> bytes:
     return json.dumps({"node_id": node.node_id, "name": node.name, "region": region}).encode()
 
 
-def parse_directory(entries: Mapping[str, bytes]) -> dict[str, dict[str, str]]:
+def parse_directory(entries: Mapping[str, bytes | None]) -> dict[str, dict[str, str]]:
     nodes = {}
     for key, value in entries.items():
-        if key.startswith("nodes."):
+        if key.startswith("nodes.") and value is not None:
             entry = json.loads(value)
             nodes[entry["node_id"]] = entry
     return nodes

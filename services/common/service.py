@@ -21,10 +21,10 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, Protocol, TypeVar
 
 import grpc
 import psycopg
@@ -46,6 +46,9 @@ from services.common.tokens import TokenAuthority
 
 log = logging.getLogger(__name__)
 
+A = TypeVar("A", bound=CopnetApplication)
+V = TypeVar("V", bound=Projection)
+
 # How often readiness is worked out again (store reachable, workers making progress).
 HEALTH_CHECK_INTERVAL = 1.0
 # A worker that fails this many times within CRASH_WINDOW seconds stops the process.
@@ -61,42 +64,72 @@ STORE_CHECK_TIMEOUT = 3.0
 class InboxDefinition:
     """Integration events a service consumes, and what it does with them.
 
-    Either `view` (a SQL read model kept from the events, also queried by the
-    API) or `handler` (built from the running service, e.g. an event-sourced
-    policy) receives each message.
+    With a `view`, that read model (also queried by the API) keeps the events. Without
+    one, the handler of the same name in the service's parts (`ServiceParts.handlers`,
+    e.g. an event-sourced policy) receives each message.
     """
 
     name: str
     subjects: Callable[[NodeIdentity], list[str]]
     view: type[InboxView] | None = None
-    handler: Callable[[ServiceRuntime], IntegrationHandler] | None = None
     # The node's own stream unless said otherwise (e.g. a federation stream).
     stream: Callable[[NodeIdentity], str] = lambda identity: identity.stream_name
 
 
+class Worker(Protocol):
+    """Background work: runs until `stopping` is set (a `progress` attribute, if it has
+    one, takes part in readiness)."""
+
+    async def run(self, stopping: asyncio.Event) -> None: ...
+
+
+class ApiServicer(Protocol):
+    """A service's gRPC servicer, which adds itself to a server."""
+
+    def add_to_server(self, server: grpc.aio.Server) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceParts:
+    """What a service builds around its application once the application and its read
+    models exist (`ServiceDefinition.build`). Each part is a factory, called only in
+    the role that runs it."""
+
+    # The gRPC servicer (the API role).
+    servicer: Callable[[], ApiServicer]
+    # Background work of the worker role (e.g. notify's dispatcher, learning's federation
+    # links) and of the API role (e.g. notify's unsubscribe pages).
+    workers: Sequence[Callable[[], Worker]] = ()
+    api_workers: Sequence[Callable[[], Worker]] = ()
+    # The handler of each inbox without a view, by the inbox's name (the worker role).
+    handlers: Mapping[str, Callable[[], IntegrationHandler]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
-class ServiceDefinition:
+class ServiceDefinition(Generic[A]):
+    """A service: its application, what it publishes, its read models and inboxes, and
+    `build`, which connects the application to its read models and makes the parts."""
+
     name: str
-    application: type[CopnetApplication]
+    application: type[A]
     integration: IntegrationMap
     grpc_service_name: str
-    # Builds the servicer from the running service, and adds it to a server.
-    servicer: Callable[[ServiceRuntime], Any]
-    register: Callable[[grpc.aio.Server, Any], None]
+    build: Callable[[ServiceRuntime[A]], ServiceParts]
     projections: Sequence[type[Projection]] = field(default_factory=tuple)
     inboxes: Sequence[InboxDefinition] = field(default_factory=tuple)
-    # Called once the application and its views exist (e.g. to hand the app a view).
-    wire: Callable[[ServiceRuntime], None] | None = None
-    # More background work of the worker role: each built object has `async run(stopping)`.
-    workers: Sequence[Callable[[ServiceRuntime], Any]] = field(default_factory=tuple)
-    # More background work of the API role (e.g. a web endpoint), built the same way.
-    api_workers: Sequence[Callable[[ServiceRuntime], Any]] = field(default_factory=tuple)
+    # Projections the worker role keeps current too, because its work reads them (the
+    # API role follows every projection).
+    worker_follows: Sequence[type[Projection]] = field(default_factory=tuple)
 
 
-class ServiceRuntime:
+class ServiceRuntime(Generic[A]):
+    """One service process in its roles: builds what every service has (the application,
+    the read models and their followers, the relay, the inboxes, the NATS link, health),
+    then the service's own parts (`definition.build`), and runs them."""
+
     def __init__(
         self,
-        definition: ServiceDefinition,
+        definition: ServiceDefinition[A],
         settings: NodeSettings,
         roles: Sequence[str] = ("api", "worker"),
         address: str | None = None,
@@ -119,7 +152,7 @@ class ServiceRuntime:
             "COPNET_TIME_ZONE": settings.time_zone,
             "COPNET_NODE_ID": settings.node_id,
         }
-        self.app = definition.application(env=env, clock=clock)
+        self.app: A = definition.application(env=env, clock=clock)
         # The service's one NATS connection, shared by its relay, inboxes and workers.
         self.nats = NatsLink(settings.nats_url, f"copnet-{definition.name}-{settings.node_id}")
         self.api_work = ApiWork(stores.connections, f"{definition.name}-api")
@@ -131,18 +164,21 @@ class ServiceRuntime:
             projection = self._open_view(projection_class, rebuild_views)
             if "api" in self.roles:  # the API keeps its views current (read your writes)
                 self.followers[projection_class.name] = ProjectionFollower(self.app, projection)
+        for projection_class in definition.worker_follows:
+            if "worker" in self.roles and projection_class.name not in self.followers:
+                projection = self.projections[projection_class.name]
+                self.followers[projection_class.name] = ProjectionFollower(self.app, projection)
         self.relay: Relay | None = None
         self.inboxes: list[Inbox] = []
         for inbox in definition.inboxes:
             if inbox.view is not None:
                 self._open_view(inbox.view, rebuild_views)
-        if definition.wire is not None:
-            definition.wire(self)
-        self.workers: list[Any] = []
+        self.parts = definition.build(self)
+        self.workers: list[Worker] = []
         if "api" in self.roles:
-            self.workers += [build(self) for build in definition.api_workers]
+            self.workers += [build() for build in self.parts.api_workers]
         if "worker" in self.roles:
-            self.workers += [build(self) for build in definition.workers]
+            self.workers += [build() for build in self.parts.workers]
             self.relay = Relay(
                 self.app,
                 definition.integration,
@@ -150,24 +186,7 @@ class ServiceRuntime:
                 self.identity,
                 self.nats,
             )
-            for inbox in definition.inboxes:
-                if inbox.view is not None:
-                    handler: IntegrationHandler = self.projections[inbox.view.name]  # type: ignore[assignment]
-                else:
-                    assert inbox.handler is not None, (
-                        f"inbox {inbox.name} needs a view or a handler"
-                    )
-                    handler = inbox.handler(self)
-                self.inboxes.append(
-                    Inbox(
-                        f"{definition.name}-{inbox.name}",
-                        inbox.stream(self.identity),
-                        inbox.subjects(self.identity),
-                        handler,
-                        self.nats,
-                        recipient=self.identity.node_id,
-                    )
-                )
+            self.inboxes = [self._inbox(inbox) for inbox in definition.inboxes]
         self.server: ServerHandle | None = None
         self.serving: bool | None = None
         # Why the service is not ready, by the worker concerned ("store" for the store).
@@ -176,7 +195,7 @@ class ServiceRuntime:
         # Set when background work cannot continue: the process should exit non-zero.
         self.gave_up = asyncio.Event()
         self.fatal = ""
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     def _open_view(self, view_class: type[Projection], rebuild: bool) -> Projection:
         if view_class.name in self.projections:
@@ -190,6 +209,30 @@ class ServiceRuntime:
             log.info("rebuilding %s from the events", view_class.name)
             view.reset()
         self.projections[view_class.name] = view
+        return view
+
+    def _inbox(self, inbox: InboxDefinition) -> Inbox:
+        handler: IntegrationHandler
+        if inbox.view is not None:
+            handler = self.view(inbox.view)
+        elif inbox.name in self.parts.handlers:
+            handler = self.parts.handlers[inbox.name]()
+        else:
+            raise LookupError(f"inbox {inbox.name} needs a view or a handler of that name")
+        return Inbox(
+            f"{self.definition.name}-{inbox.name}",
+            inbox.stream(self.identity),
+            inbox.subjects(self.identity),
+            handler,
+            self.nats,
+            recipient=self.identity.node_id,
+        )
+
+    def view(self, view_class: type[V]) -> V:
+        """The running read model of a projection or inbox view of the definition."""
+        view = self.projections[view_class.name]
+        if not isinstance(view, view_class):
+            raise TypeError(f"{view_class.name} is a {type(view).__name__}")
         return view
 
     @property
@@ -216,11 +259,11 @@ class ServiceRuntime:
             follower.start()
         self._spawn("NATS connection", self.nats.run)
         if "api" in self.roles:
-            servicer = self.definition.servicer(self)
+            servicer = self.parts.servicer()
             self.server = await start_server(
                 self.address,
                 self.authority,
-                lambda server: self.definition.register(server, servicer),
+                servicer.add_to_server,
                 [self.definition.grpc_service_name],
                 work=self.api_work,
             )

@@ -10,19 +10,28 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar
 from uuid import UUID
 
+import grpc
 from google.protobuf.message import Message
 
 from services.common.apiwork import current_api_work
-from services.common.errors import Unavailable, Violations
+from services.common.errors import Unavailable, Violations, stand_in
 from services.common.grpc_server import current_caller
 from services.common.idempotency import Command
 from services.common.paging import Page, parse_page_size, parse_page_token
 from services.common.projection import ProjectionFollower
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+# The context of a unary call, as a servicer's handler receives it. Its type parameters
+# (the stream's messages) matter only to streaming calls; grpc.aio is not generic at run time.
+if TYPE_CHECKING:
+    Context: TypeAlias = grpc.aio.ServicerContext[Message, Message]
+else:
+    Context = grpc.aio.ServicerContext
 
 MAX_REQUEST_ID_LENGTH = 128
 READ_YOUR_WRITES_TIMEOUT = 5.0
@@ -63,14 +72,22 @@ def command(request: Message, name: str, violations: Violations) -> Command:
     )
 
 
-def page(request: Any, filters: dict[str, Any], violations: Violations) -> Page | None:
+class PageRequest(Protocol):
+    """A list request: every one has these two fields."""
+
+    page_size: int
+    page_token: str
+
+
+def page(request: PageRequest, filters: dict[str, Any], violations: Violations) -> Page:
+    """The page a list request asks for (a `stand_in` when the request is invalid)."""
     size = violations.check("page_size", parse_page_size, request.page_size)
     if size is None:
-        return None
+        return stand_in(Page)
     return violations.check("page_token", parse_page_token, size, request.page_token, filters)
 
 
-async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Runs blocking application code off the event loop, keeping the trace context,
     on the threads of the service whose call this is."""
     work = current_api_work()

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg import sql as pgsql
 
@@ -100,7 +101,10 @@ class SqlTx:
 class SqlStore:
     def __init__(self, name: str, env: dict[str, str]) -> None:
         factory = InfrastructureFactory.construct(Environment(name, env))
-        self.recorder = factory.tracking_recorder()
+        # The stores' PERSISTENCE_MODULE is eventsourcing.sqlite or eventsourcing.postgres.
+        self.recorder = cast(
+            SQLiteTrackingRecorder | PostgresTrackingRecorder, factory.tracking_recorder()
+        )
         self.is_postgres = isinstance(self.recorder, PostgresTrackingRecorder)
         self._factory = factory
 
@@ -111,12 +115,17 @@ class SqlStore:
 
     @property
     def tracking_table(self) -> str:
-        return self.recorder.tracking_table_name if self.is_postgres else "tracking"
+        recorder = self.recorder
+        return (
+            recorder.tracking_table_name
+            if isinstance(recorder, PostgresTrackingRecorder)
+            else "tracking"
+        )
 
     @contextmanager
     def transaction(self, commit: bool = True) -> Iterator[SqlTx]:
         with self.recorder.datastore.transaction(commit=commit) as cursor:
-            if self.is_postgres:
+            if isinstance(self.recorder, PostgresTrackingRecorder):
                 cursor.execute(
                     pgsql.SQL("SET LOCAL search_path TO {}, public").format(
                         pgsql.Identifier(self.recorder.datastore.schema)

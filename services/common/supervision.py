@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 log = logging.getLogger(__name__)
 
@@ -193,17 +193,23 @@ def spawn(command: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
     with _spawner_guard:
         if _spawner is None:
             _spawner = ThreadPoolExecutor(1, thread_name_prefix="copnet-spawner")
-    command = list(command)
+    argv = list(command)
     hook = None
     if sys.platform.startswith("linux"):
         setpriv = shutil.which("setpriv")
         if setpriv:
-            command = [setpriv, "--pdeathsig", "TERM", "--", *command]
+            argv = [setpriv, "--pdeathsig", "TERM", "--", *argv]
         else:
             hook = _pdeathsig()
-    return _spawner.submit(
-        subprocess.Popen, command, preexec_fn=hook, start_new_session=True, **popen
-    ).result()
+
+    def start() -> subprocess.Popen[bytes]:
+        # Binary pipes: no caller asks for text mode (which would make it a Popen[str]).
+        return cast(
+            "subprocess.Popen[bytes]",
+            subprocess.Popen(argv, preexec_fn=hook, start_new_session=True, **popen),
+        )
+
+    return _spawner.submit(start).result()
 
 
 @dataclass
@@ -232,8 +238,11 @@ class RestartPolicy:
 class Child(Protocol):
     """A process a supervisor keeps running (a service process, a nats-server)."""
 
-    name: str
-    started_at: float
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def started_at(self) -> float: ...
 
     def start(self) -> None: ...
 

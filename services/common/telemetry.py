@@ -44,12 +44,16 @@ def _exporter_from(env: Mapping[str, str]) -> SpanExporter | None:
         "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"
     )
     if protocol.startswith("http"):
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter as HttpExporter,
+        )
 
-        return OTLPSpanExporter()
-    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        return HttpExporter()
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+        OTLPSpanExporter as GrpcExporter,
+    )
 
-    return OTLPSpanExporter()
+    return GrpcExporter()
 
 
 def configure_tracing(

@@ -73,11 +73,13 @@ class TokenAuthority:
         signing_key: Ed25519PrivateKey | None = None,
         public_key: Ed25519PublicKey | None = None,
     ) -> None:
-        if public_key is None and signing_key is None:
-            raise ValueError("a token authority needs a signing key or a public key")
+        if public_key is None:
+            if signing_key is None:
+                raise ValueError("a token authority needs a signing key or a public key")
+            public_key = signing_key.public_key()
         self.node_id = node_id
         self._signing_key = signing_key
-        self._public_key = public_key or signing_key.public_key()  # type: ignore[union-attr]
+        self._public_key = public_key
         self._verified: OrderedDict[str, tuple[Caller, float]] = OrderedDict()
         self._lock = threading.Lock()
 

@@ -10,10 +10,12 @@ the registry's log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
+
+from google.protobuf.message import Message
 
 from copnet.registry.v1 import registry_events_pb2 as registry_events
 from copnet.registry.v1 import registry_pb2
@@ -23,6 +25,10 @@ from services.common.protoconv import enum_value
 from services.common.sqlstore import SqlStore, SqlTx
 
 REGISTRY_SERVICE = "registry"
+# Readers take ids as UUIDs or as text.
+Id: TypeAlias = UUID | str
+# How one payload type changes the tables (each takes its own type, which Any stands for).
+Applier: TypeAlias = Callable[["RegistryTables", Any, IntegrationMessage, SqlTx], None]
 ORGANISER_ROLES = ("co_lead", "facilitator")
 
 
@@ -73,11 +79,14 @@ class RegistryTables:
     def apply(self, message: IntegrationMessage, tx: SqlTx) -> None:
         if message.envelope.service != REGISTRY_SERVICE:
             return
-        handler = self._handlers.get(type(message.payload))
+        payload = message.payload
+        handler = self._handlers.get(type(payload)) if payload is not None else None
         if handler is not None:
-            handler(self, message.payload, message, tx)
+            handler(self, payload, message, tx)
 
-    def _organisation_registered(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _organisation_registered(
+        self, p: registry_events.OrganisationRegistered, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         tx.execute(
             "INSERT INTO mirror_organisations (organisation_id, name, kind, region, retired)"
             " VALUES (?, ?, ?, ?, 0) ON CONFLICT (organisation_id) DO NOTHING",
@@ -85,20 +94,30 @@ class RegistryTables:
              p.region),
         )  # fmt: skip
 
-    def _organisation_renamed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _organisation_renamed(
+        self, p: registry_events.OrganisationRenamed, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         self._set(tx, "mirror_organisations", "organisation_id", p.organisation_id, name=p.name)
 
-    def _organisation_kind_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _organisation_kind_changed(
+        self, p: registry_events.OrganisationKindChanged, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         kind = enum_value(registry_pb2.OrganisationKind, p.kind)
         self._set(tx, "mirror_organisations", "organisation_id", p.organisation_id, kind=kind)
 
-    def _organisation_region_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _organisation_region_changed(
+        self, p: registry_events.OrganisationRegionChanged, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         self._set(tx, "mirror_organisations", "organisation_id", p.organisation_id, region=p.region)
 
-    def _organisation_retired(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _organisation_retired(
+        self, p: registry_events.OrganisationRetired, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         self._set(tx, "mirror_organisations", "organisation_id", p.organisation_id, retired=1)
 
-    def _community_created(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _community_created(
+        self, p: registry_events.CommunityCreated, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         tx.execute(
             "INSERT INTO mirror_communities (community_id, slug, name, domain, region,"
             " joining_policy, lifecycle) VALUES (?, ?, ?, ?, ?, ?, 'forming')"
@@ -107,42 +126,58 @@ class RegistryTables:
              enum_value(registry_pb2.JoiningPolicy, p.joining_policy)),
         )  # fmt: skip
 
-    def _community_details_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _community_details_changed(
+        self, p: registry_events.CommunityDetailsChanged, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         self._set(
             tx, "mirror_communities", "community_id", p.community_id,
             name=p.name, domain=p.domain, region=p.region,
         )  # fmt: skip
 
-    def _joining_policy_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _joining_policy_changed(
+        self, p: registry_events.CommunityJoiningPolicyChanged, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         policy = enum_value(registry_pb2.JoiningPolicy, p.joining_policy)
         self._set(tx, "mirror_communities", "community_id", p.community_id, joining_policy=policy)
 
-    def _lifecycle_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _lifecycle_changed(
+        self, p: registry_events.CommunityLifecycleChanged, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         lifecycle = enum_value(registry_pb2.CommunityLifecycle, p.lifecycle)
         self._set(tx, "mirror_communities", "community_id", p.community_id, lifecycle=lifecycle)
 
-    def _member_registered(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _member_registered(
+        self, p: registry_events.MemberRegistered, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         tx.execute(
             "INSERT INTO mirror_members (member_id, display_name, home_organisation_id)"
             " VALUES (?, ?, ?) ON CONFLICT (member_id) DO NOTHING",
             (p.member_id, p.display_name, p.home_organisation_id),
         )
 
-    def _member_details_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _member_details_changed(
+        self, p: registry_events.MemberDetailsChanged, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         self._set(tx, "mirror_members", "member_id", p.member_id, display_name=p.display_name)
 
-    def _member_moved(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _member_moved(
+        self, p: registry_events.MemberHomeOrganisationChanged, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         home = p.home_organisation_id
         self._set(tx, "mirror_members", "member_id", p.member_id, home_organisation_id=home)
 
-    def _membership_status_changed(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _membership_status_changed(
+        self, p: registry_events.MembershipStatusChanged, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         tx.execute(
             "INSERT INTO mirror_memberships (community_id, member_id, status) VALUES (?, ?, ?)"
             " ON CONFLICT (community_id, member_id) DO UPDATE SET status = excluded.status",
             (p.community_id, p.member_id, enum_value(registry_pb2.MembershipStatus, p.status)),
         )
 
-    def _role_assigned(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _role_assigned(
+        self, p: registry_events.RoleAssigned, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
         tx.execute(
             "INSERT INTO mirror_role_terms (community_id, member_id, position, role, start_date)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (community_id, member_id, position) DO NOTHING",
@@ -150,7 +185,7 @@ class RegistryTables:
              enum_value(registry_pb2.Role, p.role), p.start_date),
         )  # fmt: skip
 
-    def _role_ended(self, p: Any, m: IntegrationMessage, tx: SqlTx) -> None:
+    def _role_ended(self, p: registry_events.RoleEnded, m: IntegrationMessage, tx: SqlTx) -> None:
         tx.execute(
             "UPDATE mirror_role_terms SET end_date = ? WHERE community_id = ? AND member_id = ?"
             " AND role = ? AND end_date IS NULL AND position < ?",
@@ -165,7 +200,10 @@ class RegistryTables:
             f"UPDATE {table} SET {assignments} WHERE {key} = ?", (*fields.values(), key_value)
         )
 
-    _handlers: dict[type, Any] = {
+    # Each payload type with what applies it (to its own type: Any stands for each).
+    _handlers: dict[
+        type[Message], Callable[[RegistryTables, Any, IntegrationMessage, SqlTx], None]
+    ] = {
         registry_events.OrganisationRegistered: _organisation_registered,
         registry_events.OrganisationRenamed: _organisation_renamed,
         registry_events.OrganisationKindChanged: _organisation_kind_changed,
@@ -192,23 +230,23 @@ class RegistryTables:
             row = tx.one(f"SELECT MAX(notification_id) AS position FROM {table}")
         return int(row["position"] or 0) if row else 0
 
-    def _row(self, table: str, key: str, value: Any) -> dict[str, Any] | None:
+    def _row(self, table: str, key: str, value: Id) -> dict[str, Any] | None:
         with self.store.read() as tx:
             return tx.one(f"SELECT * FROM {table} WHERE {key} = ?", (str(value),))
 
-    def organisation(self, organisation_id: Any) -> dict[str, Any] | None:
+    def organisation(self, organisation_id: Id) -> dict[str, Any] | None:
         return self._row("mirror_organisations", "organisation_id", organisation_id)
 
-    def community(self, community_id: Any) -> dict[str, Any] | None:
+    def community(self, community_id: Id) -> dict[str, Any] | None:
         return self._row("mirror_communities", "community_id", community_id)
 
-    def member(self, member_id: Any) -> dict[str, Any] | None:
+    def member(self, member_id: Id) -> dict[str, Any] | None:
         return self._row("mirror_members", "member_id", member_id)
 
-    def is_known_member(self, member_id: Any) -> bool:
+    def is_known_member(self, member_id: Id) -> bool:
         return self.member(member_id) is not None
 
-    def membership_status(self, community_id: Any, member_id: Any) -> str | None:
+    def membership_status(self, community_id: Id, member_id: Id) -> str | None:
         with self.store.read() as tx:
             row = tx.one(
                 "SELECT status FROM mirror_memberships WHERE community_id = ? AND member_id = ?",
@@ -216,10 +254,10 @@ class RegistryTables:
             )
         return row["status"] if row else None
 
-    def is_active_member(self, community_id: Any, member_id: Any) -> bool:
+    def is_active_member(self, community_id: Id, member_id: Id) -> bool:
         return self.membership_status(community_id, member_id) == "active"
 
-    def active_members(self, community_id: Any) -> list[UUID]:
+    def active_members(self, community_id: Id) -> list[UUID]:
         """Every member whose membership of the community is active, in id order."""
         with self.store.read() as tx:
             rows = tx.all(
@@ -229,7 +267,7 @@ class RegistryTables:
             )
         return [UUID(r["member_id"]) for r in rows]
 
-    def roles_on(self, community_id: Any, member_id: Any, day: date) -> set[str]:
+    def roles_on(self, community_id: Id, member_id: Id, day: date) -> set[str]:
         """The roles a member held in a community on a day."""
         iso = day.isoformat()
         with self.store.read() as tx:
@@ -240,14 +278,12 @@ class RegistryTables:
             )
         return {row["role"] for row in rows}
 
-    def holds_role(
-        self, community_id: Any, member_id: Any, roles: Iterable[Any], day: date
-    ) -> bool:
+    def holds_role(self, community_id: Id, member_id: Id, roles: Iterable[str], day: date) -> bool:
         wanted = {str(getattr(role, "value", role)) for role in roles}
         return bool(self.roles_on(community_id, member_id, day) & wanted)
 
     def organisers(
-        self, community_id: Any, day: date, roles: Iterable[str] = ORGANISER_ROLES
+        self, community_id: Id, day: date, roles: Iterable[str] = ORGANISER_ROLES
     ) -> list[UUID]:
         """Active members holding one of `roles` on `day`, in the order they started."""
         names = list(roles)
@@ -264,7 +300,7 @@ class RegistryTables:
             )
         return [UUID(r["member_id"]) for r in rows]
 
-    def display_names(self, member_ids: Iterable[Any]) -> dict[UUID, str]:
+    def display_names(self, member_ids: Iterable[Id]) -> dict[UUID, str]:
         ids = [str(m) for m in member_ids]
         if not ids:
             return {}

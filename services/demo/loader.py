@@ -7,6 +7,7 @@ the generated members. Request ids derive from the step, so loading again
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ class Member:
     member_id: str
     organisation: str
     profession: int
-    role: int
+    role: rpb.Role
 
 
 @dataclass
@@ -487,7 +488,8 @@ class Loader:
             client = self.clients[node.node_id]
             if client.has("notify"):
                 client.wait_until(
-                    f"{node.node_id}'s e-mails due now being sent", lambda c=client: nothing_due(c)
+                    f"{node.node_id}'s e-mails due now being sent",
+                    functools.partial(nothing_due, client),
                 )
 
     def settle(self) -> None:

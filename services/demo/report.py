@@ -15,15 +15,15 @@ from copnet.events.v1 import events_pb2 as epb
 from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.registry.v1 import registry_pb2 as rpb
-from services.common.protoconv import enum_value
+from services.common.protoconv import ProtoEnum, enum_value
 from services.demo.client import NodeClient
 from services.demo.loader import Loaded
-from services.demo.scenario import Scenario
+from services.demo.scenario import FuturePlan, HistoricPlan, Scenario
 
 IN_PROGRESS = ("exploring", "piloting")
 
 
-def _label(enum: Any, value: int) -> str:
+def _label(enum: ProtoEnum, value: int) -> str:
     """PROFESSION_ALLIED_HEALTH_PROFESSIONAL -> 'allied health professional'."""
     return enum_value(enum, value).replace("_", " ")
 
@@ -123,7 +123,8 @@ def gather(
             report.mail.append(_mail(client))
     for community in scenario.communities:
         report.communities.append(_community(clients[community.node_id], community, loaded))
-    for plan in (*scenario.historic_plans, *scenario.future_plans):
+    plans: list[HistoricPlan | FuturePlan] = [*scenario.historic_plans, *scenario.future_plans]
+    for plan in plans:
         community = scenario.community(plan.community)
         report.plans[plan.key] = _plan(
             clients[community.node_id], community.name, loaded.plans[plan.key]
@@ -148,7 +149,7 @@ def _pages(call: Any, request: Any, field_name: str) -> list[Any]:
 
 
 def _mail(client: NodeClient) -> MailFigures:
-    def listed(status: int) -> list[Any]:
+    def listed(status: npb.DeliveryStatus) -> list[Any]:
         return _pages(
             lambda request: client.call("notify", "ListNotifications", request),
             npb.ListNotificationsRequest(

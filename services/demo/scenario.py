@@ -33,7 +33,7 @@ REGION_NAME = "copnet demo region"
 class Organisation:
     key: str
     name: str
-    kind: int
+    kind: rpb.OrganisationKind
     region: str
     # For generated e-mail addresses: <person>@<domain>.example.org
     domain: str
@@ -52,9 +52,9 @@ class People:
     """`count` generated members of one organisation and profession, each holding `role`."""
 
     organisation: str
-    profession: int
+    profession: rpb.Profession
     count: int
-    role: int = rpb.ROLE_MEMBER
+    role: rpb.Role = rpb.ROLE_MEMBER
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Community:
     hosts: tuple[str, ...]
     # The first group's first person creates the community (and so becomes a co-lead).
     people: tuple[People, ...]
-    joining_policy: int = rpb.JOINING_POLICY_OPEN
+    joining_policy: rpb.JoiningPolicy = rpb.JOINING_POLICY_OPEN
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,11 @@ class PastMeeting:
     start: str
     end: str
     topic: str
-    format: int = epb.CONVENING_FORMAT_FACE_TO_FACE
+    format: epb.ConveningFormat = epb.CONVENING_FORMAT_FACE_TO_FACE
     held: bool = True
     signed_up: int = 0
     attended: int = 0
-    outcomes: tuple[tuple[int, str], ...] = ()
+    outcomes: tuple[tuple[epb.OutcomeKind, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class Upcoming:
     community: str
     title: str
     topic: str
-    format: int
+    format: epb.ConveningFormat
     days_ahead: int
     start_time: str
     end_time: str
@@ -135,12 +135,12 @@ class Item:
     node_id: str
     community: str
     organisation: str
-    kind: int
+    kind: lpb.ItemKind
     title: str
     summary: str
     body: str
     tags: tuple[str, ...]
-    visibility: int = lpb.VISIBILITY_REGION
+    visibility: lpb.Visibility = lpb.VISIBILITY_REGION
     partner_nodes: tuple[str, ...] = ()
     links: tuple[tuple[str, str], ...] = ()
     # (historic plan key, index of the meeting) where it was presented.
@@ -152,7 +152,7 @@ class AdoptionSpec:
     item: str
     node_id: str
     organisation: str
-    status: int
+    status: lpb.AdoptionStatus
     evidence: str
     effective_on: str
 
@@ -188,7 +188,7 @@ class Scenario:
 K = rpb  # registry enums, for brevity below
 
 
-def _org(key: str, name: str, kind: int, region: str, domain: str) -> Organisation:
+def _org(key: str, name: str, kind: rpb.OrganisationKind, region: str, domain: str) -> Organisation:
     return Organisation(key, name, kind, region, domain)
 
 
@@ -371,7 +371,7 @@ NODES = (
     ),
 )
 
-COMMUNITIES = (
+COMMUNITIES: tuple[Community, ...] = (
     Community(
         key="portadown",
         node_id="bann-pharmacy",
@@ -517,7 +517,14 @@ _QI = (epb.OUTCOME_KIND_QI_IDEA_STARTED, "Quality-improvement ideas started")
 _MODEL = (epb.OUTCOME_KIND_REPLICABLE_MODEL, "Replicable QI models and shared learning")
 
 
-def _cancer(day: str, fmt: int, topic: str, signed: int, came: int, *outcomes) -> PastMeeting:
+def _cancer(
+    day: str,
+    fmt: epb.ConveningFormat,
+    topic: str,
+    signed: int,
+    came: int,
+    *outcomes: tuple[epb.OutcomeKind, str],
+) -> PastMeeting:
     start, end = ("12:30", "13:30") if fmt == _WEBINAR else ("10:00", "15:00")
     return PastMeeting(
         f"2023-{day}T{start}", f"2023-{day}T{end}", topic, fmt, True, signed, came, outcomes

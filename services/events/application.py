@@ -10,13 +10,19 @@ process (`serialise_on`), so a popular convening's sign-ups do not race.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from services.common.application import Changes, CopnetApplication, Outcome, check_expected_version
+from services.common.application import (
+    Changes,
+    Clock,
+    CopnetApplication,
+    Outcome,
+    check_expected_version,
+)
 from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller
@@ -54,11 +60,12 @@ class Events(CopnetApplication):
     # memory and fast-forward them from the store instead of replaying.
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
-    def __init__(self, env: dict[str, str] | None = None, clock: Any = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
         super().__init__(env, clock)
         self._directory: CommunityDirectory | None = None
 
-    def use_directory(self, directory: CommunityDirectory) -> None:
+    def connect(self, directory: CommunityDirectory) -> None:
+        """Gives the use cases the community directory they authorise against."""
         self._directory = directory
 
     @property
@@ -117,7 +124,9 @@ class Events(CopnetApplication):
                 f"these are not: {', '.join(strangers)}"
             )
 
-    def _default_organisers(self, caller: Caller, organiser_ids: Sequence[UUID] | None):
+    def _default_organisers(
+        self, caller: Caller, organiser_ids: Sequence[UUID] | None
+    ) -> list[UUID]:
         if organiser_ids is not None:
             return list(organiser_ids)
         return [caller.member_id] if caller.member_id is not None else []
@@ -180,7 +189,9 @@ class Events(CopnetApplication):
                 "venue": venue,
                 "join_link": join_link,
             }
-            changes = {name: value for name, value in given.items() if value is not KEEP}
+            changes: dict[str, Any] = {
+                name: value for name, value in given.items() if value is not KEEP
+            }
             if changes:
                 convening.change_details(replace(convening.details, **changes), now)
             if capacity is not KEEP:
@@ -297,7 +308,7 @@ class Events(CopnetApplication):
         command: Command,
         convening_id: UUID,
         action: str,
-        change: Any,
+        change: Callable[[Convening], None],
         expected_version: int = 0,
     ) -> Outcome:
         def decide() -> Changes:

@@ -15,6 +15,6 @@ JOINING_POLICY = EnumCodec(registry_pb2.JoiningPolicy, values.JoiningPolicy)
 LIFECYCLE = EnumCodec(registry_pb2.CommunityLifecycle, values.CommunityLifecycle)
 
 
-def attendance_pb(value: str | None) -> int:
+def attendance_pb(value: str | None) -> pb.Attendance:
     """ATTENDANCE_UNSPECIFIED when not recorded."""
     return ATTENDANCE.to_pb(value) if value else pb.ATTENDANCE_UNSPECIFIED

@@ -7,6 +7,7 @@ would let anyone into a meeting: they are published only on node-local subjects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from copnet.events.v1 import events_events_pb2 as events
@@ -146,7 +147,7 @@ def _(e: Any) -> events.ConveningClosed:
     )
 
 
-def _sign_up_change(status: SignUpStatus | None):
+def _sign_up_change(status: SignUpStatus | None) -> Callable[[Any], events.SignUpChanged]:
     def build(e: Any) -> events.SignUpChanged:
         return events.SignUpChanged(
             convening_id=str(e.originator_id),

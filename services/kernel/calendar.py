@@ -27,6 +27,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
+from icalendar.enums import STATUS
 from icalendar.prop.conference import Conference
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -95,7 +96,7 @@ def vevent(e: CalendarEvent) -> Event:
         created=e.created_at,
         last_modified=e.updated_at,
         sequence=e.sequence,
-        status="CANCELLED" if e.cancelled else "CONFIRMED",
+        status=STATUS.CANCELLED if e.cancelled else STATUS.CONFIRMED,
         location=location or None,
         url=link or None,
         conferences=[Conference(link, feature=["VIDEO"], label="Join online")] if link else None,

@@ -18,6 +18,7 @@ inbox's tracking in one transaction, so each takes effect once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -27,6 +28,7 @@ from eventsourcing.persistence import Tracking
 
 from services.common.application import (
     Changes,
+    Clock,
     CopnetApplication,
     Outcome,
     check_expected_version,
@@ -86,10 +88,14 @@ class ContentChanges:
 class Learning(CopnetApplication):
     name = "Learning"
 
-    def __init__(self, env: dict[str, str] | None = None, clock: Any = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
         super().__init__(env, clock)
         self.node_id = self.env.get("COPNET_NODE_ID") or "dev"
-        self.registry: RegistryView | None = None
+        self._registry: RegistryView | None = None
+
+    def connect(self, registry: RegistryView) -> None:
+        """Gives the use cases the registry as this node knows it (its mirror)."""
+        self._registry = registry
 
     # Items
 
@@ -203,7 +209,13 @@ class Learning(CopnetApplication):
     ) -> Outcome:
         return self._edit(command, item_id, 0, lambda item: item.record_presentation(presentation))
 
-    def _edit(self, command: Command, item_id: UUID, expected_version: int, change: Any) -> Outcome:
+    def _edit(
+        self,
+        command: Command,
+        item_id: UUID,
+        expected_version: int,
+        change: Callable[[LearningItem], None],
+    ) -> Outcome:
         def decide() -> Changes:
             item = self.load(item_id, LearningItem, "learning item")
             self.require_editor(command.caller, item)
@@ -371,8 +383,8 @@ class Learning(CopnetApplication):
     # The registry mirror
 
     def _view(self) -> RegistryView:
-        assert self.registry is not None, "the registry mirror is not wired to the application"
-        return self.registry
+        assert self._registry is not None, "no registry mirror is connected"
+        return self._registry
 
     def _community(self, community_id: UUID) -> dict[str, Any]:
         community = self._view().community(str(community_id))

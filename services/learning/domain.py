@@ -273,7 +273,14 @@ class LearningItem(TracedAggregate):
     # Events
 
     @event("DraftEdited")
-    def _draft_edited(self, title: str, summary: str, body: str, links: list, domain_tags: list):
+    def _draft_edited(
+        self,
+        title: str,
+        summary: str,
+        body: str,
+        links: list[list[str]],
+        domain_tags: list[str],
+    ) -> None:
         self.content = Content.of(title, summary, body, links, domain_tags)
 
     @event("Published")

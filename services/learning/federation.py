@@ -64,15 +64,17 @@ class FederationPolicy:
         if isinstance(payload, events.ItemRetracted):
             return self.app.receive_retraction(tracking, origin, payload.item_id, payload.version)
         if isinstance(payload, events.AdoptionDeclared):
-            return self.app.receive_adoption(tracking, payload.item_id, self._report(message))
+            return self.app.receive_adoption(
+                tracking, payload.item_id, self._report(message, payload)
+            )
         if isinstance(payload, events.ItemReceived):
             received_at = payload.received_at.ToDatetime(tzinfo=UTC)
             return self.app.receive_reception(tracking, payload.item_id, origin, received_at)
         return self.app.skip(tracking)
 
     @staticmethod
-    def _report(message: IntegrationMessage) -> AdoptionReport:
-        adoption = message.payload.adoption  # type: ignore[union-attr]
+    def _report(message: IntegrationMessage, payload: events.AdoptionDeclared) -> AdoptionReport:
+        adoption = payload.adoption
         if adoption.node_id != message.envelope.origin_node:
             raise RejectedMessage(
                 f"{message.subject}: node {message.envelope.origin_node!r} reported an adoption "

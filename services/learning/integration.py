@@ -13,6 +13,7 @@ own services.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from copnet.learning.v1 import learning_events_pb2 as events
@@ -131,7 +132,9 @@ def _(e: Any, received: ReceivedItem) -> events.ItemRetracted:
     return events.ItemRetracted(item_id=received.item_id, version=received.snapshot_version)
 
 
-def _subscription(active: bool):
+def _subscription(
+    active: bool,
+) -> Callable[[Any, Subscription], events.SubscriptionChanged]:
     def build(e: Any, subscription: Subscription) -> events.SubscriptionChanged:
         return events.SubscriptionChanged(
             node_id=subscription.node_id,

@@ -161,7 +161,9 @@ class Notify(ConveningReactions, LearningReactions):
 
         return self.execute(command, decide)
 
-    def send_newsletter(self, command: Command, newsletter_id: UUID, expected_version: int):
+    def send_newsletter(
+        self, command: Command, newsletter_id: UUID, expected_version: int
+    ) -> Outcome:
         def decide() -> Changes:
             newsletter = self.load(newsletter_id, Newsletter, "newsletter")
             self._require_co_lead(

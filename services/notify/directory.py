@@ -12,7 +12,6 @@ up at the moment it hands a message to the mail server.
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from copnet.registry.v1 import registry_events_pb2 as registry_events
@@ -51,7 +50,7 @@ class NotifyDirectory(InboxView):
                 (payload.member_id, payload.email),
             )
 
-    def person(self, member_id: Any) -> tuple[str, str | None]:
+    def person(self, member_id: UUID | str) -> tuple[str, str | None]:
         """A member's display name ("" if unknown) and e-mail address (None if unknown)."""
         with self.store.read() as tx:
             row = tx.one(
@@ -64,9 +63,9 @@ class NotifyDirectory(InboxView):
             return self.display_name(member_id), None
         return row["display_name"] or "", row["email"]
 
-    def community_name(self, community_id: Any) -> str:
+    def community_name(self, community_id: UUID | str) -> str:
         row = self.registry.community(community_id)
         return row["name"] if row else ""
 
-    def display_name(self, member_id: Any) -> str:
+    def display_name(self, member_id: UUID | str) -> str:
         return self.registry.display_names([member_id]).get(UUID(str(member_id)), "")

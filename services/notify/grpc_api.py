@@ -15,12 +15,14 @@ import grpc
 
 from copnet.notify.v1 import notify_pb2 as pb
 from copnet.notify.v1 import notify_pb2_grpc as pb_grpc
-from services.common.errors import PermissionDenied, Violations
+from services.common.application import Outcome
+from services.common.errors import PermissionDenied, Violations, stand_in
 from services.common.grpc_server import current_caller
 from services.common.identity import Caller
 from services.common.projection import ProjectionFollower
 from services.common.protoconv import timestamp
 from services.common.servicer import (
+    Context,
     command,
     page,
     parse_optional_uuid,
@@ -31,6 +33,7 @@ from services.common.servicer import (
 from services.notify import codecs
 from services.notify.application import Notify
 from services.notify.delivery.compose import Composer
+from services.notify.directory import NotifyDirectory
 from services.notify.domain import (
     Frequency,
     Newsletter,
@@ -84,7 +87,9 @@ def notification_pb(r: NotificationRecord) -> pb.Notification:
         convening_id=r.convening_id,
         newsletter_id=r.newsletter_id,
         item_id=r.item_id,
-        digest_frequency=codecs.FREQUENCY.to_pb(r.digest_frequency) if r.digest_frequency else 0,
+        digest_frequency=codecs.FREQUENCY.to_pb(r.digest_frequency)
+        if r.digest_frequency
+        else pb.FREQUENCY_UNSPECIFIED,
         digest_period=r.digest_period,
         entry_count=r.entry_count,
         created_at=timestamp(r.created_at),
@@ -109,12 +114,13 @@ def newsletter_pb(r: NewsletterRecord) -> pb.Newsletter:
     )
 
 
-def _whose(value: str, caller: Caller, v: Violations) -> UUID | None:
-    """The member a request is about: the one named, or the calling member."""
+def _whose(value: str, caller: Caller, v: Violations) -> UUID:
+    """The member a request is about: the one named, or the calling member (a `stand_in`
+    when neither is there)."""
     member_id = v.check("member_id", parse_optional_uuid, value)
     if member_id is None and not v and caller.member_id is None:
         v.add("member_id", "is required for the operator")
-    return member_id or caller.member_id
+    return member_id or caller.member_id or stand_in(UUID)
 
 
 def _frequency(field: str, number: int, v: Violations) -> Frequency | None:
@@ -139,6 +145,7 @@ def parse_preference_changes(request: pb.SetPreferencesRequest, v: Violations) -
         v.add("update_mask", f"unknown fields {', '.join(unknown)}; the fields are {known}")
     fields = paths or list(PREFERENCE_FIELDS)
     changes: dict[str, Any] = {}
+    value: object
     for name in fields:
         if name not in PREFERENCE_FIELDS:
             continue
@@ -167,16 +174,21 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
         app: Notify,
         mailbox: Mailbox,
         follower: ProjectionFollower,
+        directory: NotifyDirectory,
         composer: Composer,
         tokens: UnsubscribeTokens,
         default_reminder_hours: int,
     ) -> None:
         self.app = app
         self.mailbox = mailbox
+        self.directory = directory
         self.follower = follower
         self.composer = composer
         self.tokens = tokens
         self.default_reminder_hours = default_reminder_hours
+
+    def add_to_server(self, server: grpc.aio.Server) -> None:
+        pb_grpc.add_NotifyServiceServicer_to_server(self, server)
 
     def _preferences(self, member_id: UUID) -> pb.Preferences:
         settings, version, updated_at = self.app.preferences_of(member_id)
@@ -188,7 +200,9 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
 
     # Preferences
 
-    async def GetPreferences(self, request, context):
+    async def GetPreferences(
+        self, request: pb.GetPreferencesRequest, context: Context
+    ) -> pb.GetPreferencesResponse:
         v = Violations()
         caller = current_caller()
         member_id = _whose(request.member_id, caller, v)
@@ -196,7 +210,9 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
         await run(self.app.read_preferences, caller, member_id)
         return pb.GetPreferencesResponse(preferences=await run(self._preferences, member_id))
 
-    async def SetPreferences(self, request, context):
+    async def SetPreferences(
+        self, request: pb.SetPreferencesRequest, context: Context
+    ) -> pb.SetPreferencesResponse:
         v = Violations()
         cmd = command(request, "SetPreferences", v)
         member_id = _whose(request.preferences.member_id, cmd.caller, v)
@@ -213,13 +229,15 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
             preferences=await run(self._preferences, member_id), position=outcome.position
         )
 
-    async def Unsubscribe(self, request, context):
+    async def Unsubscribe(
+        self, request: pb.UnsubscribeRequest, context: Context
+    ) -> pb.UnsubscribeResponse:
         v = Violations()
         cmd = command(request, "Unsubscribe", v)
         unsubscription = v.check("token", self.tokens.read, request.token)
         v.raise_if_any()
         outcome = await run(self.app.unsubscribe, cmd, unsubscription)
-        what = await run(describe, unsubscription, self.app.directory)
+        what = await run(describe, unsubscription, self.directory)
         return pb.UnsubscribeResponse(
             preferences=await run(self._preferences, unsubscription.member_id),
             description=f"You will no longer receive {what}.",
@@ -228,7 +246,9 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
 
     # Notifications
 
-    async def ListNotifications(self, request, context):
+    async def ListNotifications(
+        self, request: pb.ListNotificationsRequest, context: Context
+    ) -> pb.ListNotificationsResponse:
         v = Violations()
         caller = current_caller()
         member_id = v.check("member_id", parse_optional_uuid, request.member_id)
@@ -251,7 +271,9 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
             notifications=[notification_pb(r) for r in records], next_page_token=token
         )
 
-    async def GetNotification(self, request, context):
+    async def GetNotification(
+        self, request: pb.GetNotificationRequest, context: Context
+    ) -> pb.GetNotificationResponse:
         v = Violations()
         notification_id = v.check("notification_id", parse_uuid, request.notification_id)
         v.raise_if_any()
@@ -260,7 +282,9 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
             notification=notification_pb(NotificationRecord.of(found))
         )
 
-    async def ResendNotification(self, request, context):
+    async def ResendNotification(
+        self, request: pb.ResendNotificationRequest, context: Context
+    ) -> pb.ResendNotificationResponse:
         v = Violations()
         cmd = command(request, "ResendNotification", v)
         notification_id = v.check("notification_id", parse_uuid, request.notification_id)
@@ -275,7 +299,9 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
 
     # Newsletters
 
-    async def ComposeNewsletter(self, request, context):
+    async def ComposeNewsletter(
+        self, request: pb.ComposeNewsletterRequest, context: Context
+    ) -> pb.ComposeNewsletterResponse:
         v = Violations()
         cmd = command(request, "ComposeNewsletter", v)
         community_id = v.check("community_id", parse_uuid, request.community_id)
@@ -287,7 +313,9 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
             newsletter=await self._newsletter(outcome), position=outcome.position
         )
 
-    async def SendNewsletter(self, request, context):
+    async def SendNewsletter(
+        self, request: pb.SendNewsletterRequest, context: Context
+    ) -> pb.SendNewsletterResponse:
         v = Violations()
         cmd = command(request, "SendNewsletter", v)
         newsletter_id = v.check("newsletter_id", parse_uuid, request.newsletter_id)
@@ -297,19 +325,23 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
             newsletter=await self._newsletter(outcome), position=outcome.position
         )
 
-    async def _newsletter(self, outcome: Any) -> pb.Newsletter:
+    async def _newsletter(self, outcome: Outcome) -> pb.Newsletter:
         entity = await run(self.app.entity_at, outcome)
         assert isinstance(entity, Newsletter)
         return newsletter_pb(NewsletterRecord.of(entity))
 
-    async def GetNewsletter(self, request, context):
+    async def GetNewsletter(
+        self, request: pb.GetNewsletterRequest, context: Context
+    ) -> pb.GetNewsletterResponse:
         v = Violations()
         newsletter_id = v.check("newsletter_id", parse_uuid, request.newsletter_id)
         v.raise_if_any()
         found = await run(self.app.read_newsletter, newsletter_id)
         return pb.GetNewsletterResponse(newsletter=newsletter_pb(NewsletterRecord.of(found)))
 
-    async def ListNewsletters(self, request, context):
+    async def ListNewsletters(
+        self, request: pb.ListNewslettersRequest, context: Context
+    ) -> pb.ListNewslettersResponse:
         v = Violations()
         community_id = v.check("community_id", parse_optional_uuid, request.community_id)
         filters = {"community_id": str(community_id or "")}
@@ -323,7 +355,9 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
 
     # Digests
 
-    async def PreviewDigest(self, request, context):
+    async def PreviewDigest(
+        self, request: pb.PreviewDigestRequest, context: Context
+    ) -> pb.PreviewDigestResponse:
         v = Violations()
         caller = current_caller()
         member_id = _whose(request.member_id, caller, v)
@@ -344,7 +378,3 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
                 )
             )
         return pb.PreviewDigestResponse(digests=previews)
-
-
-def register(server: grpc.aio.Server, servicer: NotifyServicer) -> None:
-    pb_grpc.add_NotifyServiceServicer_to_server(servicer, server)

@@ -204,7 +204,7 @@ def _attempts(text: str) -> list[Attempt]:
     return [
         Attempt(
             a["number"],
-            text_time(a["started_at"]),  # type: ignore[arg-type]
+            text_time(a["started_at"]),
             a["message_id"],
             AttemptOutcome(a["outcome"]),
             text_time(a["finished_at"]),
@@ -358,7 +358,7 @@ class Mailbox(Projection):
             subject=r["subject"],
             status=r["status"],
             status_reason=r["status_reason"],
-            due_at=text_time(r["due_at"]),  # type: ignore[arg-type]
+            due_at=text_time(r["due_at"]),
             retry_at=text_time(r["retry_at"]),
             message_id=r["message_id"],
             attempts=_attempts(r["attempts"]),
@@ -368,8 +368,8 @@ class Mailbox(Projection):
             digest_frequency=r["digest_frequency"],
             digest_period=r["digest_period"],
             entry_count=int(r["entry_count"]),
-            created_at=text_time(r["created_at"]),  # type: ignore[arg-type]
-            updated_at=text_time(r["updated_at"]),  # type: ignore[arg-type]
+            created_at=text_time(r["created_at"]),
+            updated_at=text_time(r["updated_at"]),
             version=int(r["version"]),
         )
 
@@ -395,7 +395,7 @@ class Mailbox(Projection):
                 status=r["status"],
                 author_member_id=UUID(r["author_member_id"]) if r["author_member_id"] else None,
                 recipients=int(r["recipients"]),
-                created_at=text_time(r["created_at"]),  # type: ignore[arg-type]
+                created_at=text_time(r["created_at"]),
                 sent_at=text_time(r["sent_at"]),
                 version=int(r["version"]),
             )

@@ -8,6 +8,8 @@ directory view (lists).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +19,7 @@ from services.common.application import (
     Outcome,
     check_expected_version,
 )
+from services.common.claims import UniqueClaim
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller
@@ -116,7 +119,7 @@ class Registry(CopnetApplication):
 
         return self.execute(command, decide)
 
-    def _claim_ods_code(self, ods_code: str, organisation_id: UUID):
+    def _claim_ods_code(self, ods_code: str, organisation_id: UUID) -> UniqueClaim:
         return self.claim(
             ODS_CODE, ods_code, organisation_id, f"an organisation with ODS code {ods_code} exists"
         )
@@ -403,7 +406,7 @@ class Registry(CopnetApplication):
         )
 
     def assign_role(
-        self, command: Command, community_id: UUID, member_id: UUID, role: Role, start: Any
+        self, command: Command, community_id: UUID, member_id: UUID, role: Role, start: date | None
     ) -> Outcome:
         return self._co_lead_decision(
             command,
@@ -414,7 +417,7 @@ class Registry(CopnetApplication):
         )
 
     def end_role(
-        self, command: Command, community_id: UUID, member_id: UUID, role: Role, end: Any
+        self, command: Command, community_id: UUID, member_id: UUID, role: Role, end: date | None
     ) -> Outcome:
         return self._co_lead_decision(
             command,
@@ -437,7 +440,7 @@ class Registry(CopnetApplication):
         community_id: UUID,
         member_id: UUID,
         action: str,
-        change: Any,
+        change: Callable[[Membership], None],
         allow_closed: bool = False,
     ) -> Outcome:
         def decide() -> Changes:
@@ -459,7 +462,7 @@ class Registry(CopnetApplication):
         command: Command,
         community_id: UUID,
         action: str,
-        change: Any,
+        change: Callable[[Membership], None],
         allow_closed: bool = False,
     ) -> Outcome:
         def decide() -> Changes:
@@ -500,6 +503,6 @@ class Registry(CopnetApplication):
 
     def entity_history(self, entity_id: UUID, after_version: int, limit: int) -> list[Any]:
         """Every recorded change of a registry entity (never receipts or key claims)."""
-        if self._find(entity_id, REGISTRY_AGGREGATES) is None:  # type: ignore[arg-type]
+        if self._find(entity_id, REGISTRY_AGGREGATES) is None:
             raise NotFound(f"no organisation, community, member or membership {entity_id}")
         return self.history(entity_id, after_version, limit)

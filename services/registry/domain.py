@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -341,12 +342,12 @@ class Membership(TracedAggregate):
     def create_id(community_id: UUID, member_id: UUID) -> UUID:
         return uuid5(NAMESPACE_URL, f"copnet:membership:{community_id}:{member_id}")
 
-    def trigger_event(self, event_class, **kwargs):  # type: ignore[no-untyped-def]
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         # Every membership event names its community and member, so that
         # consumers need no other event to know what it is about.
         kwargs.setdefault("community_id", self.community_id)
         kwargs.setdefault("member_id", self.member_id)
-        return super().trigger_event(event_class, **kwargs)
+        super().trigger_event(event_class, **kwargs)
 
     @event("Opened")
     def __init__(self, community_id: UUID, member_id: UUID):

@@ -6,6 +6,7 @@ about people: they are published only on node-local subjects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from copnet.registry.v1 import registry_events_pb2 as events
@@ -145,7 +146,9 @@ def _(e: Any) -> events.MemberHomeOrganisationChanged:
     )
 
 
-def _status_change(status: MembershipStatus, note_field: str = "", date_field: str = ""):
+def _status_change(
+    status: MembershipStatus, note_field: str = "", date_field: str = ""
+) -> Callable[[Any], events.MembershipStatusChanged]:
     def build(e: Any) -> events.MembershipStatusChanged:
         return events.MembershipStatusChanged(
             membership_id=str(e.originator_id),

@@ -1,15 +1,16 @@
 """How the registry runs: its application, read model, API and published events."""
 
-from services.common.service import ServiceDefinition, ServiceRuntime
+from services.common.service import ServiceDefinition, ServiceParts, ServiceRuntime
 from services.registry.application import Registry
-from services.registry.grpc_api import SERVICE_NAME, RegistryServicer, register
+from services.registry.grpc_api import SERVICE_NAME, RegistryServicer
 from services.registry.integration import REGISTRY
 from services.registry.views import Directory
 
 
-def _servicer(runtime: ServiceRuntime) -> RegistryServicer:
-    return RegistryServicer(
-        runtime.app, runtime.projections[Directory.name], runtime.follower(Directory.name)
+def build(runtime: ServiceRuntime[Registry]) -> ServiceParts:
+    directory = runtime.view(Directory)
+    return ServiceParts(
+        servicer=lambda: RegistryServicer(runtime.app, directory, runtime.follower(Directory.name)),
     )
 
 
@@ -18,7 +19,6 @@ DEFINITION = ServiceDefinition(
     application=Registry,
     integration=REGISTRY,
     grpc_service_name=SERVICE_NAME,
-    servicer=_servicer,
-    register=register,
+    build=build,
     projections=(Directory,),
 )

@@ -331,7 +331,7 @@ class TestSignUps:
         cop = Community(node, members=16)
         c = schedule(node, cop, capacity=4)
         other = Events(env=node_settings.stores.application_env("events"), clock=clock)
-        other.use_directory(CommunityDirectoryView(node.mirror))
+        other.connect(CommunityDirectoryView(node.mirror))
         results: list[Any] = []
         try:
             threads = [

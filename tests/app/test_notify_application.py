@@ -56,7 +56,7 @@ class World:
         self.directory = NotifyDirectory(self.stores[0])
         self.preferences = PreferencesView(self.stores[1])
         self.mailbox = Mailbox(self.stores[2])
-        self.app.wire(self.directory, self.preferences, self.app.schedules)
+        self.app.connect(self.directory, self.preferences, self.app.schedules)
         self.feed = RegistryFeed(self.registry, self.directory)
         self.followers = [
             ProjectionFollower(self.app, self.preferences),

@@ -34,7 +34,13 @@ class Flaky:
 
 
 def with_worker(worker: Flaky):
-    return dataclasses.replace(DEFINITION, workers=(lambda runtime: worker,))
+    """The registry, with one more worker in its worker role."""
+
+    def build(runtime):
+        parts = DEFINITION.build(runtime)
+        return dataclasses.replace(parts, workers=(*parts.workers, lambda: worker))
+
+    return dataclasses.replace(DEFINITION, build=build)
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ class Node:
             settings.stores.tracking_env("events", "registry_mirror"),
         )
         self.mirror = RegistryMirror(self.mirror_store)
-        self.events.use_directory(CommunityDirectoryView(self.mirror))
+        self.events.connect(CommunityDirectoryView(self.mirror))
         self.feed = RegistryFeed(self.registry, self.mirror)
         self.schedule_store = SqlStore(
             "events_schedule", settings.stores.tracking_env("events", "schedule")

@@ -102,7 +102,9 @@ class NotifyNode(GrpcNode):
 
     @property
     def parts(self) -> NotifyParts:
-        return self.notify_runtime.notify  # type: ignore[attr-defined]
+        parts = self.notify_runtime.parts
+        assert isinstance(parts, NotifyParts)
+        return parts
 
     @property
     def dispatcher(self) -> Dispatcher:

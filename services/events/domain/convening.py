@@ -52,10 +52,10 @@ class Convening(TracedAggregate):
     class Created(Event, TracedAggregate.Created):
         pass
 
-    def trigger_event(self, event_class, **kwargs):  # type: ignore[no-untyped-def]
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         # Every event names its community, so consumers need no other event to place it.
         kwargs.setdefault("community_id", self.community_id)
-        return super().trigger_event(event_class, **kwargs)
+        super().trigger_event(event_class, **kwargs)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Convening:
         """A copy for a command (the repository copies cached aggregates) in time linear in

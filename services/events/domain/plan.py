@@ -34,9 +34,9 @@ class MeetingPlan(TracedAggregate):
     class Created(Event, TracedAggregate.Created):
         pass
 
-    def trigger_event(self, event_class, **kwargs):  # type: ignore[no-untyped-def]
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         kwargs.setdefault("community_id", self.community_id)
-        return super().trigger_event(event_class, **kwargs)
+        super().trigger_event(event_class, **kwargs)
 
     @event("Planned")
     def __init__(

@@ -25,6 +25,5 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["EventsService"].full_name
 class EventsServicer(ConveningCalls, SignUpCalls, PlanCalls, OverviewCalls):
     """Every EventsService call; each group lives in its own module."""
 
-
-def register(server: grpc.aio.Server, servicer: EventsServicer) -> None:
-    pb_grpc.add_EventsServiceServicer_to_server(servicer, server)
+    def add_to_server(self, server: grpc.aio.Server) -> None:
+        pb_grpc.add_EventsServiceServicer_to_server(self, server)

@@ -8,7 +8,7 @@ from uuid import UUID
 from copnet.events.v1 import events_pb2 as pb
 from copnet.events.v1 import events_pb2_grpc as pb_grpc
 from services.common.application import Outcome
-from services.common.errors import Violations
+from services.common.errors import Violations, stand_in
 from services.common.grpc_server import current_caller
 from services.common.projection import ProjectionFollower
 from services.common.servicer import parse_uuid, run
@@ -75,11 +75,12 @@ class Servicer(pb_grpc.EventsServiceServicer):
             )
         return visible
 
-    def _subject_member(self, value: str, v: Violations) -> UUID | None:
-        """member_id defaults to the caller."""
+    def _subject_member(self, value: str, v: Violations) -> UUID:
+        """member_id defaults to the caller (a `stand_in` when neither is there)."""
         if value:
             return v.check("member_id", parse_uuid, value)
         caller = current_caller()
         if caller.member_id is None:
             v.add("member_id", "is required when the caller is not a member")
+            return stand_in(UUID)
         return caller.member_id

@@ -8,8 +8,9 @@ from datetime import UTC
 from typing import Any
 
 from copnet.events.v1 import events_pb2 as pb
-from services.common.errors import Violations
+from services.common.errors import Violations, stand_in
 from services.common.servicer import (
+    Context,
     command,
     page,
     parse_optional_uuid,
@@ -43,7 +44,7 @@ MAX_ATTENDANCE_ENTRIES = 5000
 
 
 class ConveningCalls(Servicer):
-    def _details(self, request: Any, v: Violations) -> ConveningDetails | None:
+    def _details(self, request: Any, v: Violations) -> ConveningDetails:
         title = v.check("title", parse_title, request.title)
         topic = v.check("topic", parse_topic, request.topic)
         description = v.check("description", parse_text, request.description)
@@ -51,9 +52,11 @@ class ConveningCalls(Servicer):
         venue = v.check("venue", parse_venue, request.venue)
         link = v.check("join_link", parse_link, request.join_link)
         parts = (title, topic, description, format_, venue, link)
-        return ConveningDetails(*parts) if None not in parts else None  # type: ignore[arg-type]
+        return ConveningDetails(*parts) if None not in parts else stand_in(ConveningDetails)
 
-    async def ScheduleConvening(self, request, context):
+    async def ScheduleConvening(
+        self, request: pb.ScheduleConveningRequest, context: Context
+    ) -> pb.ScheduleConveningResponse:
         v = Violations()
         cmd = command(request, "ScheduleConvening", v)
         community_id = v.check("community_id", parse_uuid, request.community_id)
@@ -77,7 +80,9 @@ class ConveningCalls(Servicer):
         convening, position = await self._convening_answer(outcome)
         return pb.ScheduleConveningResponse(convening=convening, position=position)
 
-    async def UpdateConvening(self, request, context):
+    async def UpdateConvening(
+        self, request: pb.UpdateConveningRequest, context: Context
+    ) -> pb.UpdateConveningResponse:
         v = Violations()
         cmd = command(request, "UpdateConvening", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -111,7 +116,9 @@ class ConveningCalls(Servicer):
         convening_message, position = await self._convening_answer(outcome)
         return pb.UpdateConveningResponse(convening=convening_message, position=position)
 
-    async def RescheduleConvening(self, request, context):
+    async def RescheduleConvening(
+        self, request: pb.RescheduleConveningRequest, context: Context
+    ) -> pb.RescheduleConveningResponse:
         v = Violations()
         cmd = command(request, "RescheduleConvening", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -134,7 +141,9 @@ class ConveningCalls(Servicer):
         convening, position = await self._convening_answer(outcome)
         return pb.RescheduleConveningResponse(convening=convening, position=position)
 
-    async def CancelConvening(self, request, context):
+    async def CancelConvening(
+        self, request: pb.CancelConveningRequest, context: Context
+    ) -> pb.CancelConveningResponse:
         v = Violations()
         cmd = command(request, "CancelConvening", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -146,7 +155,9 @@ class ConveningCalls(Servicer):
         convening, position = await self._convening_answer(outcome)
         return pb.CancelConveningResponse(convening=convening, position=position)
 
-    async def MarkConveningHeld(self, request, context):
+    async def MarkConveningHeld(
+        self, request: pb.MarkConveningHeldRequest, context: Context
+    ) -> pb.MarkConveningHeldResponse:
         v = Violations()
         cmd = command(request, "MarkConveningHeld", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -155,7 +166,9 @@ class ConveningCalls(Servicer):
         convening, position = await self._convening_answer(outcome)
         return pb.MarkConveningHeldResponse(convening=convening, position=position)
 
-    async def RecordAttendance(self, request, context):
+    async def RecordAttendance(
+        self, request: pb.RecordAttendanceRequest, context: Context
+    ) -> pb.RecordAttendanceResponse:
         v = Violations()
         cmd = command(request, "RecordAttendance", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -178,7 +191,9 @@ class ConveningCalls(Servicer):
         convening, position = await self._convening_answer(outcome)
         return pb.RecordAttendanceResponse(convening=convening, position=position)
 
-    async def CloseConvening(self, request, context):
+    async def CloseConvening(
+        self, request: pb.CloseConveningRequest, context: Context
+    ) -> pb.CloseConveningResponse:
         v = Violations()
         cmd = command(request, "CloseConvening", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -191,7 +206,9 @@ class ConveningCalls(Servicer):
         convening, position = await self._convening_answer(outcome)
         return pb.CloseConveningResponse(convening=convening, position=position)
 
-    async def ImportConvening(self, request, context):
+    async def ImportConvening(
+        self, request: pb.ImportConveningRequest, context: Context
+    ) -> pb.ImportConveningResponse:
         v = Violations()
         cmd = command(request, "ImportConvening", v)
         community_id = v.check("community_id", parse_uuid, request.community_id)
@@ -238,12 +255,16 @@ class ConveningCalls(Servicer):
         attendee_count = held.attendee_count if held.HasField("attendee_count") else None
         return HeldRecord(held.signed_up, held.attended, attendee_count, outcomes)
 
-    async def GetConvening(self, request, context):
+    async def GetConvening(
+        self, request: pb.GetConveningRequest, context: Context
+    ) -> pb.GetConveningResponse:
         convening_id = required_uuid("convening_id", request.convening_id)
         convening = await run(self.app.convening, convening_id)
         return pb.GetConveningResponse(convening=await self._convening_pb(convening))
 
-    async def ListConvenings(self, request, context):
+    async def ListConvenings(
+        self, request: pb.ListConveningsRequest, context: Context
+    ) -> pb.ListConveningsResponse:
         v = Violations()
         community = v.check("community_id", parse_optional_uuid, request.community_id)
         plan = v.check("plan_id", parse_optional_uuid, request.plan_id)

@@ -11,7 +11,7 @@ from copnet.events.v1 import events_pb2 as pb
 from services.common.errors import NotFound, Violations
 from services.common.grpc_server import current_caller
 from services.common.paging import Page
-from services.common.servicer import page, parse_optional_uuid, read_your_writes, run
+from services.common.servicer import Context, page, parse_optional_uuid, read_your_writes, run
 from services.events import calendar, codecs
 from services.events.grpc_api.base import Servicer
 from services.events.grpc_api.requests import required_uuid
@@ -25,7 +25,9 @@ CALENDAR_LOOKBACK = timedelta(days=365)
 
 
 class OverviewCalls(Servicer):
-    async def GetConveningCalendar(self, request, context):
+    async def GetConveningCalendar(
+        self, request: pb.GetConveningCalendarRequest, context: Context
+    ) -> pb.GetConveningCalendarResponse:
         convening_id = required_uuid("convening_id", request.convening_id)
         convening = await run(self.app.convening, convening_id)
         caller = current_caller()
@@ -36,7 +38,9 @@ class OverviewCalls(Servicer):
             ics=ics, content_type=calendar.CONTENT_TYPE, file_name=f"convening-{convening.id}.ics"
         )
 
-    async def GetCommunityCalendar(self, request, context):
+    async def GetCommunityCalendar(
+        self, request: pb.GetCommunityCalendarRequest, context: Context
+    ) -> pb.GetCommunityCalendarResponse:
         community_id = required_uuid("community_id", request.community_id)
         community = await run(self.mirror.community, community_id)
         if community is None:
@@ -80,7 +84,9 @@ class OverviewCalls(Servicer):
 
     # Analytics
 
-    async def GetAnalytics(self, request, context):
+    async def GetAnalytics(
+        self, request: pb.GetAnalyticsRequest, context: Context
+    ) -> pb.GetAnalyticsResponse:
         v = Violations()
         grouping = v.check("group_by", codecs.GROUPING.to_domain, request.group_by)
         community = v.check("community_id", parse_optional_uuid, request.community_id)
@@ -120,7 +126,9 @@ class OverviewCalls(Servicer):
 
     # Communities
 
-    async def GetCommunity(self, request, context):
+    async def GetCommunity(
+        self, request: pb.GetCommunityRequest, context: Context
+    ) -> pb.GetCommunityResponse:
         community_id = required_uuid("community_id", request.community_id)
         community = await run(self.mirror.community, community_id)
         position = await run(self.mirror.registry_position)

@@ -8,6 +8,7 @@ from copnet.events.v1 import events_pb2 as pb
 from services.common.errors import Violations
 from services.common.grpc_server import current_caller
 from services.common.servicer import (
+    Context,
     command,
     page,
     parse_optional_uuid,
@@ -36,7 +37,9 @@ class PlanCalls(Servicer):
         show = await run(self.app.may_see_sign_ups, current_caller(), plan.community_id)
         return plan_pb(PlanRecord.of(plan), show, plan)
 
-    async def CreateMeetingPlan(self, request, context):
+    async def CreateMeetingPlan(
+        self, request: pb.CreateMeetingPlanRequest, context: Context
+    ) -> pb.CreateMeetingPlanResponse:
         v = Violations()
         cmd = command(request, "CreateMeetingPlan", v)
         community_id = v.check("community_id", parse_uuid, request.community_id)
@@ -47,7 +50,7 @@ class PlanCalls(Servicer):
         venue = v.check("venue", parse_venue, request.venue)
         link = v.check("join_link", parse_link, request.join_link)
         capacity = v.check("capacity", parse_capacity, request.capacity)
-        duration = parse_duration(v, request.duration_minutes)
+        duration = v.check("duration_minutes", parse_duration, request.duration_minutes)
         recurrence = request.recurrence if request.HasField("recurrence") else None
         rule, entries = parse_plan_entries(
             v, recurrence, request.occurrences, zone, may_be_empty=True
@@ -64,7 +67,9 @@ class PlanCalls(Servicer):
             position=outcome.position,
         )
 
-    async def AddPlanOccurrences(self, request, context):
+    async def AddPlanOccurrences(
+        self, request: pb.AddPlanOccurrencesRequest, context: Context
+    ) -> pb.AddPlanOccurrencesResponse:
         v = Violations()
         cmd = command(request, "AddPlanOccurrences", v)
         plan_id = v.check("plan_id", parse_uuid, request.plan_id)
@@ -82,7 +87,9 @@ class PlanCalls(Servicer):
             position=outcome.position,
         )
 
-    async def EndMeetingPlan(self, request, context):
+    async def EndMeetingPlan(
+        self, request: pb.EndMeetingPlanRequest, context: Context
+    ) -> pb.EndMeetingPlanResponse:
         v = Violations()
         cmd = command(request, "EndMeetingPlan", v)
         plan_id = v.check("plan_id", parse_uuid, request.plan_id)
@@ -96,12 +103,16 @@ class PlanCalls(Servicer):
             position=outcome.position,
         )
 
-    async def GetMeetingPlan(self, request, context):
+    async def GetMeetingPlan(
+        self, request: pb.GetMeetingPlanRequest, context: Context
+    ) -> pb.GetMeetingPlanResponse:
         plan_id = required_uuid("plan_id", request.plan_id)
         plan = await run(self.app.meeting_plan, plan_id)
         return pb.GetMeetingPlanResponse(plan=await self._plan_answer(plan))
 
-    async def ListMeetingPlans(self, request, context):
+    async def ListMeetingPlans(
+        self, request: pb.ListMeetingPlansRequest, context: Context
+    ) -> pb.ListMeetingPlansResponse:
         v = Violations()
         community = v.check("community_id", parse_optional_uuid, request.community_id)
         page_ = page(request, {"community": str(community or "")}, v)
@@ -117,7 +128,9 @@ class PlanCalls(Servicer):
             plans=[plan_pb(r, shown[r.community_id]) for r in records], next_page_token=token
         )
 
-    async def GetPlanAdherence(self, request, context):
+    async def GetPlanAdherence(
+        self, request: pb.GetPlanAdherenceRequest, context: Context
+    ) -> pb.GetPlanAdherenceResponse:
         v = Violations()
         plan_id = v.check("plan_id", parse_uuid, request.plan_id)
         planned_from = (

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from copnet.events.v1 import events_pb2 as pb
-from services.common.errors import Violations
+from services.common.errors import Violations, stand_in
 from services.common.servicer import parse_uuid
 from services.events import codecs
 from services.events.commands import KEEP, PlanEntry
@@ -58,17 +58,18 @@ def parse_instant(v: Violations, field: str, value: str, zone: str | None) -> da
     return v.check(field, to_instant, local, zone)
 
 
-def parse_slot(v: Violations, start: str, end: str, zone: str | None) -> TimeSlot | None:
+def parse_slot(v: Violations, start: str, end: str, zone: str | None) -> TimeSlot:
+    """The time slot of a request (a `stand_in` when it is wrong)."""
     starts_at = parse_instant(v, "start", start, zone)
     ends_at = parse_instant(v, "end", end, zone)
     if starts_at is None or ends_at is None or zone is None:
-        return None
+        return stand_in(TimeSlot)
     if ends_at <= starts_at:
         v.add("end", "must be after the start")
-        return None
+        return stand_in(TimeSlot)
     if ends_at - starts_at > timedelta(days=14):
         v.add("end", "must be at most 14 days after the start")
-        return None
+        return stand_in(TimeSlot)
     return TimeSlot(starts_at, ends_at, zone)
 
 
@@ -119,7 +120,7 @@ def parse_plan_entries(
     v: Violations,
     recurrence: pb.Recurrence | None,
     occurrences: Iterable[pb.PlanOccurrence],
-    zone,
+    zone: str | None,
     may_be_empty: bool = False,
 ) -> tuple[str, list[PlanEntry]]:
     """(the canonical rule or "", the occurrences) of a plan request."""
@@ -157,10 +158,9 @@ def parse_plan_entries(
     return "", sorted(entries, key=lambda e: e.start)
 
 
-def parse_duration(v: Violations, minutes: int) -> int | None:
+def parse_duration(minutes: int) -> int:
     if minutes == 0:
         return DEFAULT_DURATION_MINUTES
     if minutes > 1440:
-        v.add("duration_minutes", "must be from 1 to 1440")
-        return None
+        raise ValueError("must be from 1 to 1440")
     return minutes

@@ -7,6 +7,7 @@ from services.common.errors import PermissionDenied, Violations
 from services.common.grpc_server import current_caller
 from services.common.protoconv import timestamp
 from services.common.servicer import (
+    Context,
     command,
     page,
     parse_optional_uuid,
@@ -24,7 +25,7 @@ from services.kernel.parsing import parse_text
 
 
 class SignUpCalls(Servicer):
-    async def SignUp(self, request, context):
+    async def SignUp(self, request: pb.SignUpRequest, context: Context) -> pb.SignUpResponse:
         v = Violations()
         cmd = command(request, "SignUp", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -34,7 +35,9 @@ class SignUpCalls(Servicer):
         sign_up, position = await self._sign_up_answer(outcome, member_id)
         return pb.SignUpResponse(sign_up=sign_up, position=position)
 
-    async def CancelSignUp(self, request, context):
+    async def CancelSignUp(
+        self, request: pb.CancelSignUpRequest, context: Context
+    ) -> pb.CancelSignUpResponse:
         v = Violations()
         cmd = command(request, "CancelSignUp", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -45,7 +48,9 @@ class SignUpCalls(Servicer):
         sign_up, position = await self._sign_up_answer(outcome, member_id)
         return pb.CancelSignUpResponse(sign_up=sign_up, position=position)
 
-    async def ApproveSignUp(self, request, context):
+    async def ApproveSignUp(
+        self, request: pb.ApproveSignUpRequest, context: Context
+    ) -> pb.ApproveSignUpResponse:
         v = Violations()
         cmd = command(request, "ApproveSignUp", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -55,7 +60,9 @@ class SignUpCalls(Servicer):
         sign_up, position = await self._sign_up_answer(outcome, member_id)
         return pb.ApproveSignUpResponse(sign_up=sign_up, position=position)
 
-    async def DeclineSignUp(self, request, context):
+    async def DeclineSignUp(
+        self, request: pb.DeclineSignUpRequest, context: Context
+    ) -> pb.DeclineSignUpResponse:
         v = Violations()
         cmd = command(request, "DeclineSignUp", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -66,7 +73,9 @@ class SignUpCalls(Servicer):
         sign_up, position = await self._sign_up_answer(outcome, member_id)
         return pb.DeclineSignUpResponse(sign_up=sign_up, position=position)
 
-    async def GetSignUp(self, request, context):
+    async def GetSignUp(
+        self, request: pb.GetSignUpRequest, context: Context
+    ) -> pb.GetSignUpResponse:
         v = Violations()
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
         member_id = self._subject_member(request.member_id, v)
@@ -76,7 +85,9 @@ class SignUpCalls(Servicer):
         convening = await run(self.app.convening, convening_id)
         return pb.GetSignUpResponse(sign_up=sign_up_pb(SignUpRecord.of(convening, sign_up)))
 
-    async def ListSignUps(self, request, context):
+    async def ListSignUps(
+        self, request: pb.ListSignUpsRequest, context: Context
+    ) -> pb.ListSignUpsResponse:
         v = Violations()
         convening_id = v.check("convening_id", parse_optional_uuid, request.convening_id)
         member_id = v.check("member_id", parse_optional_uuid, request.member_id)
@@ -115,7 +126,9 @@ class SignUpCalls(Servicer):
 
     # Feedback
 
-    async def GiveFeedback(self, request, context):
+    async def GiveFeedback(
+        self, request: pb.GiveFeedbackRequest, context: Context
+    ) -> pb.GiveFeedbackResponse:
         v = Violations()
         cmd = command(request, "GiveFeedback", v)
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
@@ -130,7 +143,9 @@ class SignUpCalls(Servicer):
         )
         return pb.GiveFeedbackResponse(feedback=feedback, position=outcome.position)
 
-    async def ListFeedback(self, request, context):
+    async def ListFeedback(
+        self, request: pb.ListFeedbackRequest, context: Context
+    ) -> pb.ListFeedbackResponse:
         v = Violations()
         convening_id = v.check("convening_id", parse_uuid, request.convening_id)
         page_ = page(request, {"convening": request.convening_id}, v)

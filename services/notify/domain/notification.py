@@ -269,7 +269,7 @@ class Notification(TracedAggregate):
         self.status = Status.SENDING
         self.retry_at = None
 
-    def _finish(self, outcome: AttemptOutcome, at: datetime, detail: str, status: Status):
+    def _finish(self, outcome: AttemptOutcome, at: datetime, detail: str, status: Status) -> None:
         last = self.attempts[-1]
         self.attempts[-1] = Attempt(
             last.number, last.started_at, last.message_id, outcome, at, detail

@@ -77,7 +77,7 @@ class PreferenceSettings:
     def frequency(self, topic: Topic) -> Frequency:
         return getattr(self, topic.value)
 
-    def wants_newsletter_of(self, community_id: Any) -> bool:
+    def wants_newsletter_of(self, community_id: UUID | str) -> bool:
         return (
             self.newsletters is not Frequency.NEVER
             and str(community_id) not in self.newsletter_opt_outs

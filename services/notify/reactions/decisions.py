@@ -1,31 +1,65 @@
-"""What notify's reactions and use cases share: the application's wiring (directory,
-preferences, schedules), `Batch` (the aggregates one decision loads and changes), and
-how a decision is saved, and digests collect.
+"""What notify's reactions and use cases share: the read models they need (the ports
+`Registry`, `Directory` and `Preferences`, given with the schedules to `connect`),
+`Batch` (the aggregates one decision loads and changes), and how a decision is saved,
+and digests collect.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from services.common.application import CopnetApplication
+from services.common.application import Clock, CopnetApplication
 from services.common.errors import FailedPrecondition
-from services.notify.directory import NotifyDirectory
-from services.notify.domain import Frequency, Kind, Notification, digest_period, notification_id
-from services.notify.views import PreferencesView
+from services.notify.domain import (
+    DigestPeriod,
+    Frequency,
+    Kind,
+    Notification,
+    PreferenceSettings,
+    digest_period,
+    notification_id,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=Aggregate)
 
 MAX_DECISION_ATTEMPTS = 5
+
+
+class Registry(Protocol):
+    """What notify's decisions read of the registry (the contract's `RegistryTables`)."""
+
+    def community(self, community_id: UUID) -> dict[str, Any] | None: ...
+    def is_known_member(self, member_id: UUID) -> bool: ...
+    def is_active_member(self, community_id: UUID, member_id: UUID) -> bool: ...
+    def active_members(self, community_id: UUID) -> list[UUID]: ...
+    def holds_role(
+        self, community_id: UUID, member_id: UUID, roles: Iterable[str], day: date
+    ) -> bool: ...
+
+
+class Directory(Protocol):
+    """Communities and people as notify knows them (`services.notify.directory`)."""
+
+    @property
+    def registry(self) -> Registry: ...
+    def community_name(self, community_id: UUID) -> str: ...
+
+
+class Preferences(Protocol):
+    """Members' notification choices (`services.notify.views.PreferencesView`)."""
+
+    def settings_for(self, member_ids: Iterable[UUID]) -> dict[UUID, PreferenceSettings]: ...
+    def following(self, tags: Iterable[str], community_id: str) -> set[UUID]: ...
 
 
 @dataclass(frozen=True)
@@ -56,7 +90,7 @@ class Batch:
     def add(self, aggregate: Aggregate) -> None:
         self.aggregates[aggregate.id] = aggregate
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Aggregate]:
         return iter(self.aggregates.values())
 
 
@@ -66,18 +100,17 @@ class NotifyDecisions(CopnetApplication):
     reactions (`ConveningReactions`, `LearningReactions`) and the use cases
     (`services.notify.application.Notify`) build on it."""
 
-    def __init__(self, env: dict[str, str] | None = None, clock: Any = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
         super().__init__(env, clock)
         self.node_id = self.env.get("COPNET_NODE_ID") or "dev"
-        self.directory: NotifyDirectory | None = None
-        self.preferences_view: PreferencesView | None = None
+        self._directory_port: Directory | None = None
+        self._preferences_port: Preferences | None = None
         self.schedules = Schedules()
 
-    def wire(
-        self, directory: NotifyDirectory, preferences: PreferencesView, schedules: Schedules
-    ) -> None:
-        self.directory = directory
-        self.preferences_view = preferences
+    def connect(self, directory: Directory, preferences: Preferences, schedules: Schedules) -> None:
+        """Gives the decisions the read models they need, and the node's schedules."""
+        self._directory_port = directory
+        self._preferences_port = preferences
         self.schedules = schedules
 
     # Triggers: each records the tracking of the integration event that caused it.
@@ -107,7 +140,7 @@ class NotifyDecisions(CopnetApplication):
 
     # Digests
 
-    def _period(self, frequency: Frequency, now: datetime):
+    def _period(self, frequency: Frequency, now: datetime) -> DigestPeriod:
         return digest_period(frequency, now, self.clock.zone, self.schedules.digest_hour)
 
     def _add_to_digest(
@@ -143,12 +176,12 @@ class NotifyDecisions(CopnetApplication):
             moment = period.due_at
         raise FailedPrecondition(f"no digest of {member} is collecting")  # pragma: no cover
 
-    # Wiring
+    # The read models
 
-    def _directory(self) -> NotifyDirectory:
-        assert self.directory is not None, "the directory is not wired to the application"
-        return self.directory
+    def _directory(self) -> Directory:
+        assert self._directory_port is not None, "no directory is connected"
+        return self._directory_port
 
-    def _preferences_view(self) -> PreferencesView:
-        assert self.preferences_view is not None, "the preferences view is not wired"
-        return self.preferences_view
+    def _preferences_view(self) -> Preferences:
+        assert self._preferences_port is not None, "no preferences view is connected"
+        return self._preferences_port

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from copnet.events.v1 import events_events_pb2 as events
 from copnet.events.v1 import events_pb2
 from copnet.learning.v1 import learning_events_pb2 as learning
@@ -36,11 +38,11 @@ SIGN_UP_EVENTS = {
 }
 
 
-def _instant(stamp: Any) -> datetime:
+def _instant(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
-def _details(p: Any) -> dict[str, str]:
+def _details(p: events.ConveningScheduled | events.ConveningDetailsChanged) -> dict[str, str]:
     return {
         "title": p.title,
         "topic": p.topic,

@@ -25,6 +25,5 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["RegistryService"].full_name
 class RegistryServicer(OrganisationCalls, CommunityCalls, MemberCalls, MembershipCalls):
     """Every RegistryService call; each group lives in its own module."""
 
-
-def register(server: grpc.aio.Server, servicer: RegistryServicer) -> None:
-    pb_grpc.add_RegistryServiceServicer_to_server(servicer, server)
+    def add_to_server(self, server: grpc.aio.Server) -> None:
+        pb_grpc.add_RegistryServiceServicer_to_server(self, server)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from copnet.registry.v1 import registry_pb2 as pb
 from services.common.errors import InvalidArgument, Violations
 from services.common.servicer import (
+    Context,
     command,
     page,
     parse_optional_uuid,
@@ -22,7 +23,9 @@ from services.registry.views import CommunityRecord
 
 
 class CommunityCalls(Servicer):
-    async def CreateCommunity(self, request, context):
+    async def CreateCommunity(
+        self, request: pb.CreateCommunityRequest, context: Context
+    ) -> pb.CreateCommunityResponse:
         v = Violations()
         cmd = command(request, "CreateCommunity", v)
         slug = v.check("slug", parse_slug, request.slug)
@@ -38,7 +41,9 @@ class CommunityCalls(Servicer):
         )
         return pb.CreateCommunityResponse(community=community_pb(record), position=position)
 
-    async def UpdateCommunity(self, request, context):
+    async def UpdateCommunity(
+        self, request: pb.UpdateCommunityRequest, context: Context
+    ) -> pb.UpdateCommunityResponse:
         v = Violations()
         cmd = command(request, "UpdateCommunity", v)
         community_id = v.check("community_id", parse_uuid, request.community_id)
@@ -66,7 +71,9 @@ class CommunityCalls(Servicer):
         )
         return pb.UpdateCommunityResponse(community=community_pb(record), position=position)
 
-    async def ChangeCommunityLifecycle(self, request, context):
+    async def ChangeCommunityLifecycle(
+        self, request: pb.ChangeCommunityLifecycleRequest, context: Context
+    ) -> pb.ChangeCommunityLifecycleResponse:
         v = Violations()
         cmd = command(request, "ChangeCommunityLifecycle", v)
         community_id = v.check("community_id", parse_uuid, request.community_id)
@@ -85,7 +92,9 @@ class CommunityCalls(Servicer):
             community=community_pb(record), position=position
         )
 
-    async def GetCommunity(self, request, context):
+    async def GetCommunity(
+        self, request: pb.GetCommunityRequest, context: Context
+    ) -> pb.GetCommunityResponse:
         if bool(request.community_id) == bool(request.slug):
             raise InvalidArgument.single("community_id", "give exactly one of community_id, slug")
         if request.slug:
@@ -95,7 +104,9 @@ class CommunityCalls(Servicer):
             community = await run(self.app.load, community_id, Community, "community")
         return pb.GetCommunityResponse(community=community_pb(CommunityRecord.of(community)))
 
-    async def ListCommunities(self, request, context):
+    async def ListCommunities(
+        self, request: pb.ListCommunitiesRequest, context: Context
+    ) -> pb.ListCommunitiesResponse:
         v = Violations()
         lifecycle = v.check("lifecycle", codecs.LIFECYCLE.to_domain_or_none, request.lifecycle)
         organisation = v.check("organisation_id", parse_optional_uuid, request.organisation_id)

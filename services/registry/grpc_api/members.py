@@ -5,6 +5,7 @@ from __future__ import annotations
 from copnet.registry.v1 import registry_pb2 as pb
 from services.common.errors import Violations
 from services.common.servicer import (
+    Context,
     command,
     page,
     parse_optional_uuid,
@@ -22,7 +23,9 @@ from services.registry.views import MemberRecord
 
 
 class MemberCalls(Servicer):
-    async def RegisterMember(self, request, context):
+    async def RegisterMember(
+        self, request: pb.RegisterMemberRequest, context: Context
+    ) -> pb.RegisterMemberResponse:
         v = Violations()
         cmd = command(request, "RegisterMember", v)
         name = v.check("display_name", parse_name, request.display_name)
@@ -35,7 +38,9 @@ class MemberCalls(Servicer):
         )
         return pb.RegisterMemberResponse(member=member_pb(record), position=position)
 
-    async def UpdateMember(self, request, context):
+    async def UpdateMember(
+        self, request: pb.UpdateMemberRequest, context: Context
+    ) -> pb.UpdateMemberResponse:
         v = Violations()
         cmd = command(request, "UpdateMember", v)
         member_id = v.check("member_id", parse_uuid, request.member_id)
@@ -51,12 +56,16 @@ class MemberCalls(Servicer):
         )
         return pb.UpdateMemberResponse(member=member_pb(record), position=position)
 
-    async def GetMember(self, request, context):
+    async def GetMember(
+        self, request: pb.GetMemberRequest, context: Context
+    ) -> pb.GetMemberResponse:
         member_id = required_uuid("member_id", request.member_id)
         member = await run(self.app.load, member_id, Member, "member")
         return pb.GetMemberResponse(member=member_pb(MemberRecord.of(member)))
 
-    async def ListMembers(self, request, context):
+    async def ListMembers(
+        self, request: pb.ListMembersRequest, context: Context
+    ) -> pb.ListMembersResponse:
         v = Violations()
         organisation = v.check("organisation_id", parse_optional_uuid, request.organisation_id)
         profession = v.check("profession", codecs.PROFESSION.to_domain_or_none, request.profession)

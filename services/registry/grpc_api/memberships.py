@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from copnet.registry.v1 import registry_pb2 as pb
 from services.common.errors import Violations
 from services.common.grpc_server import current_caller
+from services.common.idempotency import Command
 from services.common.protoconv import date_text
 from services.common.servicer import (
+    Context,
     command,
     page,
     parse_optional_uuid,
@@ -25,7 +28,9 @@ from services.registry.views import MembershipRecord
 
 
 class MembershipCalls(Servicer):
-    def _membership_command(self, request: Any, name: str, v: Violations, with_member: bool):
+    def _membership_command(
+        self, request: Any, name: str, v: Violations, with_member: bool
+    ) -> tuple[Command, UUID, UUID | None]:
         cmd = command(request, name, v)
         community_id = v.check("community_id", parse_uuid, request.community_id)
         member_id = None
@@ -33,7 +38,7 @@ class MembershipCalls(Servicer):
             member_id = v.check("member_id", parse_uuid, request.member_id)
         return cmd, community_id, member_id
 
-    def _subject_member(self, request: Any, v: Violations):
+    def _subject_member(self, request: Any, v: Violations) -> UUID | None:
         """member_id defaults to the caller (for join and request)."""
         if request.member_id:
             return v.check("member_id", parse_uuid, request.member_id)
@@ -46,7 +51,9 @@ class MembershipCalls(Servicer):
         record, position = await self._execute(method, *args)
         return response_type(membership=membership_pb(record), position=position)
 
-    async def JoinCommunity(self, request, context):
+    async def JoinCommunity(
+        self, request: pb.JoinCommunityRequest, context: Context
+    ) -> pb.JoinCommunityResponse:
         v = Violations()
         cmd, community_id, _ = self._membership_command(request, "JoinCommunity", v, False)
         member_id = self._subject_member(request, v)
@@ -55,7 +62,9 @@ class MembershipCalls(Servicer):
             pb.JoinCommunityResponse, self.app.join, cmd, community_id, member_id
         )
 
-    async def RequestMembership(self, request, context):
+    async def RequestMembership(
+        self, request: pb.RequestMembershipRequest, context: Context
+    ) -> pb.RequestMembershipResponse:
         v = Violations()
         cmd, community_id, _ = self._membership_command(request, "RequestMembership", v, False)
         member_id = self._subject_member(request, v)
@@ -70,7 +79,9 @@ class MembershipCalls(Servicer):
             message,
         )
 
-    async def ApproveMembershipRequest(self, request, context):
+    async def ApproveMembershipRequest(
+        self, request: pb.ApproveMembershipRequestRequest, context: Context
+    ) -> pb.ApproveMembershipRequestResponse:
         v = Violations()
         cmd, community_id, member_id = self._membership_command(
             request, "ApproveMembershipRequest", v, True
@@ -84,7 +95,9 @@ class MembershipCalls(Servicer):
             member_id,
         )
 
-    async def RejectMembershipRequest(self, request, context):
+    async def RejectMembershipRequest(
+        self, request: pb.RejectMembershipRequestRequest, context: Context
+    ) -> pb.RejectMembershipRequestResponse:
         v = Violations()
         cmd, community_id, member_id = self._membership_command(
             request, "RejectMembershipRequest", v, True
@@ -100,7 +113,9 @@ class MembershipCalls(Servicer):
             reason,
         )
 
-    async def InviteMember(self, request, context):
+    async def InviteMember(
+        self, request: pb.InviteMemberRequest, context: Context
+    ) -> pb.InviteMemberResponse:
         v = Violations()
         cmd, community_id, member_id = self._membership_command(request, "InviteMember", v, True)
         v.raise_if_any()
@@ -108,7 +123,9 @@ class MembershipCalls(Servicer):
             pb.InviteMemberResponse, self.app.invite, cmd, community_id, member_id
         )
 
-    async def AcceptInvitation(self, request, context):
+    async def AcceptInvitation(
+        self, request: pb.AcceptInvitationRequest, context: Context
+    ) -> pb.AcceptInvitationResponse:
         v = Violations()
         cmd, community_id, _ = self._membership_command(request, "AcceptInvitation", v, False)
         v.raise_if_any()
@@ -116,7 +133,9 @@ class MembershipCalls(Servicer):
             pb.AcceptInvitationResponse, self.app.accept_invitation, cmd, community_id
         )
 
-    async def DeclineInvitation(self, request, context):
+    async def DeclineInvitation(
+        self, request: pb.DeclineInvitationRequest, context: Context
+    ) -> pb.DeclineInvitationResponse:
         v = Violations()
         cmd, community_id, _ = self._membership_command(request, "DeclineInvitation", v, False)
         v.raise_if_any()
@@ -124,7 +143,9 @@ class MembershipCalls(Servicer):
             pb.DeclineInvitationResponse, self.app.decline_invitation, cmd, community_id
         )
 
-    async def LeaveCommunity(self, request, context):
+    async def LeaveCommunity(
+        self, request: pb.LeaveCommunityRequest, context: Context
+    ) -> pb.LeaveCommunityResponse:
         v = Violations()
         cmd, community_id, _ = self._membership_command(request, "LeaveCommunity", v, False)
         v.raise_if_any()
@@ -132,7 +153,9 @@ class MembershipCalls(Servicer):
             pb.LeaveCommunityResponse, self.app.leave, cmd, community_id
         )
 
-    async def RemoveMember(self, request, context):
+    async def RemoveMember(
+        self, request: pb.RemoveMemberRequest, context: Context
+    ) -> pb.RemoveMemberResponse:
         v = Violations()
         cmd, community_id, member_id = self._membership_command(request, "RemoveMember", v, True)
         reason = v.check("reason", parse_text, request.reason)
@@ -141,7 +164,9 @@ class MembershipCalls(Servicer):
             pb.RemoveMemberResponse, self.app.remove, cmd, community_id, member_id, reason
         )
 
-    async def AssignRole(self, request, context):
+    async def AssignRole(
+        self, request: pb.AssignRoleRequest, context: Context
+    ) -> pb.AssignRoleResponse:
         v = Violations()
         cmd, community_id, member_id = self._membership_command(request, "AssignRole", v, True)
         role = v.check("role", codecs.ROLE.to_domain, request.role)
@@ -151,7 +176,7 @@ class MembershipCalls(Servicer):
             pb.AssignRoleResponse, self.app.assign_role, cmd, community_id, member_id, role, start
         )
 
-    async def EndRole(self, request, context):
+    async def EndRole(self, request: pb.EndRoleRequest, context: Context) -> pb.EndRoleResponse:
         v = Violations()
         cmd, community_id, member_id = self._membership_command(request, "EndRole", v, True)
         role = v.check("role", codecs.ROLE.to_domain, request.role)
@@ -161,7 +186,9 @@ class MembershipCalls(Servicer):
             pb.EndRoleResponse, self.app.end_role, cmd, community_id, member_id, role, end
         )
 
-    async def GetMembership(self, request, context):
+    async def GetMembership(
+        self, request: pb.GetMembershipRequest, context: Context
+    ) -> pb.GetMembershipResponse:
         v = Violations()
         community_id = v.check("community_id", parse_uuid, request.community_id)
         member_id = v.check("member_id", parse_uuid, request.member_id)
@@ -169,7 +196,9 @@ class MembershipCalls(Servicer):
         membership = await run(self.app.membership, community_id, member_id)
         return pb.GetMembershipResponse(membership=membership_pb(MembershipRecord.of(membership)))
 
-    async def ListMemberships(self, request, context):
+    async def ListMemberships(
+        self, request: pb.ListMembershipsRequest, context: Context
+    ) -> pb.ListMembershipsResponse:
         v = Violations()
         community = v.check("community_id", parse_optional_uuid, request.community_id)
         member = v.check("member_id", parse_optional_uuid, request.member_id)

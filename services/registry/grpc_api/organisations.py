@@ -5,7 +5,7 @@ from __future__ import annotations
 from copnet.registry.v1 import registry_pb2 as pb
 from services.common.errors import Violations
 from services.common.grpc_server import current_caller
-from services.common.servicer import command, page, parse_uuid, read_your_writes, run
+from services.common.servicer import Context, command, page, parse_uuid, read_your_writes, run
 from services.kernel.parsing import parse_name, parse_slug
 from services.registry import codecs
 from services.registry.domain import Organisation, parse_ods_code
@@ -16,7 +16,9 @@ from services.registry.views import OrganisationRecord
 
 
 class OrganisationCalls(Servicer):
-    async def CreateOrganisation(self, request, context):
+    async def CreateOrganisation(
+        self, request: pb.CreateOrganisationRequest, context: Context
+    ) -> pb.CreateOrganisationResponse:
         v = Violations()
         cmd = command(request, "CreateOrganisation", v)
         name = v.check("name", parse_name, request.name)
@@ -31,7 +33,9 @@ class OrganisationCalls(Servicer):
             organisation=organisation_pb(record), position=position
         )
 
-    async def UpdateOrganisation(self, request, context):
+    async def UpdateOrganisation(
+        self, request: pb.UpdateOrganisationRequest, context: Context
+    ) -> pb.UpdateOrganisationResponse:
         v = Violations()
         cmd = command(request, "UpdateOrganisation", v)
         organisation_id = v.check("organisation_id", parse_uuid, request.organisation_id)
@@ -53,7 +57,9 @@ class OrganisationCalls(Servicer):
             organisation=organisation_pb(record), position=position
         )
 
-    async def RetireOrganisation(self, request, context):
+    async def RetireOrganisation(
+        self, request: pb.RetireOrganisationRequest, context: Context
+    ) -> pb.RetireOrganisationResponse:
         v = Violations()
         cmd = command(request, "RetireOrganisation", v)
         organisation_id = v.check("organisation_id", parse_uuid, request.organisation_id)
@@ -65,14 +71,18 @@ class OrganisationCalls(Servicer):
             organisation=organisation_pb(record), position=position
         )
 
-    async def GetOrganisation(self, request, context):
+    async def GetOrganisation(
+        self, request: pb.GetOrganisationRequest, context: Context
+    ) -> pb.GetOrganisationResponse:
         organisation_id = required_uuid("organisation_id", request.organisation_id)
         organisation = await run(self.app.load, organisation_id, Organisation, "organisation")
         return pb.GetOrganisationResponse(
             organisation=organisation_pb(OrganisationRecord.of(organisation))
         )
 
-    async def ListOrganisations(self, request, context):
+    async def ListOrganisations(
+        self, request: pb.ListOrganisationsRequest, context: Context
+    ) -> pb.ListOrganisationsResponse:
         v = Violations()
         kind = v.check("kind", codecs.ORGANISATION_KIND.to_domain_or_none, request.kind)
         filters = {"region": request.region, "kind": kind or "", "retired": request.include_retired}
@@ -92,7 +102,9 @@ class OrganisationCalls(Servicer):
 
     # History
 
-    async def ListEntityHistory(self, request, context):
+    async def ListEntityHistory(
+        self, request: pb.ListEntityHistoryRequest, context: Context
+    ) -> pb.ListEntityHistoryResponse:
         v = Violations()
         entity_id = v.check("entity_id", parse_uuid, request.entity_id)
         page_ = page(request, {"entity": request.entity_id}, v)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from services.common.errors import Violations
 from services.common.servicer import parse_uuid
@@ -20,7 +21,7 @@ def optional(request: Any, field: str, v: Violations, parse: Any) -> Any:
     return v.check(field, parse, getattr(request, field))
 
 
-def required_uuid(field: str, value: str):
+def required_uuid(field: str, value: str) -> UUID:
     v = Violations()
     parsed = v.check(field, parse_uuid, value)
     v.raise_if_any()

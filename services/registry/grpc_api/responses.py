@@ -4,6 +4,7 @@ entity's history from its stored events.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from copnet.registry.v1 import registry_pb2 as pb
@@ -70,7 +71,9 @@ def membership_pb(r: MembershipRecord) -> pb.Membership:
         membership_id=str(r.membership_id),
         community_id=str(r.community_id),
         member_id=str(r.member_id),
-        status=codecs.MEMBERSHIP_STATUS.to_pb(r.status) if r.status else 0,
+        status=codecs.MEMBERSHIP_STATUS.to_pb(r.status)
+        if r.status
+        else pb.MEMBERSHIP_STATUS_UNSPECIFIED,
         role_terms=[
             pb.RoleTerm(
                 role=codecs.ROLE.to_pb(t.role),
@@ -85,7 +88,8 @@ def membership_pb(r: MembershipRecord) -> pb.Membership:
     )
 
 
-RECORD_OF = {
+# Each aggregate class with the record that answers for it.
+RECORD_OF: dict[type, Callable[[Any], Any]] = {
     Organisation: OrganisationRecord.of,
     Community: CommunityRecord.of,
     Member: MemberRecord.of,
