@@ -53,9 +53,7 @@ def settings(node_settings: NodeSettings, nats_server) -> NodeSettings:
 @pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 def test_a_failing_worker_is_started_again_and_health_follows(settings: NodeSettings):
     worker = Flaky(failures=2)
-    thread = ServiceThread(
-        lambda: ServiceRuntime(with_worker(worker), settings)
-    )
+    thread = ServiceThread(lambda: ServiceRuntime(with_worker(worker), settings))
     runtime = thread.start()
     try:
         eventually(lambda: worker.runs == 3, timeout=20)

@@ -7,6 +7,7 @@ imports nothing from the test configuration (no pytest, no in-memory tracing).
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
 from services.common.application import Clock
 from services.common.natsserver import NatsServer
+from services.common.region import HubCredentials
 from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
@@ -128,11 +130,20 @@ class Region:
         schema_prefix: str = "t_",
         extra: Callable[[str], dict[str, ServiceDefinition]] | None = None,
         clock: Clock | None = None,
+        leaf_ports: dict[str, int] | None = None,
+        hub_leaf_port: int | None = None,
     ) -> None:
+        """`leaf_ports`: nodes that reach the hub's leaf port through another port (a proxy
+        a test can cut)."""
         self.base = base
         self._extra = extra
         self._clock = clock
-        self.hub = Hub(HubSettings(base / "hub", REGION, port=free_port(), leaf_port=free_port()))
+        self._leaf_ports = leaf_ports or {}
+        self.hub = Hub(
+            HubSettings(
+                base / "hub", REGION, port=free_port(), leaf_port=hub_leaf_port or free_port()
+            )
+        )
         self.hub.add_nodes([(n, f"Organisation {n}") for n in node_ids])
         self.nodes: dict[str, Node] = {}
         try:
@@ -144,12 +155,18 @@ class Region:
             raise
 
     def _start_node(self, node_id: str, postgres_dsn: str, schema_prefix: str) -> None:
+        credentials = self.hub.settings.credentials_file(node_id)
+        if node_id in self._leaf_ports:  # the same credentials, another way to the hub
+            given = HubCredentials.load(credentials)
+            credentials = self.base / f"{node_id}-via-proxy.json"
+            hub_url = f"nats-leaf://127.0.0.1:{self._leaf_ports[node_id]}"
+            dataclasses.replace(given, hub_url=hub_url).save(credentials)
         settings = NodeSettings(
             node_id=node_id,
             region=REGION,
             data_dir=self.base / node_id,
             nats_port=free_port(),
-            hub_credentials=self.hub.settings.credentials_file(node_id),
+            hub_credentials=credentials,
             postgres_dsn=postgres_dsn,
             postgres_schema_prefix=f"{schema_prefix}{node_id.replace('-', '_')}_",
         )
