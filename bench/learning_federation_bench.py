@@ -1,6 +1,6 @@
 """Learning federation benchmark: from published on one node to searchable on the others.
 
-    /work/venv/bin/python -m bench.learning_federation_bench [--quick]
+    .venv/bin/python -m bench.learning_federation_bench [--quick]
         [--postgres [DSN]] [--rates 1,10,100] [--items 30,200,1000]
         [--catch-up-items 500] [--wait-quiet N] [--work-dir DIR] [--output FILE]
 

@@ -1,6 +1,6 @@
 """Registry benchmark: gRPC commands into the store against raw eventsourcing saves, and relay lag.
 
-    /work/venv/bin/python bench/registry_bench.py [--store sqlite|postgres|both]
+    .venv/bin/python bench/registry_bench.py [--store sqlite|postgres|both]
         [--seconds N] [--warmup N] [--concurrency N] [--rounds N] [--rate 200[,300...]]
         [--lag-seconds N] [--wait-quiet N] [--postgres-dsn DSN]
 

@@ -1,6 +1,6 @@
 """Where the time of a registry gRPC command goes: stage timings and a sampled profile.
 
-    /work/venv/bin/python bench/registry_profile.py [--store postgres|sqlite]
+    .venv/bin/python bench/registry_profile.py [--store postgres|sqlite]
         [--seconds N] [--concurrency N] [--relay-rates 100,200,300]
         [--postgres-dsn DSN] [--no-py-spy] [--no-native]
 
