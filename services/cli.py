@@ -92,7 +92,7 @@ def _hub(options: argparse.Namespace) -> int:
         leaf_port=options.leaf_port,
         public_host=options.public_host or "",
     )
-    return run_hub(settings, options.node or [])
+    return run_hub(settings, options.node or [], options.rotate_keys or [])
 
 
 def _demo(options: argparse.Namespace) -> int:
@@ -190,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_node_spec,
         metavar="ID[=NAME]",
         help="a member node, e.g. --node guys=\"Guy's and St Thomas'\" (repeat; remembered)",
+    )
+    hub.add_argument(
+        "--rotate-keys",
+        action="append",
+        metavar="NODE",
+        help="new keys (a new credentials file) for a node, e.g. after its were exposed",
     )
     hub.add_argument("--listen-host", default="127.0.0.1", help="(127.0.0.1)")
     hub.add_argument("--port", type=int, default=4222, help="client port (4222)")

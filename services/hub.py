@@ -1,34 +1,42 @@
 """`copnet hub`: a region's hub, in the foreground.
 
 Runs a nats-server with JetStream domain `hub`, a leaf-node listener for the
-region's nodes (each authenticated, each with its own permissions), and the
-region directory. Like `copnet up`, it locks its data directory, refuses ports
-in use, and restarts its nats-server when it exits or stops answering. Each
-node's credentials are written to `<data-dir>/credentials/<node>.json` for its
-operator, who starts the node with `copnet up --hub-credentials <that file>`.
+region's nodes (one account each, see `services.common.region`), and the
+region directory, signed by the hub. Like `copnet up`, it locks its data
+directory, refuses ports in use, and restarts its nats-server when it exits or
+stops answering. A node added to the region gets its private keys in
+`<data-dir>/credentials/<node>.json` (0600), written once, for its operator, who
+starts the node with `copnet up --hub-credentials <that file>` (and may then
+delete it from the hub: the hub keeps public keys only). `--rotate-keys NODE`
+writes new ones. Everything the hub writes is private to its user (umask 077).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import nats
-from nats.js.api import KeyValueConfig, StorageType
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 
+from services.common import signing
+from services.common.messaging import ensure_stream
 from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.region import (
-    ADMIN_USER,
-    DIRECTORY_BUCKET,
+    DIRECTORY_STREAM,
+    DIRECTORY_SUBJECT,
     HUB_DOMAIN,
     HubCredentials,
+    HubSecrets,
+    NodeSeeds,
     RegionManifest,
-    directory_entry,
-    directory_key,
+    hub_accounts,
+    sign_directory,
 )
 from services.common.supervision import DataDirInUse, DataDirLock, Keeper, check_ports_free
 
@@ -53,6 +61,10 @@ class HubSettings:
         return self.data_dir / "credentials" / f"{node_id}.json"
 
     @property
+    def secrets_file(self) -> Path:
+        return self.data_dir / "secrets" / "hub.json"
+
+    @property
     def leaf_url(self) -> str:
         return f"nats-leaf://{self.public_host or self.listen_host}:{self.leaf_port}"
 
@@ -61,28 +73,46 @@ class Hub:
     def __init__(self, settings: HubSettings) -> None:
         self.settings = settings
         self.manifest = RegionManifest.load_or_create(settings.manifest_file, settings.region)
+        self.secrets = HubSecrets.load_or_create(settings.secrets_file)
         self.server: NatsServer | None = None
         self.lock = DataDirLock(settings.data_dir, f"copnet hub (region {settings.region})")
         self.keeper = Keeper(f"the hub of {settings.region}")
 
     def add_nodes(self, nodes: list[tuple[str, str]]) -> None:
-        """Adds nodes (id, display name) to the region; existing ones keep their credentials."""
+        """Adds nodes (id, display name) to the region; a new node's keys are written to
+        its credentials file, existing nodes keep theirs."""
         for node_id, name in nodes:
-            self.manifest.add_node(node_id, name)
+            seeds = self.manifest.add_node(node_id, name)
+            if seeds is not None:
+                self._write_credentials(node_id, seeds)
         self.manifest.save(self.settings.manifest_file)
-        for node in self.manifest.nodes.values():
-            HubCredentials(
-                region=self.manifest.region,
-                node_id=node.node_id,
-                hub_url=self.settings.leaf_url,
-                user=node.node_id,
-                password=node.password,
-            ).save(self.settings.credentials_file(node.node_id))
+
+    def rotate_keys(self, node_id: str) -> None:
+        """New keys for a node (its old leaf key is refused once the hub restarts)."""
+        if node_id not in self.manifest.nodes:
+            raise ValueError(f"node {node_id!r} is not in region {self.manifest.region!r}")
+        self._write_credentials(node_id, self.manifest.rotate_keys(node_id))
+        self.manifest.save(self.settings.manifest_file)
+
+    def _write_credentials(self, node_id: str, seeds: NodeSeeds) -> None:
+        HubCredentials(
+            region=self.manifest.region,
+            node_id=node_id,
+            hub_url=self.settings.leaf_url,
+            leaf_seed=seeds.leaf_seed,
+            signing_seed=seeds.signing_seed,
+            hub_key=signing.public_key(self.secrets.signing_seed),
+        ).save(self.settings.credentials_file(node_id))
 
     @property
     def admin_url(self) -> str:
-        host = self.settings.listen_host
-        return f"nats://{ADMIN_USER}:{self.manifest.admin_password}@{host}:{self.settings.port}"
+        return f"nats://{self.settings.listen_host}:{self.settings.port}"
+
+    async def admin_connect(self) -> nats.NATS:
+        """A client of the hub's own account (its JetStream and the directory)."""
+        return await nats.connect(
+            self.admin_url, nkeys_seed_str=self.secrets.admin_seed, connect_timeout=5
+        )
 
     def start(self) -> None:
         """Locks the data directory, checks the ports, starts nats-server and writes the
@@ -100,7 +130,7 @@ class Hub:
             port=self.settings.port,
             jetstream_domain=HUB_DOMAIN,
             leaf_listen_port=self.settings.leaf_port,
-            accounts=self.manifest.accounts(),
+            accounts=hub_accounts(self.manifest, signing.public_key(self.secrets.admin_seed)),
         )
         self.server = NatsServer(config, self.settings.data_dir / "nats", self.lock.inherited)
         self.server.start()
@@ -113,22 +143,30 @@ class Hub:
             self.keeper.tend(self.server)
 
     async def publish_directory(self) -> None:
-        """Writes the region's nodes to the directory bucket, and removes departed ones."""
-        client = await nats.connect(self.admin_url, connect_timeout=5)
+        """Writes the region directory: the nodes and their public keys, signed by the hub.
+        Nodes read the last message of its one subject (no other part of the hub's
+        JetStream is reachable from their accounts)."""
+        client = await self.admin_connect()
         try:
             js = client.jetstream()
-            directory = await js.create_key_value(
-                KeyValueConfig(bucket=DIRECTORY_BUCKET, history=1, storage=StorageType.FILE)
+            await ensure_stream(
+                js,
+                StreamConfig(
+                    name=DIRECTORY_STREAM,
+                    subjects=[DIRECTORY_SUBJECT],
+                    storage=StorageType.FILE,
+                    max_msgs_per_subject=1,
+                    discard=DiscardPolicy.OLD,
+                    allow_direct=True,
+                    description=f"The directory of region {self.manifest.region}",
+                ),
             )
-            wanted = {directory_key(n.node_id): n for n in self.manifest.nodes.values()}
-            for key, node in wanted.items():
-                await directory.put(key, directory_entry(node, self.manifest.region))
-            try:
-                present = await directory.keys()
-            except Exception:  # nats-py raises NoKeysError on an empty bucket
-                present = []
-            for key in set(present) - set(wanted):
-                await directory.delete(key)
+            document = self.manifest.directory_document()
+            await js.publish(
+                DIRECTORY_SUBJECT,
+                document,
+                headers=sign_directory(document, self.secrets.signing_seed),
+            )
         finally:
             await client.close()
 
@@ -148,14 +186,25 @@ class Hub:
             lines.append(
                 f"    {node.node_id:<16} {node.name}  "
                 f"credentials: {self.settings.credentials_file(node.node_id)}"
+                + (
+                    ""
+                    if self.settings.credentials_file(node.node_id).exists()
+                    else " (handed over)"
+                )
             )
         lines.append("Start a node with: copnet up --hub-credentials <its credentials file>")
         return "\n".join(lines)
 
 
-def run_hub(settings: HubSettings, nodes: list[tuple[str, str]]) -> int:
+def run_hub(
+    settings: HubSettings, nodes: list[tuple[str, str]], rotate: list[str] | None = None
+) -> int:
+    os.umask(0o077)
     hub = Hub(settings)
     hub.add_nodes(nodes)
+    for node_id in rotate or []:
+        hub.rotate_keys(node_id)
+        log.warning("new keys for node %s: %s", node_id, settings.credentials_file(node_id))
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

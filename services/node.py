@@ -72,9 +72,11 @@ def node_nats_server(settings: NodeSettings) -> NatsServer:
     remotes: tuple[LeafRemote, ...] = ()
     if settings.joins_hub:
         identity = NodeIdentity(settings.node_id, settings.region)
+        credentials = hub_credentials(settings)
         remotes = (
             LeafRemote(
-                hub_leaf_url(settings),
+                credentials.hub_url if credentials else settings.hub_url,
+                seed=credentials.leaf_seed if credentials else "",
                 deny_exports=tuple(identity.leaf_deny_exports()),
                 deny_imports=tuple(identity.leaf_deny_imports()),
             ),
@@ -90,17 +92,17 @@ def node_nats_server(settings: NodeSettings) -> NatsServer:
     return NatsServer(config, settings.data_dir / "nats")
 
 
-def hub_leaf_url(settings: NodeSettings) -> str:
-    """The hub's leaf URL, with this node's credentials when the hub gave it some."""
+def hub_credentials(settings: NodeSettings) -> HubCredentials | None:
+    """The keys the hub gave this node (None when it joins a hub without any)."""
     if settings.hub_credentials is None:
-        return settings.hub_url
+        return None
     credentials = HubCredentials.load(settings.hub_credentials)
     if (credentials.node_id, credentials.region) != (settings.node_id, settings.region):
         raise NodeIdentityMismatch(
             f"{settings.hub_credentials} is for node {credentials.node_id!r} of region "
             f"{credentials.region!r}, not {settings.node_id!r} of {settings.region!r}"
         )
-    return credentials.leaf_url()
+    return credentials
 
 
 @dataclass
@@ -262,7 +264,8 @@ class Node:
             f"  nats:      {self.nats.url} (JetStream domain {self.settings.node_id})",
         ]
         if self.settings.joins_hub:
-            hub = urlsplit(hub_leaf_url(self.settings))
+            credentials = hub_credentials(self.settings)
+            hub = urlsplit(credentials.hub_url if credentials else self.settings.hub_url)
             lines.append(f"  hub:       {hub.scheme}://{hub.hostname}:{hub.port} (leaf node)")
         for name in self.services:
             lines.append(f"  {name + ':':<10} {self.settings.address(name)} (gRPC)")
@@ -273,6 +276,7 @@ class Node:
 
 
 def run_node(settings: NodeSettings) -> int:
+    os.umask(0o077)  # keys, configs and stores: private to the node's user
     node = Node(settings)
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -285,7 +289,7 @@ def run_node(settings: NodeSettings) -> int:
         node.start()
         print(node.describe(), flush=True)
         node.supervise()
-    except (NodeIdentityMismatch, DataDirInUse) as error:
+    except (NodeIdentityMismatch, DataDirInUse, ValueError) as error:
         log.error("%s", error)
         return 2
     except (RuntimeError, TimeoutError, OSError) as error:

@@ -1,8 +1,8 @@
 """A node's links to the other nodes of its region, through the hub.
 
-- `read_directory` reads the region's nodes from the hub's directory (a KV
-  bucket the hub writes). An unreadable or empty directory is "unknown", never
-  "no nodes": a node never drops its partners because of a hub hiccup.
+- The region's nodes come from the hub's signed directory (`RegionTrust`). An
+  unreadable directory is "unknown", never "no nodes": a node never drops its
+  partners because of a hub hiccup.
 - `FederationLinks` keeps the node's federation stream sourcing what the node
   should receive (from every node of the region, what it addresses to this one;
   from every node this one subscribes to, its region-wide events of some
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -32,8 +31,8 @@ from services.common import messaging
 from services.common.health import Backoff, Progress
 from services.common.messaging import NodeIdentity
 from services.common.natslink import NatsLink
-from services.common.region import DIRECTORY_BUCKET, HUB_DOMAIN, parse_directory
 from services.common.signals import ChangeSignal
+from services.common.trust import RegionTrust
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +41,6 @@ STALLED_AFTER_NS = 10 * 10**9
 # How often links are checked while all is well, and while something is out of reach.
 CALM_INTERVAL = 5.0
 ANXIOUS_INTERVAL = 1.0
-
-
-async def read_directory(client: NATS, timeout: float = 2.0) -> dict[str, dict[str, str]] | None:
-    """The region's nodes from the hub's directory, or None when it cannot be read (the hub is
-    out of reach, or answers with nothing: an empty read is not an empty region)."""
-    try:
-        directory = await client.jetstream(domain=HUB_DOMAIN, timeout=timeout).key_value(
-            DIRECTORY_BUCKET
-        )
-        keys = await directory.keys()
-        entries = {key: (await directory.get(key)).value for key in keys}
-        nodes = parse_directory(entries)
-    except nats.js.errors.NoKeysError:
-        log.info("the region directory read as empty; keeping the nodes known so far")
-        return None
-    except (nats.errors.Error, nats.js.errors.Error, TimeoutError, json.JSONDecodeError) as error:
-        log.debug("region directory unavailable: %s", error)
-        return None
-    return nodes or None
 
 
 async def link_states(client: NATS, identity: NodeIdentity) -> dict[str, dict[str, Any]]:
@@ -84,6 +64,7 @@ class FederationLinks:
         self,
         identity: NodeIdentity,
         link: NatsLink,
+        trust: RegionTrust | None,
         subscriptions: Callable[[], list[str]],
         changes: ChangeSignal,
         services: Sequence[str] = ("learning",),
@@ -92,11 +73,12 @@ class FederationLinks:
         node receives; `changes` wakes the links when they may have changed."""
         self.identity = identity
         self.link = link
+        self.trust = trust
         self.subscriptions = subscriptions
         self.changes = changes
         self.services = tuple(services)
         self.progress = Progress("federation links")
-        self.directory: dict[str, dict[str, str]] = {}
+        self.directory: dict[str, dict[str, object]] = {}
         self.hub_reachable: bool | None = None
         self.applied_sources: list[tuple[str, str | None]] | None = None
         self._partner_streams: set[str] = set()
@@ -124,9 +106,11 @@ class FederationLinks:
     async def reconcile(self, client: NATS) -> bool:
         """Brings the sources in line; True when every link is up."""
         js = client.jetstream()
-        directory = await read_directory(client)
+        directory = await self.trust.refresh(client) if self.trust is not None else None
         if directory is not None:
-            self.directory = directory
+            self.directory = dict(directory.nodes)
+        elif self.trust is not None and self.trust.directory is not None:
+            self.directory = self.trust.nodes()  # as last read (kept on disk)
         elif not self.directory:
             self.directory = await self._nodes_already_linked(js)
         reachable = directory is not None
@@ -198,12 +182,12 @@ class FederationLinks:
         await messaging.ensure_stream(js, self.identity.federation_stream_config(sources))
         log.info("re-linked federation sources: %s", ", ".join(sorted(names)))
 
-    async def _nodes_already_linked(self, js: JetStreamContext) -> dict[str, dict[str, str]]:
+    async def _nodes_already_linked(self, js: JetStreamContext) -> dict[str, dict[str, object]]:
         """With the hub out of reach at start-up, keep the partners already linked."""
         with contextlib.suppress(nats.js.errors.NotFoundError):
             info = await js.stream_info(self.identity.federation_stream_name)
             suffix = "_FOR_" + messaging.stream_token(self.identity.node_id)
-            nodes = {}
+            nodes: dict[str, dict[str, object]] = {}
             for source in info.config.sources or []:
                 if source.name.endswith(suffix) and source.external is not None:
                     node = (source.external.api or "").split(".")[1]

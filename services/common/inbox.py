@@ -11,7 +11,13 @@ with `ack_sync` (the server confirms). So:
   position arriving after a higher one would otherwise be taken for a duplicate;
 - a message whose origin headers, subject and envelope disagree (spoofing), or
   that cannot be decoded, or that its handler refuses (`RejectedMessage`), is
-  terminated and reported, never applied;
+  refused: terminated (it stays in the stream), counted, logged with the
+  reason, never applied, and it moves no high-water mark;
+- a federation inbox (`trust` given) first checks that the message came by its
+  origin's route and carries its origin's signature (`services.common.trust`),
+  and refuses a position that jumps implausibly far past the origin's last;
+- its consumer is checked every few seconds: deleted, changed or paused by
+  anyone else, it is put back (and the event logged);
 - while the store is unavailable the message is kept (progress acknowledgements
   stop JetStream from redelivering it) and applied again after a capped
   back-off; any other handler failure is retried with growing delays: the
@@ -33,22 +39,20 @@ from typing import Protocol
 
 import nats.errors
 import nats.js.errors
-from eventsourcing.persistence import IntegrityError, Tracking
-from google.protobuf import descriptor_pool, message_factory
-from google.protobuf.message import DecodeError, Message
+from eventsourcing.persistence import IntegrityError
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
-from opentelemetry import propagate, trace
+from opentelemetry import metrics, propagate, trace
 from opentelemetry.trace import SpanKind
 
-from copnet.integration.v1 import envelope_pb2
-from services.common import messaging
+from services.common.envelopes import IntegrationMessage, RejectedMessage, read_message
 from services.common.health import Backoff, Progress, describe_error
 from services.common.natslink import NatsLink
 from services.common.projection import Projection
 from services.common.sqlstore import SqlTx
 from services.common.stores import STORE_OUTAGES
+from services.common.trust import NotYetTrusted, RegionTrust, Untrusted
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("copnet.inbox")
@@ -59,97 +63,16 @@ MAX_RETRY_DELAY = 60.0
 ACK_WAIT = 5.0
 # How long an inbox waits quietly for its stream to be created (a node's first start).
 STREAM_GRACE = 15.0
-# How often an idle inbox checks that its consumer still exists.
-CONSUMER_CHECK_INTERVAL = 10.0
+# How often an inbox checks that its consumer still exists, unchanged and not paused.
+CONSUMER_CHECK_INTERVAL = 5.0
+# A federated position further than this past the origin's last one is not plausible.
+MAX_POSITION_JUMP = 1_000_000
+# How many refusals an inbox remembers (for `stats`; the log has all).
+REFUSALS_KEPT = 100
 
-
-class RejectedMessage(Exception):
-    """A message that must never be applied: spoofed, inconsistent or undecodable."""
-
-
-@dataclass(frozen=True)
-class IntegrationMessage:
-    subject: str
-    envelope: envelope_pb2.Envelope
-    # None when this consumer does not know the payload's type (a newer producer).
-    payload: Message | None
-    # The partner node a copy was addressed to; "" for region-wide and local events.
-    addressed_to: str = ""
-
-    @property
-    def origin(self) -> str:
-        """Whose log the event comes from, and by which route: one ordered sequence each.
-
-        Region-wide and local events of a node reach a consumer through one
-        stream in log order; copies addressed to a partner come through another
-        route, which may interleave with the first in any order.
-        """
-        base = f"{self.envelope.origin_node}.{self.envelope.service}"
-        return f"{base}.for.{self.addressed_to}" if self.addressed_to else base
-
-    @property
-    def tracking(self) -> Tracking:
-        return Tracking(self.origin, self.envelope.position)
-
-    @property
-    def event_type(self) -> str:
-        return self.envelope.event_type
-
-
-def _payload_class(type_url: str) -> type[Message] | None:
-    name = type_url.rsplit("/", 1)[-1]
-    try:
-        descriptor = descriptor_pool.Default().FindMessageTypeByName(name)
-    except KeyError:
-        return None
-    return message_factory.GetMessageClass(descriptor)
-
-
-def read_message(
-    subject: str, headers: dict[str, str] | None, data: bytes, recipient: str | None = None
-) -> IntegrationMessage:
-    """Decodes a message and checks that every statement of its origin agrees.
-
-    `recipient` is the consuming node: a copy addressed to another node is refused.
-    """
-    headers = headers or {}
-    tokens = subject.split(".")
-    addressed_to = ""
-    if tokens[0] == messaging.FEDERATED_ROOT and len(tokens) == 5:
-        region, node, service, event_type = tokens[1:]
-    elif tokens[0] == messaging.PARTNERS_ROOT and len(tokens) == 5:
-        region, (node, addressed_to, service, event_type) = None, tokens[1:]
-        if recipient is not None and addressed_to != recipient:
-            raise RejectedMessage(f"{subject} is addressed to {addressed_to!r}, not {recipient!r}")
-    elif tokens[0] == messaging.LOCAL_ROOT and len(tokens) == 4:
-        region, (node, service, event_type) = None, tokens[1:]
-    else:
-        raise RejectedMessage(f"{subject} is not a copnet integration subject")
-    try:
-        envelope = envelope_pb2.Envelope.FromString(data)
-    except DecodeError as error:
-        raise RejectedMessage(f"undecodable envelope on {subject}: {error}") from None
-    claims = {
-        "origin header": headers.get(messaging.HEADER_ORIGIN),
-        "envelope origin": envelope.origin_node,
-    }
-    if any(claim != node for claim in claims.values()):
-        raise RejectedMessage(f"{subject} claims origin {claims}, but its subject says {node!r}")
-    if envelope.service != service or headers.get(messaging.HEADER_SERVICE) != service:
-        raise RejectedMessage(f"{subject}: service {envelope.service!r} does not match")
-    if region is not None and envelope.origin_region != region:
-        raise RejectedMessage(f"{subject}: region {envelope.origin_region!r} does not match")
-    if envelope.event_type != event_type:
-        raise RejectedMessage(f"{subject}: event type {envelope.event_type!r} does not match")
-    if headers.get(messaging.HEADER_POSITION) != str(envelope.position) or not envelope.position:
-        raise RejectedMessage(f"{subject}: position header does not match the envelope")
-    payload_class = _payload_class(envelope.payload.type_url)
-    payload = None
-    if payload_class is not None:
-        payload = payload_class()
-        if not envelope.payload.Unpack(payload):
-            raise RejectedMessage(f"{subject}: payload is not a {envelope.payload.type_url}")
-    return IntegrationMessage(subject, envelope, payload, addressed_to)
+refusals = metrics.get_meter("copnet.inbox").create_counter(
+    "copnet.inbox.refused", description="integration messages refused, never applied"
+)
 
 
 class IntegrationHandler(Protocol):
@@ -189,6 +112,9 @@ class InboxStats:
     pending: int = 0
     parked_on: str = ""
     rejected_subjects: list[str] = field(default_factory=list)
+    # (stream sequence, subject, reason) of the last refusals.
+    refusals: list[tuple[int, str, str]] = field(default_factory=list)
+    consumer_repairs: int = 0
 
 
 class Inbox:
@@ -201,7 +127,13 @@ class Inbox:
         link: NatsLink,
         ack_wait: float = ACK_WAIT,
         recipient: str | None = None,
+        federated: bool = False,
+        trust: RegionTrust | None = None,
     ) -> None:
+        """`federated`: the stream holds other nodes' messages, each checked with `trust`
+        (without it, every such message is refused: nothing vouches for it)."""
+        self.federated = federated
+        self.trust = trust
         self.name = name
         self.stream = stream
         self.subjects = list(subjects)
@@ -245,17 +177,16 @@ class Inbox:
                         continue
                     self.progress.ok()
                     idle_since = time.monotonic()
+                if time.monotonic() - idle_since > CONSUMER_CHECK_INTERVAL:
+                    await self._check_consumer(js)
+                    idle_since = time.monotonic()
                 try:
                     messages = await subscription.fetch(1, timeout=FETCH_TIMEOUT)
                 except nats.errors.TimeoutError:
-                    if time.monotonic() - idle_since > CONSUMER_CHECK_INTERVAL:
-                        await js.consumer_info(self.stream, self.name)  # still there?
-                        idle_since = time.monotonic()
                     self.progress.beat()
                     continue
                 for message in messages:
                     await self._process(message, stopping)
-                idle_since = time.monotonic()
                 backoff.reset()
             except Exception as error:
                 await _drop(subscription)
@@ -283,16 +214,98 @@ class Inbox:
             await js.add_consumer(self.stream, self.consumer_config)
         return await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
 
-    async def _reject(self, raw: Msg, error: RejectedMessage) -> None:
-        """Never applied, never retried: terminated and reported."""
+    async def _check_consumer(self, js: JetStreamContext) -> None:
+        """Puts the consumer back as this inbox defines it if someone deleted, changed or
+        paused it (NotFound from here rebinds, which recreates it)."""
+        info = await js.consumer_info(self.stream, self.name)
+        wanted = self.consumer_config
+        config = info.config
+        changed = [
+            name
+            for name in ("filter_subjects", "ack_policy", "max_ack_pending", "max_deliver")
+            if getattr(config, name) != getattr(wanted, name)
+        ]
+        if config.ack_wait is not None and abs(config.ack_wait - self.ack_wait) > 0.001:
+            changed.append("ack_wait")
+        if changed:
+            self.stats.consumer_repairs += 1
+            log.warning(
+                "inbox %s: consumer %s was changed (%s); restoring it",
+                self.name,
+                self.name,
+                ", ".join(changed),
+            )
+            try:
+                await js.add_consumer(self.stream, wanted)
+            except nats.js.errors.BadRequestError:
+                await js.delete_consumer(self.stream, self.name)  # rebinding recreates it
+        if info.paused:
+            self.stats.consumer_repairs += 1
+            log.warning(
+                "inbox %s: consumer %s was paused (%s left); resuming it",
+                self.name,
+                self.name,
+                info.pause_remaining,
+            )
+            await js.resume_consumer(self.stream, self.name)
+
+    async def _reject(self, raw: Msg, error: Exception) -> None:
+        """Never applied, never retried: terminated (kept in the stream), counted, reported."""
+        sequence = raw.metadata.sequence.stream if raw.metadata else 0
         self.stats.rejected += 1
         self.stats.rejected_subjects.append(raw.subject)
-        log.error("inbox %s rejected a message and will not apply it: %s", self.name, error)
+        self.stats.refusals = [*self.stats.refusals, (sequence, raw.subject, str(error))][
+            -REFUSALS_KEPT:
+        ]
+        refusals.add(1, {"copnet.inbox": self.name, "copnet.reason": type(error).__name__})
+        log.error(
+            "inbox %s refused message %d of %s and will not apply it: %s",
+            self.name,
+            sequence,
+            self.stream,
+            error,
+        )
         await raw.term()
 
+    async def _vouch(self, raw: Msg) -> bool:
+        """For a federation inbox: whether the message came from its origin (refused if
+        not; put back for later if the origin's keys are not known yet)."""
+        if not self.federated:
+            return True
+        try:
+            if self.trust is None:
+                raise Untrusted("this node has no hub credentials to check messages with")
+            self.trust.check(raw.subject, raw.headers)
+            self.trust.verify(raw.subject, raw.headers, raw.data)
+        except Untrusted as error:
+            await self._reject(raw, error)
+            return False
+        except NotYetTrusted as error:
+            self.progress.failing(f"waiting for the region directory: {error}", 1.0)
+            await raw.nak(delay=1.0)
+            return False
+        return True
+
+    async def _implausible(self, message: IntegrationMessage) -> str:
+        last_position = getattr(self.handler, "last_position", None)
+        if not self.federated or last_position is None:
+            return ""
+        last = await asyncio.to_thread(last_position, message.origin)
+        if message.envelope.position > last + MAX_POSITION_JUMP:
+            return (
+                f"position {message.envelope.position} of {message.origin} jumps more than "
+                f"{MAX_POSITION_JUMP} past the last one applied ({last})"
+            )
+        return ""
+
     async def _process(self, raw: Msg, stopping: asyncio.Event) -> None:
+        if not await self._vouch(raw):
+            return
         try:
             message = read_message(raw.subject, raw.headers, raw.data, self.recipient)
+            jump = await self._implausible(message)
+            if jump:
+                raise RejectedMessage(jump)
         except RejectedMessage as error:
             await self._reject(raw, error)
             return

@@ -18,15 +18,20 @@ Streams:
   subjects. Any node of the region may source from it.
 - `COPNET_<NODE>_FOR_<PARTNER>` is filled by the server itself with what is
   addressed to that partner. Only that partner may source from it (the hub's
-  permissions enforce it).
+  accounts grant it to that partner's account alone).
 - `COPNET_<NODE>_FEDERATION` sources, from other nodes, what this node
-  subscribed to and what is addressed to it. Its services consume it.
+  subscribed to and what is addressed to it. Its services consume it. Other
+  nodes' servers write to it, so it has limits (`FederationLimits`): its size,
+  the age of what it keeps (longer than a week-long outage) and the size of one
+  message; when full, the oldest messages go.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -74,6 +79,48 @@ MUTATING_API = (
 )
 
 
+@dataclass(frozen=True)
+class FederationLimits:
+    """Limits on what other nodes can make this node store, and on who may read what it shares.
+
+    From the environment: `COPNET_FEDERATION_MAX_BYTES` (default 1 GiB),
+    `COPNET_FEDERATION_MAX_AGE_DAYS` (14), `COPNET_FEDERATION_MAX_MSG_SIZE` (1 MiB)."""
+
+    max_bytes: int = 1024**3
+    max_age_days: float = 14.0
+    max_msg_size: int = 1024 * 1024
+    # Source consumers other nodes may hold on the streams this node shares.
+    public_consumers: int = 256
+    partner_consumers: int = 16
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> FederationLimits:
+        env = os.environ if env is None else env
+        default = cls()
+        values = {
+            "max_bytes": int(env.get("COPNET_FEDERATION_MAX_BYTES") or default.max_bytes),
+            "max_age_days": float(
+                env.get("COPNET_FEDERATION_MAX_AGE_DAYS") or default.max_age_days
+            ),
+            "max_msg_size": int(env.get("COPNET_FEDERATION_MAX_MSG_SIZE") or default.max_msg_size),
+        }
+        if min(values.values()) <= 0:
+            raise ValueError(f"federation limits must be positive: {values}")
+        return cls(**values)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        return {
+            "COPNET_FEDERATION_MAX_BYTES": str(self.max_bytes),
+            "COPNET_FEDERATION_MAX_AGE_DAYS": str(self.max_age_days),
+            "COPNET_FEDERATION_MAX_MSG_SIZE": str(self.max_msg_size),
+        }
+
+
+def leaves_node(subject: str) -> bool:
+    """Whether a message on this subject may be read by other nodes (so is signed)."""
+    return subject.startswith((f"{FEDERATED_ROOT}.", f"{PARTNERS_ROOT}."))
+
+
 def stream_token(node_id: str) -> str:
     return node_id.upper().replace("-", "_")
 
@@ -82,6 +129,7 @@ def stream_token(node_id: str) -> str:
 class NodeIdentity:
     node_id: str
     region: str
+    limits: FederationLimits = field(default_factory=FederationLimits, compare=False)
 
     def federated_subject(self, service: str, event_type: str) -> str:
         return f"{FEDERATED_ROOT}.{self.region}.{self.node_id}.{service}.{event_type}"
@@ -115,10 +163,10 @@ class NodeIdentity:
         """What this node addresses to one partner node."""
         return f"{self.stream_name}_FOR_{stream_token(partner)}"
 
-    @property
-    def deliver_prefix(self) -> str:
-        """Where other nodes' servers deliver what this node sources from them."""
-        return f"{DELIVER_ROOT}.{self.node_id}"
+    def deliver_prefix(self, origin: str) -> str:
+        """Where `origin`'s server delivers what this node sources from it (the hub lets
+        exactly this prefix of `origin`'s account through to this node's account)."""
+        return f"{DELIVER_ROOT}.{self.node_id}.{origin}"
 
     def service_subjects(self, service: str) -> list[str]:
         """Every event of one of this node's services, once each: region and local subjects."""
@@ -179,6 +227,7 @@ class NodeIdentity:
                     StreamSource(name=self.stream_name, filter_subject=self.federated_subjects)
                 ],
                 description=f"Integration events of node {self.node_id} for the whole region",
+                max_consumers=self.limits.public_consumers,
                 **common,
             ),
         ]
@@ -193,6 +242,7 @@ class NodeIdentity:
                 )
             ],
             description=f"Integration events of node {self.node_id} for node {partner} only",
+            max_consumers=self.limits.partner_consumers,
             **self._common_stream_settings(),
         )
 
@@ -201,6 +251,10 @@ class NodeIdentity:
             name=self.federation_stream_name,
             sources=sources or None,
             description=f"What node {self.node_id} receives from other nodes of its region",
+            max_bytes=self.limits.max_bytes,
+            max_age=self.limits.max_age_days * 86400,
+            # Room for the headers the sourcing server adds.
+            max_msg_size=self.limits.max_msg_size + 4096,
             **self._common_stream_settings(),
         )
 
@@ -219,7 +273,7 @@ class NodeIdentity:
         return StreamSource(
             name=stream,
             filter_subject=filter_subject,
-            external=ExternalStream(api=f"$JS.{other}.API", deliver=self.deliver_prefix),
+            external=ExternalStream(api=f"$JS.{other}.API", deliver=self.deliver_prefix(other)),
         )
 
 

@@ -40,6 +40,8 @@ def nats_server_binary() -> str:
 @dataclass(frozen=True)
 class LeafRemote:
     url: str
+    # The node's user nkey seed (`SU…`) its leaf link logs in to the hub with.
+    seed: str = ""
     # Subjects that must never cross this leaf link (personal data).
     deny_exports: tuple[str, ...] = ()
     deny_imports: tuple[str, ...] = ()
@@ -84,6 +86,7 @@ class NatsServerConfig:
             leafnodes["remotes"] = [
                 {
                     "url": remote.url,
+                    **({"nkey": remote.seed} if remote.seed else {}),
                     **({"deny_exports": list(remote.deny_exports)} if remote.deny_exports else {}),
                     **({"deny_imports": list(remote.deny_imports)} if remote.deny_imports else {}),
                 }

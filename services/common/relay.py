@@ -51,6 +51,7 @@ from services.common.health import Backoff, Progress
 from services.common.integration import IntegrationMap, Publication
 from services.common.messaging import NodeIdentity
 from services.common.natslink import NatsLink
+from services.common.signing import Signer
 from services.common.sqlstore import SqlStore
 from services.common.streamguard import StreamGuard, StreamLost
 
@@ -90,7 +91,10 @@ class Relay:
         poll_interval: float = 0.5,
         publish_timeout: float = 5.0,
         record_interval: float = 0.2,
+        signer: Signer | None = None,
     ) -> None:
+        """`signer`: the node's key; every message that may leave the node is signed with it."""
+        self.signer = signer
         self.app = app
         self.integration = integration
         self.tracking = tracking
@@ -287,10 +291,13 @@ class Relay:
             },
         ):
             headers = dict(publication.headers)
+            data = publication.envelope.SerializeToString()
+            if self.signer is not None and messaging.leaves_node(publication.subject):
+                headers.update(self.signer.message_headers(publication.subject, headers, data))
             propagate.inject(headers)
             return await js.publish_async(
                 publication.subject,
-                publication.envelope.SerializeToString(),
+                data,
                 headers=headers,
                 wait_stall=self.publish_timeout,
             )

@@ -35,7 +35,7 @@ from services.common.grpc_server import ServerHandle, start_server
 from services.common.health import Backoff, Progress, describe_error
 from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
-from services.common.messaging import NodeIdentity
+from services.common.messaging import FederationLimits, NodeIdentity
 from services.common.natslink import NatsLink
 from services.common.projection import Projection, ProjectionFollower
 from services.common.relay import Relay
@@ -43,6 +43,7 @@ from services.common.settings import NodeSettings
 from services.common.sqlstore import SqlStore
 from services.common.telemetry import configure_logging, configure_tracing, shutdown_tracing
 from services.common.tokens import TokenAuthority
+from services.common.trust import node_keys
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class InboxDefinition:
     view: type[InboxView] | None = None
     # The node's own stream unless said otherwise (e.g. a federation stream).
     stream: Callable[[NodeIdentity], str] = lambda identity: identity.stream_name
+    # Other nodes' messages: each is checked against the region's keys before use.
+    federated: bool = False
 
 
 class Worker(Protocol):
@@ -141,7 +144,9 @@ class ServiceRuntime(Generic[A]):
         self.settings = settings
         self.roles = set(roles)
         self.address = address or settings.address(definition.name)
-        self.identity = NodeIdentity(settings.node_id, settings.region)
+        self.identity = NodeIdentity(settings.node_id, settings.region, FederationLimits.from_env())
+        # The region's keys (to check other nodes' messages) and this node's (to sign its own).
+        self.trust, self.signer = node_keys(settings, self.identity)
         self.authority = authority or TokenAuthority.for_node(
             settings.node_id, settings.signing_key_file
         )
@@ -185,6 +190,7 @@ class ServiceRuntime(Generic[A]):
                 SqlStore(f"{definition.name}_relay", stores.tracking_env(definition.name, "relay")),
                 self.identity,
                 self.nats,
+                signer=self.signer,
             )
             self.inboxes = [self._inbox(inbox) for inbox in definition.inboxes]
         self.server: ServerHandle | None = None
@@ -226,6 +232,8 @@ class ServiceRuntime(Generic[A]):
             handler,
             self.nats,
             recipient=self.identity.node_id,
+            federated=inbox.federated,
+            trust=self.trust,
         )
 
     def view(self, view_class: type[V]) -> V:

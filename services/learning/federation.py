@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, date
 
+from eventsourcing.persistence import ProcessRecorder
+
 from copnet.learning.v1 import learning_events_pb2 as events
 from services.common import messaging
 from services.common.inbox import IntegrationMessage, RejectedMessage
@@ -43,6 +45,12 @@ def federation_subjects(identity: NodeIdentity) -> list[str]:
 class FederationPolicy:
     def __init__(self, app: Learning) -> None:
         self.app = app
+
+    def last_position(self, origin: str) -> int:
+        """The last position applied from one origin's route (0 if none)."""
+        recorder = self.app.recorder
+        assert isinstance(recorder, ProcessRecorder), "learning records what it processes"
+        return recorder.max_tracking_id(origin) or 0
 
     def handle(self, message: IntegrationMessage) -> bool:
         origin = message.envelope.origin_node

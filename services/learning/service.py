@@ -27,12 +27,13 @@ def build(runtime: ServiceRuntime[Learning]) -> ServiceParts:
             runtime.follower(Catalogue.name),
             runtime.identity,
             runtime.nats,
-            joins_hub=runtime.settings.joins_hub,
+            trust=runtime.trust,
         ),
         workers=(
             lambda: FederationLinks(
                 runtime.identity,
                 runtime.nats,
+                runtime.trust,
                 catalogue.subscribed_nodes,
                 app.changes,
                 services=("learning",),
@@ -55,6 +56,7 @@ DEFINITION = ServiceDefinition(
             name="federation",
             subjects=federation_subjects,
             stream=lambda identity: identity.federation_stream_name,
+            federated=True,
         ),
     ),
 )

@@ -10,8 +10,10 @@ import pytest
 from nats.js.api import StreamConfig
 
 from services.common.messaging import NodeIdentity, ensure_node_streams, ensure_stream
-from services.common.region import DIRECTORY_BUCKET, HubCredentials, parse_directory
+from services.common.region import HubCredentials
 from services.common.settings import NodeSettings
+from services.common.signing import new_seed, public_key
+from services.common.trust import RegionTrust
 from services.hub import Hub, HubSettings
 from services.node import NodeIdentityMismatch, node_nats_server
 from tests.support.aio import LoopThread
@@ -120,43 +122,61 @@ def test_partners_receive_what_is_addressed_to_them_and_nobody_else_does(region)
     assert count(loop, clients["lewisham"], lewisham.federation_stream_name) == 3
 
 
-def test_a_node_cannot_speak_for_another_and_the_directory_is_read_only(region):
+def test_nodes_read_the_signed_directory_and_cannot_write_it(region, tmp_path: Path):
     hub, _servers, clients, loop = region
-    seen: list[str] = []
-    admin = loop.run(nats.connect(hub.admin_url))
+    credentials = HubCredentials.load(hub.settings.credentials_file("lewisham"))
+    trust = RegionTrust(NodeIdentity("lewisham", REGION), credentials.hub_key, tmp_path / "d.json")
+    eventually(lambda: loop.run(trust.refresh(clients["lewisham"])) is not None, 20)
+    directory = trust.directory
+    assert directory is not None
+    assert {n: e["name"] for n, e in directory.nodes.items()} == dict(NODES)
+    guys = HubCredentials.load(hub.settings.credentials_file("guys"))
+    assert directory.signing_keys("guys") == [public_key(guys.signing_seed)]
+    # Kept on disk, checked again when read back (a node restarted while the hub is away).
+    assert RegionTrust(trust.identity, credentials.hub_key, trust.cache_file).directory == directory
+    # Another hub's key does not vouch for this directory.
+    stranger = RegionTrust(trust.identity, public_key(new_seed()), tmp_path / "other.json")
+    assert loop.run(stranger.refresh(clients["lewisham"])) is None
 
-    async def spy(message) -> None:
-        seen.append(message.subject)
-
-    loop.run(admin.subscribe("copnet.>", cb=spy))
-    loop.run(admin.flush())
-
-    def published() -> bool:
-        loop.run(clients["kings"].publish(f"copnet.{REGION}.kings.learning.ping", b"ok"))
-        loop.run(clients["kings"].publish(f"copnet.{REGION}.guys.learning.spoofed", b"forged"))
-        return f"copnet.{REGION}.kings.learning.ping" in seen
-
-    eventually(published, 20, interval=0.5)
-    assert not any(".guys." in subject for subject in seen)
-
-    directory = loop.run(clients["lewisham"].jetstream(domain="hub").key_value(DIRECTORY_BUCKET))
-    entries = {key: loop.run(directory.get(key)).value for key in loop.run(directory.keys())}
-    assert {n: e["name"] for n, e in parse_directory(entries).items()} == dict(NODES)
-    with pytest.raises(Exception):  # noqa: B017 - refused writes surface as several error types
-        loop.run(directory.put("nodes.rogue", b"{}"))
-    loop.run(admin.close())
+    # Writing, purging or deleting the directory from a node: nothing answers, nothing changes.
+    for subject in (
+        "$JS.hub.API.STREAM.PURGE.COPNET_REGION",
+        "$JS.hub.API.STREAM.DELETE.COPNET_REGION",
+        "$JS.hub.API.STREAM.CREATE.ROGUE",
+        "$JS.hub.API.DIRECT.GET.COPNET_REGION",
+    ):
+        with pytest.raises((nats.errors.NoRespondersError, nats.errors.TimeoutError)):
+            loop.run(clients["lewisham"].request(subject, b"{}", timeout=1))
+    loop.run(clients["lewisham"].publish("copnet-region.directory", b"{}"))
+    assert loop.run(trust.refresh(clients["lewisham"])) == directory
 
 
 def test_the_hub_keeps_credentials_across_restarts_and_nodes_check_them(tmp_path: Path):
     settings = HubSettings(tmp_path / "hub", REGION, port=free_port(), leaf_port=free_port())
     first = Hub(settings)
     first.add_nodes(NODES[:1])
-    password = HubCredentials.load(settings.credentials_file("guys")).password
+    guys = HubCredentials.load(settings.credentials_file("guys"))
     again = Hub(settings)
-    again.add_nodes([("kings", "King's")])
-    assert HubCredentials.load(settings.credentials_file("guys")).password == password
-    assert set(json.loads(settings.manifest_file.read_text())["nodes"][0]) >= {"node_id"}
-    assert oct(settings.credentials_file("kings").stat().st_mode & 0o777) == "0o600"
+    again.add_nodes([("guys", ""), ("kings", "King's")])
+    assert HubCredentials.load(settings.credentials_file("guys")) == guys  # not rewritten
+    manifest = json.loads(settings.manifest_file.read_text())
+    # The hub keeps public keys only: no seed, no password anywhere in its manifest.
+    assert manifest["nodes"][0]["leaf_key"] == public_key(guys.leaf_seed)
+    assert "SU" not in settings.manifest_file.read_text()
+    assert "password" not in settings.manifest_file.read_text()
+    for secret in (
+        settings.credentials_file("kings"),
+        settings.secrets_file,
+        settings.manifest_file,
+    ):
+        assert oct(secret.stat().st_mode & 0o777) == "0o600", secret
+    again.rotate_keys("guys")
+    rotated = HubCredentials.load(settings.credentials_file("guys"))
+    assert rotated.leaf_seed != guys.leaf_seed
+    assert again.manifest.nodes["guys"].signing_keys == [
+        public_key(rotated.signing_seed),
+        public_key(guys.signing_seed),
+    ]
     with pytest.raises(ValueError, match="region"):
         Hub(HubSettings(tmp_path / "hub", "another-region"))
     wrong = NodeSettings(

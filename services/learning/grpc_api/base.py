@@ -12,6 +12,7 @@ from services.common.messaging import NodeIdentity
 from services.common.natslink import NatsLink
 from services.common.projection import ProjectionFollower
 from services.common.servicer import parse_uuid, read_your_writes, run
+from services.common.trust import RegionTrust
 from services.learning.application import Learning
 from services.learning.domain import LearningItem
 from services.learning.snapshots import item_pb
@@ -29,14 +30,15 @@ class Servicer(pb_grpc.LearningServiceServicer):
         follower: ProjectionFollower,
         identity: NodeIdentity,
         nats: NatsLink,
-        joins_hub: bool = True,
+        trust: RegionTrust | None = None,
     ) -> None:
+        """`trust`: the region this node is a member of (None: a node on its own)."""
         self.app = app
         self.catalogue = catalogue
         self.follower = follower
         self.identity = identity
         self.nats = nats
-        self.joins_hub = joins_hub
+        self.trust = trust
 
     async def _item_answer(self, response_type: Any, method: Any, *args: Any) -> Any:
         outcome = await run(method, *args)

@@ -7,7 +7,7 @@ from typing import Any
 
 from copnet.learning.v1 import learning_pb2 as pb
 from services.common.errors import Unavailable, Violations
-from services.common.federation import link_states, read_directory
+from services.common.federation import link_states
 from services.common.messaging import NodeIdentity
 from services.common.protoconv import timestamp
 from services.common.servicer import Context, command, read_your_writes, run
@@ -81,16 +81,16 @@ class SubscriptionCalls(Servicer):
     async def ListRegionNodes(
         self, request: pb.ListRegionNodesRequest, context: Context
     ) -> pb.ListRegionNodesResponse:
-        directory: dict[str, dict[str, str]] = {}
-        if self.joins_hub:
-            found = await read_directory(await self.nats.client_now())
-            if found is None:
+        directory: dict[str, dict[str, object]] = {}
+        if self.trust is not None:
+            found = await self.trust.refresh(await self.nats.client_now())
+            if found is None and self.trust.directory is None:
                 raise Unavailable("the region's directory cannot be read now; retry shortly")
-            directory = found
+            directory = self.trust.nodes()
         return pb.ListRegionNodesResponse(
             region=self.identity.region,
             nodes=[
-                pb.RegionNode(node_id=n, name=e.get("name", n))
+                pb.RegionNode(node_id=n, name=str(e.get("name", n)))
                 for n, e in sorted(directory.items())
             ],
         )
