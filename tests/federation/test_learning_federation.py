@@ -17,7 +17,7 @@ from copnet.learning.v1 import learning_events_pb2 as events
 from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.registry.v1 import registry_pb2 as rpb
 from services.common.messaging import NodeIdentity
-from services.common.region import DIRECTORY_BUCKET
+from services.common.region import DIRECTORY_STREAM
 from services.learning.domain import ReceivedItem
 from tests.support.region import REGION, Region, rid
 from tests.support.streams import eventually, read_stream
@@ -441,7 +441,7 @@ def test_commands_refuse_bad_requests_with_clear_statuses(region):
 
 
 def test_an_empty_read_of_the_region_directory_keeps_the_partners(region):
-    """The hub answering "no keys" is not a region without nodes: no source is dropped."""
+    """The hub answering "nothing there" is not a region without nodes: no source is dropped."""
     guys = region.community("guys", "dip-cop")
     subscribe(region, "kings", "guys")
     region.publish(guys, "Before")
@@ -455,11 +455,9 @@ def test_an_empty_read_of_the_region_directory_keeps_the_partners(region):
     assert ("guys", None) in applied
 
     async def empty_the_directory() -> None:
-        client = await nats.connect(region.hub.admin_url)
+        client = await region.hub.admin_connect()
         try:
-            directory = await client.jetstream().key_value(DIRECTORY_BUCKET)
-            for key in await directory.keys():
-                await directory.delete(key)
+            await client.jetstream().purge_stream(DIRECTORY_STREAM)
         finally:
             await client.close()
 
