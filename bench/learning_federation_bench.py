@@ -396,7 +396,7 @@ class RawPath:
                 name=self.public_stream,
                 external=ExternalStream(
                     api=f"$JS.{ORIGIN}.API",
-                    deliver=NodeIdentity(node, region_name()).deliver_prefix(origin),
+                    deliver=NodeIdentity(node, region_name()).deliver_prefix(ORIGIN),
                 ),
             )
             name = self.receiver_stream(node)
