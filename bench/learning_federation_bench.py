@@ -329,15 +329,14 @@ def region_name() -> str:
 
 
 class RawPath:
-    """Raw JetStream across the same servers and hub: a stream on node-a, a stream
-    on node-a sourcing it, and a stream on each receiver sourcing that one through
-    the hub; a publisher on node-a and a pull consumer on each receiver."""
-
-    subject = f"bench-raw.{ORIGIN}.item"
-    stream = "BENCH_RAW_" + ORIGIN.upper().replace("-", "_")
-    public_stream = stream + "_PUBLIC"
+    """Raw JetStream across the same servers and hub, through the routes the hub's
+    accounts allow: messages published into node-a's node stream under a region
+    subject of their own (its public stream sources them, as it does learning's),
+    and a stream on each receiver sourcing them from that public stream through the
+    hub; a publisher on node-a and a pull consumer on each receiver."""
 
     def __init__(self) -> None:
+        self.subject = ""
         self.consumed: dict[str, dict[str, float]] = {n: {} for n in RECEIVERS}
         self._clients: list[Any] = []
         self._js_origin: Any = None
@@ -375,25 +374,18 @@ class RawPath:
         from services.common.messaging import NodeIdentity
 
         self._stopping = asyncio.Event()
+        origin_identity = NodeIdentity(ORIGIN, region_name())
+        self.subject = origin_identity.federated_subject("benchraw", "item")
         origin = await nats.connect(region[ORIGIN].nats.url, connect_timeout=5)
         self._clients.append(origin)
         self._js_origin = origin.jetstream(timeout=10)
-        await self._js_origin.add_stream(
-            StreamConfig(name=self.stream, subjects=[f"bench-raw.{ORIGIN}.>"], **self._settings())
-        )
-        await self._js_origin.add_stream(
-            StreamConfig(
-                name=self.public_stream,
-                sources=[StreamSource(name=self.stream)],
-                **self._settings(),
-            )
-        )
         for node in RECEIVERS:
             client = await nats.connect(region[node].nats.url, connect_timeout=5)
             self._clients.append(client)
             js = client.jetstream(timeout=10)
             source = StreamSource(
-                name=self.public_stream,
+                name=origin_identity.public_stream_name,
+                filter_subject=self.subject,
                 external=ExternalStream(
                     api=f"$JS.{ORIGIN}.API",
                     deliver=NodeIdentity(node, region_name()).deliver_prefix(ORIGIN),
