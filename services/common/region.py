@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from services.common import messaging
+from services.common.leaftls import LeafTls
 from services.common.messaging import NodeIdentity
 from services.common.settings import parse_token_name
 
@@ -130,6 +131,8 @@ class HubCredentials:
     hub_url: str
     user: str
     password: str
+    # Leaf TLS: the CA to trust the hub by, and this node's client certificate (PEM).
+    tls: LeafTls | None = None
 
     def leaf_url(self) -> str:
         parts = urlsplit(self.hub_url)
@@ -137,11 +140,16 @@ class HubCredentials:
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
     def save(self, path: Path) -> None:
-        _write_private(path, json.dumps(vars(self), indent=2) + "\n")
+        data: dict[str, object] = {**vars(self), "tls": self.tls.to_json() if self.tls else None}
+        if self.tls is None:
+            del data["tls"]
+        _write_private(path, json.dumps(data, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> HubCredentials:
-        return cls(**json.loads(path.read_text()))
+        data = json.loads(path.read_text())
+        tls = data.pop("tls", None)
+        return cls(**data, tls=LeafTls.from_json(tls) if tls else None)
 
 
 def directory_key(node_id: str) -> str:
