@@ -16,6 +16,7 @@ from services.hub import Hub, HubSettings
 from services.node import NodeIdentityMismatch, node_nats_server
 from tests.support.aio import LoopThread
 from tests.support.ports import free_port
+from tests.support.region import leaf_tls_default
 from tests.support.streams import eventually
 
 REGION = "south-east-london"
@@ -28,7 +29,10 @@ NODES = [
 
 @pytest.fixture
 def region(tmp_path: Path):
-    hub = Hub(HubSettings(tmp_path / "hub", REGION, port=free_port(), leaf_port=free_port()))
+    settings = HubSettings(
+        tmp_path / "hub", REGION, port=free_port(), leaf_port=free_port(), tls=leaf_tls_default()
+    )
+    hub = Hub(settings)
     hub.add_nodes(NODES)
     hub.start()
     servers = {}

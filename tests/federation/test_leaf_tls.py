@@ -198,3 +198,39 @@ def test_the_hub_keeps_its_ca_and_certificates_across_restarts(tmp_path: Path):
     Hub(dataclasses.replace(settings, public_host="hub.example.nhs.uk"))
     assert (pki / "ca.crt").read_text() == ca
     assert "hub.example.nhs.uk" in sans_of(load_cert(pki / "hub-leaf.crt"))
+
+
+def test_a_hub_with_the_operators_own_certificate(tmp_path: Path):
+    """--tls-cert/--tls-key/--tls-ca: nodes get the CA only (no client certificates)."""
+    own = RegionPki(tmp_path / "operator-pki", "NHS region operator CA")
+    issued = own.server_cert("hub", ["127.0.0.1"])
+    hub = Hub(
+        HubSettings(
+            tmp_path / "hub",
+            REGION,
+            port=free_port(),
+            leaf_port=free_port(),
+            tls=True,
+            tls_cert=issued.cert_file,
+            tls_key=issued.key_file,
+            tls_ca=issued.ca_file,
+        )
+    )
+    hub.add_nodes(NODES)
+    assert not (tmp_path / "hub" / "pki").exists()
+    tls = HubCredentials.load(hub.settings.credentials_file("guys")).tls
+    assert tls == LeafTls(own.ca_pem())
+    loop = LoopThread()
+    region = TlsRegion(tmp_path, hub, loop)
+    try:
+        hub.start()
+        region.start_node("guys")
+        region.start_node("kings")
+        assert region.crosses("guys", "kings", within=20)
+    finally:
+        loop.close()
+        for server in region.servers.values():
+            server.kill()
+        hub.stop()
+    with pytest.raises(ValueError, match="together"):
+        Hub(HubSettings(tmp_path / "hub2", REGION, tls=True, tls_cert=issued.cert_file))
