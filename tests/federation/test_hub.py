@@ -49,6 +49,8 @@ def region(tmp_path: Path):
         servers[node_id] = server
     loop = LoopThread()
     clients = {n: loop.run(nats.connect(s.url)) for n, s in servers.items()}
+    for client in clients.values():  # every leaf link up (a TLS handshake takes a moment)
+        eventually(lambda client=client: reaches_hub(loop, client), 20)
     yield hub, servers, clients, loop
     for client in clients.values():
         loop.run(client.close())
@@ -56,6 +58,14 @@ def region(tmp_path: Path):
     for server in servers.values():
         server.kill()
     hub.stop()
+
+
+def reaches_hub(loop: LoopThread, client) -> bool:
+    try:
+        loop.run(client.jetstream(domain="hub", timeout=1).account_info())
+        return True
+    except Exception:
+        return False
 
 
 def count(loop: LoopThread, client, stream: str) -> int:
