@@ -140,9 +140,11 @@ class HubCredentials:
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
     def save(self, path: Path) -> None:
-        data: dict[str, object] = {**vars(self), "tls": self.tls.to_json() if self.tls else None}
+        data: dict[str, object] = dict(vars(self))
         if self.tls is None:
-            del data["tls"]
+            del data["tls"]  # a plain-TCP hub writes the file as before
+        else:
+            data["tls"] = self.tls.to_json()
         _write_private(path, json.dumps(data, indent=2) + "\n")
 
     @classmethod
