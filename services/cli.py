@@ -84,6 +84,16 @@ def _hub(options: argparse.Namespace) -> int:
     from services.hub import HubSettings, run_hub
 
     configure_logging(options.log_level or "INFO", "hub")
+    own = (options.tls_cert, options.tls_key, options.tls_ca)
+    if any(own) and not all(own):
+        raise SystemExit("copnet hub: give --tls-cert, --tls-key and --tls-ca together")
+    if any(own) and not options.tls:
+        raise SystemExit("copnet hub: --no-tls with --tls-cert/--tls-key/--tls-ca")
+    if not options.tls:
+        logging.getLogger("copnet.hub").warning(
+            "LEAF TLS IS OFF (--no-tls): nodes' leaf credentials and every federated message "
+            "cross the network in clear, and nodes cannot tell this hub from an impostor"
+        )
     settings = HubSettings(
         data_dir=options.data_dir,
         region=options.region,
@@ -91,6 +101,10 @@ def _hub(options: argparse.Namespace) -> int:
         port=options.port,
         leaf_port=options.leaf_port,
         public_host=options.public_host or "",
+        tls=options.tls,
+        tls_cert=options.tls_cert,
+        tls_key=options.tls_key,
+        tls_ca=options.tls_ca,
     )
     return run_hub(settings, options.node or [], options.rotate_keys or [])
 
@@ -201,6 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--port", type=int, default=4222, help="client port (4222)")
     hub.add_argument("--leaf-port", type=int, default=7422, help="leaf-node port (7422)")
     hub.add_argument("--public-host", help="how nodes reach this hub (the listen host)")
+    hub.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="leaf links over TLS, with the hub's region CA in <data-dir>/pki unless "
+        "--tls-cert is given (on; --no-tls: plain TCP)",
+    )
+    hub.add_argument("--tls-cert", type=Path, help="the hub's own leaf certificate (PEM)")
+    hub.add_argument("--tls-key", type=Path, help="its private key (PEM)")
+    hub.add_argument("--tls-ca", type=Path, help="the CA that signed it, handed to the nodes")
     hub.add_argument("--log-level", help="DEBUG, INFO, WARNING (INFO)")
     hub.set_defaults(run=_hub)
 

@@ -25,6 +25,7 @@ import nats
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 
 from services.common import signing
+from services.common.leaftls import HubLeafTls, hub_hosts, hub_leaf_tls
 from services.common.messaging import ensure_stream
 from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.region import (
@@ -52,6 +53,13 @@ class HubSettings:
     leaf_port: int = 7422
     # How nodes reach the leaf listener (defaults to the listen host).
     public_host: str = ""
+    # Leaf links over TLS: the hub's own region CA under <data-dir>/pki (it issues the
+    # hub's certificate and each node's client certificate, and client certificates are
+    # required), or the operator's certificate, key and CA when `tls_cert` is given.
+    tls: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
 
     @property
     def manifest_file(self) -> Path:
@@ -66,7 +74,16 @@ class HubSettings:
 
     @property
     def leaf_url(self) -> str:
-        return f"nats-leaf://{self.public_host or self.listen_host}:{self.leaf_port}"
+        scheme = "tls" if self.tls else "nats-leaf"
+        return f"{scheme}://{self.public_host or self.listen_host}:{self.leaf_port}"
+
+    def leaf_tls(self) -> HubLeafTls | None:
+        if not self.tls:
+            return None
+        hosts = hub_hosts(self.listen_host, self.public_host)
+        return hub_leaf_tls(
+            self.data_dir / "pki", self.region, hosts, self.tls_cert, self.tls_key, self.tls_ca
+        )
 
 
 class Hub:
@@ -77,6 +94,7 @@ class Hub:
         self.server: NatsServer | None = None
         self.lock = DataDirLock(settings.data_dir, f"copnet hub (region {settings.region})")
         self.keeper = Keeper(f"the hub of {settings.region}")
+        self.tls = settings.leaf_tls()
 
     def add_nodes(self, nodes: list[tuple[str, str]]) -> None:
         """Adds nodes (id, display name) to the region; a new node's keys are written to
@@ -102,6 +120,7 @@ class Hub:
             leaf_seed=seeds.leaf_seed,
             signing_seed=seeds.signing_seed,
             hub_key=signing.public_key(self.secrets.signing_seed),
+            tls=self.tls.for_node(node_id, self.manifest.region) if self.tls else None,
         ).save(self.settings.credentials_file(node_id))
 
     @property
@@ -131,6 +150,7 @@ class Hub:
             jetstream_domain=HUB_DOMAIN,
             leaf_listen_port=self.settings.leaf_port,
             accounts=hub_accounts(self.manifest, signing.public_key(self.secrets.admin_seed)),
+            leaf_tls=self.tls.listener if self.tls else None,
         )
         self.server = NatsServer(config, self.settings.data_dir / "nats", self.lock.inherited)
         self.server.start()
@@ -175,10 +195,21 @@ class Hub:
             self.server.stop()
         self.lock.release()
 
+    def _tls_summary(self) -> str:
+        if self.tls is None:
+            return "OFF (plain TCP: leaf credentials and federated data unencrypted)"
+        if self.tls.pki is None:
+            return f"on, the operator's certificate {self.settings.tls_cert}"
+        return (
+            f"on, region CA {self.tls.pki.ca_file} (nodes present client certificates; "
+            "each node's credentials file carries its certificate)"
+        )
+
     def describe(self) -> str:
         lines = [
             f"copnet hub of region {self.manifest.region} is up",
             f"  leaf nodes connect to {self.settings.leaf_url}",
+            f"  leaf TLS:            {self._tls_summary()}",
             f"  clients (admin):     nats://{self.settings.listen_host}:{self.settings.port}",
             f"  nodes ({len(self.manifest.nodes)}):",
         ]

@@ -30,7 +30,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.messaging import NodeIdentity
-from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig
+from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig, TlsConfig
 from services.common.region import HubCredentials
 from services.common.settings import SERVICES, NodeSettings, available_services
 from services.common.supervision import (
@@ -79,6 +79,7 @@ def node_nats_server(settings: NodeSettings) -> NatsServer:
                 seed=credentials.leaf_seed if credentials else "",
                 deny_exports=tuple(identity.leaf_deny_exports()),
                 deny_imports=tuple(identity.leaf_deny_imports()),
+                tls=hub_leaf_tls(settings),
             ),
         )
     config = NatsServerConfig(
@@ -103,6 +104,15 @@ def hub_credentials(settings: NodeSettings) -> HubCredentials | None:
             f"{credentials.region!r}, not {settings.node_id!r} of {settings.region!r}"
         )
     return credentials
+
+
+def hub_leaf_tls(settings: NodeSettings) -> TlsConfig | None:
+    """The leaf remote's `tls` when the hub's credentials carry TLS: the CA (and this node's
+    client certificate and key, 0600) written under `<data-dir>/nats/tls` on every start."""
+    if settings.hub_credentials is None:
+        return None
+    tls = HubCredentials.load(settings.hub_credentials).tls
+    return tls.write(settings.data_dir / "nats" / "tls") if tls else None
 
 
 @dataclass

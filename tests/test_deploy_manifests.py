@@ -619,6 +619,7 @@ def test_hub_compose_runs_copnet_hub_as_the_cli_defines_it() -> None:
     assert options.command == "hub"
     assert options.listen_host == "0.0.0.0"
     assert options.public_host.startswith("hub.example.org")
+    assert options.tls is False  # until deploy/nats's leaf config has a tls block
     parse_token_name(options.region, "region")
     node_ids = [node_id for node_id, _name in options.node]
     assert render_module().EXAMPLE_NODE_ID in node_ids

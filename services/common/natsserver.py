@@ -38,6 +38,37 @@ def nats_server_binary() -> str:
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    """A `tls { }` block. On a leaf listener: the server's certificate, and with `verify`
+    the CA that must have signed each remote's client certificate. On a remote: the CA
+    that signed the hub's certificate (the only one trusted), and an optional client
+    certificate."""
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    # Listener only: every remote must present a client certificate the CA signed.
+    verify: bool = False
+    # Seconds for the handshake.
+    timeout: float = 3.0
+
+    def render(self) -> dict[str, object]:
+        block: dict[str, object] = {
+            key: str(path)
+            for key, path in (
+                ("cert_file", self.cert_file),
+                ("key_file", self.key_file),
+                ("ca_file", self.ca_file),
+            )
+            if path is not None
+        }
+        if self.verify:
+            block["verify"] = True
+        block["timeout"] = self.timeout
+        return block
+
+
+@dataclass(frozen=True)
 class LeafRemote:
     url: str
     # The node's user nkey seed (`SU…`) its leaf link logs in to the hub with.
@@ -45,6 +76,19 @@ class LeafRemote:
     # Subjects that must never cross this leaf link (personal data).
     deny_exports: tuple[str, ...] = ()
     deny_imports: tuple[str, ...] = ()
+    tls: TlsConfig | None = None
+
+    def render(self) -> dict[str, object]:
+        remote: dict[str, object] = {"url": self.url}
+        if self.seed:
+            remote["nkey"] = self.seed
+        if self.deny_exports:
+            remote["deny_exports"] = list(self.deny_exports)
+        if self.deny_imports:
+            remote["deny_imports"] = list(self.deny_imports)
+        if self.tls is not None:
+            remote["tls"] = self.tls.render()
+        return remote
 
 
 @dataclass(frozen=True)
@@ -59,6 +103,8 @@ class NatsServerConfig:
     sync_always: bool = True
     leaf_listen_port: int | None = None
     leaf_remotes: tuple[LeafRemote, ...] = field(default_factory=tuple)
+    # TLS on the leaf listener (its remotes must then connect with TLS).
+    leaf_tls: TlsConfig | None = None
     monitor_port: int | None = None
     # The `accounts` block (users, their permissions, JetStream per account).
     accounts: dict[str, object] | None = None
@@ -82,16 +128,10 @@ class NatsServerConfig:
         if self.leaf_listen_port:
             leafnodes["listen"] = f"{self.host}:{self.leaf_listen_port}"
             leafnodes["no_advertise"] = True
+            if self.leaf_tls is not None:
+                leafnodes["tls"] = self.leaf_tls.render()
         if self.leaf_remotes:
-            leafnodes["remotes"] = [
-                {
-                    "url": remote.url,
-                    **({"nkey": remote.seed} if remote.seed else {}),
-                    **({"deny_exports": list(remote.deny_exports)} if remote.deny_exports else {}),
-                    **({"deny_imports": list(remote.deny_imports)} if remote.deny_imports else {}),
-                }
-                for remote in self.leaf_remotes
-            ]
+            leafnodes["remotes"] = [remote.render() for remote in self.leaf_remotes]
             leafnodes["reconnect"] = "1s"
         if leafnodes:
             lines.append("leafnodes: " + json.dumps(leafnodes))

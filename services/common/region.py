@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from services.common import messaging, signing
+from services.common.leaftls import LeafTls
 from services.common.messaging import NodeIdentity, stream_token
 from services.common.settings import parse_token_name
 
@@ -251,11 +252,16 @@ class HubCredentials:
     signing_seed: str
     # The hub's public key: the region directory must be signed with it.
     hub_key: str
-    # PEM texts for the leaf link's TLS: the region CA, and the node's client certificate.
-    tls: dict[str, str] | None = None
+    # Leaf TLS: the CA to trust the hub by, and this node's client certificate (PEM).
+    tls: LeafTls | None = None
 
     def save(self, path: Path) -> None:
-        write_private(path, json.dumps(vars(self), indent=2) + "\n")
+        data: dict[str, object] = dict(vars(self))
+        if self.tls is None:
+            del data["tls"]  # a plain-TCP hub writes no TLS section
+        else:
+            data["tls"] = self.tls.to_json()
+        write_private(path, json.dumps(data, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> HubCredentials:
@@ -265,7 +271,8 @@ class HubCredentials:
                 f"{path} holds a password (from an older hub); ask the hub's operator for new "
                 "credentials (copnet hub --rotate-keys <node>)"
             )
-        return cls(**data)
+        tls = data.pop("tls", None)
+        return cls(**data, tls=LeafTls.from_json(tls) if tls else None)
 
 
 @dataclass(frozen=True)

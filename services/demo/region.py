@@ -47,6 +47,7 @@ class DemoRegion:
                 listen_host=listen_host,
                 port=base_port,
                 leaf_port=base_port + 1,
+                tls=True,  # leaf links over TLS with the hub's region CA, as `copnet hub` does
             )
         )
         self.nodes: list[Node] = []

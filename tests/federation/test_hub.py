@@ -18,6 +18,7 @@ from services.hub import Hub, HubSettings
 from services.node import NodeIdentityMismatch, node_nats_server
 from tests.support.aio import LoopThread
 from tests.support.ports import free_port
+from tests.support.region import leaf_tls_default
 from tests.support.streams import eventually
 
 REGION = "south-east-london"
@@ -30,7 +31,10 @@ NODES = [
 
 @pytest.fixture
 def region(tmp_path: Path):
-    hub = Hub(HubSettings(tmp_path / "hub", REGION, port=free_port(), leaf_port=free_port()))
+    settings = HubSettings(
+        tmp_path / "hub", REGION, port=free_port(), leaf_port=free_port(), tls=leaf_tls_default()
+    )
+    hub = Hub(settings)
     hub.add_nodes(NODES)
     hub.start()
     servers = {}
@@ -47,6 +51,8 @@ def region(tmp_path: Path):
         servers[node_id] = server
     loop = LoopThread()
     clients = {n: loop.run(nats.connect(s.url)) for n, s in servers.items()}
+    for client in clients.values():  # every leaf link up (a TLS handshake takes a moment)
+        eventually(lambda client=client: reaches_hub(loop, client), 20)
     yield hub, servers, clients, loop
     for client in clients.values():
         loop.run(client.close())
@@ -54,6 +60,14 @@ def region(tmp_path: Path):
     for server in servers.values():
         server.kill()
     hub.stop()
+
+
+def reaches_hub(loop: LoopThread, client) -> bool:
+    try:
+        loop.run(client.jetstream(domain="hub", timeout=1).account_info())
+        return True
+    except Exception:
+        return False
 
 
 def count(loop: LoopThread, client, stream: str) -> int:

@@ -8,6 +8,7 @@ imports nothing from the test configuration (no pytest, no in-memory tracing).
 from __future__ import annotations
 
 import dataclasses
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,13 @@ from tests.support.ports import free_port
 from tests.support.streams import eventually
 
 REGION = "test-region"
+
+
+def leaf_tls_default() -> bool:
+    """Whether test regions run their leaf links over TLS (the region CA, client
+    certificates required), as `copnet hub` does by default: COPNET_TEST_LEAF_TLS=0 turns
+    it off."""
+    return os.environ.get("COPNET_TEST_LEAF_TLS", "1") != "0"
 
 
 def rid() -> str:
@@ -132,16 +140,21 @@ class Region:
         clock: Clock | None = None,
         leaf_ports: dict[str, int] | None = None,
         hub_leaf_port: int | None = None,
+        tls: bool | None = None,
     ) -> None:
         """`leaf_ports`: nodes that reach the hub's leaf port through another port (a proxy
-        a test can cut)."""
+        a test can cut). `tls`: leaf links over TLS (default: `leaf_tls_default()`)."""
         self.base = base
         self._extra = extra
         self._clock = clock
         self._leaf_ports = leaf_ports or {}
         self.hub = Hub(
             HubSettings(
-                base / "hub", REGION, port=free_port(), leaf_port=hub_leaf_port or free_port()
+                base / "hub",
+                REGION,
+                port=free_port(),
+                leaf_port=hub_leaf_port or free_port(),
+                tls=leaf_tls_default() if tls is None else tls,
             )
         )
         self.hub.add_nodes([(n, f"Organisation {n}") for n in node_ids])
@@ -159,7 +172,8 @@ class Region:
         if node_id in self._leaf_ports:  # the same credentials, another way to the hub
             given = HubCredentials.load(credentials)
             credentials = self.base / f"{node_id}-via-proxy.json"
-            hub_url = f"nats-leaf://127.0.0.1:{self._leaf_ports[node_id]}"
+            scheme = given.hub_url.split("://", 1)[0]
+            hub_url = f"{scheme}://127.0.0.1:{self._leaf_ports[node_id]}"
             dataclasses.replace(given, hub_url=hub_url).save(credentials)
         settings = NodeSettings(
             node_id=node_id,
