@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import nats
+import nats.errors
 import pytest
 
 from services.common.leaftls import LeafTls
-from services.common.messaging import NodeIdentity
 from services.common.natsserver import NatsServer
 from services.common.pki import RegionPki, load_cert, sans_of
-from services.common.region import HubCredentials
+from services.common.region import DIRECTORY_SUBJECT, HubCredentials
 from services.common.settings import NodeSettings
 from services.hub import Hub, HubSettings
 from services.node import node_nats_server
@@ -53,13 +53,12 @@ class TlsRegion:
         dataclasses.replace(given, tls=tls).save(path)
         return path
 
-    def crosses(self, sender: str, receiver: str, within: float) -> bool:
-        """Whether a message published on `sender`'s server reaches a subscriber on
-        `receiver`'s within `within` seconds (published again every 0.2 s, since interest
-        takes a moment to propagate across the hub)."""
-        subject = NodeIdentity(sender, REGION).federated_subject("learning", "tls_probe")
+    def both_reach_hub(self, first: str, second: str, within: float) -> bool:
+        """Whether both nodes read the region directory through their leaf links within
+        `within` seconds (the one thing the hub grants every node's account: a link that
+        did not come up reads nothing)."""
         return self.loop.run(
-            _crosses(self.servers[sender].url, self.servers[receiver].url, subject, within),
+            _reach_hub([self.servers[first].url, self.servers[second].url], within),
             timeout=within + 30,
         )
 
@@ -68,30 +67,25 @@ class TlsRegion:
         return self.hub.server.log_file.read_text(errors="replace")
 
 
-async def _crosses(sender_url: str, receiver_url: str, subject: str, within: float) -> bool:
-    sender = await nats.connect(sender_url)
-    receiver = await nats.connect(receiver_url)
+async def _reach_hub(urls: list[str], within: float) -> bool:
+    clients = [await nats.connect(url) for url in urls]
     try:
-        received = asyncio.Event()
-
-        async def on_message(_message: object) -> None:
-            received.set()
-
-        await receiver.subscribe(subject, cb=on_message)
-        await receiver.flush()
         deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            await sender.publish(subject, b"probe")
-            await sender.flush()
-            try:
-                await asyncio.wait_for(received.wait(), 0.2)
-                return True
-            except TimeoutError:
-                pass
-        return False
+        waiting = list(clients)
+        while waiting and time.monotonic() < deadline:
+            for client in list(waiting):
+                try:
+                    reply = await client.request(DIRECTORY_SUBJECT, b"", timeout=0.5)
+                except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+                    continue
+                if not (reply.headers or {}).get("Status"):
+                    waiting.remove(client)
+            if waiting:
+                await asyncio.sleep(0.2)
+        return not waiting
     finally:
-        await sender.close()
-        await receiver.close()
+        for client in clients:
+            await client.close()
 
 
 @pytest.fixture
@@ -121,8 +115,8 @@ def test_nodes_holding_the_region_ca_link_over_tls_and_messages_cross(tls_region
     guys = tls_region.start_node("guys")
     tls_region.start_node("kings")
 
-    assert tls_region.crosses("guys", "kings", within=20)
-    assert tls_region.crosses("kings", "guys", within=20)
+    assert tls_region.both_reach_hub("guys", "kings", within=20)
+    assert tls_region.both_reach_hub("kings", "guys", within=20)
     config = guys.config_file.read_text()
     assert '"tls": {' in config and "client.key" in config
     key = tls_region.base / "guys" / "nats" / "tls" / "client.key"
@@ -138,7 +132,7 @@ def test_a_node_trusting_another_regions_ca_does_not_link(tls_region: TlsRegion)
     tls_region.start_node("guys", tls_region.credentials("guys", impostor_ca))
     tls_region.start_node("kings")
 
-    assert not tls_region.crosses("guys", "kings", within=4)
+    assert not tls_region.both_reach_hub("guys", "kings", within=4)
     node_log = tls_region.servers["guys"].log_file.read_text(errors="replace")
     assert "certificate" in node_log.lower(), node_log[-2000:]
 
@@ -149,7 +143,7 @@ def test_a_node_without_a_client_certificate_is_refused(tls_region: TlsRegion):
     tls_region.start_node("guys", tls_region.credentials("guys", LeafTls(ca_only.ca_pem)))
     tls_region.start_node("kings")
 
-    assert not tls_region.crosses("guys", "kings", within=4)
+    assert not tls_region.both_reach_hub("guys", "kings", within=4)
     log = tls_region.hub_log()
     assert "client didn't provide a certificate" in log, log[-2000:]
 
@@ -165,7 +159,7 @@ def test_a_node_with_a_client_certificate_from_another_ca_is_refused(tls_region:
     )
     tls_region.start_node("kings")
 
-    assert not tls_region.crosses("guys", "kings", within=4)
+    assert not tls_region.both_reach_hub("guys", "kings", within=4)
     log = tls_region.hub_log()
     # Go's TLS client does not even offer a certificate the hub's CA did not sign.
     assert "TLS leafnode handshake error" in log, log[-2000:]
@@ -179,7 +173,7 @@ def test_a_node_without_tls_is_refused(tls_region: TlsRegion):
     tls_region.start_node("guys", plain)
     tls_region.start_node("kings")
 
-    assert not tls_region.crosses("guys", "kings", within=4)
+    assert not tls_region.both_reach_hub("guys", "kings", within=4)
 
 
 def test_the_hub_keeps_its_ca_and_certificates_across_restarts(tmp_path: Path):
@@ -226,7 +220,7 @@ def test_a_hub_with_the_operators_own_certificate(tmp_path: Path):
         hub.start()
         region.start_node("guys")
         region.start_node("kings")
-        assert region.crosses("guys", "kings", within=20)
+        assert region.both_reach_hub("guys", "kings", within=20)
     finally:
         loop.close()
         for server in region.servers.values():
