@@ -12,7 +12,6 @@ import asyncio
 import os
 import re
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 
 import nats
@@ -25,8 +24,7 @@ from services.common import messaging, signing
 from services.common.inbox import Inbox
 from services.common.messaging import NodeIdentity
 from services.common.region import HubCredentials
-from services.learning.domain import ReceivedItem
-from tests.support.region import REGION, Community, Region
+from tests.support.region import REGION, Community, Region, item_envelope
 from tests.support.streams import eventually
 
 NODES = ["guys", "kings", "lewisham"]
@@ -72,16 +70,6 @@ def federation_inbox(region: Region, node: str) -> Inbox:
     )
 
 
-def received(region: Region, node: str) -> Counter[str]:
-    app = region[node].runtime("learning").app
-    counts: Counter[str] = Counter()
-    for notification in app.recorder.select_notifications(0, 100_000, inclusive_of_start=False):
-        event = app.mapper.to_domain_event(notification)
-        if isinstance(event, ReceivedItem.Received):
-            counts[event.item_id] += 1
-    return counts
-
-
 def genuine_items_reach_kings_once(region: Region, guys: Community) -> None:
     tag = uuid.uuid4().hex[:8]
     public = region.publish(guys, f"Public {tag}")
@@ -89,7 +77,7 @@ def genuine_items_reach_kings_once(region: Region, guys: Community) -> None:
         guys, f"For King's {tag}", visibility=lpb.VISIBILITY_PARTNERS, partners=["kings"]
     )
     eventually(lambda: {public.title, partner.title} <= region.titles("kings"), 60)
-    counts = received(region, "kings")
+    counts = region.received("kings")
     assert counts[public.item_id] == 1 and counts[partner.item_id] == 1
 
 
@@ -114,35 +102,8 @@ async def refused(region: Region, subjects: list[str], body: bytes = b"{}") -> d
 
 
 def forged_snapshot(origin: str, position: int, title: str) -> bytes:
-    from google.protobuf.any_pb2 import Any as AnyMessage
-
-    from copnet.integration.v1 import envelope_pb2
-    from copnet.learning.v1 import learning_events_pb2 as events
-
-    payload = AnyMessage()
-    payload.Pack(
-        events.ItemSnapshot(
-            item=lpb.LearningItem(
-                item_id=str(uuid.uuid4()),
-                origin_node=origin,
-                kind=lpb.ITEM_KIND_RESOURCE,
-                status=lpb.ITEM_STATUS_PUBLISHED,
-                revision=1,
-                title=title,
-                body="See https://attacker.example/",
-                visibility=lpb.VISIBILITY_PARTNERS,
-                version=2,
-            )
-        )
-    )
-    return envelope_pb2.Envelope(
-        event_id=f"{origin}.learning.{position}",
-        origin_region=REGION,
-        origin_node=origin,
-        service="learning",
-        position=position,
-        event_type="item_published",
-        payload=payload,
+    return item_envelope(
+        origin, origin, position, title, lpb.VISIBILITY_PARTNERS
     ).SerializeToString()
 
 
@@ -157,6 +118,10 @@ def headers_from(origin: str, position: int, msg_id: str) -> dict[str, str]:
     }
 
 
+def signing_seed(region: Region, node: str) -> str:
+    return HubCredentials.load(region.hub.settings.credentials_file(node)).signing_seed
+
+
 def last_position(region: Region, node: str, route: str) -> int:
     handler = federation_inbox(region, node).handler
     return handler.last_position(route)  # type: ignore[attr-defined]
@@ -168,7 +133,7 @@ def test_a_forged_origin_is_refused_and_moves_no_high_water_mark(region, guys):
     before = last_position(region, "kings", route)
     inbox = federation_inbox(region, "kings")
     refusals = inbox.stats.rejected
-    guys_key = HubCredentials.load(region.hub.settings.credentials_file("guys")).signing_seed
+    guys_key = signing_seed(region, "guys")
 
     async def forge() -> None:
         # lewisham turns the stream it shares with kings into one that says "from guys".
@@ -237,7 +202,7 @@ def test_a_replayed_message_under_a_new_position_fails_its_signature(region, guy
     guys_stream_publish(region, genuine.subject, envelope.SerializeToString(), headers)
     eventually(lambda: inbox.stats.rejected > refusals, 30)
     assert "signature does not verify" in inbox.stats.refusals[-1][2]
-    assert received(region, "kings")[item.item_id] == 1
+    assert region.received("kings")[item.item_id] == 1
     genuine_items_reach_kings_once(region, guys)
 
 
@@ -249,7 +214,7 @@ def test_an_implausible_jump_in_position_is_refused(region, guys):
     before = last_position(region, "kings", route)
     inbox = federation_inbox(region, "kings")
     refusals = inbox.stats.rejected
-    seed = HubCredentials.load(region.hub.settings.credentials_file("guys")).signing_seed
+    seed = signing_seed(region, "guys")
     position = before + 50_000_000
     subject = GUYS.federated_subject("learning", "item_published")
     data = forged_snapshot("guys", position, "Far ahead")

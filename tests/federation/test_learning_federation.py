@@ -10,7 +10,6 @@ from pathlib import Path
 import grpc
 import nats
 import pytest
-from google.protobuf.any_pb2 import Any as AnyMessage
 
 from copnet.integration.v1 import envelope_pb2
 from copnet.learning.v1 import learning_events_pb2 as events
@@ -19,7 +18,7 @@ from copnet.registry.v1 import registry_pb2 as rpb
 from services.common.messaging import NodeIdentity
 from services.common.region import DIRECTORY_STREAM
 from services.learning.domain import ReceivedItem
-from tests.support.region import REGION, Region, rid
+from tests.support.region import REGION, Region, item_envelope, rid
 from tests.support.streams import eventually, read_stream
 
 NODES = ["guys", "kings", "lewisham"]
@@ -70,17 +69,6 @@ def subscribe(region: Region, node: str, to: str, tags: list[str] | None = None)
 
 def files_containing(root: Path, marker: bytes) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file() and marker in path.read_bytes()]
-
-
-def received_events(region: Region, node: str) -> Counter[str]:
-    """How many times each received item was recorded (Received events) on a node."""
-    app = region[node].runtime("learning").app
-    counts: Counter[str] = Counter()
-    for notification in app.recorder.select_notifications(0, 10_000, inclusive_of_start=False):
-        event = app.mapper.to_domain_event(notification)
-        if isinstance(event, ReceivedItem.Received):
-            counts[event.item_id] += 1
-    return counts
 
 
 def test_learning_reaches_the_nodes_that_subscribe_and_no_others(region):
@@ -295,7 +283,7 @@ def test_the_hub_down_while_a_node_publishes_then_everything_arrives_once_in_ord
         return sorted(revisions.values()) == [1, 1, 1, 2, 2]
 
     eventually(revised_twice, timeout=60)
-    counts = received_events(region, "kings")
+    counts = region.received("kings")
     assert len(counts) == 6 and set(counts.values()) == {1}, counts
     app = region["kings"].runtime("learning").app
     versions: dict[str, list[int]] = {}
@@ -319,7 +307,7 @@ def test_a_node_that_was_down_catches_up(region):
     lewisham.nats.start()
     lewisham.start_services()
     eventually(lambda: len(region.titles("lewisham")) == 5, timeout=90)
-    assert set(received_events(region, "lewisham").values()) == {1}
+    assert set(region.received("lewisham").values()) == {1}
 
 
 def test_spoofed_origins_are_rejected(region):
@@ -328,28 +316,8 @@ def test_spoofed_origins_are_rejected(region):
     kings = NodeIdentity("kings", REGION)
 
     def forged(envelope_origin: str, item_origin: str, position: int) -> envelope_pb2.Envelope:
-        snapshot = events.ItemSnapshot(
-            item=lpb.LearningItem(
-                item_id=rid(),
-                origin_node=item_origin,
-                kind=lpb.ITEM_KIND_RESOURCE,
-                status=lpb.ITEM_STATUS_PUBLISHED,
-                revision=1,
-                title=f"Forged {position}",
-                visibility=lpb.VISIBILITY_REGION,
-                version=2,
-            )
-        )
-        payload = AnyMessage()
-        payload.Pack(snapshot)
-        return envelope_pb2.Envelope(
-            event_id=f"kings.learning.{position}",
-            origin_region=REGION,
-            origin_node=envelope_origin,
-            service="learning",
-            position=position,
-            event_type="item_published",
-            payload=payload,
+        return item_envelope(
+            envelope_origin, item_origin, position, f"Forged {position}", lpb.VISIBILITY_REGION
         )
 
     async def publish_forgeries() -> None:

@@ -10,13 +10,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
+from google.protobuf.any_pb2 import Any as AnyMessage
 
+from copnet.integration.v1 import envelope_pb2
+from copnet.learning.v1 import learning_events_pb2 as events
 from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
@@ -28,6 +32,7 @@ from services.common.service import ServiceDefinition, ServiceRuntime, ServiceTh
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.hub import Hub, HubSettings
+from services.learning.domain import ReceivedItem
 from services.learning.service import DEFINITION as LEARNING
 from services.node import node_nats_server
 from services.registry.service import DEFINITION as REGISTRY
@@ -306,3 +311,46 @@ class Region:
 
     def titles(self, node_id: str, **filters: Any) -> set[str]:
         return {item.title for item in self.search(node_id, **filters)}
+
+    def received(self, node_id: str) -> Counter[str]:
+        """How many times each item from another node was recorded (Received events)."""
+        app = self[node_id].runtime("learning").app
+        counts: Counter[str] = Counter()
+        for notification in app.recorder.select_notifications(
+            0, 1_000_000, inclusive_of_start=False
+        ):
+            event = app.mapper.to_domain_event(notification)
+            if isinstance(event, ReceivedItem.Received):
+                counts[event.item_id] += 1
+        return counts
+
+
+def item_envelope(
+    origin: str, item_origin: str, position: int, title: str, visibility: int
+) -> envelope_pb2.Envelope:
+    """An envelope of an item snapshot as `origin` would publish it (tests forge these)."""
+    payload = AnyMessage()
+    payload.Pack(
+        events.ItemSnapshot(
+            item=lpb.LearningItem(
+                item_id=rid(),
+                origin_node=item_origin,
+                kind=lpb.ITEM_KIND_RESOURCE,
+                status=lpb.ITEM_STATUS_PUBLISHED,
+                revision=1,
+                title=title,
+                body="See https://attacker.example/",
+                visibility=visibility,
+                version=2,
+            )
+        )
+    )
+    return envelope_pb2.Envelope(
+        event_id=f"{origin}.learning.{position}",
+        origin_region=REGION,
+        origin_node=origin,
+        service="learning",
+        position=position,
+        event_type="item_published",
+        payload=payload,
+    )
