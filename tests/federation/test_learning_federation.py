@@ -20,7 +20,8 @@ from services.common.messaging import NodeIdentity
 from services.common.region import DIRECTORY_BUCKET
 from services.learning.domain import ReceivedItem
 from tests.support.region import REGION, Region, rid
-from tests.support.streams import eventually, read_stream
+from tests.support.streams import read_stream
+from tests.support.waiting import eventually
 
 NODES = ["guys", "kings", "lewisham"]
 

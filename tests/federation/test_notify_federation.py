@@ -23,11 +23,11 @@ from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
 from services.notify.service import definition
-from tests.support.events_node import eventually
 from tests.support.events_world import MovableClock
 from tests.support.notify_node import notify_settings
 from tests.support.region import Region, rid
 from tests.support.smtp import SmtpSink
+from tests.support.waiting import eventually
 
 LONDON = ZoneInfo("Europe/London")
 

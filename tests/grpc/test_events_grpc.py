@@ -17,9 +17,10 @@ from copnet.events.v1 import events_events_pb2 as integration
 from copnet.events.v1 import events_pb2 as pb
 from copnet.registry.v1 import registry_pb2 as rpb
 from tests.conftest import STORE_KINDS
-from tests.support.events_node import Api, Cop, GrpcNode, eventually, module_node, rid
+from tests.support.events_node import Api, Cop, GrpcNode, module_node, rid
 from tests.support.events_world import MovableClock
 from tests.support.streams import read_stream
+from tests.support.waiting import eventually
 
 T0 = datetime(2024, 1, 10, 9, tzinfo=UTC)
 DURING = datetime(2024, 2, 21, 12, 30, tzinfo=UTC)  # the default convening is 12:00-13:00

@@ -21,7 +21,7 @@ from services.events.values import Format, RegistrationWindow, TimeSlot
 from services.registry.domain import JoiningPolicy, OrganisationKind, Profession, Role
 from services.registry.service import DEFINITION as REGISTRY
 from tests.support.events_world import MovableClock, cmd, publications
-from tests.support.streams import eventually
+from tests.support.waiting import eventually
 
 T0 = datetime(2024, 1, 10, 9, tzinfo=UTC)
 

@@ -30,7 +30,8 @@ from services.common.sqlstore import SqlStore, SqlTx
 from services.registry.service import DEFINITION
 from tests.support.aio import LoopThread
 from tests.support.registry_load import RegistryLoad
-from tests.support.streams import eventually, read_stream
+from tests.support.streams import read_stream
+from tests.support.waiting import eventually
 
 IDENTITY = NodeIdentity("testnode", "test-region")
 

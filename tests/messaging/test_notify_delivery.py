@@ -23,11 +23,12 @@ from icalendar import Calendar
 from copnet.events.v1 import events_pb2 as epb
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.registry.v1 import registry_pb2 as rpb
-from tests.support.events_node import Cop, eventually
+from tests.support.events_node import Cop
 from tests.support.events_world import MovableClock
 from tests.support.notify_node import NotifyNode, start_notify_node, stop_notify_node
 from tests.support.smtp import Received, SmtpSink
 from tests.support.streams import read_stream
+from tests.support.waiting import eventually
 
 LONDON = ZoneInfo("Europe/London")
 # A Monday morning; digests go out at 07:00 (daily) and on Mondays 07:00 (weekly).

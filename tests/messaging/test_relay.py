@@ -20,7 +20,8 @@ from services.registry.application import Registry
 from services.registry.integration import REGISTRY
 from services.registry.service import DEFINITION
 from tests.support.registry_load import RegistryLoad
-from tests.support.streams import eventually, expected_publications, read_stream
+from tests.support.streams import expected_publications, read_stream
+from tests.support.waiting import eventually
 
 IDENTITY = NodeIdentity("testnode", "test-region")
 

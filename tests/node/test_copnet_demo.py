@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -17,6 +16,7 @@ import psutil
 from services.demo.region import PORTS_PER_NODE
 from services.demo.scenario import SCENARIO
 from tests.support.ports import free_port_block
+from tests.support.waiting import eventually
 
 COPNET = [sys.executable, "-m", "services.cli"]
 READY = "The region keeps running"
@@ -29,15 +29,17 @@ def copnet(args: list[str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def printed() -> str:
         output = log.read_text() if log.exists() else ""
         if text in output:
             return output
         if process.poll() is not None:
             raise AssertionError(f"copnet demo exited with {process.returncode}:\n{output}")
-        time.sleep(0.5)
-    raise AssertionError(f"{text!r} not printed within {timeout}s:\n{log.read_text()}")
+        return ""
+
+    return eventually(
+        printed, timeout, interval=0.5, message=lambda: f"{text!r} not printed:\n{log.read_text()}"
+    )
 
 
 def figure(report: str, pattern: str) -> tuple[int, ...]:
@@ -98,15 +100,24 @@ def check_the_mail(report: str, data_dir: Path) -> None:
     sent = dict(
         (kind, int(count)) for kind, count in re.findall(r"([a-z ]+?) (\d+)(?:, |$)", line[1])
     )
-    assert sent.get("newsletter") == members, line[0]
+    # The report reads the counts while the dispatcher may still be writing the last ones.
+    assert 0 < sent.get("newsletter", 0) <= members, line[0]
     assert sent.get("invitation", 0) >= members, line[0]
     outbox = Path(line[2])
     assert outbox == data_dir / cancer_node / "notify" / "outbox"
-    mails = [path.read_text() for path in outbox.glob("**/*.eml")]
-    assert len(mails) >= sum(sent.values())
     subject = SCENARIO.newsletter["subject"]
-    assert sum(subject in mail for mail in mails) == members
-    assert any("text/calendar" in mail and "METHOD:REQUEST" in mail for mail in mails)
+
+    def mails() -> list[str]:
+        return [path.read_text() for path in outbox.glob("**/*.eml")]
+
+    def newsletters() -> int:
+        return sum(subject in mail for mail in mails())
+
+    eventually(lambda: newsletters() >= members, 60, interval=0.5, message="every newsletter")
+    written = mails()
+    assert newsletters() == members, "each member got the newsletter once"
+    assert len(written) >= sum(sent.values())
+    assert any("text/calendar" in mail and "METHOD:REQUEST" in mail for mail in written)
 
 
 def demo_processes(data_dir: Path) -> list[psutil.Process]:

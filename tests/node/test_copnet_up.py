@@ -22,7 +22,8 @@ from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
 from services.common.settings import SERVICES
 from services.node import wait_serving
 from tests.support.node_process import COPNET, RunningNode
-from tests.support.streams import eventually, read_stream
+from tests.support.streams import read_stream
+from tests.support.waiting import eventually
 
 REGISTRY_API = "copnet.registry.v1.RegistryService"
 

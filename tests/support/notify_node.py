@@ -32,11 +32,12 @@ from services.notify.application import Notify
 from services.notify.dispatcher import Dispatcher
 from services.notify.service import NotifyParts, definition
 from services.notify.settings import NotifySettings
-from tests.support.events_node import Failure, GrpcNode, eventually
+from tests.support.events_node import Failure, GrpcNode
 from tests.support.events_world import MovableClock
 from tests.support.ports import free_port
 from tests.support.postgres import drop_schemas
 from tests.support.smtp import SmtpSink
+from tests.support.waiting import eventually
 
 
 def notify_settings(smtp: SmtpSink | None, data_dir: Path, **overrides: Any) -> NotifySettings:
