@@ -93,7 +93,16 @@ def schema_prefix(request: pytest.FixtureRequest) -> Iterator[str]:
         drop_schemas(request.getfixturevalue("postgres_dsn"), prefix)
 
 
-@pytest.fixture(params=STORE_KINDS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests on a node's stores run on SQLite; those marked `both_stores` (behaviour that
+    depends on the store: concurrency, transactions, outages, recorder, schema) on
+    PostgreSQL too."""
+    if "store_kind" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_stores") is not None
+        metafunc.parametrize("store_kind", STORE_KINDS if both else ["sqlite"], indirect=True)
+
+
+@pytest.fixture
 def store_kind(request: pytest.FixtureRequest) -> str:
     return request.param
 

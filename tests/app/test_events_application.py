@@ -287,6 +287,7 @@ class TestMirrorLag:
         schedule(node, cop, cop.as_(newcomer))
 
 
+@pytest.mark.both_stores
 class TestSignUps:
     def test_a_retry_returns_the_first_outcome(self, node: Node):
         cop = Community(node)
@@ -422,6 +423,7 @@ class TestLifecycleAndOutcomes:
         with pytest.raises(FailedPrecondition, match="is closed"):
             node.events.record_attendance(cmd(lead), c, {b: Attendance.ATTENDED})
 
+    @pytest.mark.both_stores
     def test_a_stale_expected_version_is_a_conflict(self, node: Node):
         cop = Community(node)
         c = schedule(node, cop)

@@ -145,6 +145,7 @@ def schedule(world: World, c: Community, convening: UUID | None = None) -> UUID:
     return convening
 
 
+@pytest.mark.both_stores
 def test_an_invitation_per_active_member_once_however_often_the_event_comes(world):
     c = community(world, members=3)
     convening = uuid.uuid4()
@@ -237,6 +238,7 @@ def test_reminders_follow_the_member_and_the_time(world):
     assert world.app.notification(notification_id(new_key, member)).due_at == moved - 24 * HOUR
 
 
+@pytest.mark.both_stores
 def test_a_trigger_never_takes_back_a_message_being_sent(world):
     c = community(world, members=1)
     member = c.member
@@ -338,6 +340,7 @@ class _CancellingComposer(Composer):
         return super().prepare(notification, now)
 
 
+@pytest.mark.both_stores
 def test_an_outcome_is_recorded_when_the_next_claim_of_its_lane_loses_a_race(world, tmp_path):
     """A lane saves each outcome with its next claim; when that claim loses (the next
     notification was cancelled meanwhile), the outcome must still be recorded, not left

@@ -16,7 +16,6 @@ from icalendar import Calendar
 from copnet.events.v1 import events_events_pb2 as integration
 from copnet.events.v1 import events_pb2 as pb
 from copnet.registry.v1 import registry_pb2 as rpb
-from tests.conftest import STORE_KINDS
 from tests.support.events_node import Api, Cop, GrpcNode, module_node, rid
 from tests.support.events_world import MovableClock
 from tests.support.streams import read_stream
@@ -31,7 +30,7 @@ def clock() -> MovableClock:
     return MovableClock(T0)
 
 
-@pytest.fixture(scope="module", params=STORE_KINDS)
+@pytest.fixture(scope="module", params=["sqlite"])  # store-specific cases: tests/app
 def node(request, tmp_path_factory, clock):
     yield from module_node(request, tmp_path_factory, clock)
 

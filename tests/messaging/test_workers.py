@@ -52,7 +52,6 @@ def settings(node_settings: NodeSettings, nats_server) -> NodeSettings:
     )
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 def test_a_failing_worker_is_started_again_and_health_follows(settings: NodeSettings):
     worker = Flaky(failures=2)
     thread = ServiceThread(lambda: ServiceRuntime(with_worker(worker), settings))
@@ -65,7 +64,6 @@ def test_a_failing_worker_is_started_again_and_health_follows(settings: NodeSett
         thread.stop()
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 def test_a_worker_that_keeps_failing_stops_the_process_non_zero(
     settings: NodeSettings, monkeypatch: pytest.MonkeyPatch
 ):
@@ -119,7 +117,6 @@ def test_a_link_to_an_unreachable_server_stops_when_asked():
     assert asyncio.run(scenario()) < 1.0
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 def test_a_service_whose_nats_server_is_unreachable_stops_promptly(node_settings: NodeSettings):
     settings = node_settings.with_overrides(
         nats_url=f"nats://127.0.0.1:{free_port()}", addresses={"registry": "127.0.0.1:0"}
@@ -133,7 +130,6 @@ def test_a_service_whose_nats_server_is_unreachable_stops_promptly(node_settings
         assert time.monotonic() - asked < 3.0
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 def test_stopping_is_bounded_even_with_a_stuck_worker(
     settings: NodeSettings, caplog: pytest.LogCaptureFixture
 ):

@@ -144,8 +144,10 @@ class NotifyNode(GrpcNode):
                 return found
 
     def settle(self, timeout: float = 30.0) -> None:
-        """Waits until notify has applied everything the other services recorded so far, and
-        its views everything it recorded itself."""
+        """Waits until notify has applied everything the other services recorded so far, no
+        message is between its claim and its recorded outcome (a mail server has a message
+        a moment before its outcome is saved, which a lane saves with its next claim), and
+        its views show everything it recorded."""
         for name in ("registry", "events", "learning"):
             runtime = self.runtime(name)
             eventually(
@@ -153,9 +155,14 @@ class NotifyNode(GrpcNode):
                 timeout,
             )
         eventually(self._consumers_idle, timeout)
+        eventually(self._views_current_and_nothing_sending, timeout)
+
+    def _views_current_and_nothing_sending(self) -> bool:
         position = self.app.recorder.max_notification_id() or 0
-        for follower in self.notify_runtime.followers.values():
-            eventually(lambda f=follower: f.position >= position, timeout)
+        followers = self.notify_runtime.followers.values()
+        if any(follower.position < position for follower in followers):
+            return False
+        return not self.parts.mailbox.sending()
 
     def _consumers_idle(self) -> bool:
         """Every notify inbox has been handed, and has acknowledged, every message."""
