@@ -381,9 +381,10 @@ class ServiceRuntime(Generic[A]):
                 log.exception("health check of %s failed", self.definition.name)
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Stops within a bounded time (about 3 x grace at most), even if some background
-        work is stuck: the API, then every task together under one deadline (stragglers
-        are cancelled, and named in the log), then the NATS connection and the followers."""
+        """Stops within a bounded time (at most about 4 x grace + 4 s), even if some
+        background work is stuck: the API, then every task together under one deadline
+        (stragglers are cancelled, and named in the log), then the NATS connection and
+        the followers."""
         what = f"{self.definition.name} of node {self.identity.node_id}"
         self._stopping.set()
         self.app.changes.wake_all()
