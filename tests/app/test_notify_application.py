@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -17,7 +18,11 @@ from services.common.projection import ProjectionFollower
 from services.common.settings import NodeSettings
 from services.common.sqlstore import SqlStore
 from services.notify.application import Notify
+from services.notify.delivery.compose import Composer
+from services.notify.delivery.rendering import TemplateLibrary
+from services.notify.delivery.transport import FileTransport
 from services.notify.directory import NotifyDirectory
+from services.notify.dispatcher import Dispatcher
 from services.notify.domain import (
     Frequency,
     Kind,
@@ -28,7 +33,10 @@ from services.notify.domain import (
     convening_mail_key,
     notification_id,
 )
+from services.notify.settings import NotifySettings
+from services.notify.unsubscribe import UnsubscribeTokens
 from services.notify.views import Mailbox, PreferencesView
+from services.notify.web import LinkBase
 from services.registry.application import Registry
 from tests.support.events_world import Community, MovableClock, RegistryFeed, cmd
 
@@ -137,6 +145,7 @@ def schedule(world: World, c: Community, convening: UUID | None = None) -> UUID:
     return convening
 
 
+@pytest.mark.both_stores
 def test_an_invitation_per_active_member_once_however_often_the_event_comes(world):
     c = community(world, members=3)
     convening = uuid.uuid4()
@@ -229,6 +238,7 @@ def test_reminders_follow_the_member_and_the_time(world):
     assert world.app.notification(notification_id(new_key, member)).due_at == moved - 24 * HOUR
 
 
+@pytest.mark.both_stores
 def test_a_trigger_never_takes_back_a_message_being_sent(world):
     c = community(world, members=1)
     member = c.member
@@ -309,3 +319,58 @@ def test_learning_goes_to_those_it_interests_once_per_revision(world, clock):
     assert world.app.notification(notification_id("learning:testnode:item-1:2", follower)) is None
     assert world.app.learning_seen(world.tracking("learning"), summary(2, ("qi",), "x"), [], T0)
     assert world.app.notification(notification_id("learning:testnode:item-1:2", follower))
+
+
+class _CancellingComposer(Composer):
+    """The real composer; while it prepares the second message of a pass, a trigger cancels
+    the convening (as an events-service message arriving at that moment would)."""
+
+    def __init__(self, world: World, convening: UUID, *args: Any) -> None:
+        super().__init__(*args)
+        self.world = world
+        self.convening = convening
+        self.prepared = 0
+
+    def prepare(self, notification: Notification, now: datetime) -> Any:
+        self.prepared += 1
+        if self.prepared == 2:
+            assert self.world.app.convening_cancelled(
+                self.world.tracking(), self.convening, "no room", 1, T0
+            )
+        return super().prepare(notification, now)
+
+
+@pytest.mark.both_stores
+def test_an_outcome_is_recorded_when_the_next_claim_of_its_lane_loses_a_race(world, tmp_path):
+    """A lane saves each outcome with its next claim; when that claim loses (the next
+    notification was cancelled meanwhile), the outcome must still be recorded, not left
+    SENDING (the failed save had taken the outcome's event off the notification)."""
+    c = community(world, members=1)
+    convening = schedule(world, c)
+    settings = NotifySettings(outbox_dir=tmp_path / "outbox", concurrency=1)
+    composer = _CancellingComposer(
+        world,
+        convening,
+        world.app,
+        world.directory,
+        TemplateLibrary(),
+        UnsubscribeTokens(b"s" * 32),
+        settings.sender("testnode"),
+        LinkBase(settings),
+    )
+    mailbox_follower = world.followers[1]
+    transport = FileTransport(settings.outbox_dir)
+    dispatcher = Dispatcher(
+        world.app, world.mailbox, mailbox_follower, composer, transport, settings
+    )
+    try:
+        assert dispatcher.dispatch_due() == 3  # the invitations of the lead, facilitator, member
+    finally:
+        dispatcher._pool.shutdown()
+    assert dispatcher.stats.delivered == 1 and dispatcher.stats.lost_claims == 1
+    [written] = list(settings.outbox_dir.glob("*.eml"))
+    invitations = [world.mail(convening, 0, m) for m in (c.lead, c.facilitator, c.member)]
+    statuses = sorted(n.status.value for n in invitations)
+    assert statuses == sorted([Status.SENT.value, Status.CANCELLED.value, Status.CANCELLED.value])
+    [sent] = [n for n in invitations if n.status is Status.SENT]
+    assert transport.was_sent(composer.message_id(sent)) and written.exists()

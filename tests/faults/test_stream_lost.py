@@ -13,8 +13,9 @@ import nats
 import pytest
 
 from services.common.settings import available_services
-from tests.support.node_process import COPNET, NOT_SERVING, NodeClient, RunningNode, wait_until
+from tests.support.node_process import COPNET, NOT_SERVING, NodeClient, RunningNode
 from tests.support.streams import read_stream
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.faults
 
@@ -59,7 +60,7 @@ def positions(url: str, service: str) -> list[int]:
 
 def test_a_deleted_node_stream_stops_the_relays_until_the_operator_republishes(node: RunningNode):
     node.start()
-    wait_until(node.all_serving, 30)
+    eventually(node.all_serving, 30)
     client = NodeClient(node)
     organisation = client.organisation()
     lead = client.member(organisation, "Lead")
@@ -68,14 +69,14 @@ def test_a_deleted_node_stream_stops_the_relays_until_the_operator_republishes(n
     members = [client.member(organisation, f"Early {i}") for i in range(5)]
     for member in members:
         client.join(community, member)
-    wait_until(lambda: len(positions(node.nats_url, "registry")) >= 13, 30)
+    eventually(lambda: len(positions(node.nats_url, "registry")) >= 13, 30)
     before = positions(node.nats_url, "registry")
 
     delete_stream(node.nats_url, STREAM)
     deleted = time.monotonic()
     # Alerted within seconds, even with nothing new to publish ...
-    wait_until(lambda: node.log_text().count("STOPPED: the node stream COPNET_GUYS") >= 4, 20)
-    wait_until(lambda: all(node.health(s) == NOT_SERVING for s in available_services()), 10)
+    eventually(lambda: node.log_text().count("STOPPED: the node stream COPNET_GUYS") >= 4, 20)
+    eventually(lambda: all(node.health(s) == NOT_SERVING for s in available_services()), 10)
     alerted = time.monotonic() - deleted
     # ... and new commands still succeed (they are in the store) but nothing recreates the stream.
     late = client.member(organisation, "During the alarm")
@@ -91,15 +92,15 @@ def test_a_deleted_node_stream_stops_the_relays_until_the_operator_republishes(n
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    wait_until(node.all_serving, 30)
-    wait_until(lambda: len(positions(node.nats_url, "registry")) >= len(before) + 2, 30)
+    eventually(node.all_serving, 30)
+    eventually(lambda: len(positions(node.nats_url, "registry")) >= len(before) + 2, 30)
     after = positions(node.nats_url, "registry")
     assert after == sorted(set(after)), "the whole log again, in order, each event once"
     assert set(before) < set(after)
 
     # Consumers applied nothing twice and missed nothing: every member can sign up, once.
     for member in [*members, late]:
-        wait_until(lambda m=member: _signs_up(client, convening, m), 60, interval=0.2)
+        eventually(lambda m=member: _signs_up(client, convening, m), 60, interval=0.2)
     invitations = client.invitations(lead)
     assert [n.convening_id for n in invitations] == [convening], "one invitation, not two"
     print(f"alarm raised {alerted:.1f}s after the stream was deleted")

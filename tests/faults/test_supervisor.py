@@ -15,8 +15,9 @@ import psutil
 import pytest
 
 from services.common.settings import available_services
-from tests.support.node_process import NOT_SERVING, SERVING, NodeClient, RunningNode, wait_until
+from tests.support.node_process import NOT_SERVING, SERVING, NodeClient, RunningNode
 from tests.support.streams import read_stream
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.faults
 
@@ -30,7 +31,7 @@ def node(tmp_path: Path):
 
 def start(node: RunningNode) -> None:
     node.start()
-    wait_until(node.all_serving, 30)
+    eventually(node.all_serving, 30)
 
 
 class Load:
@@ -80,7 +81,7 @@ def members_reach_the_events_service(client: NodeClient, convening: str, members
                 return False
             return True
 
-        wait_until(signed_up, 60, interval=0.2)
+        eventually(signed_up, 60, interval=0.2)
 
 
 def test_a_second_supervisor_on_the_same_directory_refuses(node: RunningNode, tmp_path: Path):
@@ -117,18 +118,18 @@ def test_supervisor_killed_alone_its_children_follow_and_nothing_is_lost(node: R
     assert set(children) == {"nats-server", *available_services()}
 
     with Load(client, organisation, community) as load:
-        wait_until(lambda: len(load.acknowledged) >= 20, 60)
+        eventually(lambda: len(load.acknowledged) >= 20, 60)
         assert node.process is not None
         node.process.send_signal(signal.SIGKILL)
         node.process.wait(10)
-        wait_until(lambda: not any(c.is_running() for c in children.values()), 20)
+        eventually(lambda: not any(c.is_running() for c in children.values()), 20)
     killed_at = len(load.acknowledged)
 
     started = time.monotonic()
     start(node)
     restarted = time.monotonic() - started
     with Load(client, organisation, community) as load2:
-        wait_until(lambda: len(load2.acknowledged) >= 10, 60)
+        eventually(lambda: len(load2.acknowledged) >= 10, 60)
     acknowledged = load.acknowledged[:killed_at] + load2.acknowledged
     members_reach_the_events_service(client, convening, acknowledged)
     assert "STOPPED" not in node.log_text(), "no relay found its stream lost"
@@ -150,13 +151,13 @@ def test_a_service_killed_six_times_is_back_within_three_seconds_each_time(node:
         victim = node.children()["events"]
         os.kill(victim.pid, signal.SIGKILL)
         killed = time.monotonic()
-        wait_until(lambda: node.health("events") != SERVING, 5, interval=0.02)
+        eventually(lambda: node.health("events") != SERVING, 5, interval=0.02)
 
         def back(old: int = victim.pid) -> bool:
             child = node.children().get("events")
             return child is not None and child.pid != old and node.health("events") == SERVING
 
-        wait_until(back, 30, interval=0.05)
+        eventually(back, 30, interval=0.05)
         times.append(time.monotonic() - killed)
     print("events service back after", [f"{t:.2f}s" for t in times])
     assert all(t < 3.0 for t in times), times
@@ -199,10 +200,10 @@ def test_a_frozen_nats_server_is_noticed_within_five_seconds_and_replaced(node: 
     os.kill(frozen.pid, signal.SIGSTOP)
     watch = HealthWatch(node)
     try:
-        wait_until(lambda: "has not answered" in node.log_text(), 10)
+        eventually(lambda: "has not answered" in node.log_text(), 10)
         supervisor_noticed = time.monotonic() - watch.started
-        wait_until(lambda: len(watch.first_not_serving) == len(available_services()), 10)
-        wait_until(node.all_serving, 30)
+        eventually(lambda: len(watch.first_not_serving) == len(available_services()), 10)
+        eventually(node.all_serving, 30)
         recovered = time.monotonic() - watch.started
         replaced = node.children()["nats-server"]
         assert replaced.pid != frozen.pid
@@ -224,7 +225,7 @@ def test_a_frozen_nats_server_is_noticed_within_five_seconds_and_replaced(node: 
             for m in read_stream(node.nats_url, "COPNET_GUYS")
         )
 
-    wait_until(published, 30)
+    eventually(published, 30)
     assert member
     with pytest.raises(psutil.NoSuchProcess):
         frozen.status()

@@ -25,7 +25,7 @@ from services.common.inbox import Inbox
 from services.common.messaging import NodeIdentity
 from services.common.region import HubCredentials
 from tests.support.region import REGION, Community, Region, item_envelope
-from tests.support.streams import eventually
+from tests.support.waiting import eventually
 
 NODES = ["guys", "kings", "lewisham"]
 GUYS, KINGS, LEWISHAM = (NodeIdentity(n, REGION) for n in NODES)

@@ -19,7 +19,7 @@ from services.node import NodeIdentityMismatch, node_nats_server
 from tests.support.aio import LoopThread
 from tests.support.ports import free_port
 from tests.support.region import leaf_tls_default
-from tests.support.streams import eventually
+from tests.support.waiting import eventually
 
 REGION = "south-east-london"
 NODES = [

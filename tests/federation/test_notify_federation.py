@@ -23,11 +23,11 @@ from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
 from services.notify.service import definition
-from tests.support.events_node import eventually
 from tests.support.events_world import MovableClock
 from tests.support.notify_node import notify_settings
 from tests.support.region import Region, rid
 from tests.support.smtp import SmtpSink
+from tests.support.waiting import eventually
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -133,14 +133,22 @@ def test_federated_learning_reaches_a_digest_on_another_node_and_addresses_stay_
     assert "== New learning ==" in text
     assert text.index("CoP dip-cop (node guys)") < text.index("GDm-Health remote monitoring")
     assert "Summary of GDm-Health remote monitoring" in text
-    [listed] = notify(
-        region,
-        "kings",
-        "ListNotifications",
-        npb.ListNotificationsRequest(kind=npb.NOTIFICATION_KIND_DIGEST),
-        kings.lead_token,
-    ).notifications
-    assert listed.status == npb.DELIVERY_STATUS_SENT and listed.member_id == reader
+
+    def digests_sent() -> list[npb.Notification]:
+        # The mail server has the message a moment before the outcome is recorded (SENDING
+        # until then), and the list is a read model: wait for what it will show.
+        listed = notify(
+            region,
+            "kings",
+            "ListNotifications",
+            npb.ListNotificationsRequest(kind=npb.NOTIFICATION_KIND_DIGEST),
+            kings.lead_token,
+        ).notifications
+        sent = all(n.status == npb.DELIVERY_STATUS_SENT for n in listed)
+        return list(listed) if listed and sent else []
+
+    [listed] = eventually(digests_sent, 30)
+    assert listed.member_id == reader
 
     # The author on guys heard nothing (it is their own item); the reader's address never
     # left kings, and the author's never left guys.

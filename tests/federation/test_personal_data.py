@@ -25,7 +25,8 @@ from services.registry.service import DEFINITION
 from tests.support.aio import LoopThread
 from tests.support.ports import free_port
 from tests.support.registry_load import command
-from tests.support.streams import eventually, read_stream
+from tests.support.streams import read_stream
+from tests.support.waiting import eventually
 
 SECRET_EMAIL = "pat.partner.private@example.org"
 SECRET_NAME = "Patricia Partner-Private"

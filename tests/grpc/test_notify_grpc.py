@@ -17,10 +17,11 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
 from services.notify.domain import Topic, UnsubscribeScope, Unsubscription
-from tests.support.events_node import Cop, eventually
+from tests.support.events_node import Cop
 from tests.support.events_world import MovableClock
 from tests.support.notify_node import NotifyNode, start_notify_node, stop_notify_node
 from tests.support.smtp import SmtpSink
+from tests.support.waiting import eventually
 
 
 def rid() -> str:

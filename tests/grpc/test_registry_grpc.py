@@ -199,6 +199,7 @@ class TestStatuses:
         )
         assert code == grpc.StatusCode.INVALID_ARGUMENT and "organisation_id" in violations
 
+    @pytest.mark.both_stores
     def test_duplicate_slug_is_already_exists(self, api: Api):
         trust = create_trust(api)
         lead = register(api, trust.organisation_id, "lead@nhs.net")
@@ -253,6 +254,7 @@ class TestStatuses:
         )
         assert code == grpc.StatusCode.FAILED_PRECONDITION and "closed" in message
 
+    @pytest.mark.both_stores
     def test_a_stale_expected_version_is_aborted(self, api: Api):
         trust = create_trust(api)
         update = pb.UpdateOrganisationRequest(
@@ -316,6 +318,7 @@ class TestRetries:
         assert code == grpc.StatusCode.INVALID_ARGUMENT and "request_id" in violations
 
 
+@pytest.mark.both_stores
 class TestQueries:
     def test_lists_read_your_writes_and_page(self, api: Api):
         trust = create_trust(api)

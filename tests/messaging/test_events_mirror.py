@@ -21,7 +21,7 @@ from services.events.values import Format, RegistrationWindow, TimeSlot
 from services.registry.domain import JoiningPolicy, OrganisationKind, Profession, Role
 from services.registry.service import DEFINITION as REGISTRY
 from tests.support.events_world import MovableClock, cmd, publications
-from tests.support.streams import eventually
+from tests.support.waiting import eventually
 
 T0 = datetime(2024, 1, 10, 9, tzinfo=UTC)
 
@@ -159,6 +159,12 @@ def test_an_api_without_a_worker_answers_clearly_until_the_mirror_catches_up(ser
     with pytest.raises(FailedPrecondition, match="not known to the events service yet"):
         api.app.schedule_convening(cmd(Caller.member(lead)), *arguments)
     services.start("events", roles=("worker",))
-    eventually(lambda: mirror_of(api).community(community) is not None)
+
+    def lead_may_organise() -> bool:
+        # The community arrives before the lead's role (a later event): wait for the role.
+        known = mirror_of(api).community(community)
+        return known is not None and api.app.may_organise(Caller.member(lead), known)
+
+    eventually(lead_may_organise)
     outcome = api.app.schedule_convening(cmd(Caller.member(lead)), *arguments)
     assert outcome.version >= 1

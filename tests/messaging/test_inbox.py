@@ -30,7 +30,8 @@ from services.common.sqlstore import SqlStore, SqlTx
 from services.registry.service import DEFINITION
 from tests.support.aio import LoopThread
 from tests.support.registry_load import RegistryLoad
-from tests.support.streams import eventually, read_stream
+from tests.support.streams import read_stream
+from tests.support.waiting import eventually
 
 IDENTITY = NodeIdentity("testnode", "test-region")
 
@@ -138,6 +139,7 @@ def relayed_ids(nats_url: str) -> list[str]:
     return [m.envelope.event_id for m in read_stream(nats_url, IDENTITY.stream_name)]
 
 
+@pytest.mark.both_stores
 def test_every_event_applied_once_in_order_across_restarts_and_replays(node, nats_server):
     runtime, settings = node
     load = RegistryLoad(runtime.app)
@@ -180,6 +182,7 @@ def test_every_event_applied_once_in_order_across_restarts_and_replays(node, nat
         running.stop()
 
 
+@pytest.mark.both_stores
 def test_a_rebuilt_view_consumes_from_the_start(node, nats_server):
     runtime, settings = node
     load = RegistryLoad(runtime.app)
@@ -247,6 +250,7 @@ def test_a_consumer_killed_in_the_middle_of_a_message_hands_it_over_within_the_a
         first.stop()
 
 
+@pytest.mark.both_stores
 def test_the_store_away_keeps_the_message_until_it_can_be_applied(node, nats_server):
     runtime, settings = node
     load = RegistryLoad(runtime.app)

@@ -20,7 +20,8 @@ from services.registry.application import Registry
 from services.registry.integration import REGISTRY
 from services.registry.service import DEFINITION
 from tests.support.registry_load import RegistryLoad
-from tests.support.streams import eventually, expected_publications, read_stream
+from tests.support.streams import expected_publications, read_stream
+from tests.support.waiting import eventually
 
 IDENTITY = NodeIdentity("testnode", "test-region")
 
@@ -94,6 +95,7 @@ def test_events_reach_their_streams_with_identity_and_trace_headers(settings, na
         thread.stop()
 
 
+@pytest.mark.both_stores
 def test_republishing_after_a_lost_position_stores_nothing_twice(settings, nats_server):
     """A crash after the PubAck but before the position was saved: everything is sent again."""
     thread = relay_runtime(settings)
@@ -136,6 +138,7 @@ def _relay_process(settings: NodeSettings, log: Path) -> subprocess.Popen[bytes]
         )
 
 
+@pytest.mark.both_stores
 def test_relay_killed_at_random_points_while_commands_arrive(settings, nats_server, tmp_path):
     app = open_registry(settings)
     load = RegistryLoad(app)

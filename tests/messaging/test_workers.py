@@ -11,10 +11,12 @@ import pytest
 
 from services.common import service as service_module
 from services.common.health import Progress
+from services.common.natslink import NatsLink
 from services.common.service import EXIT_GAVE_UP, ServiceRuntime, ServiceThread, _serve
 from services.common.settings import NodeSettings
 from services.registry.service import DEFINITION
-from tests.support.streams import eventually
+from tests.support.ports import free_port
+from tests.support.waiting import eventually
 
 
 class Flaky:
@@ -50,7 +52,6 @@ def settings(node_settings: NodeSettings, nats_server) -> NodeSettings:
     )
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 def test_a_failing_worker_is_started_again_and_health_follows(settings: NodeSettings):
     worker = Flaky(failures=2)
     thread = ServiceThread(lambda: ServiceRuntime(with_worker(worker), settings))
@@ -63,7 +64,6 @@ def test_a_failing_worker_is_started_again_and_health_follows(settings: NodeSett
         thread.stop()
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
 def test_a_worker_that_keeps_failing_stops_the_process_non_zero(
     settings: NodeSettings, monkeypatch: pytest.MonkeyPatch
 ):
@@ -76,3 +76,75 @@ def test_a_worker_that_keeps_failing_stops_the_process_non_zero(
     assert status == EXIT_GAVE_UP
     assert worker.runs == 3
     assert time.monotonic() - started < 30
+
+
+class Stuck:
+    """A worker that ignores the stop and, for a while, cancellation too."""
+
+    name = "stuck worker"
+
+    def __init__(self) -> None:
+        self.cancellations = 0
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        until = time.monotonic() + 20
+        while time.monotonic() < until:
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                self.cancellations += 1
+
+
+def test_a_link_to_an_unreachable_server_stops_when_asked():
+    """nats-py retries an unreachable server for ever inside nats.connect: the link must still
+    notice the stop (and not depend on a cancellation, which asyncio.wait_for can lose)."""
+
+    async def scenario() -> float:
+        link = NatsLink(f"nats://127.0.0.1:{free_port()}", "unreachable")
+        stopping = asyncio.Event()
+        running = asyncio.create_task(link.run(stopping))
+        await asyncio.sleep(1.5)  # a few connection attempts
+        assert not running.done()
+        assert "cannot connect" in (link.progress.problem() or "") or not link.connected
+        asked = time.monotonic()
+        stopping.set()
+        done, _ = await asyncio.wait([running], timeout=5)
+        running.cancel()
+        assert done, "the link did not stop"
+        await link.close()
+        return time.monotonic() - asked
+
+    assert asyncio.run(scenario()) < 1.0
+
+
+def test_a_service_whose_nats_server_is_unreachable_stops_promptly(node_settings: NodeSettings):
+    settings = node_settings.with_overrides(
+        nats_url=f"nats://127.0.0.1:{free_port()}", addresses={"registry": "127.0.0.1:0"}
+    )
+    for pause in (0.0, 0.3, 1.0):
+        thread = ServiceThread(lambda: ServiceRuntime(DEFINITION, settings))
+        thread.start()
+        time.sleep(pause)
+        asked = time.monotonic()
+        thread.stop()
+        assert time.monotonic() - asked < 3.0
+
+
+def test_stopping_is_bounded_even_with_a_stuck_worker(
+    settings: NodeSettings, caplog: pytest.LogCaptureFixture
+):
+    worker = Stuck()
+
+    def build(runtime):
+        parts = DEFINITION.build(runtime)
+        return dataclasses.replace(parts, workers=(*parts.workers, lambda: worker))
+
+    definition = dataclasses.replace(DEFINITION, build=build)
+    thread = ServiceThread(lambda: ServiceRuntime(definition, settings))
+    thread.start()
+    asked = time.monotonic()
+    thread.stop(grace=1.0)
+    took = time.monotonic() - asked
+    assert worker.cancellations >= 1
+    assert took < 5.0, f"stopping took {took:.1f}s"
+    assert "stuck worker ignored cancellation" in caplog.text

@@ -19,7 +19,7 @@ from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
 from services.common.settings import SERVICES
 from services.node import wait_serving
 from tests.support.ports import free_port, free_port_block
-from tests.support.streams import eventually
+from tests.support.waiting import eventually
 
 COPNET = [sys.executable, "-m", "services.cli"]
 REGION = "south-east-london"

@@ -30,9 +30,10 @@ from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.node import wait_serving
-from tests.support.events_node import Cop, GrpcNode, eventually
+from tests.support.events_node import Cop, GrpcNode
 from tests.support.ports import free_port
 from tests.support.smtp import SmtpSink
+from tests.support.waiting import eventually
 
 MEMBERS = 6
 EVERYONE = MEMBERS + 2  # and the lead and the facilitator

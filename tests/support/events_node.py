@@ -6,9 +6,8 @@ The registry's events reach the events service only through NATS (relay -> strea
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from services.registry.service import DEFINITION as REGISTRY
 from tests.support.events_world import MovableClock
 from tests.support.ports import free_port
 from tests.support.postgres import drop_schemas
+from tests.support.waiting import eventually
 
 
 def rid() -> str:
@@ -146,17 +146,6 @@ class GrpcNode:
         for thread in reversed(list(self.threads.values())):
             thread.stop()
         self.threads.clear()
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
 
 
 class Cop:

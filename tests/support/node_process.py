@@ -7,9 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from copnet.registry.v1 import registry_pb2 as pb
 from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
 from services.common.settings import SERVICES, available_services
 from tests.support.ports import free_port, free_port_block
+from tests.support.waiting import eventually
 
 COPNET = [sys.executable, "-m", "services.cli"]
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -184,16 +183,6 @@ class _gone:
         return kind is not None and issubclass(kind, psutil.NoSuchProcess)
 
 
-def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.1) -> float:
-    """Seconds until `check()` held; AssertionError after `timeout`."""
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
-    return time.monotonic() - started
-
-
 class NodeClient:
     """Calls a running node's APIs as its operator or one of its members."""
 
@@ -286,7 +275,7 @@ class NodeClient:
                 return False
             return True
 
-        wait_until(schedule, 60, interval=0.1)
+        eventually(schedule, 60, interval=0.1)
         return scheduled[0]
 
     def convenings(self, community: str) -> set[str]:

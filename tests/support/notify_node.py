@@ -10,19 +10,23 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import grpc
 import nats
 import nats.js.errors
 import pytest
+from icalendar import Calendar
 
+from copnet.events.v1 import events_pb2 as epb
 from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
+from copnet.registry.v1 import registry_pb2 as rpb
 from services.common.service import ServiceRuntime
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
@@ -32,11 +36,12 @@ from services.notify.application import Notify
 from services.notify.dispatcher import Dispatcher
 from services.notify.service import NotifyParts, definition
 from services.notify.settings import NotifySettings
-from tests.support.events_node import Failure, GrpcNode, eventually
+from tests.support.events_node import Cop, Failure, GrpcNode
 from tests.support.events_world import MovableClock
 from tests.support.ports import free_port
 from tests.support.postgres import drop_schemas
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import Received, SmtpSink
+from tests.support.waiting import eventually
 
 
 def notify_settings(smtp: SmtpSink | None, data_dir: Path, **overrides: Any) -> NotifySettings:
@@ -143,8 +148,10 @@ class NotifyNode(GrpcNode):
                 return found
 
     def settle(self, timeout: float = 30.0) -> None:
-        """Waits until notify has applied everything the other services recorded so far, and
-        its views everything it recorded itself."""
+        """Waits until notify has applied everything the other services recorded so far, no
+        message is between its claim and its recorded outcome (a mail server has a message
+        a moment before its outcome is saved, which a lane saves with its next claim), and
+        its views show everything it recorded."""
         for name in ("registry", "events", "learning"):
             runtime = self.runtime(name)
             eventually(
@@ -152,9 +159,14 @@ class NotifyNode(GrpcNode):
                 timeout,
             )
         eventually(self._consumers_idle, timeout)
+        eventually(self._views_current_and_nothing_sending, timeout)
+
+    def _views_current_and_nothing_sending(self) -> bool:
         position = self.app.recorder.max_notification_id() or 0
-        for follower in self.notify_runtime.followers.values():
-            eventually(lambda f=follower: f.position >= position, timeout)
+        followers = self.notify_runtime.followers.values()
+        if any(follower.position < position for follower in followers):
+            return False
+        return not self.parts.mailbox.sending()
 
     def _consumers_idle(self) -> bool:
         """Every notify inbox has been handed, and has acknowledged, every message."""
@@ -250,3 +262,32 @@ def node_fixture(
         yield node
     finally:
         stop_notify_node(node)
+
+
+# Helpers of the notify tests
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def local(instant: datetime) -> str:
+    return instant.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+
+
+def email_of(node: NotifyNode, member: str) -> str:
+    return node.api.registry("GetMember", rpb.GetMemberRequest(member_id=member)).member.email
+
+
+def calendar_of(message: Received, name: str = "invite.ics") -> Calendar:
+    data = message.attachment(name)
+    assert data is not None, f"no {name} attached"
+    return Calendar.from_ical(data)
+
+
+def vevent(calendar: Calendar):
+    [event] = calendar.walk("VEVENT")
+    return event
+
+
+def schedule_in(cop: Cop, node: NotifyNode, days: float, **kwargs) -> epb.Convening:
+    start = node.clock.now() + timedelta(days=days)
+    return cop.schedule(start=local(start), end=local(start + timedelta(hours=1)), **kwargs)

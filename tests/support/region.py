@@ -37,7 +37,7 @@ from services.learning.service import DEFINITION as LEARNING
 from services.node import node_nats_server
 from services.registry.service import DEFINITION as REGISTRY
 from tests.support.ports import free_port
-from tests.support.streams import eventually
+from tests.support.waiting import eventually
 
 REGION = "test-region"
 

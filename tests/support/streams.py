@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import nats
@@ -71,11 +69,3 @@ def expected_publications(
             if publications:
                 expected[notification.id] = publications[0].subject
         start = batch[-1].id
-
-
-def eventually(check: Callable[[], bool], timeout: float = 60.0, interval: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)

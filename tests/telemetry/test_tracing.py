@@ -21,7 +21,8 @@ from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.node import wait_serving
 from tests.support.ports import free_port
-from tests.support.streams import eventually, read_stream
+from tests.support.streams import read_stream
+from tests.support.waiting import eventually
 
 
 class Collector(trace_service_pb2_grpc.TraceServiceServicer):
