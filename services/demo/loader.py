@@ -20,7 +20,7 @@ from copnet.notify.v1 import notify_pb2 as npb
 from copnet.registry.v1 import registry_pb2 as rpb
 from services.demo.client import DemoCallFailed, NodeClient
 from services.demo.people import PeopleGenerator
-from services.demo.scenario import Community, Item, PastMeeting, Scenario
+from services.demo.scenario.model import Community, Item, PastMeeting, Scenario
 
 Say = Callable[[str], None]
 ORGANISER_ROLES = (rpb.ROLE_CO_LEAD, rpb.ROLE_FACILITATOR)
