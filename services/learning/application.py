@@ -35,7 +35,7 @@ from services.common.application import (
 )
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.idempotency import Command
-from services.common.identity import Caller
+from services.common.identity import Caller, require_operator
 from services.learning.domain import (
     Adoption,
     AdoptionReport,
@@ -306,7 +306,7 @@ class Learning(CopnetApplication):
 
     def subscribe(self, command: Command, node_id: str, domain_tags: list[str]) -> Outcome:
         def decide() -> Changes:
-            self._require_operator(command.caller, "subscribe to other nodes")
+            require_operator(command.caller, "subscribe to other nodes")
             if node_id == self.node_id:
                 raise FailedPrecondition("a node does not subscribe to itself")
             subscription = self._find(Subscription.create_id(node_id), Subscription)
@@ -322,7 +322,7 @@ class Learning(CopnetApplication):
 
     def unsubscribe(self, command: Command, node_id: str) -> Outcome:
         def decide() -> Changes:
-            self._require_operator(command.caller, "unsubscribe from other nodes")
+            require_operator(command.caller, "unsubscribe from other nodes")
             subscription = self._find(Subscription.create_id(node_id), Subscription)
             if subscription is None:
                 raise NotFound(f"no subscription to node {node_id}")
@@ -416,8 +416,3 @@ class Learning(CopnetApplication):
                 f"member {caller.member_id} is not known here (yet): registered on this node?"
             )
         return member
-
-    @staticmethod
-    def _require_operator(caller: Caller, action: str) -> None:
-        if not caller.is_operator:
-            raise PermissionDenied(f"only the node operator may {action}")
