@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
+# Passed for an optional field that the caller did not set (use cases and servicers).
+KEEP: Any = object()
+
 MAX_CONFLICT_RETRIES = 5
 DEFAULT_TIME_ZONE = "Europe/London"
 

@@ -27,6 +27,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from services.common.application import (
+    KEEP,
     Changes,
     Clock,
     CopnetApplication,
@@ -51,7 +52,6 @@ from services.learning.domain import (
 )
 
 EDITOR_ROLES = {"co_lead", "facilitator"}
-KEEP: Any = object()
 
 
 class RegistryView(Protocol):

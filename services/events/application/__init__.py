@@ -15,13 +15,13 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from services.common.application import Changes, Outcome, check_expected_version
+from services.common.application import KEEP, Changes, Outcome, check_expected_version
 from services.common.errors import FailedPrecondition, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller
 from services.events.application.base import policy_words
 from services.events.application.plans import MeetingPlans
-from services.events.commands import KEEP, CancelledRecord, HeldRecord
+from services.events.commands import CancelledRecord, HeldRecord
 from services.events.domain import (
     Convening,
     ConveningDetails,

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from services.common.application import (
+    KEEP,
     Changes,
     Outcome,
     check_expected_version,
@@ -36,9 +37,6 @@ from services.registry.domain import (
 ODS_CODE = "ods-code"
 COMMUNITY_SLUG = "community-slug"
 MEMBER_EMAIL = "member-email"
-
-# Passed for an optional field that the caller did not set.
-KEEP: Any = object()
 
 REGISTRY_AGGREGATES = (Organisation, Community, Member, Membership)
 
