@@ -48,8 +48,9 @@ class Where:
 
     where = Where()
     where.add_if(community_id, "community_id = ?", community_id)
-    where.after(page, "(starts_at, convening_id) > (?, ?)")
-    tx.all(f"SELECT * FROM convenings {where} LIMIT ?", (*where.params, page.size))
+    rows, next_token = page_rows(
+        tx, page, "SELECT * FROM convenings", where, ("starts_at", "convening_id")
+    )
     """
 
     def __init__(self) -> None:
@@ -72,6 +73,30 @@ class Where:
 
     def __str__(self) -> str:
         return "WHERE " + " AND ".join(self.conditions) if self.conditions else ""
+
+
+def page_rows(
+    tx: SqlTx,
+    page: Page,
+    select: str,
+    where: Where,
+    order: Sequence[str],
+    descending: bool = False,
+) -> tuple[list[dict[str, Any]], str]:
+    """One page of a list read by keyset paging, and the token of the page after it.
+
+    `select` is the query up to its WHERE clause ("SELECT * FROM members m"), `where` its
+    filters, `order` the columns that order it uniquely (as the query names them,
+    "m.sort_name", "m.member_id"): the page holds the rows after the last key of the
+    page before, in that order (newest first when `descending`).
+    """
+    columns = ", ".join(order)
+    marks = ", ".join("?" for _ in order)
+    where.after(page, f"({columns}) {'<' if descending else '>'} ({marks})")
+    ordering = ", ".join(f"{c} DESC" for c in order) if descending else columns
+    rows = tx.all(f"{select} {where} ORDER BY {ordering} LIMIT ?", (*where.params, page.size))
+    names = [column.rsplit(".", 1)[-1] for column in order]
+    return rows, page.next_token(rows, lambda row: [row[name] for name in names])
 
 
 class SqlTx:

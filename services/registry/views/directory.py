@@ -16,7 +16,7 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx, Where, text_time, time_text
+from services.common.sqlstore import SqlTx, Where, page_rows, text_time, time_text
 from services.registry.domain import (
     Community,
     Member,
@@ -315,11 +315,9 @@ class Directory(Projection):
         where.add_if(region, "region = ?", region)
         where.add_if(kind, "kind = ?", kind)
         where.add_if(not include_retired, "retired = 0")
-        where.after(page, "(sort_name, organisation_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM organisations {where} ORDER BY sort_name, organisation_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM organisations", where, ("sort_name", "organisation_id")
             )
         records = [
             OrganisationRecord(
@@ -335,7 +333,7 @@ class Directory(Projection):
             )
             for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["sort_name"], r["organisation_id"]))
+        return records, token
 
     def list_communities(
         self,
@@ -355,11 +353,9 @@ class Directory(Projection):
             " WHERE h.community_id = c.community_id AND h.organisation_id = ?)",
             organisation_id,
         )
-        where.after(page, "(c.sort_name, c.community_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM communities c {where} ORDER BY c.sort_name, c.community_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM communities c", where, ("c.sort_name", "c.community_id")
             )
             hosts = self._hosts_of(tx, [r["community_id"] for r in rows])
         records = [
@@ -379,7 +375,7 @@ class Directory(Projection):
             )
             for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["sort_name"], r["community_id"]))
+        return records, token
 
     def _hosts_of(self, tx: SqlTx, community_ids: list[str]) -> dict[str, list[UUID]]:
         if not community_ids:
@@ -400,11 +396,9 @@ class Directory(Projection):
         where = Where()
         where.add_if(organisation_id, "home_organisation_id = ?", organisation_id)
         where.add_if(profession, "profession = ?", profession)
-        where.after(page, "(sort_name, member_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM members {where} ORDER BY sort_name, member_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM members", where, ("sort_name", "member_id")
             )
         records = [
             MemberRecord(
@@ -419,7 +413,7 @@ class Directory(Projection):
             )
             for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["sort_name"], r["member_id"]))
+        return records, token
 
     def list_memberships(
         self,
@@ -444,12 +438,9 @@ class Directory(Projection):
                 day,
                 day,
             )
-        where.after(page, "(m.created_at, m.membership_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM memberships m {where}"
-                " ORDER BY m.created_at, m.membership_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM memberships m", where, ("m.created_at", "m.membership_id")
             )
             terms = self._terms_of(tx, [r["membership_id"] for r in rows])
         records = [
@@ -465,7 +456,7 @@ class Directory(Projection):
             )
             for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["created_at"], r["membership_id"]))
+        return records, token
 
     def _terms_of(self, tx: SqlTx, membership_ids: list[str]) -> dict[str, list[RoleTerm]]:
         if not membership_ids:
