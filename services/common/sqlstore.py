@@ -75,6 +75,24 @@ class Where:
         return "WHERE " + " AND ".join(self.conditions) if self.conditions else ""
 
 
+def update_row(tx: SqlTx, table: str, key: str, event: Any, **fields: Any) -> None:
+    """Sets `fields` of the row of the event's aggregate (its id in column `key`), with the
+    event's version and time, unless the row has seen that version: a replay changes
+    nothing."""
+    assignments = "".join(f"{name} = ?, " for name in fields)
+    tx.execute(
+        f"UPDATE {table} SET {assignments}version = ?, updated_at = ? "
+        f"WHERE {key} = ? AND version < ?",
+        (
+            *fields.values(),
+            event.originator_version,
+            time_text(event.timestamp),
+            str(event.originator_id),
+            event.originator_version,
+        ),
+    )
+
+
 def page_rows(
     tx: SqlTx,
     page: Page,

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from services.common.aggregate import copy_containers
 from services.common.errors import FailedPrecondition, InvalidArgument
 from services.events.domain.parts import (
     UPCOMING,
@@ -69,13 +70,7 @@ class ConveningState:
         """A copy for a command (the repository copies cached aggregates) in time linear in
         the sign-ups with a small constant: every value held is immutable (frozen dataclasses,
         enums, UUIDs, datetimes), so copying the containers makes the copy independent."""
-        copy = object.__new__(type(self))
-        for name, value in self.__dict__.items():
-            if isinstance(value, (list, dict, set)):
-                value = type(value)(value)
-            copy.__dict__[name] = value
-        memo[id(self)] = copy
-        return copy
+        return copy_containers(self, memo)
 
     # Queries
 

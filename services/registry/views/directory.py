@@ -16,7 +16,7 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx, Where, page_rows, text_time, time_text
+from services.common.sqlstore import SqlTx, Where, page_rows, text_time, time_text, update_row
 from services.registry.domain import (
     Community,
     Member,
@@ -98,20 +98,6 @@ class Directory(Projection):
     def apply(self, domain_event: Any, tx: SqlTx) -> None:
         """Events that change nothing listed (receipts, key claims) are ignored."""
 
-    def _update(self, tx: SqlTx, table: str, key: str, e: Any, **fields: Any) -> None:
-        assignments = "".join(f"{name} = ?, " for name in fields)
-        tx.execute(
-            f"UPDATE {table} SET {assignments}version = ?, updated_at = ? "
-            f"WHERE {key} = ? AND version < ?",
-            (
-                *fields.values(),
-                e.originator_version,
-                time_text(e.timestamp),
-                str(e.originator_id),
-                e.originator_version,
-            ),
-        )
-
     @apply.register(Organisation.Registered)
     def _(self, e: Any, tx: SqlTx) -> None:
         tx.execute(
@@ -133,25 +119,23 @@ class Directory(Projection):
 
     @apply.register(Organisation.Renamed)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(
-            tx, "organisations", "organisation_id", e, name=e.name, sort_name=e.name.lower()
-        )
+        update_row(tx, "organisations", "organisation_id", e, name=e.name, sort_name=e.name.lower())
 
     @apply.register(Organisation.KindChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "organisations", "organisation_id", e, kind=e.kind)
+        update_row(tx, "organisations", "organisation_id", e, kind=e.kind)
 
     @apply.register(Organisation.RegionChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "organisations", "organisation_id", e, region=e.region)
+        update_row(tx, "organisations", "organisation_id", e, region=e.region)
 
     @apply.register(Organisation.OdsCodeChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "organisations", "organisation_id", e, ods_code=e.ods_code)
+        update_row(tx, "organisations", "organisation_id", e, ods_code=e.ods_code)
 
     @apply.register(Organisation.Retired)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "organisations", "organisation_id", e, retired=1)
+        update_row(tx, "organisations", "organisation_id", e, retired=1)
 
     @apply.register(Community.Created)
     def _(self, e: Any, tx: SqlTx) -> None:
@@ -178,7 +162,7 @@ class Directory(Projection):
 
     @apply.register(Community.DetailsChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(
+        update_row(
             tx,
             "communities",
             "community_id",
@@ -192,16 +176,16 @@ class Directory(Projection):
 
     @apply.register(Community.HostsChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "communities", "community_id", e)
+        update_row(tx, "communities", "community_id", e)
         self._replace_hosts(tx, e.originator_id, e.host_organisation_ids)
 
     @apply.register(Community.JoiningPolicyChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "communities", "community_id", e, joining_policy=e.joining_policy)
+        update_row(tx, "communities", "community_id", e, joining_policy=e.joining_policy)
 
     @apply.register(Community.LifecycleChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "communities", "community_id", e, lifecycle=e.lifecycle)
+        update_row(tx, "communities", "community_id", e, lifecycle=e.lifecycle)
 
     def _replace_hosts(self, tx: SqlTx, community_id: UUID, hosts: Sequence[UUID]) -> None:
         tx.execute("DELETE FROM community_hosts WHERE community_id = ?", (str(community_id),))
@@ -233,7 +217,7 @@ class Directory(Projection):
 
     @apply.register(Member.DetailsChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(
+        update_row(
             tx,
             "members",
             "member_id",
@@ -245,13 +229,11 @@ class Directory(Projection):
 
     @apply.register(Member.EmailChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "members", "member_id", e, email=e.email)
+        update_row(tx, "members", "member_id", e, email=e.email)
 
     @apply.register(Member.HomeOrganisationChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(
-            tx, "members", "member_id", e, home_organisation_id=str(e.home_organisation_id)
-        )
+        update_row(tx, "members", "member_id", e, home_organisation_id=str(e.home_organisation_id))
 
     @apply.register(Membership.Opened)
     def _(self, e: Any, tx: SqlTx) -> None:
@@ -279,11 +261,11 @@ class Directory(Projection):
     @apply.register(Membership.Left)
     @apply.register(Membership.Removed)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "memberships", "membership_id", e, status=_STATUS_AFTER[type(e)].value)
+        update_row(tx, "memberships", "membership_id", e, status=_STATUS_AFTER[type(e)].value)
 
     @apply.register(Membership.RoleAssigned)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "memberships", "membership_id", e)
+        update_row(tx, "memberships", "membership_id", e)
         tx.execute(
             "INSERT INTO role_terms (membership_id, seq, community_id, member_id, role,"
             " start_date) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (membership_id, seq) DO NOTHING",
@@ -299,7 +281,7 @@ class Directory(Projection):
 
     @apply.register(Membership.RoleEnded)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "memberships", "membership_id", e)
+        update_row(tx, "memberships", "membership_id", e)
         tx.execute(
             "UPDATE role_terms SET end_date = ? WHERE membership_id = ? AND role = ?"
             " AND end_date IS NULL AND seq < ?",
