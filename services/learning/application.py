@@ -33,6 +33,7 @@ from services.common.application import (
     CopnetApplication,
     Outcome,
     check_expected_version,
+    or_current,
 )
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.idempotency import Command
@@ -73,15 +74,12 @@ class ContentChanges:
     domain_tags: list[str] = KEEP
 
     def applied_to(self, content: Content) -> Content:
-        def pick(value: Any, current: Any) -> Any:
-            return current if value is KEEP else value
-
         return Content.of(
-            pick(self.title, content.title),
-            pick(self.summary, content.summary),
-            pick(self.body, content.body),
-            pick(self.links, [list(x) for x in content.links]),
-            pick(self.domain_tags, list(content.domain_tags)),
+            or_current(self.title, content.title),
+            or_current(self.summary, content.summary),
+            or_current(self.body, content.body),
+            or_current(self.links, [list(x) for x in content.links]),
+            or_current(self.domain_tags, list(content.domain_tags)),
         )
 
 

@@ -16,6 +16,7 @@ from services.common.application import (
     Changes,
     Outcome,
     check_expected_version,
+    or_current,
 )
 from services.common.claims import UniqueClaim
 from services.common.errors import FailedPrecondition, NotFound
@@ -177,14 +178,11 @@ class Registry(Memberships):
             self._require_co_lead(command.caller, community, "change the community")
             check_expected_version(community, expected_version, "the community")
 
-            def pick(value: Any, current: Any) -> Any:
-                return current if value is KEEP else value
-
             community.change_details(
-                name=pick(name, community.name),
-                domain=pick(domain, community.domain),
-                purpose=pick(purpose, community.purpose),
-                region=pick(region, community.region),
+                name=or_current(name, community.name),
+                domain=or_current(domain, community.domain),
+                purpose=or_current(purpose, community.purpose),
+                region=or_current(region, community.region),
             )
             if joining_policy is not KEEP:
                 community.change_joining_policy(joining_policy)
@@ -260,8 +258,8 @@ class Registry(Memberships):
             check_expected_version(member, expected_version, "the member")
             claims: list[Any] = []
             member.change_details(
-                display_name=member.display_name if display_name is KEEP else display_name,
-                profession=member.profession if profession is KEEP else profession,
+                display_name=or_current(display_name, member.display_name),
+                profession=or_current(profession, member.profession),
             )
             if (
                 home_organisation_id is not KEEP
