@@ -341,23 +341,21 @@ class Convening(ConveningState, TracedAggregate):
         self._promote(now)
 
     def approve(self, member_id: UUID, now: datetime) -> None:
-        self._check_before_start("approve a sign-up", now)
-        sign_up = self.sign_up_of(member_id)
-        if sign_up.status is not SignUpStatus.PENDING_APPROVAL:
-            raise FailedPrecondition(
-                f"there is no sign-up awaiting approval: member {member_id} {words(sign_up.status)}"
-            )
+        self._check_awaiting_approval("approve a sign-up", member_id, now)
         status = SignUpStatus.REGISTERED if self._has_room() else SignUpStatus.WAITLISTED
         self._sign_up_approved(member_id=member_id, status=status.value, at=now)
 
     def decline(self, member_id: UUID, reason: str, now: datetime) -> None:
-        self._check_before_start("decline a sign-up", now)
+        self._check_awaiting_approval("decline a sign-up", member_id, now)
+        self._sign_up_declined(member_id=member_id, reason=reason, at=now)
+
+    def _check_awaiting_approval(self, action: str, member_id: UUID, now: datetime) -> None:
+        self._check_before_start(action, now)
         sign_up = self.sign_up_of(member_id)
         if sign_up.status is not SignUpStatus.PENDING_APPROVAL:
             raise FailedPrecondition(
                 f"there is no sign-up awaiting approval: member {member_id} {words(sign_up.status)}"
             )
-        self._sign_up_declined(member_id=member_id, reason=reason, at=now)
 
     def give_feedback(self, member_id: UUID, rating: int, comment: str, now: datetime) -> None:
         self._check_state("give feedback", (ConveningStatus.HELD, ConveningStatus.CLOSED))
