@@ -93,6 +93,22 @@ def update_row(tx: SqlTx, table: str, key: str, event: Any, **fields: Any) -> No
     )
 
 
+def rows_by(
+    tx: SqlTx, table: str, column: str, keys: Sequence[str], order: str
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of `table` whose `column` is one of `keys`, grouped by it, each group in
+    `order` (the children of a page of parents, in one query)."""
+    if not keys:
+        return {}
+    marks = ", ".join("?" for _ in keys)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in tx.all(
+        f"SELECT * FROM {table} WHERE {column} IN ({marks}) ORDER BY {column}, {order}", keys
+    ):
+        grouped.setdefault(row[column], []).append(row)
+    return grouped
+
+
 def page_rows(
     tx: SqlTx,
     page: Page,

@@ -16,7 +16,15 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx, Where, page_rows, text_time, time_text, update_row
+from services.common.sqlstore import (
+    SqlTx,
+    Where,
+    page_rows,
+    rows_by,
+    text_time,
+    time_text,
+    update_row,
+)
 from services.registry.domain import (
     Community,
     Member,
@@ -360,17 +368,8 @@ class Directory(Projection):
         return records, token
 
     def _hosts_of(self, tx: SqlTx, community_ids: list[str]) -> dict[str, list[UUID]]:
-        if not community_ids:
-            return {}
-        marks = ", ".join("?" for _ in community_ids)
-        hosts: dict[str, list[UUID]] = {}
-        for row in tx.all(
-            f"SELECT * FROM community_hosts WHERE community_id IN ({marks})"
-            " ORDER BY community_id, ordinal",
-            community_ids,
-        ):
-            hosts.setdefault(row["community_id"], []).append(UUID(row["organisation_id"]))
-        return hosts
+        groups = rows_by(tx, "community_hosts", "community_id", community_ids, "ordinal")
+        return {key: [UUID(r["organisation_id"]) for r in rows] for key, rows in groups.items()}
 
     def list_members(
         self, page: Page, organisation_id: str = "", profession: str = ""
@@ -441,17 +440,10 @@ class Directory(Projection):
         return records, token
 
     def _terms_of(self, tx: SqlTx, membership_ids: list[str]) -> dict[str, list[RoleTerm]]:
-        if not membership_ids:
-            return {}
-        marks = ", ".join("?" for _ in membership_ids)
-        terms: dict[str, list[RoleTerm]] = {}
-        for row in tx.all(
-            f"SELECT * FROM role_terms WHERE membership_id IN ({marks})"
-            " ORDER BY membership_id, seq",
-            membership_ids,
-        ):
-            end = date.fromisoformat(row["end_date"]) if row["end_date"] else None
-            terms.setdefault(row["membership_id"], []).append(
-                RoleTerm(Role(row["role"]), date.fromisoformat(row["start_date"]), end)
-            )
-        return terms
+        groups = rows_by(tx, "role_terms", "membership_id", membership_ids, "seq")
+        return {key: [_role_term(r) for r in rows] for key, rows in groups.items()}
+
+
+def _role_term(row: dict[str, Any]) -> RoleTerm:
+    end = date.fromisoformat(row["end_date"]) if row["end_date"] else None
+    return RoleTerm(Role(row["role"]), date.fromisoformat(row["start_date"]), end)
