@@ -73,7 +73,7 @@ ACTIVITIES: list[tuple[str, tuple[str, ...]]] = [
     ("receipt lookup (select_events)", ("select_events", "CopnetApplication._find")),
     (
         "directory projection (follower thread)",
-        ("ProjectionFollower", "services/common/projection.py", "services/registry/views.py"),
+        ("ProjectionFollower", "services/common/projection.py", "services/registry/views/"),
     ),
     ("tracing (OpenTelemetry)", ("/opentelemetry/",)),
     ("event encoding (mapper, JSON)", ("to_stored_event", "eventsourcing/persistence.py")),
@@ -81,7 +81,7 @@ ACTIVITIES: list[tuple[str, tuple[str, ...]]] = [
         "domain: new aggregates and their events",
         (
             "eventsourcing/domain.py",
-            "services/registry/domain.py",
+            "services/registry/domain/",
             "services/common/aggregate.py",
             "services/common/idempotency.py",
         ),
@@ -90,13 +90,13 @@ ACTIVITIES: list[tuple[str, tuple[str, ...]]] = [
         "application: execute, save (rest)",
         (
             "services/common/application.py",
-            "services/registry/application.py",
+            "services/registry/application/",
             "eventsourcing/application.py",
         ),
     ),
     (
         "servicer: validation, fingerprint, answer",
-        ("services/registry/grpc_api.py", "services/common/servicer.py", "protoconv.py"),
+        ("services/registry/grpc_api/", "services/common/servicer.py", "protoconv.py"),
     ),
     ("gRPC core (Cython and C: I/O, call state)", ("/grpc/_cython/",)),
     ("gRPC server, Python side, and interceptors", ("/grpc/", "services/common/grpc_server.py")),

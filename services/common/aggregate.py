@@ -54,3 +54,18 @@ class TracedAggregate(Aggregate, metaclass=_AggregateClass):
 
     class Created(Event, Aggregate.Created):
         pass
+
+
+def copy_containers(aggregate: Any, memo: dict[int, Any]) -> Any:
+    """A deep copy (for `__deepcopy__`) of an aggregate whose every value is immutable
+    (frozen dataclasses, enums, UUIDs, datetimes, strings): copying its lists, dicts and
+    sets makes the copy independent, in time linear in their sizes. The repository copies
+    cached aggregates for each command; a convening or a community of thousands stays fast.
+    """
+    copy = object.__new__(type(aggregate))
+    for name, value in aggregate.__dict__.items():
+        if isinstance(value, (list, dict, set)):
+            value = type(value)(value)
+        copy.__dict__[name] = value
+    memo[id(aggregate)] = copy
+    return copy

@@ -48,6 +48,16 @@ from services.common.signals import ChangeSignal
 log = logging.getLogger(__name__)
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
+T = TypeVar("T")
+
+# Passed for an optional field that the caller did not set (use cases and servicers).
+KEEP: Any = object()
+
+
+def or_current(value: T, current: T) -> T:
+    """What an update sets a field to: `current` when the caller passed KEEP."""
+    return current if value is KEEP else value
+
 
 MAX_CONFLICT_RETRIES = 5
 DEFAULT_TIME_ZONE = "Europe/London"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from services.common.errors import PermissionDenied
+
 OPERATOR_SUBJECT = "operator"
 SYSTEM_SUBJECT = "system"
 
@@ -36,3 +38,13 @@ class Caller:
 
     def is_member(self, member_id: UUID) -> bool:
         return self.member_id is not None and self.member_id == member_id
+
+
+def require_operator(caller: Caller, action: str) -> None:
+    if not caller.is_operator:
+        raise PermissionDenied(f"only the node operator may {action}")
+
+
+def require_self_or_operator(caller: Caller, member_id: UUID, action: str) -> None:
+    if not (caller.is_operator or caller.is_member(member_id)):
+        raise PermissionDenied(f"only the member themselves or the node operator may {action}")

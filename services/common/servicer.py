@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar
 from uuid import UUID
 
@@ -17,6 +17,7 @@ import grpc
 from google.protobuf.message import Message
 
 from services.common.apiwork import current_api_work
+from services.common.application import KEEP
 from services.common.errors import Unavailable, Violations, stand_in
 from services.common.grpc_server import current_caller
 from services.common.idempotency import Command
@@ -48,6 +49,33 @@ def parse_uuid(value: str) -> UUID:
 
 def parse_optional_uuid(value: str) -> UUID | None:
     return parse_uuid(value) if value else None
+
+
+def required_uuid(field: str, value: str) -> UUID:
+    """The UUID in a request's field, or INVALID_ARGUMENT at once (for reads)."""
+    v = Violations()
+    parsed = v.check(field, parse_uuid, value)
+    v.raise_if_any()
+    return parsed
+
+
+def uuid_list(field: str, values: Iterable[str], v: Violations, repeated: str) -> list[UUID]:
+    """The UUIDs of a repeated field; `repeated` is the violation when one comes twice."""
+    parsed = []
+    for index, value in enumerate(values):
+        item = v.check(f"{field}[{index}]", parse_uuid, value)
+        if item is not None:
+            parsed.append(item)
+    if len(set(parsed)) != len(parsed):
+        v.add(field, repeated)
+    return parsed
+
+
+def optional(request: Message, field: str, v: Violations, parse: Callable[[Any], Any]) -> Any:
+    """KEEP when the optional field is unset, else its parsed value."""
+    if not request.HasField(field):
+        return KEEP
+    return v.check(field, parse, getattr(request, field))
 
 
 def fingerprint(request: Message) -> str:

@@ -48,8 +48,9 @@ class Where:
 
     where = Where()
     where.add_if(community_id, "community_id = ?", community_id)
-    where.after(page, "(starts_at, convening_id) > (?, ?)")
-    tx.all(f"SELECT * FROM convenings {where} LIMIT ?", (*where.params, page.size))
+    rows, next_token = page_rows(
+        tx, page, "SELECT * FROM convenings", where, ("starts_at", "convening_id")
+    )
     """
 
     def __init__(self) -> None:
@@ -72,6 +73,64 @@ class Where:
 
     def __str__(self) -> str:
         return "WHERE " + " AND ".join(self.conditions) if self.conditions else ""
+
+
+def update_row(tx: SqlTx, table: str, key: str, event: Any, **fields: Any) -> None:
+    """Sets `fields` of the row of the event's aggregate (its id in column `key`), with the
+    event's version and time, unless the row has seen that version: a replay changes
+    nothing."""
+    assignments = "".join(f"{name} = ?, " for name in fields)
+    tx.execute(
+        f"UPDATE {table} SET {assignments}version = ?, updated_at = ? "
+        f"WHERE {key} = ? AND version < ?",
+        (
+            *fields.values(),
+            event.originator_version,
+            time_text(event.timestamp),
+            str(event.originator_id),
+            event.originator_version,
+        ),
+    )
+
+
+def rows_by(
+    tx: SqlTx, table: str, column: str, keys: Sequence[str], order: str
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of `table` whose `column` is one of `keys`, grouped by it, each group in
+    `order` (the children of a page of parents, in one query)."""
+    if not keys:
+        return {}
+    marks = ", ".join("?" for _ in keys)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in tx.all(
+        f"SELECT * FROM {table} WHERE {column} IN ({marks}) ORDER BY {column}, {order}", keys
+    ):
+        grouped.setdefault(row[column], []).append(row)
+    return grouped
+
+
+def page_rows(
+    tx: SqlTx,
+    page: Page,
+    select: str,
+    where: Where,
+    order: Sequence[str],
+    descending: bool = False,
+) -> tuple[list[dict[str, Any]], str]:
+    """One page of a list read by keyset paging, and the token of the page after it.
+
+    `select` is the query up to its WHERE clause ("SELECT * FROM members m"), `where` its
+    filters, `order` the columns that order it uniquely (as the query names them,
+    "m.sort_name", "m.member_id"): the page holds the rows after the last key of the
+    page before, in that order (newest first when `descending`).
+    """
+    columns = ", ".join(order)
+    marks = ", ".join("?" for _ in order)
+    where.after(page, f"({columns}) {'<' if descending else '>'} ({marks})")
+    ordering = ", ".join(f"{c} DESC" for c in order) if descending else columns
+    rows = tx.all(f"{select} {where} ORDER BY {ordering} LIMIT ?", (*where.params, page.size))
+    names = [column.rsplit(".", 1)[-1] for column in order]
+    return rows, page.next_token(rows, lambda row: [row[name] for name in names])
 
 
 class SqlTx:

@@ -16,7 +16,7 @@ from pathlib import Path
 from services.common.settings import SERVICES, NodeSettings, available_services
 from services.demo.client import NodeAccess
 from services.demo.region_file import RegionFile
-from services.demo.scenario import NodeSpec
+from services.demo.scenario.model import NodeSpec
 from services.hub import Hub, HubSettings
 from services.node import Node
 

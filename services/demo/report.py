@@ -17,8 +17,8 @@ from copnet.notify.v1 import notify_pb2 as npb
 from copnet.registry.v1 import registry_pb2 as rpb
 from services.common.protoconv import ProtoEnum, enum_value
 from services.demo.client import NodeClient
-from services.demo.loader import Loaded
-from services.demo.scenario import FuturePlan, HistoricPlan, Scenario
+from services.demo.loader.base import Loaded
+from services.demo.scenario.model import FuturePlan, HistoricPlan, Scenario
 
 IN_PROGRESS = ("exploring", "piloting")
 

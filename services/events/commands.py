@@ -1,6 +1,7 @@
 """What the events service's use cases take besides a `Command`: the community
 directory they authorise against, and the values of meeting plans and imported
-convenings. `KEEP` stands for an optional field the caller did not set.
+convenings. (`services.common.application.KEEP` stands for an optional field the caller
+did not set.)
 """
 
 from __future__ import annotations
@@ -8,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from services.events.values import Community, Format, LearningOutcome, OrganiserRole
-
-# Passed for an optional field that the caller did not set.
-KEEP: Any = object()
 
 ORGANISER_ROLES = (OrganiserRole.CO_LEAD, OrganiserRole.FACILITATOR)
 

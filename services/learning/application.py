@@ -27,15 +27,17 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from services.common.application import (
+    KEEP,
     Changes,
     Clock,
     CopnetApplication,
     Outcome,
     check_expected_version,
+    or_current,
 )
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.idempotency import Command
-from services.common.identity import Caller
+from services.common.identity import Caller, require_operator
 from services.learning.domain import (
     Adoption,
     AdoptionReport,
@@ -51,7 +53,6 @@ from services.learning.domain import (
 )
 
 EDITOR_ROLES = {"co_lead", "facilitator"}
-KEEP: Any = object()
 
 
 class RegistryView(Protocol):
@@ -73,15 +74,12 @@ class ContentChanges:
     domain_tags: list[str] = KEEP
 
     def applied_to(self, content: Content) -> Content:
-        def pick(value: Any, current: Any) -> Any:
-            return current if value is KEEP else value
-
         return Content.of(
-            pick(self.title, content.title),
-            pick(self.summary, content.summary),
-            pick(self.body, content.body),
-            pick(self.links, [list(x) for x in content.links]),
-            pick(self.domain_tags, list(content.domain_tags)),
+            or_current(self.title, content.title),
+            or_current(self.summary, content.summary),
+            or_current(self.body, content.body),
+            or_current(self.links, [list(x) for x in content.links]),
+            or_current(self.domain_tags, list(content.domain_tags)),
         )
 
 
@@ -306,7 +304,7 @@ class Learning(CopnetApplication):
 
     def subscribe(self, command: Command, node_id: str, domain_tags: list[str]) -> Outcome:
         def decide() -> Changes:
-            self._require_operator(command.caller, "subscribe to other nodes")
+            require_operator(command.caller, "subscribe to other nodes")
             if node_id == self.node_id:
                 raise FailedPrecondition("a node does not subscribe to itself")
             subscription = self._find(Subscription.create_id(node_id), Subscription)
@@ -322,7 +320,7 @@ class Learning(CopnetApplication):
 
     def unsubscribe(self, command: Command, node_id: str) -> Outcome:
         def decide() -> Changes:
-            self._require_operator(command.caller, "unsubscribe from other nodes")
+            require_operator(command.caller, "unsubscribe from other nodes")
             subscription = self._find(Subscription.create_id(node_id), Subscription)
             if subscription is None:
                 raise NotFound(f"no subscription to node {node_id}")
@@ -416,8 +414,3 @@ class Learning(CopnetApplication):
                 f"member {caller.member_id} is not known here (yet): registered on this node?"
             )
         return member
-
-    @staticmethod
-    def _require_operator(caller: Caller, action: str) -> None:
-        if not caller.is_operator:
-            raise PermissionDenied(f"only the node operator may {action}")

@@ -20,7 +20,7 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx
+from services.common.sqlstore import SqlTx, Where, page_rows
 from services.learning.domain import Adoption, LearningItem, ReceivedItem, Subscription
 from services.learning.snapshots import Snapshot, snapshot_of
 
@@ -250,39 +250,29 @@ class Catalogue(Projection):
         )
 
     def search(self, page: Page, filters: SearchFilters) -> tuple[list[CatalogueEntry], str]:
-        conditions, params = [_VISIBLE], []
-        if not filters.include_withdrawn:
-            conditions.append("i.status <> 'withdrawn'")
+        where = Where()
+        where.add(_VISIBLE)
+        where.add_if(not filters.include_withdrawn, "i.status <> 'withdrawn'")
         for word in filters.text.lower().split():
-            conditions.append("i.search_text LIKE ?")
-            params.append(f"%{word}%")
-        for column, value in (
-            ("i.kind", filters.kind),
-            ("i.origin_node", filters.origin_node),
-            ("i.organisation_id", filters.organisation_id),
-        ):
-            if value:
-                conditions.append(f"{column} = ?")
-                params.append(value)
-        if filters.domain_tag:
-            conditions.append(
-                "EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.item_id AND t.tag = ?)"
-            )
-            params.append(filters.domain_tag)
-        if filters.published_from:
-            conditions.append("i.published_at >= ?")
-            params.append(filters.published_from)
-        if filters.published_until:
-            conditions.append("i.published_at < ?")
-            params.append(filters.published_until)
-        if page.after is not None:
-            conditions.append("(i.published_at, i.item_id) < (?, ?)")
-            params.extend(page.after)
+            where.add("i.search_text LIKE ?", f"%{word}%")
+        where.add_if(filters.kind, "i.kind = ?", filters.kind)
+        where.add_if(filters.origin_node, "i.origin_node = ?", filters.origin_node)
+        where.add_if(filters.organisation_id, "i.organisation_id = ?", filters.organisation_id)
+        where.add_if(
+            filters.domain_tag,
+            "EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = i.item_id AND t.tag = ?)",
+            filters.domain_tag,
+        )
+        where.add_if(filters.published_from, "i.published_at >= ?", filters.published_from)
+        where.add_if(filters.published_until, "i.published_at < ?", filters.published_until)
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM items i WHERE {' AND '.join(conditions)}"
-                " ORDER BY i.published_at DESC, i.item_id DESC LIMIT ?",
-                (*params, page.size),
+            rows, token = page_rows(
+                tx,
+                page,
+                "SELECT * FROM items i",
+                where,
+                ("i.published_at", "i.item_id"),
+                descending=True,
             )
             entries = [
                 self._entry(
@@ -290,7 +280,7 @@ class Catalogue(Projection):
                 )
                 for row in rows
             ]
-        return entries, page.next_token(rows, lambda r: (r["published_at"], r["item_id"]))
+        return entries, token
 
     def adoption_summary(self, domain_tag: str = "") -> list[dict[str, Any]]:
         condition, params = _VISIBLE, []

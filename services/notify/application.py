@@ -31,7 +31,7 @@ from eventsourcing.persistence import IntegrityError
 from services.common.application import Changes, Outcome, check_expected_version
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.idempotency import Command
-from services.common.identity import Caller
+from services.common.identity import Caller, require_self_or_operator
 from services.notify.domain import (
     DEFAULT_PREFERENCES,
     Frequency,
@@ -53,11 +53,6 @@ from services.notify.reactions.learning import LearningReactions
 ADDRESS_GRACE = timedelta(hours=1)
 
 
-def _require_self_or_operator(caller: Caller, member_id: UUID, action: str) -> None:
-    if not (caller.is_operator or caller.is_member(member_id)):
-        raise PermissionDenied(f"only the member themselves or the node operator may {action}")
-
-
 class Notify(ConveningReactions, LearningReactions):
     name = "Notify"
     env = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
@@ -74,7 +69,7 @@ class Notify(ConveningReactions, LearningReactions):
     def read_preferences(
         self, caller: Caller, member_id: UUID
     ) -> tuple[PreferenceSettings, int, Any]:
-        _require_self_or_operator(caller, member_id, "see these preferences")
+        require_self_or_operator(caller, member_id, "see these preferences")
         self._known_member(member_id)
         return self.preferences_of(member_id)
 
@@ -90,7 +85,7 @@ class Notify(ConveningReactions, LearningReactions):
 
     def open_digests(self, caller: Caller, member_id: UUID) -> list[Notification]:
         """The member's digests still collecting now (daily and weekly)."""
-        _require_self_or_operator(caller, member_id, "preview these digests")
+        require_self_or_operator(caller, member_id, "preview these digests")
         digests = []
         for frequency in (Frequency.DAILY_DIGEST, Frequency.WEEKLY_DIGEST):
             period = self._period(frequency, self.clock.now())
@@ -110,7 +105,7 @@ class Notify(ConveningReactions, LearningReactions):
         expected_version: int,
     ) -> Outcome:
         def decide() -> Changes:
-            _require_self_or_operator(command.caller, member_id, "change these preferences")
+            require_self_or_operator(command.caller, member_id, "change these preferences")
             self._known_member(member_id)
             preferences = self._preferences(member_id)
             check_expected_version(preferences, expected_version, "the preferences")

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx, Where, text_time, time_text
+from services.common.sqlstore import SqlTx, Where, page_rows, text_time, time_text
 from services.notify.domain import (
     DEFAULT_PREFERENCES,
     Attempt,
@@ -338,15 +338,16 @@ class Mailbox(Projection):
         where.add_if(member_id, "member_id = ?", member_id)
         where.add_if(status, "status = ?", status)
         where.add_if(kind, "kind = ?", kind)
-        where.after(page, "(created_at, notification_id) < (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM notifications {where}"
-                " ORDER BY created_at DESC, notification_id DESC LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx,
+                page,
+                "SELECT * FROM notifications",
+                where,
+                ("created_at", "notification_id"),
+                descending=True,
             )
-        records = [self._record(r) for r in rows]
-        return records, page.next_token(rows, lambda r: (r["created_at"], r["notification_id"]))
+        return [self._record(r) for r in rows], token
 
     @staticmethod
     def _record(r: dict[str, Any]) -> NotificationRecord:
@@ -378,12 +379,14 @@ class Mailbox(Projection):
     ) -> tuple[list[NewsletterRecord], str]:
         where = Where()
         where.add_if(community_id, "community_id = ?", community_id)
-        where.after(page, "(created_at, newsletter_id) < (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM newsletters {where}"
-                " ORDER BY created_at DESC, newsletter_id DESC LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx,
+                page,
+                "SELECT * FROM newsletters",
+                where,
+                ("created_at", "newsletter_id"),
+                descending=True,
             )
         records = [
             NewsletterRecord(
@@ -401,4 +404,4 @@ class Mailbox(Projection):
             )
             for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["created_at"], r["newsletter_id"]))
+        return records, token

@@ -19,7 +19,8 @@ from services.common.errors import (
 from services.common.identity import Caller
 from services.common.paging import parse_page_token
 from services.common.settings import NodeSettings
-from services.events.application import Events, PlanDefaults, PlanEntry
+from services.events.application import Events
+from services.events.commands import PlanDefaults, PlanEntry
 from services.events.domain import ConveningDetails
 from services.events.mirror import CommunityDirectoryView
 from services.events.values import (

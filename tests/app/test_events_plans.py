@@ -15,7 +15,7 @@ from services.common.errors import (
 from services.common.identity import Caller
 from services.common.paging import parse_page_token
 from services.common.settings import NodeSettings
-from services.events.application import PlanDefaults, PlanEntry
+from services.events.commands import PlanDefaults, PlanEntry
 from services.events.domain import Convening, ConveningDetails
 from services.events.recurrence import expand, parse_rule
 from services.events.values import (

@@ -21,6 +21,7 @@ from services.events.domain.parts import (
     Reschedule,
     SignUp,
 )
+from services.events.domain.state import ConveningState, check_window, words
 from services.events.values import (
     Attendance,
     ConveningStatus,
@@ -29,21 +30,10 @@ from services.events.values import (
     RegistrationWindow,
     SignUpStatus,
     TimeSlot,
-    local_text,
 )
 
 
-def _words(status: SignUpStatus) -> str:
-    return {
-        SignUpStatus.REGISTERED: "holds a place",
-        SignUpStatus.WAITLISTED: "is on the waitlist",
-        SignUpStatus.PENDING_APPROVAL: "awaits an organiser's approval",
-        SignUpStatus.DECLINED: "was declined",
-        SignUpStatus.CANCELLED: "cancelled",
-    }[status]
-
-
-class Convening(TracedAggregate):
+class Convening(ConveningState, TracedAggregate):
     """A meeting of a community: scheduled -> (rescheduled) -> held -> closed, or cancelled."""
 
     class Event(TracedAggregate.Event):
@@ -56,18 +46,6 @@ class Convening(TracedAggregate):
         # Every event names its community, so consumers need no other event to place it.
         kwargs.setdefault("community_id", self.community_id)
         super().trigger_event(event_class, **kwargs)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Convening:
-        """A copy for a command (the repository copies cached aggregates) in time linear in
-        the sign-ups with a small constant: every value held is immutable (frozen dataclasses,
-        enums, UUIDs, datetimes), so copying the containers makes the copy independent."""
-        copy = object.__new__(type(self))
-        for name, value in self.__dict__.items():
-            if isinstance(value, (list, dict, set)):
-                value = type(value)(value)
-            copy.__dict__[name] = value
-        memo[id(self)] = copy
-        return copy
 
     @classmethod
     def schedule(
@@ -83,22 +61,8 @@ class Convening(TracedAggregate):
         details.check()
         if slot.starts_at <= now:
             raise InvalidArgument.single("start", "must be in the future")
-        _check_window(window, slot)
-        convening = cls(
-            community_id=community_id,
-            plan_id=plan_id,
-            title=details.title,
-            topic=details.topic,
-            description=details.description,
-            format=details.format.value,
-            venue=details.venue,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            time_zone=slot.time_zone,
-            capacity=capacity,
-            registration_opens_at=window.opens_at,
-            registration_closes_at=window.closes_at,
-        )
+        check_window(window, slot)
+        convening = cls._created(community_id, plan_id, details, slot, capacity, window)
         if details.join_link:
             # Join links travel in events of their own, published only on the node.
             convening._join_link_changed(join_link=details.join_link, initial=True)
@@ -119,6 +83,18 @@ class Convening(TracedAggregate):
             raise InvalidArgument.single(
                 "end", "must be in the past: schedule convenings to come with ScheduleConvening"
             )
+        return cls._created(community_id, plan_id, details, slot, None, RegistrationWindow())
+
+    @classmethod
+    def _created(
+        cls,
+        community_id: UUID,
+        plan_id: UUID | None,
+        details: ConveningDetails,
+        slot: TimeSlot,
+        capacity: int | None,
+        window: RegistrationWindow,
+    ) -> Convening:
         return cls(
             community_id=community_id,
             plan_id=plan_id,
@@ -130,9 +106,9 @@ class Convening(TracedAggregate):
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
             time_zone=slot.time_zone,
-            capacity=None,
-            registration_opens_at=None,
-            registration_closes_at=None,
+            capacity=capacity,
+            registration_opens_at=window.opens_at,
+            registration_closes_at=window.closes_at,
         )
 
     @event("Scheduled")
@@ -174,79 +150,13 @@ class Convening(TracedAggregate):
         # Set when it was closed with figures from the community's records, not sign-ups.
         self.recorded_figures: AttendanceFigures | None = None
 
-    # Queries
-
-    @property
-    def is_upcoming(self) -> bool:
-        return self.status in UPCOMING
-
-    @property
-    def registration_closes_at(self) -> datetime:
-        return self.window.closes_for(self.slot)
-
-    @property
-    def places_left(self) -> int | None:
-        return None if self.capacity is None else max(self.capacity - self.places_taken, 0)
-
-    @property
-    def pending_approvals(self) -> int:
-        return sum(1 for s in self.signups.values() if s.status is SignUpStatus.PENDING_APPROVAL)
-
-    def count(self, attendance: Attendance) -> int:
-        return sum(
-            1
-            for s in self.signups.values()
-            if s.status is SignUpStatus.REGISTERED and s.attendance is attendance
-        )
-
-    @property
-    def figures(self) -> AttendanceFigures:
-        if self.recorded_figures is not None:
-            return self.recorded_figures
-        return AttendanceFigures(
-            self.places_taken, self.count(Attendance.ATTENDED), self.count(Attendance.NO_SHOW)
-        )
+    # Queries (the rest are ConveningState's)
 
     def sign_up_of(self, member_id: UUID) -> SignUp:
         sign_up = self.signups.get(member_id)
         if sign_up is None:
             raise NotFound(f"member {member_id} has not signed up to convening {self.id}")
         return sign_up
-
-    def waitlist_position(self, member_id: UUID) -> int:
-        """1 for the next to be promoted; 0 when not on the waitlist."""
-        try:
-            return self.waitlist.index(member_id) + 1
-        except ValueError:
-            return 0
-
-    def _when(self, instant: datetime) -> str:
-        return f"{local_text(instant, self.slot.time_zone)} {self.slot.time_zone}"
-
-    def _check_state(self, action: str, allowed: tuple[ConveningStatus, ...]) -> None:
-        if self.status in allowed:
-            return
-        reasons = {
-            ConveningStatus.CANCELLED: "is cancelled",
-            ConveningStatus.HELD: "has been held",
-            ConveningStatus.CLOSED: "is closed",
-            ConveningStatus.SCHEDULED: "has not been held yet",
-            ConveningStatus.RESCHEDULED: "has not been held yet",
-        }
-        raise FailedPrecondition(f"cannot {action}: the convening {reasons[self.status]}")
-
-    def _check_before_start(self, action: str, now: datetime) -> None:
-        self._check_state(action, UPCOMING)
-        if now >= self.slot.starts_at:
-            raise FailedPrecondition(
-                f"cannot {action}: the convening started at {self._when(self.slot.starts_at)}"
-            )
-
-    def _check_started(self, action: str, now: datetime) -> None:
-        if now < self.slot.starts_at:
-            raise FailedPrecondition(
-                f"cannot {action}: the convening starts at {self._when(self.slot.starts_at)}"
-            )
 
     # Organisers' commands
 
@@ -285,7 +195,7 @@ class Convening(TracedAggregate):
         if window == self.window:
             return
         self._check_before_start("change the registration window", now)
-        _check_window(window, self.slot)
+        check_window(window, self.slot)
         self._registration_window_changed(opens_at=window.opens_at, closes_at=window.closes_at)
 
     def set_organisers(self, organiser_ids: list[UUID]) -> None:
@@ -303,7 +213,7 @@ class Convening(TracedAggregate):
             raise FailedPrecondition("the convening is already at that time")
         if slot.starts_at <= now:
             raise InvalidArgument.single("start", "must be in the future")
-        _check_window(self.window, slot)
+        check_window(self.window, slot)
         self._rescheduled(
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
@@ -410,7 +320,7 @@ class Convening(TracedAggregate):
         self._check_registration_open(now)
         existing = self.signups.get(member_id)
         if existing is not None and existing.is_active:
-            raise AlreadyExists(f"member {member_id} already {_words(existing.status)}")
+            raise AlreadyExists(f"member {member_id} already {words(existing.status)}")
         if existing is not None and existing.status is SignUpStatus.DECLINED:
             raise FailedPrecondition(
                 f"an organiser declined member {member_id}'s sign-up to this convening"
@@ -426,30 +336,26 @@ class Convening(TracedAggregate):
         self._check_before_start("cancel a sign-up", now)
         sign_up = self.sign_up_of(member_id)
         if not sign_up.is_active:
-            raise FailedPrecondition(f"member {member_id}'s sign-up {_words(sign_up.status)}")
+            raise FailedPrecondition(f"member {member_id}'s sign-up {words(sign_up.status)}")
         self._sign_up_cancelled(member_id=member_id, reason=reason, at=now)
         self._promote(now)
 
     def approve(self, member_id: UUID, now: datetime) -> None:
-        self._check_before_start("approve a sign-up", now)
-        sign_up = self.sign_up_of(member_id)
-        if sign_up.status is not SignUpStatus.PENDING_APPROVAL:
-            raise FailedPrecondition(
-                f"there is no sign-up awaiting approval: member {member_id} "
-                f"{_words(sign_up.status)}"
-            )
+        self._check_awaiting_approval("approve a sign-up", member_id, now)
         status = SignUpStatus.REGISTERED if self._has_room() else SignUpStatus.WAITLISTED
         self._sign_up_approved(member_id=member_id, status=status.value, at=now)
 
     def decline(self, member_id: UUID, reason: str, now: datetime) -> None:
-        self._check_before_start("decline a sign-up", now)
+        self._check_awaiting_approval("decline a sign-up", member_id, now)
+        self._sign_up_declined(member_id=member_id, reason=reason, at=now)
+
+    def _check_awaiting_approval(self, action: str, member_id: UUID, now: datetime) -> None:
+        self._check_before_start(action, now)
         sign_up = self.sign_up_of(member_id)
         if sign_up.status is not SignUpStatus.PENDING_APPROVAL:
             raise FailedPrecondition(
-                f"there is no sign-up awaiting approval: member {member_id} "
-                f"{_words(sign_up.status)}"
+                f"there is no sign-up awaiting approval: member {member_id} {words(sign_up.status)}"
             )
-        self._sign_up_declined(member_id=member_id, reason=reason, at=now)
 
     def give_feedback(self, member_id: UUID, rating: int, comment: str, now: datetime) -> None:
         self._check_state("give feedback", (ConveningStatus.HELD, ConveningStatus.CLOSED))
@@ -459,19 +365,6 @@ class Convening(TracedAggregate):
         if sign_up.rating is not None:
             raise AlreadyExists("feedback on this convening was already given; it is given once")
         self._feedback_given(member_id=member_id, rating=rating, comment=comment, at=now)
-
-    def _check_registration_open(self, now: datetime) -> None:
-        self._check_state("sign up", UPCOMING)
-        opens = self.window.opens_at
-        if opens is not None and now < opens:
-            raise FailedPrecondition(f"registration opens at {self._when(opens)}")
-        if now >= self.registration_closes_at:
-            raise FailedPrecondition(
-                f"registration closed at {self._when(self.registration_closes_at)}"
-            )
-
-    def _has_room(self) -> bool:
-        return self.capacity is None or self.places_taken < self.capacity
 
     def _promote(self, now: datetime) -> None:
         """Gives freed places to the waitlist, first come first served, until the end."""
@@ -548,9 +441,7 @@ class Convening(TracedAggregate):
         attended: int,
         no_shows: int,
     ) -> None:
-        self.status = ConveningStatus.CLOSED
-        self.outcomes = [LearningOutcome.from_dict(o) for o in outcomes]
-        self.attendee_count = attendee_count
+        self._set_closed(outcomes, attendee_count)
 
     @event("ClosedFromRecords")
     def _closed_from_records(
@@ -561,10 +452,13 @@ class Convening(TracedAggregate):
         attended: int,
         no_shows: int,
     ) -> None:
+        self._set_closed(outcomes, attendee_count)
+        self.recorded_figures = AttendanceFigures(signed_up, attended, no_shows)
+
+    def _set_closed(self, outcomes: list[dict[str, Any]], attendee_count: int) -> None:
         self.status = ConveningStatus.CLOSED
         self.outcomes = [LearningOutcome.from_dict(o) for o in outcomes]
         self.attendee_count = attendee_count
-        self.recorded_figures = AttendanceFigures(signed_up, attended, no_shows)
 
     @event("SignedUp")
     def _signed_up(self, member_id: UUID, status: str, at: datetime) -> None:
@@ -592,34 +486,4 @@ class Convening(TracedAggregate):
     def _feedback_given(self, member_id: UUID, rating: int, comment: str, at: datetime) -> None:
         self.signups[member_id] = replace(
             self.signups[member_id], rating=rating, comment=comment, updated_at=at
-        )
-
-    def _move(self, member_id: UUID, status: SignUpStatus, at: datetime, note: str = "") -> None:
-        sign_up = self.signups[member_id]
-        self._leave(member_id, sign_up.status)
-        self.signups[member_id] = replace(sign_up, status=status, updated_at=at, note=note)
-        self._enter(member_id, status)
-
-    def _enter(self, member_id: UUID, status: SignUpStatus) -> None:
-        if status is SignUpStatus.REGISTERED:
-            self.places_taken += 1
-        elif status is SignUpStatus.WAITLISTED:
-            self.waitlist.append(member_id)
-
-    def _leave(self, member_id: UUID, status: SignUpStatus) -> None:
-        if status is SignUpStatus.REGISTERED:
-            self.places_taken -= 1
-        elif status is SignUpStatus.WAITLISTED:
-            self.waitlist.remove(member_id)
-
-
-def _check_window(window: RegistrationWindow, slot: TimeSlot) -> None:
-    """Registration closes by the end of the convening and opens before it closes."""
-    if window.closes_at is not None and window.closes_at > slot.ends_at:
-        raise InvalidArgument.single(
-            "registration_closes", "must be no later than the end of the convening"
-        )
-    if window.opens_at is not None and window.opens_at >= window.closes_for(slot):
-        raise InvalidArgument.single(
-            "registration_opens", "must be before registration closes (by default, the start)"
         )

@@ -12,10 +12,12 @@ from services.common.errors import Violations, stand_in
 from services.common.servicer import (
     Context,
     command,
+    optional,
     page,
     parse_optional_uuid,
     parse_uuid,
     read_your_writes,
+    required_uuid,
     run,
 )
 from services.events import codecs
@@ -23,13 +25,11 @@ from services.events.commands import CancelledRecord, HeldRecord
 from services.events.domain import ConveningDetails
 from services.events.grpc_api.base import Servicer
 from services.events.grpc_api.requests import (
-    optional,
+    organiser_ids,
     parse_outcomes,
     parse_reason,
     parse_slot,
     parse_window,
-    required_uuid,
-    uuid_list,
 )
 from services.events.values import (
     parse_capacity,
@@ -65,7 +65,7 @@ class ConveningCalls(Servicer):
         slot = parse_slot(v, request.start, request.end, zone)
         capacity = v.check("capacity", parse_capacity, request.capacity)
         window = parse_window(v, request.registration_opens, request.registration_closes, zone)
-        organisers = uuid_list("organiser_ids", request.organiser_ids, v)
+        organisers = organiser_ids(request.organiser_ids, v)
         v.raise_if_any()
         outcome = await run(
             self.app.schedule_convening,
@@ -106,7 +106,7 @@ class ConveningCalls(Servicer):
         elif request.registration_opens or request.registration_closes:
             v.add("registration_opens", "is only read when replace_registration_window is true")
         if request.replace_organisers:
-            changes["organiser_ids"] = uuid_list("organiser_ids", request.organiser_ids, v)
+            changes["organiser_ids"] = organiser_ids(request.organiser_ids, v)
         elif request.organiser_ids:
             v.add("organiser_ids", "is only read when replace_organisers is true")
         v.raise_if_any()
@@ -219,7 +219,7 @@ class ConveningCalls(Servicer):
         venue = v.check("venue", parse_venue, request.venue)
         zone = v.check("time_zone", parse_time_zone, request.time_zone)
         slot = parse_slot(v, request.start, request.end, zone)
-        organisers = uuid_list("organiser_ids", request.organiser_ids, v)
+        organisers = organiser_ids(request.organiser_ids, v)
         plan_id = v.check("plan_id", parse_uuid, request.plan_id) if request.plan_id else None
         result = self._past_result(request, v)
         v.raise_if_any()

@@ -11,10 +11,16 @@ from copnet.events.v1 import events_pb2 as pb
 from services.common.errors import NotFound, Violations
 from services.common.grpc_server import current_caller
 from services.common.paging import Page
-from services.common.servicer import Context, page, parse_optional_uuid, read_your_writes, run
+from services.common.servicer import (
+    Context,
+    page,
+    parse_optional_uuid,
+    read_your_writes,
+    required_uuid,
+    run,
+)
 from services.events import calendar, codecs
 from services.events.grpc_api.base import Servicer
-from services.events.grpc_api.requests import required_uuid
 from services.events.grpc_api.responses import metrics_pb
 from services.events.values import Grouping
 from services.events.views import ConveningRecord

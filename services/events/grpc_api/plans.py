@@ -14,6 +14,7 @@ from services.common.servicer import (
     parse_optional_uuid,
     parse_uuid,
     read_your_writes,
+    required_uuid,
     run,
 )
 from services.events import codecs
@@ -24,7 +25,6 @@ from services.events.grpc_api.requests import (
     parse_duration,
     parse_plan_entries,
     parse_reason,
-    required_uuid,
 )
 from services.events.grpc_api.responses import plan_pb
 from services.events.values import parse_capacity, parse_time_zone, parse_title, parse_venue

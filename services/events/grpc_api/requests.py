@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from copnet.events.v1 import events_pb2 as pb
 from services.common.errors import Violations, stand_in
-from services.common.servicer import parse_uuid
+from services.common.servicer import uuid_list
 from services.events import codecs
-from services.events.commands import KEEP, PlanEntry
+from services.events.commands import PlanEntry
 from services.events.recurrence import MAX_OCCURRENCES, expand, parse_rule
 from services.events.values import (
     MAX_LINKS_PER_OUTCOME,
@@ -33,22 +32,8 @@ MAX_REASON_LENGTH = 1000
 DEFAULT_DURATION_MINUTES = 90
 
 
-def required_uuid(field: str, value: str) -> UUID:
-    v = Violations()
-    parsed = v.check(field, parse_uuid, value)
-    v.raise_if_any()
-    return parsed
-
-
-def uuid_list(field: str, values: Iterable[str], v: Violations) -> list[UUID]:
-    parsed = []
-    for index, value in enumerate(values):
-        item = v.check(f"{field}[{index}]", parse_uuid, value)
-        if item is not None:
-            parsed.append(item)
-    if len(set(parsed)) != len(parsed):
-        v.add(field, "must not name anyone twice")
-    return parsed
+def organiser_ids(values: Iterable[str], v: Violations) -> list[UUID]:
+    return uuid_list("organiser_ids", values, v, "must not name anyone twice")
 
 
 def parse_instant(v: Violations, field: str, value: str, zone: str | None) -> datetime | None:
@@ -84,13 +69,6 @@ def parse_reason(v: Violations, value: str, required: bool = False) -> str:
     if required and reason == "":
         v.add("reason", "is required")
     return reason or ""
-
-
-def optional(request: Any, field: str, v: Violations, parse: Any) -> Any:
-    """KEEP when the optional field is unset, else its parsed value."""
-    if not request.HasField(field):
-        return KEEP
-    return v.check(field, parse, getattr(request, field))
 
 
 def parse_outcomes(

@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.common.paging import Page
-from services.common.sqlstore import SqlStore, Where, text_time, time_text
+from services.common.sqlstore import SqlStore, Where, page_rows, text_time, time_text
 from services.events.values import SignUpStatus
 from services.events.views.records import (
     ConveningRecord,
@@ -39,15 +39,11 @@ class ScheduleQueries:
         where.add_if(status, "status = ?", status)
         where.add_if(starts_from, "starts_at >= ?", time_text(starts_from))
         where.add_if(starts_before, "starts_at < ?", time_text(starts_before))
-        where.after(page, "(starts_at, convening_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM convenings {where} ORDER BY starts_at, convening_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM convenings", where, ("starts_at", "convening_id")
             )
-        return [convening_from_row(r) for r in rows], page.next_token(
-            rows, lambda r: (r["starts_at"], r["convening_id"])
-        )
+        return [convening_from_row(r) for r in rows], token
 
     def registered_convenings(self, member_id: UUID, convening_ids: list[UUID]) -> set[UUID]:
         """Which of these convenings the member holds a place at."""
@@ -75,21 +71,18 @@ class ScheduleQueries:
         where.add_if(convening_id, "s.convening_id = ?", convening_id)
         where.add_if(member_id, "s.member_id = ?", member_id)
         where.add_if(status, "s.status = ?", status)
-        if convening_id:
-            order, key = "s.seq, s.member_id", lambda r: (r["seq"], r["member_id"])
-            where.after(page, "(s.seq, s.member_id) > (?, ?)")
-        else:
-            order = "s.signed_up_at, s.convening_id"
-            key = lambda r: (r["signed_up_at"], r["convening_id"])  # noqa: E731
-            where.after(page, "(s.signed_up_at, s.convening_id) > (?, ?)")
+        order = ("s.seq", "s.member_id") if convening_id else ("s.signed_up_at", "s.convening_id")
         with self.store.read() as tx:
-            rows = tx.all(
+            rows, token = page_rows(
+                tx,
+                page,
                 "SELECT s.*, CASE WHEN s.status = 'waitlisted' THEN"
                 " (SELECT COUNT(*) FROM sign_ups w"
                 " WHERE w.convening_id = s.convening_id AND w.status = 'waitlisted'"
                 " AND w.queue <= s.queue) ELSE 0 END AS waitlist_position"
-                f" FROM sign_ups s {where} ORDER BY {order} LIMIT ?",
-                (*where.params, page.size),
+                " FROM sign_ups s",
+                where,
+                order,
             )
         records = [
             SignUpRecord(
@@ -105,32 +98,28 @@ class ScheduleQueries:
             )
             for r in rows
         ]
-        return records, page.next_token(rows, key)
+        return records, token
 
     def list_feedback(self, page: Page, convening_id: str) -> tuple[list[FeedbackRecord], str]:
         where = Where()
         where.add("convening_id = ?", convening_id)
-        where.after(page, "(given_at, member_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM feedback {where} ORDER BY given_at, member_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM feedback", where, ("given_at", "member_id")
             )
         records = [
             FeedbackRecord(r["rating"], r["comment"], text_time(r["given_at"])) for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["given_at"], r["member_id"]))
+        return records, token
 
     # Reading: plans
 
     def list_plans(self, page: Page, community_id: str = "") -> tuple[list[PlanRecord], str]:
         where = Where()
         where.add_if(community_id, "community_id = ?", community_id)
-        where.after(page, "(created_at, plan_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM plans {where} ORDER BY created_at, plan_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM plans", where, ("created_at", "plan_id")
             )
         records = [
             PlanRecord(
@@ -154,4 +143,4 @@ class ScheduleQueries:
             )
             for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["created_at"], r["plan_id"]))
+        return records, token

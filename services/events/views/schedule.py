@@ -16,7 +16,7 @@ from typing import Any
 from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx, time_text
+from services.common.sqlstore import SqlTx, time_text, update_row
 from services.events.domain import Convening, MeetingPlan
 from services.events.values import Attendance, ConveningStatus, SignUpStatus, local_time
 from services.events.views.analytics import ScheduleAnalytics
@@ -97,18 +97,7 @@ class Schedule(ScheduleQueries, ScheduleAnalytics, Projection):
         """Receipts and other events that change nothing listed are ignored."""
 
     def _touch(self, tx: SqlTx, e: Any, **fields: Any) -> None:
-        assignments = "".join(f"{name} = ?, " for name in fields)
-        tx.execute(
-            f"UPDATE convenings SET {assignments}version = ?, updated_at = ?"
-            " WHERE convening_id = ? AND version < ?",
-            (
-                *fields.values(),
-                e.originator_version,
-                time_text(e.timestamp),
-                str(e.originator_id),
-                e.originator_version,
-            ),
-        )
+        update_row(tx, "convenings", "convening_id", e, **fields)
 
     @apply.register(Convening.Scheduled)
     def _(self, e: Any, tx: SqlTx) -> None:
@@ -430,17 +419,7 @@ class Schedule(ScheduleQueries, ScheduleAnalytics, Projection):
 
     @apply.register(MeetingPlan.Ended)
     def _(self, e: Any, tx: SqlTx) -> None:
-        tx.execute(
-            "UPDATE plans SET ended = 1, end_reason = ?, version = ?, updated_at = ?"
-            " WHERE plan_id = ? AND version < ?",
-            (
-                e.reason,
-                e.originator_version,
-                time_text(e.timestamp),
-                str(e.originator_id),
-                e.originator_version,
-            ),
-        )
+        update_row(tx, "plans", "plan_id", e, ended=1, end_reason=e.reason)
 
 
 def _periods(day: date) -> tuple[str, str, str, str]:

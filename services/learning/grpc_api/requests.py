@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.application import KEEP
 from services.common.errors import Violations
+from services.common.servicer import optional
 from services.kernel.parsing import parse_name
-from services.learning.application import KEEP, ContentChanges
+from services.learning.application import ContentChanges
 from services.learning.domain import (
     MAX_LINKS,
     Visibility,
@@ -32,13 +34,10 @@ def item_links(field: str, links: Any, v: Violations) -> list[list[str]]:
 
 
 def content_changes(request: Any, v: Violations) -> ContentChanges:
-    def optional(field: str, parse: Any) -> Any:
-        return v.check(field, parse, getattr(request, field)) if request.HasField(field) else KEEP
-
     return ContentChanges(
-        title=optional("title", parse_title),
-        summary=optional("summary", parse_summary),
-        body=optional("body", parse_body),
+        title=optional(request, "title", v, parse_title),
+        summary=optional(request, "summary", v, parse_summary),
+        body=optional(request, "body", v, parse_body),
         links=item_links("links", request.links, v) if request.replace_links else KEEP,
         domain_tags=(
             v.check("domain_tags", parse_tags, list(request.domain_tags))

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import event
 
-from services.common.aggregate import TracedAggregate
+from services.common.aggregate import TracedAggregate, copy_containers
 from services.notify.domain.values import Kind
 
 # Sign-up statuses that keep a member informed of a convening's changes.
@@ -75,13 +75,7 @@ class TrackedConvening(TracedAggregate):
     def __deepcopy__(self, memo: dict[int, Any]) -> TrackedConvening:
         """Every value held is immutable; copying the containers is enough (and fast for
         a community of thousands)."""
-        copy = object.__new__(type(self))
-        for name, value in self.__dict__.items():
-            if isinstance(value, (list, dict, set)):
-                value = type(value)(value)
-            copy.__dict__[name] = value
-        memo[id(self)] = copy
-        return copy
+        return copy_containers(self, memo)
 
     @property
     def is_cancelled(self) -> bool:

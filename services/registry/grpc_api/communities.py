@@ -7,17 +7,19 @@ from services.common.errors import InvalidArgument, Violations
 from services.common.servicer import (
     Context,
     command,
+    optional,
     page,
     parse_optional_uuid,
     parse_uuid,
     read_your_writes,
+    required_uuid,
     run,
 )
 from services.kernel.parsing import parse_name, parse_slug, parse_text
 from services.registry import codecs
 from services.registry.domain import Community
 from services.registry.grpc_api.base import Servicer
-from services.registry.grpc_api.requests import optional, required_uuid, uuid_list
+from services.registry.grpc_api.requests import host_organisation_ids
 from services.registry.grpc_api.responses import community_pb
 from services.registry.views import CommunityRecord
 
@@ -33,7 +35,7 @@ class CommunityCalls(Servicer):
         domain = v.check("domain", parse_slug, request.domain)
         purpose = v.check("purpose", parse_text, request.purpose)
         region = v.check("region", parse_slug, request.region)
-        hosts = uuid_list("host_organisation_ids", request.host_organisation_ids, v)
+        hosts = host_organisation_ids(request.host_organisation_ids, v)
         policy = v.check("joining_policy", codecs.JOINING_POLICY.to_domain, request.joining_policy)
         v.raise_if_any()
         record, position = await self._execute(
@@ -57,8 +59,8 @@ class CommunityCalls(Servicer):
             ),
         }
         if request.replace_host_organisations:
-            changes["host_organisation_ids"] = uuid_list(
-                "host_organisation_ids", request.host_organisation_ids, v
+            changes["host_organisation_ids"] = host_organisation_ids(
+                request.host_organisation_ids, v
             )
         elif request.host_organisation_ids:
             v.add(

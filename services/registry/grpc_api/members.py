@@ -7,17 +7,18 @@ from services.common.errors import Violations
 from services.common.servicer import (
     Context,
     command,
+    optional,
     page,
     parse_optional_uuid,
     parse_uuid,
     read_your_writes,
+    required_uuid,
     run,
 )
 from services.kernel.parsing import parse_name
 from services.registry import codecs
 from services.registry.domain import Member, parse_email
 from services.registry.grpc_api.base import Servicer
-from services.registry.grpc_api.requests import optional, required_uuid
 from services.registry.grpc_api.responses import member_pb
 from services.registry.views import MemberRecord
 

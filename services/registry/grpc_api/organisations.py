@@ -5,12 +5,20 @@ from __future__ import annotations
 from copnet.registry.v1 import registry_pb2 as pb
 from services.common.errors import Violations
 from services.common.grpc_server import current_caller
-from services.common.servicer import Context, command, page, parse_uuid, read_your_writes, run
+from services.common.servicer import (
+    Context,
+    command,
+    optional,
+    page,
+    parse_uuid,
+    read_your_writes,
+    required_uuid,
+    run,
+)
 from services.kernel.parsing import parse_name, parse_slug
 from services.registry import codecs
 from services.registry.domain import Organisation, parse_ods_code
 from services.registry.grpc_api.base import Servicer
-from services.registry.grpc_api.requests import optional, required_uuid
 from services.registry.grpc_api.responses import history_entry, organisation_pb
 from services.registry.views import OrganisationRecord
 

@@ -16,7 +16,15 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.paging import Page
 from services.common.projection import Projection
-from services.common.sqlstore import SqlTx, Where, text_time, time_text
+from services.common.sqlstore import (
+    SqlTx,
+    Where,
+    page_rows,
+    rows_by,
+    text_time,
+    time_text,
+    update_row,
+)
 from services.registry.domain import (
     Community,
     Member,
@@ -98,20 +106,6 @@ class Directory(Projection):
     def apply(self, domain_event: Any, tx: SqlTx) -> None:
         """Events that change nothing listed (receipts, key claims) are ignored."""
 
-    def _update(self, tx: SqlTx, table: str, key: str, e: Any, **fields: Any) -> None:
-        assignments = "".join(f"{name} = ?, " for name in fields)
-        tx.execute(
-            f"UPDATE {table} SET {assignments}version = ?, updated_at = ? "
-            f"WHERE {key} = ? AND version < ?",
-            (
-                *fields.values(),
-                e.originator_version,
-                time_text(e.timestamp),
-                str(e.originator_id),
-                e.originator_version,
-            ),
-        )
-
     @apply.register(Organisation.Registered)
     def _(self, e: Any, tx: SqlTx) -> None:
         tx.execute(
@@ -133,25 +127,23 @@ class Directory(Projection):
 
     @apply.register(Organisation.Renamed)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(
-            tx, "organisations", "organisation_id", e, name=e.name, sort_name=e.name.lower()
-        )
+        update_row(tx, "organisations", "organisation_id", e, name=e.name, sort_name=e.name.lower())
 
     @apply.register(Organisation.KindChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "organisations", "organisation_id", e, kind=e.kind)
+        update_row(tx, "organisations", "organisation_id", e, kind=e.kind)
 
     @apply.register(Organisation.RegionChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "organisations", "organisation_id", e, region=e.region)
+        update_row(tx, "organisations", "organisation_id", e, region=e.region)
 
     @apply.register(Organisation.OdsCodeChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "organisations", "organisation_id", e, ods_code=e.ods_code)
+        update_row(tx, "organisations", "organisation_id", e, ods_code=e.ods_code)
 
     @apply.register(Organisation.Retired)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "organisations", "organisation_id", e, retired=1)
+        update_row(tx, "organisations", "organisation_id", e, retired=1)
 
     @apply.register(Community.Created)
     def _(self, e: Any, tx: SqlTx) -> None:
@@ -178,7 +170,7 @@ class Directory(Projection):
 
     @apply.register(Community.DetailsChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(
+        update_row(
             tx,
             "communities",
             "community_id",
@@ -192,16 +184,16 @@ class Directory(Projection):
 
     @apply.register(Community.HostsChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "communities", "community_id", e)
+        update_row(tx, "communities", "community_id", e)
         self._replace_hosts(tx, e.originator_id, e.host_organisation_ids)
 
     @apply.register(Community.JoiningPolicyChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "communities", "community_id", e, joining_policy=e.joining_policy)
+        update_row(tx, "communities", "community_id", e, joining_policy=e.joining_policy)
 
     @apply.register(Community.LifecycleChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "communities", "community_id", e, lifecycle=e.lifecycle)
+        update_row(tx, "communities", "community_id", e, lifecycle=e.lifecycle)
 
     def _replace_hosts(self, tx: SqlTx, community_id: UUID, hosts: Sequence[UUID]) -> None:
         tx.execute("DELETE FROM community_hosts WHERE community_id = ?", (str(community_id),))
@@ -233,7 +225,7 @@ class Directory(Projection):
 
     @apply.register(Member.DetailsChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(
+        update_row(
             tx,
             "members",
             "member_id",
@@ -245,13 +237,11 @@ class Directory(Projection):
 
     @apply.register(Member.EmailChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "members", "member_id", e, email=e.email)
+        update_row(tx, "members", "member_id", e, email=e.email)
 
     @apply.register(Member.HomeOrganisationChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(
-            tx, "members", "member_id", e, home_organisation_id=str(e.home_organisation_id)
-        )
+        update_row(tx, "members", "member_id", e, home_organisation_id=str(e.home_organisation_id))
 
     @apply.register(Membership.Opened)
     def _(self, e: Any, tx: SqlTx) -> None:
@@ -279,11 +269,11 @@ class Directory(Projection):
     @apply.register(Membership.Left)
     @apply.register(Membership.Removed)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "memberships", "membership_id", e, status=_STATUS_AFTER[type(e)].value)
+        update_row(tx, "memberships", "membership_id", e, status=_STATUS_AFTER[type(e)].value)
 
     @apply.register(Membership.RoleAssigned)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "memberships", "membership_id", e)
+        update_row(tx, "memberships", "membership_id", e)
         tx.execute(
             "INSERT INTO role_terms (membership_id, seq, community_id, member_id, role,"
             " start_date) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (membership_id, seq) DO NOTHING",
@@ -299,7 +289,7 @@ class Directory(Projection):
 
     @apply.register(Membership.RoleEnded)
     def _(self, e: Any, tx: SqlTx) -> None:
-        self._update(tx, "memberships", "membership_id", e)
+        update_row(tx, "memberships", "membership_id", e)
         tx.execute(
             "UPDATE role_terms SET end_date = ? WHERE membership_id = ? AND role = ?"
             " AND end_date IS NULL AND seq < ?",
@@ -315,11 +305,9 @@ class Directory(Projection):
         where.add_if(region, "region = ?", region)
         where.add_if(kind, "kind = ?", kind)
         where.add_if(not include_retired, "retired = 0")
-        where.after(page, "(sort_name, organisation_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM organisations {where} ORDER BY sort_name, organisation_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM organisations", where, ("sort_name", "organisation_id")
             )
         records = [
             OrganisationRecord(
@@ -335,7 +323,7 @@ class Directory(Projection):
             )
             for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["sort_name"], r["organisation_id"]))
+        return records, token
 
     def list_communities(
         self,
@@ -355,11 +343,9 @@ class Directory(Projection):
             " WHERE h.community_id = c.community_id AND h.organisation_id = ?)",
             organisation_id,
         )
-        where.after(page, "(c.sort_name, c.community_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM communities c {where} ORDER BY c.sort_name, c.community_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM communities c", where, ("c.sort_name", "c.community_id")
             )
             hosts = self._hosts_of(tx, [r["community_id"] for r in rows])
         records = [
@@ -379,20 +365,11 @@ class Directory(Projection):
             )
             for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["sort_name"], r["community_id"]))
+        return records, token
 
     def _hosts_of(self, tx: SqlTx, community_ids: list[str]) -> dict[str, list[UUID]]:
-        if not community_ids:
-            return {}
-        marks = ", ".join("?" for _ in community_ids)
-        hosts: dict[str, list[UUID]] = {}
-        for row in tx.all(
-            f"SELECT * FROM community_hosts WHERE community_id IN ({marks})"
-            " ORDER BY community_id, ordinal",
-            community_ids,
-        ):
-            hosts.setdefault(row["community_id"], []).append(UUID(row["organisation_id"]))
-        return hosts
+        groups = rows_by(tx, "community_hosts", "community_id", community_ids, "ordinal")
+        return {key: [UUID(r["organisation_id"]) for r in rows] for key, rows in groups.items()}
 
     def list_members(
         self, page: Page, organisation_id: str = "", profession: str = ""
@@ -400,11 +377,9 @@ class Directory(Projection):
         where = Where()
         where.add_if(organisation_id, "home_organisation_id = ?", organisation_id)
         where.add_if(profession, "profession = ?", profession)
-        where.after(page, "(sort_name, member_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM members {where} ORDER BY sort_name, member_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM members", where, ("sort_name", "member_id")
             )
         records = [
             MemberRecord(
@@ -419,7 +394,7 @@ class Directory(Projection):
             )
             for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["sort_name"], r["member_id"]))
+        return records, token
 
     def list_memberships(
         self,
@@ -444,12 +419,9 @@ class Directory(Projection):
                 day,
                 day,
             )
-        where.after(page, "(m.created_at, m.membership_id) > (?, ?)")
         with self.store.read() as tx:
-            rows = tx.all(
-                f"SELECT * FROM memberships m {where}"
-                " ORDER BY m.created_at, m.membership_id LIMIT ?",
-                (*where.params, page.size),
+            rows, token = page_rows(
+                tx, page, "SELECT * FROM memberships m", where, ("m.created_at", "m.membership_id")
             )
             terms = self._terms_of(tx, [r["membership_id"] for r in rows])
         records = [
@@ -465,20 +437,13 @@ class Directory(Projection):
             )
             for r in rows
         ]
-        return records, page.next_token(rows, lambda r: (r["created_at"], r["membership_id"]))
+        return records, token
 
     def _terms_of(self, tx: SqlTx, membership_ids: list[str]) -> dict[str, list[RoleTerm]]:
-        if not membership_ids:
-            return {}
-        marks = ", ".join("?" for _ in membership_ids)
-        terms: dict[str, list[RoleTerm]] = {}
-        for row in tx.all(
-            f"SELECT * FROM role_terms WHERE membership_id IN ({marks})"
-            " ORDER BY membership_id, seq",
-            membership_ids,
-        ):
-            end = date.fromisoformat(row["end_date"]) if row["end_date"] else None
-            terms.setdefault(row["membership_id"], []).append(
-                RoleTerm(Role(row["role"]), date.fromisoformat(row["start_date"]), end)
-            )
-        return terms
+        groups = rows_by(tx, "role_terms", "membership_id", membership_ids, "seq")
+        return {key: [_role_term(r) for r in rows] for key, rows in groups.items()}
+
+
+def _role_term(row: dict[str, Any]) -> RoleTerm:
+    end = date.fromisoformat(row["end_date"]) if row["end_date"] else None
+    return RoleTerm(Role(row["role"]), date.fromisoformat(row["start_date"]), end)

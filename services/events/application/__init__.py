@@ -10,31 +10,18 @@ process (`serialise_on`), so a popular convening's sign-ups do not race.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from services.common.application import (
-    Changes,
-    Clock,
-    CopnetApplication,
-    Outcome,
-    check_expected_version,
-)
-from services.common.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from services.common.application import KEEP, Changes, Outcome, check_expected_version
+from services.common.errors import FailedPrecondition, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller
-from services.events.commands import (
-    KEEP,
-    ORGANISER_ROLES,
-    CancelledRecord,
-    CommunityDirectory,
-    HeldRecord,
-    PlanDefaults,
-    PlanEntry,
-)
+from services.events.application.base import policy_words
+from services.events.application.plans import MeetingPlans
+from services.events.commands import CancelledRecord, HeldRecord
 from services.events.domain import (
     Convening,
     ConveningDetails,
@@ -44,98 +31,19 @@ from services.events.domain import (
 )
 from services.events.values import (
     Attendance,
-    Community,
     Format,
     LearningOutcome,
     RegistrationWindow,
     SignUpStatus,
     TimeSlot,
-    to_instant,
 )
 
 
-class Events(CopnetApplication):
+class Events(MeetingPlans):
+    """The use cases: convenings (`EventsBase` decides who may act, `MeetingPlans` holds
+    the plans' commands)."""
+
     name = "Events"
-    # Popular convenings carry many sign-ups: keep recently used aggregates in
-    # memory and fast-forward them from the store instead of replaying.
-    env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
-
-    def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
-        super().__init__(env, clock)
-        self._directory: CommunityDirectory | None = None
-
-    def connect(self, directory: CommunityDirectory) -> None:
-        """Gives the use cases the community directory they authorise against."""
-        self._directory = directory
-
-    @property
-    def directory(self) -> CommunityDirectory:
-        if self._directory is None:
-            raise RuntimeError("the events application needs a community directory")
-        return self._directory
-
-    # Who may do what
-
-    def community(self, community_id: UUID) -> Community:
-        community = self.directory.community(community_id)
-        if community is None:
-            raise FailedPrecondition(
-                f"community {community_id} is not known to the events service yet: it learns "
-                "communities from the registry's events (applied up to registry position "
-                f"{self.directory.registry_position()}); if it was just created, retry shortly"
-            )
-        return community
-
-    def may_organise(self, caller: Caller, community: Community) -> bool:
-        """The node operator, or a co-lead or facilitator of the community today."""
-        if caller.is_operator:
-            return True
-        member = caller.member_id
-        return (
-            member is not None
-            and self.directory.is_active_member(community.community_id, member)
-            and self.directory.holds_role(
-                community.community_id, member, ORGANISER_ROLES, self.clock.today()
-            )
-        )
-
-    def require_organiser(self, caller: Caller, community: Community, action: str) -> None:
-        if not self.may_organise(caller, community):
-            raise PermissionDenied(
-                f"only co-leads and facilitators of community '{community.slug}' or the node "
-                f"operator may {action} (roles as of registry position "
-                f"{self.directory.registry_position()})"
-            )
-
-    def _organised_convening(self, caller: Caller, convening_id: UUID, action: str) -> Convening:
-        convening = self.load(convening_id, Convening, "convening")
-        self.require_organiser(caller, self.community(convening.community_id), action)
-        return convening
-
-    def _check_organisers(self, community: Community, organiser_ids: Sequence[UUID]) -> None:
-        strangers = [
-            str(member)
-            for member in organiser_ids
-            if not self.directory.is_active_member(community.community_id, member)
-        ]
-        if strangers:
-            raise FailedPrecondition(
-                f"organisers must be active members of community '{community.slug}'; "
-                f"these are not: {', '.join(strangers)}"
-            )
-
-    def _default_organisers(
-        self, caller: Caller, organiser_ids: Sequence[UUID] | None
-    ) -> list[UUID]:
-        if organiser_ids is not None:
-            return list(organiser_ids)
-        return [caller.member_id] if caller.member_id is not None else []
-
-    def _open_community(self, community_id: UUID) -> Community:
-        community = self.community(community_id)
-        if community.is_closed:
-            raise FailedPrecondition(f"community '{community.slug}' is closed")
-        return community
 
     # Convenings
 
@@ -303,22 +211,6 @@ class Events(CopnetApplication):
 
         return self.execute(command, decide, serialise_on=plan_id)
 
-    def _organiser_command(
-        self,
-        command: Command,
-        convening_id: UUID,
-        action: str,
-        change: Callable[[Convening], None],
-        expected_version: int = 0,
-    ) -> Outcome:
-        def decide() -> Changes:
-            convening = self._organised_convening(command.caller, convening_id, action)
-            check_expected_version(convening, expected_version, "the convening")
-            change(convening)
-            return Changes(convening)
-
-        return self.execute(command, decide, serialise_on=convening_id)
-
     # Sign-ups
 
     def sign_up(self, command: Command, convening_id: UUID, member_id: UUID) -> Outcome:
@@ -342,7 +234,7 @@ class Events(CopnetApplication):
                 community.community_id, member_id
             ):
                 raise PermissionDenied(
-                    f"community '{community.slug}' is {_policy_words(community)}: only its "
+                    f"community '{community.slug}' is {policy_words(community)}: only its "
                     "members may sign up to its convenings"
                 )
             needs_approval = community.sign_ups_need_approval and not organiser
@@ -427,122 +319,3 @@ class Events(CopnetApplication):
         if sign_up is not None and sign_up.status is SignUpStatus.REGISTERED:
             return True
         return self.may_see_sign_ups(caller, convening.community_id)
-
-    # Meeting plans
-
-    def create_meeting_plan(
-        self,
-        command: Command,
-        community_id: UUID,
-        defaults: PlanDefaults,
-        time_zone: str,
-        rule: str,
-        entries: list[PlanEntry],
-    ) -> Outcome:
-        def decide() -> Changes:
-            community = self._open_community(community_id)
-            self.require_organiser(command.caller, community, "plan convenings")
-            plan = MeetingPlan(
-                community_id=community.community_id,
-                title=defaults.title,
-                description=defaults.description,
-                time_zone=time_zone,
-                rule=rule,
-                format=defaults.format.value,
-                venue=defaults.venue,
-                join_link=defaults.join_link,
-                capacity=defaults.capacity,
-                duration_minutes=defaults.duration_minutes,
-            )
-            convenings = self._plan_convenings(command.caller, community, plan, entries)
-            return Changes(plan, convenings)
-
-        return self.execute(command, decide)
-
-    def add_plan_occurrences(
-        self, command: Command, plan_id: UUID, entries: list[PlanEntry]
-    ) -> Outcome:
-        def decide() -> Changes:
-            plan = self.load(plan_id, MeetingPlan, "meeting plan")
-            community = self._open_community(plan.community_id)
-            self.require_organiser(command.caller, community, "plan convenings")
-            convenings = self._plan_convenings(command.caller, community, plan, entries)
-            return Changes(plan, convenings)
-
-        return self.execute(command, decide, serialise_on=plan_id)
-
-    def end_meeting_plan(self, command: Command, plan_id: UUID, reason: str) -> Outcome:
-        """Ends a plan: its meetings still to come are cancelled with it."""
-
-        def decide() -> Changes:
-            plan = self.load(plan_id, MeetingPlan, "meeting plan")
-            community = self.community(plan.community_id)
-            self.require_organiser(command.caller, community, "end meeting plans")
-            now = self.clock.now()
-            cancelled = []
-            for occurrence in plan.occurrences:
-                convening = self.load(occurrence.convening_id, Convening, "convening")
-                if convening.is_upcoming and convening.slot.starts_at > now:
-                    convening.cancel(f"the meeting plan ended: {reason}".rstrip(": "))
-                    cancelled.append(convening)
-            plan.end(reason, [c.id for c in cancelled])
-            return Changes(plan, cancelled)
-
-        return self.execute(command, decide, serialise_on=plan_id)
-
-    def meeting_plan(self, plan_id: UUID) -> MeetingPlan:
-        return self.load(plan_id, MeetingPlan, "meeting plan")
-
-    def _plan_convenings(
-        self, caller: Caller, community: Community, plan: MeetingPlan, entries: list[PlanEntry]
-    ) -> list[Convening]:
-        now = self.clock.now()
-        organisers = self._default_organisers(caller, None)
-        duration = timedelta(minutes=plan.duration_minutes)
-        convenings: list[Convening] = []
-        for entry in entries:
-            try:
-                slot = TimeSlot(
-                    to_instant(entry.start, plan.time_zone),
-                    to_instant(entry.start + duration, plan.time_zone),
-                    plan.time_zone,
-                )
-            except ValueError as error:
-                raise InvalidArgument.single(entry.field, str(error)) from None
-            if slot.starts_at <= now:
-                raise InvalidArgument.single(
-                    entry.field,
-                    f"{entry.start.isoformat(timespec='minutes')} is in the past; "
-                    "plans schedule meetings to come",
-                )
-            details = ConveningDetails(
-                title=entry.title or plan.title,
-                topic=entry.topic,
-                description=plan.description,
-                format=plan.format,
-                venue=plan.venue,
-                join_link=plan.join_link,
-            )
-            convening = Convening.schedule(
-                community.community_id,
-                details,
-                slot,
-                plan.capacity,
-                RegistrationWindow(),
-                now,
-                plan_id=plan.id,
-            )
-            convening.set_organisers(organisers)
-            convenings.append(convening)
-        plan.add_occurrences(
-            [PlannedOccurrence(c.id, c.slot.starts_at, c.details.topic) for c in convenings]
-        )
-        return convenings
-
-
-def _policy_words(community: Community) -> str:
-    return {
-        "open": "open to all",
-        "approval": "joined by a co-lead's approval",
-        "invite_only": "invite-only",
-    }[community.joining_policy.value]
