@@ -14,6 +14,7 @@ first stopped: the stores and the NATS streams are on disk.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig, TlsConfig
+from services.common.nodeauth import OPERATOR, NodeUsers, ServiceGrants
 from services.common.region import HubCredentials
 from services.common.settings import SERVICES, NodeSettings, available_services
 from services.common.supervision import (
@@ -82,6 +84,8 @@ def node_nats_server(settings: NodeSettings) -> NatsServer:
                 tls=hub_leaf_tls(settings),
             ),
         )
+    users = NodeUsers(settings.data_dir)
+    identity = NodeIdentity(settings.node_id, settings.region)
     config = NatsServerConfig(
         name=f"copnet-{settings.node_id}",
         store_dir=settings.data_dir / "nats" / "jetstream",
@@ -89,8 +93,19 @@ def node_nats_server(settings: NodeSettings) -> NatsServer:
         port=settings.nats_port,
         jetstream_domain=settings.node_id,
         leaf_remotes=remotes,
+        authorization=users.authorization(identity, service_grants(identity)),
+        client_seed=users.seed(OPERATOR),
     )
     return NatsServer(config, settings.data_dir / "nats")
+
+
+def service_grants(identity: NodeIdentity) -> list[ServiceGrants]:
+    """What each service of this installation does on the node's NATS (from its definition)."""
+    grants = []
+    for name in available_services():
+        definition = importlib.import_module(f"services.{name}.service").DEFINITION
+        grants.append(definition.nats_grants(identity))
+    return grants
 
 
 def hub_credentials(settings: NodeSettings) -> HubCredentials | None:

@@ -37,7 +37,13 @@ class NatsLink:
         ping_every: float = 0.25,
         ping_timeout: float = 1.0,
         misses_allowed: int = 1,
+        seed: str | None = None,
+        inbox_prefix: str = "",
     ) -> None:
+        """`seed`: the nkey this service logs in with (its node's server admits no one
+        else); `inbox_prefix`: where replies to it go (the only subjects it may read)."""
+        self.seed = seed
+        self.inbox_prefix = inbox_prefix
         self.url = url
         self.name = name
         self.ping_every = ping_every
@@ -153,7 +159,16 @@ class NatsLink:
             error_cb=self._on_error,
             disconnected_cb=self._on_disconnected,
             reconnected_cb=self._on_reconnected,
+            **self._credentials(),
         )
+
+    def _credentials(self) -> dict[str, str]:
+        options = {}
+        if self.seed:
+            options["nkeys_seed_str"] = self.seed
+        if self.inbox_prefix:
+            options["inbox_prefix"] = self.inbox_prefix
+        return options
 
     # The client's own reports: its errors while reconnecting are the outage `progress`
     # reports already (without a traceback per attempt).

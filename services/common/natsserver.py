@@ -14,8 +14,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import nats
+from nats.aio.client import Client as NATS
 
 from services.common.supervision import listens_on, spawn
 
@@ -108,6 +113,10 @@ class NatsServerConfig:
     monitor_port: int | None = None
     # The `accounts` block (users, their permissions, JetStream per account).
     accounts: dict[str, object] | None = None
+    # The `authorization` block (users of the global account and their permissions).
+    authorization: dict[str, object] | None = None
+    # The seed clients such as the operator's tools connect with (not rendered).
+    client_seed: str = field(default="", repr=False)
 
     def render(self) -> str:
         jetstream = {"store_dir": str(self.store_dir)}
@@ -122,6 +131,8 @@ class NatsServerConfig:
         ]
         if self.accounts:
             lines.append("accounts: " + json.dumps(self.accounts))
+        if self.authorization:
+            lines.append("authorization: " + json.dumps(self.authorization))
         if self.monitor_port:
             lines.append(f"http: {json.dumps(f'{self.host}:{self.monitor_port}')}")
         leafnodes: dict[str, object] = {}
@@ -162,6 +173,12 @@ class NatsServer:
     @property
     def url(self) -> str:
         return f"nats://{self.config.host}:{self.config.port}"
+
+    def connect(self, **options: Any) -> Awaitable[NATS]:
+        """A client of this server, with the operator's key when the server wants one."""
+        if self.config.client_seed:
+            options.setdefault("nkeys_seed_str", self.config.client_seed)
+        return nats.connect(self.url, **options)
 
     @property
     def leaf_url(self) -> str:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -37,7 +38,9 @@ from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
 from services.common.messaging import FederationLimits, NodeIdentity
 from services.common.natslink import NatsLink
+from services.common.nodeauth import ServiceGrants, inbox_prefix, seed_for
 from services.common.projection import Projection, ProjectionFollower
+from services.common.region import DIRECTORY_SUBJECT
 from services.common.relay import Relay
 from services.common.settings import NodeSettings
 from services.common.shutdown import bounded, finish
@@ -125,6 +128,16 @@ class ServiceDefinition(Generic[A]):
     # API role follows every projection).
     worker_follows: Sequence[type[Projection]] = field(default_factory=tuple)
 
+    def nats_grants(self, identity: NodeIdentity) -> ServiceGrants:
+        """What this service does on its node's NATS: its user's allow-list comes from it."""
+        federated = any(inbox.federated for inbox in self.inboxes)
+        return ServiceGrants(
+            self.name,
+            tuple((inbox.stream(identity), f"{self.name}-{inbox.name}") for inbox in self.inboxes),
+            federation=federated,
+            requests=(DIRECTORY_SUBJECT,) if federated else (),
+        )
+
 
 class ServiceRuntime(Generic[A]):
     """One service process in its roles: builds what every service has (the application,
@@ -160,7 +173,12 @@ class ServiceRuntime(Generic[A]):
         }
         self.app: A = definition.application(env=env, clock=clock)
         # The service's one NATS connection, shared by its relay, inboxes and workers.
-        self.nats = NatsLink(settings.nats_url, f"copnet-{definition.name}-{settings.node_id}")
+        self.nats = NatsLink(
+            settings.nats_url,
+            f"copnet-{definition.name}-{settings.node_id}",
+            seed=seed_for(os.environ, settings.data_dir, definition.name),
+            inbox_prefix=inbox_prefix(definition.name),
+        )
         self.api_work = ApiWork(stores.connections, f"{definition.name}-api")
         self._health_checks = ThreadPoolExecutor(1, thread_name_prefix=f"{definition.name}-health")
         self._store_check: asyncio.Future[None] | None = None

@@ -1,0 +1,122 @@
+"""Who may use a node's own nats-server, and for what: one nkey user per service.
+
+`copnet up` generates each service's nkey seed once (`<data-dir>/secrets/nats/
+<service>.nk`, 0600) and an `operator` seed for the node's operator and tools;
+the server's config holds the public keys only, with an allow-list each:
+- a service publishes only its own events (`copnet.<region>.<node>.<service>.>`,
+  `copnet-partners.<node>.*.<service>.>`, `copnet-local.<node>.<service>.>`);
+- it uses JetStream only for what its relay and inboxes do: the node's streams'
+  info and configuration, and its own durable consumers (create, read, ack,
+  resume); the learning service also keeps the federation streams;
+- it receives only replies to its own requests (its own inbox prefix, `_INBOX_<service>`).
+There is no anonymous user: a connection without a known key is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.common import messaging, signing
+from services.common.messaging import NodeIdentity
+from services.common.region import write_private
+
+OPERATOR = "operator"
+
+
+def inbox_prefix(user: str) -> str:
+    return f"_INBOX_{user.replace('-', '_')}"
+
+
+@dataclass(frozen=True)
+class ServiceGrants:
+    """What one service does on its node's NATS (from its definition)."""
+
+    service: str
+    # (stream, durable consumer) of each inbox.
+    consumers: tuple[tuple[str, str], ...] = ()
+    # Keeps the federation streams (the learning service's FederationLinks).
+    federation: bool = False
+    # Other subjects it may request (e.g. the region directory).
+    requests: tuple[str, ...] = field(default_factory=tuple)
+
+
+def permissions(identity: NodeIdentity, grants: ServiceGrants) -> dict[str, object]:
+    """The server's allow-list for one service's user."""
+    s, node, api = grants.service, identity.node_id, "$JS.API"
+    node_streams = [identity.stream_name, identity.public_stream_name]
+    publish = [
+        f"{messaging.FEDERATED_ROOT}.{identity.region}.{node}.{s}.>",
+        f"{messaging.PARTNERS_ROOT}.{node}.*.{s}.>",
+        f"{messaging.LOCAL_ROOT}.{node}.{s}.>",
+        f"{api}.INFO",
+        *(
+            f"{api}.STREAM.{verb}.{name}"
+            for name in node_streams
+            for verb in ("INFO", "CREATE", "UPDATE")
+        ),
+    ]
+    for stream, durable in grants.consumers:
+        publish += [f"{api}.STREAM.INFO.{stream}"]
+        for verb in ("CREATE", "DURABLE.CREATE", "INFO", "DELETE", "MSG.NEXT", "PAUSE"):
+            publish.append(f"{api}.CONSUMER.{verb}.{stream}.{durable}")
+        publish += [
+            f"{api}.CONSUMER.CREATE.{stream}.{durable}.>",
+            f"$JS.ACK.{stream}.{durable}.>",
+        ]
+    if grants.federation:
+        # Its partner streams are named after partners the directory lists (any name);
+        # creating them is the one broad grant, and only this service holds it.
+        publish += [
+            f"{api}.STREAM.CREATE.*",
+            f"{api}.STREAM.UPDATE.*",
+            f"{api}.STREAM.INFO.*",
+            "$JS.*.API.STREAM.INFO.*",  # whether another node's stream answers
+        ]
+    publish += list(grants.requests)
+    return {
+        "publish": {"allow": sorted(set(publish))},
+        "subscribe": {"allow": [f"{inbox_prefix(s)}.>"]},
+    }
+
+
+class NodeUsers:
+    """The node's NATS users: their seeds under `<data-dir>/secrets/nats/`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.directory = data_dir / "secrets" / "nats"
+
+    def seed_file(self, user: str) -> Path:
+        return self.directory / f"{user}.nk"
+
+    def seed(self, user: str) -> str:
+        """The user's seed, created (0600) the first time."""
+        path = self.seed_file(user)
+        if path.exists():
+            return path.read_text().strip()
+        seed = signing.new_seed()
+        write_private(path, seed + "\n")
+        return seed
+
+    def authorization(
+        self, identity: NodeIdentity, services: Iterable[ServiceGrants]
+    ) -> dict[str, object]:
+        """The server's `authorization` block: the operator (everything) and each service."""
+        users: list[dict[str, object]] = [{"nkey": signing.public_key(self.seed(OPERATOR))}]
+        for grants in services:
+            users.append(
+                {
+                    "nkey": signing.public_key(self.seed(grants.service)),
+                    "permissions": permissions(identity, grants),
+                }
+            )
+        return {"users": users}
+
+
+def seed_for(env: Mapping[str, str], data_dir: Path, user: str) -> str | None:
+    """The seed a process connects with: `COPNET_NATS_SEED_FILE`, else the user's file in
+    the data directory (None: connect without credentials, to a server that has none)."""
+    override = env.get("COPNET_NATS_SEED_FILE", "")
+    path = Path(override) if override else NodeUsers(data_dir).seed_file(user)
+    return path.read_text().strip() if path.exists() else None
