@@ -4,16 +4,32 @@ and, where kubectl is installed, the overlays as `kubectl kustomize` builds them
 
 from __future__ import annotations
 
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from services.common.settings import NodeSettings
+from services.hub import Hub, HubSettings
 from tests.support.deploy import (
     DEPLOY,
     deployments,
     documents,
     k8s_env,
     k8s_object,
+    kubectl,
+    kustomize,
     load_nats_config,
+    render_module,
     service_of,
 )
+from tests.support.ports import free_port
+
+# The Secret components/hub-leaf reads (render.py leaf-secret writes its files).
+HUB_LEAF_SECRET = "copnet-hub-leaf"
 
 
 def test_k8s_settings_are_valid_and_point_at_the_node() -> None:
@@ -103,3 +119,142 @@ def test_tracing_component_sets_the_otel_endpoint() -> None:
     names = [op["value"]["name"] for op in operations]
     assert "OTEL_EXPORTER_OTLP_ENDPOINT" in names
     assert all(op["path"] == "/spec/template/spec/containers/0/env/-" for op in operations)
+
+
+def secret_refs(container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """A container's variables taken from Secrets: name -> (Secret, key)."""
+    return {
+        e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for e in container.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+
+
+def mounted_secret_files(pod: dict[str, Any], container: dict[str, Any]) -> dict[str, str]:
+    """The files a container gets from the Secret copnet-hub-leaf: path -> key."""
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    files = {}
+    for mount in container.get("volumeMounts", []):
+        # (A name with no volume is a StatefulSet's volumeClaimTemplate.)
+        secret = volumes.get(mount["name"], {}).get("secret")
+        if secret and secret["secretName"] == HUB_LEAF_SECRET:
+            assert mount.get("readOnly") is True, mount
+            assert secret["defaultMode"] & 0o007 == 0, "not readable by others"
+            for item in secret["items"]:
+                files[f"{mount['mountPath']}/{item['path']}"] = item["key"]
+    return files
+
+
+def check_joined(objects: list[dict[str, Any]]) -> None:
+    """A node's rendered objects join the hub: the nats-server gets the URL, the seed and
+    the TLS files its leaf config names; every copnet service the credentials file."""
+    render = render_module()
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for o in objects:
+        by_kind.setdefault(o["kind"], []).append(o)
+    (nats,) = [s for s in by_kind["StatefulSet"] if s["metadata"]["name"] == "nats"]
+    pod = nats["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert secret_refs(container) == {
+        render.LEAF_URL_VARIABLE: (HUB_LEAF_SECRET, render.SECRET_URL),
+        render.LEAF_SEED_VARIABLE: (HUB_LEAF_SECRET, render.SECRET_SEED),
+    }
+    (config_map,) = [
+        c for c in by_kind["ConfigMap"] if c["metadata"]["name"].startswith("nats-config")
+    ]
+    (remote,) = load_nats_config(config_map["data"]["node.conf"])["leafnodes"]["remotes"]
+    tls_files = {remote["tls"][k] for k in ("ca_file", "cert_file", "key_file")}
+    files = mounted_secret_files(pod, container)
+    assert set(files) == tls_files, "the TLS files only: the seed comes as a variable"
+    assert {Path(path).name: key for path, key in files.items()} == {
+        Path(path).name: Path(path).name for path in tls_files
+    }
+
+    (settings_map,) = [c for c in by_kind["ConfigMap"] if c["metadata"]["name"] == "copnet-node"]
+    for deployment in by_kind["Deployment"]:
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        env = dict(settings_map["data"])
+        env.update({e["name"]: e["value"] for e in container["env"] if "value" in e})
+        settings = NodeSettings.from_env(env)
+        name = deployment["metadata"]["name"]
+        assert settings.joins_hub and str(settings.hub_credentials) == render.HUB_CREDENTIALS_FILE
+        assert mounted_secret_files(pod, container) == {
+            render.HUB_CREDENTIALS_FILE: render.SECRET_CREDENTIALS
+        }, name
+
+
+def test_hub_leaf_component_mounts_the_secret_into_nats_and_the_services() -> None:
+    """The overlay's objects as kustomize would patch them, read from the component's
+    own files (kubectl or not)."""
+    component = documents(DEPLOY / "k8s/components/hub-leaf/kustomization.yaml")[0]
+    assert component["kind"] == "Component"
+    (nats_patch,) = [p for p in component["patches"] if "target" not in p]
+    (services_patch,) = [p for p in component["patches"] if "target" in p]
+    assert services_patch["target"]["kind"] == "Deployment"
+    assert services_patch["target"]["labelSelector"] == "app.kubernetes.io/part-of=copnet"
+    (nats_leaf,) = documents(DEPLOY / "k8s/components/hub-leaf" / nats_patch["path"])
+    operations = documents(DEPLOY / "k8s/components/hub-leaf" / services_patch["path"])[0]
+
+    nats = copy.deepcopy(k8s_object("StatefulSet", "nats"))
+    (patch_container,) = nats_leaf["spec"]["template"]["spec"]["containers"]
+    (container,) = nats["spec"]["template"]["spec"]["containers"]
+    container.setdefault("env", []).extend(patch_container["env"])
+    container["volumeMounts"].extend(patch_container["volumeMounts"])
+    nats["spec"]["template"]["spec"]["volumes"].extend(
+        nats_leaf["spec"]["template"]["spec"]["volumes"]
+    )
+    leaf_conf = (DEPLOY / "k8s/overlays/example/nats-node.conf").read_text()
+    objects = [
+        nats,
+        {
+            "kind": "ConfigMap",
+            "metadata": {"name": "nats-config"},
+            "data": {"node.conf": leaf_conf},
+        },
+        k8s_object("ConfigMap", "copnet-node"),
+    ]
+    for deployment in deployments():
+        patched = copy.deepcopy(deployment)
+        for op in operations:
+            assert op["op"] == "add" and op["path"].endswith("/-"), op
+            target: Any = patched
+            for step in op["path"].strip("/").split("/")[:-1]:
+                target = target[int(step)] if isinstance(target, list) else target[step]
+            target.append(op["value"])
+        objects.append(patched)
+    check_joined(objects)
+
+
+def test_the_secret_holds_what_the_component_reads(tmp_path: Path) -> None:
+    """render.py leaf-secret, from a real hub's credentials file, writes every key the
+    component reads (kubectl create secret generic --from-file=<that directory>)."""
+    render = render_module()
+    hub = Hub(HubSettings(tmp_path / "hub", render.EXAMPLE_REGION, tls=True, port=free_port()))
+    hub.add_nodes([(render.EXAMPLE_NODE_ID, "Guy's and St Thomas'")])
+    written = render.leaf_secret(hub.settings.credentials_file("guys"), tmp_path / "secret")
+    read = set()
+    for path in (DEPLOY / "k8s/components/hub-leaf").glob("*.yaml"):
+        text = path.read_text()
+        read |= set(re.findall(r"key: ([\w.-]+)", text))
+    read.discard("kustomize")
+    assert read and read <= {p.name for p in written}, read
+
+
+@pytest.mark.skipif(kubectl() is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("overlay", ["base", "overlays/example"])
+def test_kustomize_builds_each_kustomization(overlay: str) -> None:
+    objects = kustomize(DEPLOY / "k8s" / overlay)
+    names = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    assert {("StatefulSet", "nats"), ("Deployment", "registry")} <= names
+    assert ("ConfigMap", "copnet-node") in names
+    if overlay == "base":
+        for o in objects:
+            assert HUB_LEAF_SECRET not in json.dumps(o), "the base stands alone"
+        return
+    check_joined(objects)
+    namespace = {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"}
+    assert namespace == {"copnet-guys"}
+    for deployment in (o for o in objects if o["kind"] == "Deployment"):
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" in {e["name"] for e in container["env"]}
