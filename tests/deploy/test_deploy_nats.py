@@ -137,6 +137,8 @@ def in_place(conf: Path, store: Path, tls_dir: Path) -> tuple[str, int, int]:
     }
     for remote in parsed.get("leafnodes", {}).get("remotes", []):
         for key in ("ca_file", "cert_file", "key_file"):
+            if key not in remote.get("tls", {}):
+                continue
             mounted = Path(remote["tls"][key])
             assert str(mounted.parent) == render.HUB_TLS_DIR
             replacements[json.dumps(str(mounted))] = json.dumps(str(tls_dir / mounted.name))
@@ -154,6 +156,43 @@ def test_nats_server_accepts_the_config(path: Path, tmp_path: Path) -> None:
     text, _client, _http = in_place(path, tmp_path / "js", tmp_path / "tls")
     (tmp_path / "node.conf").write_text(text)
     # -t parses and checks the configuration (and loads the TLS files) without starting.
+    result = subprocess.run(
+        [nats_server_binary(), "-c", str(tmp_path / "node.conf"), "-t"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, **LEAF_ENV},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("hub_tls", ["client", "ca", "none"])
+def test_every_kind_of_hub_gets_a_leaf_config_nats_server_accepts(
+    hub_tls: str, tmp_path: Path
+) -> None:
+    """--hub-tls: the hub's own CA (client certificates), the operator's CA only, or
+    a hub run with --no-tls."""
+    render = render_module()
+    credentials = hub_for_guys(tmp_path).settings.credentials_file("guys")
+    run_render("leaf-tls", str(credentials), str(tmp_path / "tls"))
+    conf = tmp_path / "rendered.conf"
+    conf.write_text(
+        run_render(
+            "node",
+            "--node-id",
+            "guys",
+            "--region",
+            render.EXAMPLE_REGION,
+            "--leaf",
+            "--hub-tls",
+            hub_tls,
+        )
+    )
+    (remote,) = load_nats_config(conf.read_text())["leafnodes"]["remotes"]
+    expected = {"client": {"ca_file", "cert_file", "key_file"}, "ca": {"ca_file"}, "none": set()}
+    assert set(remote.get("tls", {})) - {"timeout"} == expected[hub_tls]
+    text, _client, _http = in_place(conf, tmp_path / "js", tmp_path / "tls")
+    (tmp_path / "node.conf").write_text(text)
     result = subprocess.run(
         [nats_server_binary(), "-c", str(tmp_path / "node.conf"), "-t"],
         capture_output=True,
