@@ -4,17 +4,21 @@
 `copnet up` writes its node's config itself; in a container deployment
 (deploy/compose, deploy/k8s) the node's nats-server runs on its own and reads
 a config file instead. This script renders that file from the project's own
-code: the JetStream domain, and the leaf link's deny lists and the stream
-names in them (`NodeIdentity` in services/common/messaging.py, the calls
-`copnet up` makes). Only the listen addresses, the store path and the
-monitoring port are the container's.
+code: the JetStream domain, and the leaf remote that `copnet up` builds
+(`LeafRemote`, services/common/natsserver.py) with its deny lists and the
+stream names in them (`NodeIdentity` in services/common/messaging.py). Only
+the listen addresses, the store path, the monitoring port and where the leaf
+link's TLS files are mounted are the container's; the hub's URL and the node's
+nkey seed are read from the environment, so the file holds no secret.
 
 Run it with the project installed (e.g. `.venv/bin/python`), from anywhere:
 
     # a node on its own (deploy/nats/node.conf is this for node "guys")
     python deploy/nats/render.py node --node-id kings --region south-east-london
 
-    # a node joined to its region's hub as a leaf (deploy/nats/node-leaf.conf)
+    # a node joined to its region's hub as a leaf (deploy/nats/node-leaf.conf), over
+    # TLS with the client certificate the hub's region CA issued; --hub-tls ca for a
+    # hub with the operator's own certificate, --hub-tls none for `copnet hub --no-tls`
     python deploy/nats/render.py node --node-id kings --region south-east-london --leaf
 
     # from the credentials file `copnet hub` wrote for the node (a secret), what
