@@ -168,8 +168,15 @@ def _leaf_lines(identity: NodeIdentity, hub_tls: str) -> list[str]:
             "# stores.",
         ],
         "tls": [
-            "# TLS to the hub: trust only the region's CA (never the public roots) and,",
-            "# with the hub's own CA, present the client certificate it issued this node.",
+            "# TLS to the hub: trust only the CA the hub's credentials name (never the",
+            *(
+                [
+                    "# public roots), and present the client certificate that the region's",
+                    "# CA issued this node.",
+                ]
+                if hub_tls == "client"
+                else ["# public roots); the hub asks for no client certificate."]
+            ),
             "# The files are mounted here from the credentials file (render.py leaf-tls).",
         ],
     }
