@@ -4,22 +4,30 @@
 `copnet up` writes its node's config itself; in a container deployment
 (deploy/compose, deploy/k8s) the node's nats-server runs on its own and reads
 a config file instead. This script renders that file from the project's own
-code: the JetStream domain, and the leaf link's deny lists and the stream
-names in them (`NodeIdentity` in services/common/messaging.py, the calls
-`copnet up` makes). Only the listen addresses, the store path and the
-monitoring port are the container's.
+code: the JetStream domain, and the leaf remote that `copnet up` builds
+(`LeafRemote`, services/common/natsserver.py) with its deny lists and the
+stream names in them (`NodeIdentity` in services/common/messaging.py). Only
+the listen addresses, the store path, the monitoring port and where the leaf
+link's TLS files are mounted are the container's; the hub's URL and the node's
+nkey seed are read from the environment, so the file holds no secret.
 
 Run it with the project installed (e.g. `.venv/bin/python`), from anywhere:
 
     # a node on its own (deploy/nats/node.conf is this for node "guys")
     python deploy/nats/render.py node --node-id kings --region south-east-london
 
-    # a node joined to its region's hub as a leaf (deploy/nats/node-leaf.conf)
+    # a node joined to its region's hub as a leaf (deploy/nats/node-leaf.conf), over
+    # TLS with the client certificate the hub's region CA issued; --hub-tls ca for a
+    # hub with the operator's own certificate, --hub-tls none for `copnet hub --no-tls`
     python deploy/nats/render.py node --node-id kings --region south-east-london --leaf
 
-    # the hub URL with the node's user and password, for the HUB_LEAF_URL
-    # variable of a leaf config, from the credentials file `copnet hub` wrote
-    python deploy/nats/render.py leaf-url kings.json
+    # from the credentials file `copnet hub` wrote for the node (a secret), what
+    # the leaf config reads at run time: HUB_LEAF_URL and HUB_LEAF_SEED lines (an
+    # env file), the TLS files (hub-ca.crt, client.crt, client.key), or all of
+    # these and the credentials file in one directory (a Kubernetes Secret)
+    python deploy/nats/render.py leaf-env kings.json > hub-leaf.env
+    python deploy/nats/render.py leaf-tls kings.json hub-tls/
+    python deploy/nats/render.py leaf-secret kings.json hub-leaf/
 
     # regenerate the example configs kept in deploy/, or check they are current
     python deploy/nats/render.py write
@@ -41,7 +49,8 @@ DEPLOY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(DEPLOY.parent))  # a clone that is not installed still works
 
 from services.common.messaging import NodeIdentity  # noqa: E402
-from services.common.region import HubCredentials  # noqa: E402
+from services.common.natsserver import LeafRemote, TlsConfig  # noqa: E402
+from services.common.region import HubCredentials, write_private  # noqa: E402
 from services.common.settings import NodeSettings  # noqa: E402
 
 # The examples kept in deploy/ are rendered for this node and region.
@@ -52,8 +61,23 @@ EXAMPLE_REGION = "south-east-london"
 CLIENT_LISTEN = "0.0.0.0:4222"
 MONITOR_LISTEN = "0.0.0.0:8222"
 STORE_DIR = "/data/jetstream"
-# The environment variable that holds the hub's leaf URL, credentials included.
+# The environment variables that hold the hub's leaf URL (tls://<hub>:7422) and the
+# node's nkey seed (its secret: the hub knows the public key only).
 LEAF_URL_VARIABLE = "HUB_LEAF_URL"
+LEAF_SEED_VARIABLE = "HUB_LEAF_SEED"
+# Where the container finds the TLS files of the leaf link (`leaf-tls` writes them).
+HUB_TLS_DIR = "/etc/copnet/hub-tls"
+CA_FILE, CERT_FILE, KEY_FILE = "hub-ca.crt", "client.crt", "client.key"
+# Where each copnet service container finds the node's credentials file
+# (COPNET_HUB_CREDENTIALS): its relay signs what leaves the node with the node's
+# signing key, and the learning service checks the region directory with the hub's key.
+HUB_CREDENTIALS_FILE = "/etc/copnet/hub/credentials.json"
+# The files of `leaf-secret` (the keys of the Kubernetes Secret copnet-hub-leaf).
+SECRET_URL, SECRET_SEED, SECRET_CREDENTIALS = "url", "seed", "credentials.json"
+# How the hub serves its leaf port: with its own region CA, which issues each node a
+# client certificate (`copnet hub`'s default); with the operator's certificate and CA
+# (no client certificate); or in plain TCP (`copnet hub --no-tls`).
+HUB_TLS_MODES = ("client", "ca", "none")
 
 
 def _q(value: str) -> str:
@@ -65,16 +89,18 @@ def _list(name: str, values: list[str], indent: str) -> list[str]:
     return [f"{indent}{name}: [", *(f"{indent}  {_q(v)}" for v in values), f"{indent}]"]
 
 
-def render_node(node_id: str, region: str, leaf: bool = False) -> str:
+def render_node(node_id: str, region: str, leaf: bool = False, hub_tls: str = "client") -> str:
     """A node's server: what services/node.py's node_nats_server() configures."""
     NodeSettings(node_id=node_id, region=region)  # the code's own validation of both
     identity = NodeIdentity(node_id, region)
     command = f"python deploy/nats/render.py node --node-id {node_id} --region {region}"
+    if leaf:
+        command += " --leaf" + (f" --hub-tls {hub_tls}" if hub_tls != "client" else "")
     lines = [
         f"# nats-server of copnet node {_q(node_id)} (region {region})"
         + (", a leaf of the region's hub." if leaf else ", on its own."),
         "# Generated from the project's code; do not edit by hand. Regenerate with:",
-        f"#   {command}{' --leaf' if leaf else ''}",
+        f"#   {command}",
         f"# {_q(node_id)} must be the node's COPNET_NODE_ID: it is the JetStream domain, and",
         f"# the node's streams ({identity.stream_name}...) are named after it.",
         "",
@@ -97,36 +123,141 @@ def render_node(node_id: str, region: str, leaf: bool = False) -> str:
         "}",
     ]
     if leaf:
-        lines += [
-            "",
-            "# The link to the region's hub. Members' personal data must never cross it:",
-            "# the deny lists below are NodeIdentity.leaf_deny_exports() and",
-            "# leaf_deny_imports() for this node (services/common/messaging.py); the hub",
-            "# adds its own permissions for the node's user (services/common/region.py).",
-            "leafnodes {",
-            "  remotes: [",
-            "    {",
-            "      # From the environment: the hub's leaf URL with this node's user and",
-            f"      # password, e.g. nats-leaf://{node_id}:<password>@<hub>:7422. It is a",
-            "      # secret: python deploy/nats/render.py leaf-url <the node's credentials file>.",
-            f"      url: ${LEAF_URL_VARIABLE}",
-            "      # Never sent to the hub.",
-            *_list("deny_exports", identity.leaf_deny_exports(), "      "),
-            "      # Never let in: node-local subjects, JetStream API requests that name the",
-            "      # node's private streams, and any request that changes what this server",
-            "      # stores.",
-            *_list("deny_imports", identity.leaf_deny_imports(), "      "),
-            "    }",
-            "  ]",
-            f"  reconnect: {_q('1s')}",
-            "}",
-        ]
+        lines += ["", *_leaf_lines(identity, hub_tls)]
     return "\n".join(lines) + "\n"
 
 
-def leaf_url(credentials_file: Path) -> str:
-    """The hub URL with credentials, as `copnet up --hub-credentials` uses it."""
-    return HubCredentials.load(credentials_file).leaf_url()
+def container_tls(hub_tls: str = "client") -> TlsConfig | None:
+    """The leaf remote's `tls` block, with the files where the container mounts them."""
+    if hub_tls not in HUB_TLS_MODES:
+        raise ValueError(f"--hub-tls must be one of {', '.join(HUB_TLS_MODES)}: {hub_tls!r}")
+    directory = Path(HUB_TLS_DIR)
+    if hub_tls == "none":
+        return None
+    if hub_tls == "ca":
+        return TlsConfig(ca_file=directory / CA_FILE)
+    return TlsConfig(
+        ca_file=directory / CA_FILE, cert_file=directory / CERT_FILE, key_file=directory / KEY_FILE
+    )
+
+
+def _leaf_lines(identity: NodeIdentity, hub_tls: str) -> list[str]:
+    """The `leafnodes` block: the remote that services/node.py's node_nats_server() builds
+    (LeafRemote), with the URL and the seed read from the environment."""
+    remote = LeafRemote(
+        url=f"${LEAF_URL_VARIABLE}",
+        seed=f"${LEAF_SEED_VARIABLE}",
+        deny_exports=tuple(identity.leaf_deny_exports()),
+        deny_imports=tuple(identity.leaf_deny_imports()),
+        tls=container_tls(hub_tls),
+    ).render()
+    comments = {
+        "url": [
+            "# From the environment: the hub's leaf URL, e.g. tls://<hub>:7422.",
+        ],
+        "nkey": [
+            "# From the environment: this node's nkey seed (SU...), which signs the hub's",
+            "# challenge when the link logs in to the node's own account on the hub. A",
+            "# secret: both come from `python deploy/nats/render.py leaf-env <the node's",
+            "# credentials file>`.",
+        ],
+        "deny_exports": ["# Never sent to the hub."],
+        "deny_imports": [
+            "# Never let in: node-local subjects, JetStream API requests that name the",
+            "# node's private streams, and any request that changes what this server",
+            "# stores.",
+        ],
+        "tls": [
+            "# TLS to the hub: trust only the CA the hub's credentials name (never the",
+            *(
+                [
+                    "# public roots), and present the client certificate that the region's",
+                    "# CA issued this node.",
+                ]
+                if hub_tls == "client"
+                else ["# public roots); the hub asks for no client certificate."]
+            ),
+            "# The files are mounted here from the credentials file (render.py leaf-tls).",
+        ],
+    }
+    body: list[str] = []
+    indent = "      "
+    for key, value in remote.items():
+        body += [indent + line for line in comments.get(key, [])]
+        if key in ("url", "nkey"):
+            body.append(f"{indent}{key}: {value}")  # bare: a variable reference
+        elif isinstance(value, list):
+            body += _list(key, value, indent)
+        elif isinstance(value, dict):
+            body += [f"{indent}{key} {{"]
+            body += [f"{indent}  {k}: {_value(v)}" for k, v in value.items()]
+            body += [f"{indent}}}"]
+        else:
+            raise AssertionError(f"LeafRemote renders {key} = {value!r}: teach render.py")
+    return [
+        "# The link to the region's hub. Members' personal data must never cross it:",
+        "# the deny lists below are NodeIdentity.leaf_deny_exports() and",
+        "# leaf_deny_imports() for this node (services/common/messaging.py); the hub",
+        "# adds its own permissions for the node's account (services/common/region.py).",
+        "leafnodes {",
+        "  remotes: [",
+        "    {",
+        *body,
+        "    }",
+        "  ]",
+        f"  reconnect: {_q('1s')}",
+        "}",
+    ]
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return _q(str(value))
+
+
+def leaf_env(credentials_file: Path) -> str:
+    """HUB_LEAF_URL and HUB_LEAF_SEED, as lines of an env file (compose's env_file)."""
+    credentials = HubCredentials.load(credentials_file)
+    return (
+        f"{LEAF_URL_VARIABLE}={credentials.hub_url}\n{LEAF_SEED_VARIABLE}={credentials.leaf_seed}\n"
+    )
+
+
+def leaf_tls(credentials_file: Path, directory: Path) -> TlsConfig:
+    """Writes the credentials' TLS files under `directory` (the key 0600), as
+    `copnet up` writes them for its own nats-server (LeafTls.write)."""
+    tls = HubCredentials.load(credentials_file).tls
+    if tls is None:
+        raise ValueError(
+            f"{credentials_file} has no TLS section: the hub runs without TLS "
+            "(render the node's config with --hub-tls none)"
+        )
+    written = tls.write(directory)
+    expected = container_tls("client" if tls.cert_pem else "ca")
+    assert expected is not None
+    names = [p.name if p else None for p in (written.ca_file, written.cert_file, written.key_file)]
+    wanted = [
+        p.name if p else None for p in (expected.ca_file, expected.cert_file, expected.key_file)
+    ]
+    assert names == wanted, f"LeafTls.write wrote {names}, the leaf config reads {wanted}"
+    return written
+
+
+def leaf_secret(credentials_file: Path, directory: Path) -> list[Path]:
+    """Everything a node's containers need to join the hub, one file each (the keys of the
+    Kubernetes Secret copnet-hub-leaf): url, seed, the TLS files and the credentials file."""
+    credentials = HubCredentials.load(credentials_file)
+    files = [directory / SECRET_URL, directory / SECRET_SEED, directory / SECRET_CREDENTIALS]
+    write_private(files[0], credentials.hub_url)
+    write_private(files[1], credentials.leaf_seed)
+    write_private(files[2], credentials_file.read_text())
+    if credentials.tls is not None:
+        tls = leaf_tls(credentials_file, directory)
+        files += [p for p in (tls.ca_file, tls.cert_file, tls.key_file) if p is not None]
+    return files
 
 
 def examples() -> dict[Path, str]:
@@ -155,16 +286,42 @@ def main(argv: list[str] | None = None) -> int:
     node.add_argument("--node-id", required=True, help="the node's COPNET_NODE_ID")
     node.add_argument("--region", required=True, help="the node's COPNET_REGION")
     node.add_argument("--leaf", action="store_true", help="joined to the region's hub")
-    url = commands.add_parser("leaf-url", help="HUB_LEAF_URL from a node's credentials file")
-    url.add_argument("credentials", type=Path, help="the file `copnet hub` wrote for the node")
+    node.add_argument(
+        "--hub-tls",
+        choices=HUB_TLS_MODES,
+        default="client",
+        help="client: the hub's region CA and a client certificate (copnet hub's default); "
+        "ca: the operator's CA only; none: a hub run with --no-tls",
+    )
+    credentials_help = "the file `copnet hub` wrote for the node"
+    env = commands.add_parser("leaf-env", help="HUB_LEAF_URL and HUB_LEAF_SEED lines, to stdout")
+    env.add_argument("credentials", type=Path, help=credentials_help)
+    tls = commands.add_parser("leaf-tls", help="the leaf link's TLS files, into a directory")
+    tls.add_argument("credentials", type=Path, help=credentials_help)
+    tls.add_argument("directory", type=Path)
+    secret = commands.add_parser(
+        "leaf-secret", help="url, seed, TLS files and credentials file, into a directory"
+    )
+    secret.add_argument("credentials", type=Path, help=credentials_help)
+    secret.add_argument("directory", type=Path)
     commands.add_parser("write", help="regenerate the example configs in deploy/")
     commands.add_parser("check", help="exit 1 if an example config is out of step")
     options = parser.parse_args(argv)
 
     if options.command == "node":
-        sys.stdout.write(render_node(options.node_id, options.region, options.leaf))
-    elif options.command == "leaf-url":
-        print(leaf_url(options.credentials))
+        sys.stdout.write(
+            render_node(options.node_id, options.region, options.leaf, options.hub_tls)
+        )
+    elif options.command == "leaf-env":
+        sys.stdout.write(leaf_env(options.credentials))
+    elif options.command == "leaf-tls":
+        tls = leaf_tls(options.credentials, options.directory)
+        for path in (tls.ca_file, tls.cert_file, tls.key_file):
+            if path is not None:
+                print(f"wrote {path}")
+    elif options.command == "leaf-secret":
+        for path in leaf_secret(options.credentials, options.directory):
+            print(f"wrote {path}")
     elif options.command == "write":
         for path, text in examples().items():
             path.parent.mkdir(parents=True, exist_ok=True)
