@@ -279,7 +279,6 @@ class StageProbes:
         self._clients: list[Any] = []
 
     async def start(self, region: Any) -> None:
-        import nats
         from nats.js.api import DeliverPolicy
 
         from services.common.messaging import NodeIdentity
@@ -295,7 +294,7 @@ class StageProbes:
             self.occurred.setdefault(item_id, occurred)
             self.envelope_size = len(msg.data)
 
-        client = await nats.connect(region[ORIGIN].nats.url, connect_timeout=5)
+        client = await region[ORIGIN].nats.connect(connect_timeout=5)
         self._clients.append(client)
         await client.subscribe(subject, cb=on_origin)
         await client.flush()
@@ -306,7 +305,7 @@ class StageProbes:
                 seen = time.time()
                 arrivals.setdefault(item_of(msg.data)[0], seen)
 
-            client = await nats.connect(region[node].nats.url, connect_timeout=5)
+            client = await region[node].nats.connect(connect_timeout=5)
             self._clients.append(client)
             await client.jetstream().subscribe(
                 subject,
@@ -361,7 +360,6 @@ class RawPath:
         return f"BENCH_RAW_TO_{node.upper().replace('-', '_')}"
 
     async def start(self, region: Any) -> None:
-        import nats
         from nats.js.api import (
             AckPolicy,
             ConsumerConfig,
@@ -376,11 +374,11 @@ class RawPath:
         self._stopping = asyncio.Event()
         origin_identity = NodeIdentity(ORIGIN, region_name())
         self.subject = origin_identity.federated_subject("benchraw", "item")
-        origin = await nats.connect(region[ORIGIN].nats.url, connect_timeout=5)
+        origin = await region[ORIGIN].nats.connect(connect_timeout=5)
         self._clients.append(origin)
         self._js_origin = origin.jetstream(timeout=10)
         for node in RECEIVERS:
-            client = await nats.connect(region[node].nats.url, connect_timeout=5)
+            client = await region[node].nats.connect(connect_timeout=5)
             self._clients.append(client)
             js = client.jetstream(timeout=10)
             source = StreamSource(

@@ -43,6 +43,7 @@ FOLDER_MARKS = {
     "interop": "grpc",  # a Node.js client over gRPC
     "telemetry": "messaging",  # traces across gRPC and NATS
     "bench": "federation",  # the federation benchmark in a tiny mode
+    "deploy": "unit",  # the deployment files (one test joins a real hub)
 }
 
 

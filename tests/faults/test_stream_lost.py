@@ -13,6 +13,7 @@ import nats
 import pytest
 
 from services.common.settings import available_services
+from tests.support import natsauth
 from tests.support.node_process import COPNET, NOT_SERVING, NodeClient, RunningNode
 from tests.support.streams import read_stream
 from tests.support.waiting import eventually
@@ -31,7 +32,7 @@ def node(tmp_path: Path):
 
 def delete_stream(url: str, stream: str) -> None:
     async def delete() -> None:
-        client = await nats.connect(url)
+        client = await natsauth.connect(url)
         try:
             await client.jetstream().delete_stream(stream)
         finally:
@@ -42,7 +43,7 @@ def delete_stream(url: str, stream: str) -> None:
 
 def stream_exists(url: str, stream: str) -> bool:
     async def exists() -> bool:
-        client = await nats.connect(url)
+        client = await natsauth.connect(url)
         try:
             await client.jetstream().stream_info(stream)
         except nats.js.errors.NotFoundError:

@@ -82,7 +82,7 @@ def genuine_items_reach_kings_once(region: Region, guys: Community) -> None:
 
 
 def connect(region: Region, node: str):
-    return nats.connect(region[node].nats.url, connect_timeout=5)
+    return region[node].nats.connect(connect_timeout=5)
 
 
 async def refused(region: Region, subjects: list[str], body: bytes = b"{}") -> dict[str, str]:

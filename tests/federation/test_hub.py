@@ -51,7 +51,7 @@ def region(tmp_path: Path):
         server.start()
         servers[node_id] = server
     loop = LoopThread()
-    clients = {n: loop.run(nats.connect(s.url)) for n, s in servers.items()}
+    clients = {n: loop.run(s.connect()) for n, s in servers.items()}
     for client in clients.values():  # every leaf link up (a TLS handshake takes a moment)
         eventually(lambda client=client: reaches_hub(loop, client), 20)
     yield hub, servers, clients, loop

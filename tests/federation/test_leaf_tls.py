@@ -19,6 +19,7 @@ from services.common.region import DIRECTORY_SUBJECT, HubCredentials
 from services.common.settings import NodeSettings
 from services.hub import Hub, HubSettings
 from services.node import node_nats_server
+from tests.support import natsauth
 from tests.support.aio import LoopThread
 from tests.support.ports import free_port
 
@@ -42,6 +43,7 @@ class TlsRegion:
             hub_credentials=credentials or self.hub.settings.credentials_file(node_id),
         )
         server = node_nats_server(settings)
+        natsauth.remember(server.url, settings.data_dir)
         self.servers[node_id] = server
         server.start()
         return server
@@ -68,7 +70,7 @@ class TlsRegion:
 
 
 async def _reach_hub(urls: list[str], within: float) -> bool:
-    clients = [await nats.connect(url) for url in urls]
+    clients = [await natsauth.connect(url) for url in urls]
     try:
         deadline = time.monotonic() + within
         waiting = list(clients)

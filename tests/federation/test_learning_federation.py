@@ -8,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 import grpc
-import nats
 import pytest
 
 from copnet.integration.v1 import envelope_pb2
@@ -331,7 +330,7 @@ def test_spoofed_origins_are_rejected(region):
         )
 
     async def publish_forgeries() -> None:
-        client = await nats.connect(region["kings"].nats.url)
+        client = await region["kings"].nats.connect()
         js = client.jetstream()
         subject = kings.federated_subject("learning", "item_published")
         for origin, item_origin, position in [("guys", "guys", 9001), ("kings", "guys", 9002)]:

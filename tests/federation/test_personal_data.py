@@ -22,6 +22,7 @@ from services.common.settings import NodeSettings
 from services.node import node_nats_server
 from services.registry.domain import JoiningPolicy, OrganisationKind, Profession
 from services.registry.service import DEFINITION
+from tests.support import natsauth
 from tests.support.aio import LoopThread
 from tests.support.ports import free_port
 from tests.support.registry_load import command
@@ -43,6 +44,7 @@ def region(nats_factory, tmp_path: Path):
         hub_url=hub.leaf_url,
     )
     node_nats = node_nats_server(settings)
+    natsauth.remember(node_nats.url, settings.data_dir)
     node_nats.start()
     settings = settings.with_overrides(nats_url=node_nats.url)
     yield hub, node_nats, settings

@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import nats
 import pytest
 
 from copnet.events.v1 import events_pb2 as epb
 from copnet.notify.v1 import notify_pb2 as npb
+from tests.support import natsauth
 from tests.support.events_node import Cop
 from tests.support.events_world import MovableClock
 from tests.support.notify_node import (
@@ -395,7 +395,7 @@ def test_redelivering_every_nats_message_twice_sends_nothing_again(node, smtp):
     stored = read_stream(node.settings.nats_url, identity.stream_name)
 
     async def redeliver_everything() -> None:
-        client = await nats.connect(node.settings.nats_url)
+        client = await natsauth.connect(node.settings.nats_url)
         js = client.jetstream()
         for copy in ("again", "and-again"):
             for message in stored:

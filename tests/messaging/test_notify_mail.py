@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import nats
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from copnet.notify.v1 import notify_pb2 as npb
+from tests.support import natsauth
 from tests.support.events_node import Cop
 from tests.support.events_world import MovableClock
 from tests.support.notify_node import (
@@ -310,7 +310,7 @@ def test_on_postgresql_invitations_reminders_and_replays(tmp_path: Path, postgre
         before = smtp.per_recipient()
 
         async def replay() -> None:
-            client = await nats.connect(node.settings.nats_url)
+            client = await natsauth.connect(node.settings.nats_url)
             js = client.jetstream()
             for inbox in node.notify_runtime.inboxes:
                 await js.delete_consumer(inbox.stream, inbox.name)

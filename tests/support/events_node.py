@@ -27,6 +27,7 @@ from services.common.tokens import TokenAuthority
 from services.events.service import DEFINITION as EVENTS
 from services.node import node_nats_server
 from services.registry.service import DEFINITION as REGISTRY
+from tests.support import natsauth
 from tests.support.events_world import MovableClock
 from tests.support.ports import free_port
 from tests.support.postgres import drop_schemas
@@ -333,6 +334,7 @@ def module_node(
         nats_port=free_port(),
     )
     nats = node_nats_server(settings)
+    natsauth.remember(nats.url, settings.data_dir)
     nats.start()
     settings = settings.with_overrides(nats_url=nats.url)
     authority = TokenAuthority.for_node("testnode", root / "keys" / "signing.pem")

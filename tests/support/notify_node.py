@@ -36,6 +36,7 @@ from services.notify.application import Notify
 from services.notify.dispatcher import Dispatcher
 from services.notify.service import NotifyParts, definition
 from services.notify.settings import NotifySettings
+from tests.support import natsauth
 from tests.support.events_node import Cop, Failure, GrpcNode
 from tests.support.events_world import MovableClock
 from tests.support.ports import free_port
@@ -172,7 +173,7 @@ class NotifyNode(GrpcNode):
         """Every notify inbox has been handed, and has acknowledged, every message."""
 
         async def idle() -> bool:
-            client = await nats.connect(self.settings.nats_url)
+            client = await natsauth.connect(self.settings.nats_url)
             try:
                 js = client.jetstream()
                 for inbox in self.notify_runtime.inboxes:
@@ -232,6 +233,7 @@ def start_notify_node(
         nats_port=free_port(),
     )
     nats = node_nats_server(settings)
+    natsauth.remember(nats.url, settings.data_dir)
     nats.start()
     settings = settings.with_overrides(nats_url=nats.url)
     authority = TokenAuthority.for_node("testnode", root / "keys" / "signing.pem")

@@ -36,6 +36,7 @@ from services.learning.domain import ReceivedItem
 from services.learning.service import DEFINITION as LEARNING
 from services.node import node_nats_server
 from services.registry.service import DEFINITION as REGISTRY
+from tests.support import natsauth
 from tests.support.ports import free_port
 from tests.support.waiting import eventually
 
@@ -191,6 +192,7 @@ class Region:
         )
         authority = TokenAuthority.for_node(node_id, self.base / node_id / "signing.pem")
         nats = node_nats_server(settings)
+        natsauth.remember(nats.url, settings.data_dir)
         try:
             nats.start()
         except BaseException:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import nats
 from nats.js.errors import NotFoundError
 
 from copnet.integration.v1 import envelope_pb2
 from services.common.application import CopnetApplication
 from services.common.integration import IntegrationMap
 from services.common.messaging import NodeIdentity
+from tests.support import natsauth
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class StoredMessage:
 
 def read_stream(url: str, stream: str) -> list[StoredMessage]:
     async def read() -> list[StoredMessage]:
-        nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=1)
+        nc = await natsauth.connect(url, connect_timeout=2, max_reconnect_attempts=1)
         try:
             js = nc.jetstream()
             try:
