@@ -73,6 +73,11 @@ def parse_date(value: str) -> date:
         raise ValueError("must be an ISO 8601 date such as '2024-03-01'") from None
 
 
+def parse_optional_date(value: str) -> date | None:
+    """A date, or None for an empty field (a filter or a date the caller may leave out)."""
+    return parse_date(value) if value else None
+
+
 def parse_link(value: str, required: bool = False) -> str:
     """An absolute http(s) URL without spaces, or "" when not required."""
     link = value.strip()

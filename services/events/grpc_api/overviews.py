@@ -24,7 +24,7 @@ from services.events.grpc_api.base import Servicer
 from services.events.grpc_api.responses import metrics_pb
 from services.events.values import Grouping
 from services.events.views import ConveningRecord
-from services.kernel.parsing import parse_date
+from services.kernel.parsing import parse_optional_date
 
 CALENDAR_LIMIT = 1000
 CALENDAR_LOOKBACK = timedelta(days=365)
@@ -96,12 +96,8 @@ class OverviewCalls(Servicer):
         v = Violations()
         grouping = v.check("group_by", codecs.GROUPING.to_domain, request.group_by)
         community = v.check("community_id", parse_optional_uuid, request.community_id)
-        from_date = (
-            v.check("from_date", parse_date, request.from_date) if request.from_date else None
-        )
-        before_date = (
-            v.check("before_date", parse_date, request.before_date) if request.before_date else None
-        )
+        from_date = v.check("from_date", parse_optional_date, request.from_date)
+        before_date = v.check("before_date", parse_optional_date, request.before_date)
         filters = {
             "group_by": grouping or "",
             "community": str(community or ""),

@@ -29,7 +29,7 @@ from services.events.grpc_api.requests import (
 from services.events.grpc_api.responses import plan_pb
 from services.events.values import parse_capacity, parse_time_zone, parse_title, parse_venue
 from services.events.views import PlanRecord
-from services.kernel.parsing import parse_date, parse_link, parse_text
+from services.kernel.parsing import parse_link, parse_optional_date, parse_text
 
 
 class PlanCalls(Servicer):
@@ -133,16 +133,8 @@ class PlanCalls(Servicer):
     ) -> pb.GetPlanAdherenceResponse:
         v = Violations()
         plan_id = v.check("plan_id", parse_uuid, request.plan_id)
-        planned_from = (
-            v.check("planned_from", parse_date, request.planned_from)
-            if request.planned_from
-            else None
-        )
-        planned_before = (
-            v.check("planned_before", parse_date, request.planned_before)
-            if request.planned_before
-            else None
-        )
+        planned_from = v.check("planned_from", parse_optional_date, request.planned_from)
+        planned_before = v.check("planned_before", parse_optional_date, request.planned_before)
         v.raise_if_any()
         await run(self.app.meeting_plan, plan_id)
         await read_your_writes(self.follower, request.min_position)

@@ -16,7 +16,7 @@ from services.common.servicer import (
     read_your_writes,
     run,
 )
-from services.kernel.parsing import parse_date
+from services.kernel.parsing import parse_optional_date
 from services.learning import codecs
 from services.learning.domain import Adoption, parse_summary, parse_tags
 from services.learning.grpc_api.base import Servicer
@@ -37,11 +37,7 @@ class AdoptionCalls(Servicer):
         organisation = v.check("organisation_id", parse_optional_uuid, request.organisation_id)
         status = v.check("status", codecs.ADOPTION_STATUS.to_domain, request.status)
         evidence = v.check("evidence", parse_summary, request.evidence)
-        effective_on = (
-            v.check("effective_on", parse_date, request.effective_on)
-            if request.effective_on
-            else None
-        )
+        effective_on = v.check("effective_on", parse_optional_date, request.effective_on)
         v.raise_if_any()
         assert entry is not None
         outcome = await run(

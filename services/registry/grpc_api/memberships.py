@@ -19,10 +19,9 @@ from services.common.servicer import (
     read_your_writes,
     run,
 )
-from services.kernel.parsing import parse_text
+from services.kernel.parsing import parse_optional_date, parse_text
 from services.registry import codecs
 from services.registry.grpc_api.base import Servicer
-from services.registry.grpc_api.requests import optional_date
 from services.registry.grpc_api.responses import membership_pb
 from services.registry.views import MembershipRecord
 
@@ -170,7 +169,7 @@ class MembershipCalls(Servicer):
         v = Violations()
         cmd, community_id, member_id = self._membership_command(request, "AssignRole", v, True)
         role = v.check("role", codecs.ROLE.to_domain, request.role)
-        start = optional_date("start_date", request.start_date, v)
+        start = v.check("start_date", parse_optional_date, request.start_date)
         v.raise_if_any()
         return await self._membership_answer(
             pb.AssignRoleResponse, self.app.assign_role, cmd, community_id, member_id, role, start
@@ -180,7 +179,7 @@ class MembershipCalls(Servicer):
         v = Violations()
         cmd, community_id, member_id = self._membership_command(request, "EndRole", v, True)
         role = v.check("role", codecs.ROLE.to_domain, request.role)
-        end = optional_date("end_date", request.end_date, v)
+        end = v.check("end_date", parse_optional_date, request.end_date)
         v.raise_if_any()
         return await self._membership_answer(
             pb.EndRoleResponse, self.app.end_role, cmd, community_id, member_id, role, end
@@ -204,7 +203,7 @@ class MembershipCalls(Servicer):
         member = v.check("member_id", parse_optional_uuid, request.member_id)
         status = v.check("status", codecs.MEMBERSHIP_STATUS.to_domain_or_none, request.status)
         role = v.check("role", codecs.ROLE.to_domain_or_none, request.role)
-        as_of = optional_date("as_of", request.as_of, v)
+        as_of = v.check("as_of", parse_optional_date, request.as_of)
         if as_of and not role:
             v.add("as_of", "is only read together with role")
         filters = {
