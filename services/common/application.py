@@ -302,6 +302,16 @@ class CopnetApplication(Application):
         claim.release()
         return claim
 
+    def move_claim(
+        self, kind: str, old_key: str | None, new_key: str | None, owner_id: UUID, taken: str
+    ) -> list[UniqueClaim]:
+        """Moves `owner_id`'s unique key from `old_key` to `new_key` (either may be empty):
+        claims the new one (AlreadyExists, with `taken`, when someone else holds it) and
+        releases the old one. The claims to save with the change."""
+        claims = [self.claim(kind, new_key, owner_id, taken)] if new_key else []
+        released = self.release(kind, old_key, owner_id) if old_key else None
+        return claims + ([released] if released else [])
+
     def holder_of(self, kind: str, key: str) -> UUID | None:
         claim = self._find(UniqueClaim.create_id(kind, key), UniqueClaim)
         return claim.owner_id if claim is not None else None

@@ -38,8 +38,13 @@ from services.registry.domain import (
 ODS_CODE = "ods-code"
 COMMUNITY_SLUG = "community-slug"
 MEMBER_EMAIL = "member-email"
+EMAIL_TAKEN = "that e-mail address is registered"
 
 REGISTRY_AGGREGATES = (Organisation, Community, Member, Membership)
+
+
+def _ods_code_taken(ods_code: str | None) -> str:
+    return f"an organisation with ODS code {ods_code} exists"
 
 
 class Registry(Memberships):
@@ -84,11 +89,13 @@ class Registry(Memberships):
             if region is not KEEP:
                 organisation.change_region(region)
             if ods_code is not KEEP and ods_code != organisation.ods_code:
-                if ods_code:
-                    claims.append(self._claim_ods_code(ods_code, organisation.id))
-                if organisation.ods_code:
-                    released = self.release(ODS_CODE, organisation.ods_code, organisation.id)
-                    claims.extend([released] if released else [])
+                claims = self.move_claim(
+                    ODS_CODE,
+                    organisation.ods_code,
+                    ods_code,
+                    organisation.id,
+                    _ods_code_taken(ods_code),
+                )
                 organisation.change_ods_code(ods_code)
             return Changes(organisation, claims)
 
@@ -107,9 +114,7 @@ class Registry(Memberships):
         return self.execute(command, decide)
 
     def _claim_ods_code(self, ods_code: str, organisation_id: UUID) -> UniqueClaim:
-        return self.claim(
-            ODS_CODE, ods_code, organisation_id, f"an organisation with ODS code {ods_code} exists"
-        )
+        return self.claim(ODS_CODE, ods_code, organisation_id, _ods_code_taken(ods_code))
 
     def _active_organisation(self, organisation_id: UUID) -> Organisation:
         organisation = self.load(organisation_id, Organisation, "organisation")
@@ -237,7 +242,7 @@ class Registry(Memberships):
                 home_organisation_id=home_organisation_id,
                 email=email,
             )
-            claim = self.claim(MEMBER_EMAIL, email, member.id, "that e-mail address is registered")
+            claim = self.claim(MEMBER_EMAIL, email, member.id, EMAIL_TAKEN)
             return Changes(member, [claim])
 
         return self.execute(command, decide)
@@ -268,11 +273,7 @@ class Registry(Memberships):
                 self._active_organisation(home_organisation_id)
                 member.move_to(home_organisation_id)
             if email is not KEEP and email != member.email:
-                claims.append(
-                    self.claim(MEMBER_EMAIL, email, member.id, "that e-mail address is registered")
-                )
-                released = self.release(MEMBER_EMAIL, member.email, member.id)
-                claims.extend([released] if released else [])
+                claims = self.move_claim(MEMBER_EMAIL, member.email, email, member.id, EMAIL_TAKEN)
                 member.change_email(email)
             return Changes(member, claims)
 
