@@ -48,6 +48,7 @@ from opentelemetry.trace import SpanKind
 
 from services.common.envelopes import IntegrationMessage, RejectedMessage, read_message
 from services.common.health import Backoff, Progress, describe_error
+from services.common.messaging import span_attributes
 from services.common.natslink import NatsLink
 from services.common.projection import Projection
 from services.common.sqlstore import SqlTx
@@ -314,13 +315,12 @@ class Inbox:
             f"process {raw.subject}",
             context=context,
             kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "nats",
-                "messaging.operation.type": "process",
-                "messaging.destination.name": raw.subject,
-                "messaging.consumer.group.name": self.name,
-                "messaging.message.id": message.envelope.event_id,
-            },
+            attributes=span_attributes(
+                "process",
+                raw.subject,
+                message.envelope.event_id,
+                **{"messaging.consumer.group.name": self.name},
+            ),
         ):
             keep = asyncio.create_task(self._keep_in_progress(raw))
             try:

@@ -121,6 +121,18 @@ def leaves_node(subject: str) -> bool:
     return subject.startswith((f"{FEDERATED_ROOT}.", f"{PARTNERS_ROOT}."))
 
 
+def span_attributes(operation: str, subject: str, message_id: str, **more: str) -> dict[str, str]:
+    """The OpenTelemetry messaging attributes of a span that sends (`operation` "send")
+    or processes ("process") one NATS message; `more` adds to them."""
+    return {
+        "messaging.system": "nats",
+        "messaging.operation.type": operation,
+        "messaging.destination.name": subject,
+        "messaging.message.id": message_id,
+        **more,
+    }
+
+
 def stream_token(node_id: str) -> str:
     return node_id.upper().replace("-", "_")
 

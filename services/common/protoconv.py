@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Generic, Protocol, TypeVar, cast, overload
 
 from google.protobuf.descriptor import EnumDescriptor
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 TEnum = TypeVar("TEnum", bound=StrEnum)
@@ -80,6 +81,13 @@ def timestamp(value: datetime | None) -> Timestamp | None:
     stamp = Timestamp()
     stamp.FromDatetime(value.astimezone(UTC))
     return stamp
+
+
+def optional_time(message: Message, field: str) -> datetime | None:
+    """The time in a message's optional Timestamp field (UTC); None when it is unset."""
+    if not message.HasField(field):
+        return None
+    return cast(Timestamp, getattr(message, field)).ToDatetime(UTC)
 
 
 def date_text(value: date | None) -> str:

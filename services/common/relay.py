@@ -282,13 +282,12 @@ class Relay:
             f"publish {publication.subject}",
             context=parent,
             kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "nats",
-                "messaging.operation.type": "send",
-                "messaging.destination.name": publication.subject,
-                "messaging.message.id": publication.headers[messaging.HEADER_MSG_ID],
-                "copnet.event_type": publication.envelope.event_type,
-            },
+            attributes=messaging.span_attributes(
+                "send",
+                publication.subject,
+                publication.headers[messaging.HEADER_MSG_ID],
+                **{"copnet.event_type": publication.envelope.event_type},
+            ),
         ):
             headers = dict(publication.headers)
             data = publication.envelope.SerializeToString()

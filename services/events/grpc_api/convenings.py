@@ -4,11 +4,11 @@ record attendance, close, import, read and list.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from copnet.events.v1 import events_pb2 as pb
 from services.common.errors import Violations, stand_in
+from services.common.protoconv import optional_time
 from services.common.servicer import (
     Context,
     command,
@@ -269,12 +269,8 @@ class ConveningCalls(Servicer):
         community = v.check("community_id", parse_optional_uuid, request.community_id)
         plan = v.check("plan_id", parse_optional_uuid, request.plan_id)
         status = v.check("status", codecs.STATUS.to_domain_or_none, request.status)
-        starts_from = (
-            request.starts_from.ToDatetime(UTC) if request.HasField("starts_from") else None
-        )
-        starts_before = (
-            request.starts_before.ToDatetime(UTC) if request.HasField("starts_before") else None
-        )
+        starts_from = optional_time(request, "starts_from")
+        starts_before = optional_time(request, "starts_before")
         filters = {
             "community": str(community or ""),
             "plan": str(plan or ""),

@@ -4,13 +4,14 @@ service knows of a community.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 from copnet.events.v1 import events_pb2 as pb
 from services.common.errors import NotFound, Violations
 from services.common.grpc_server import current_caller
 from services.common.paging import Page
+from services.common.protoconv import optional_time
 from services.common.servicer import (
     Context,
     page,
@@ -51,10 +52,8 @@ class OverviewCalls(Servicer):
         community = await run(self.mirror.community, community_id)
         if community is None:
             raise NotFound(f"community {community_id} is not known to the events service")
-        starts_from = (
-            request.starts_from.ToDatetime(UTC)
-            if request.HasField("starts_from")
-            else self.app.clock.now() - CALENDAR_LOOKBACK
+        starts_from = optional_time(request, "starts_from") or (
+            self.app.clock.now() - CALENDAR_LOOKBACK
         )
         await read_your_writes(self.follower, request.min_position)
         records, _ = await run(
