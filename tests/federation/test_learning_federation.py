@@ -413,6 +413,9 @@ def test_commands_refuse_bad_requests_with_clear_statuses(region):
     )
     stale = lpb.PublishItemRequest(request_id=rid(), item_id=item.item_id, expected_version=99)
     assert code("PublishItem", stale, guys.lead_token) == grpc.StatusCode.ABORTED
+    for bad in ({"published_from": "yesterday"}, {"published_until": "2026-02-30"}):
+        search = lpb.SearchCatalogueRequest(**bad)
+        assert code("SearchCatalogue", search) == grpc.StatusCode.INVALID_ARGUMENT, bad
     nodes = node.learning("ListRegionNodes", lpb.ListRegionNodesRequest())
     assert {n.node_id for n in nodes.nodes} == set(NODES) and nodes.region == REGION
 

@@ -201,7 +201,8 @@ class ItemCalls(Servicer):
         dates = {}
         for field in ("published_from", "published_until"):
             value = getattr(request, field)
-            dates[field] = v.check(field, parse_date, value).isoformat() if value else ""
+            parsed = v.check(field, parse_date, value) if value else None
+            dates[field] = parsed.isoformat() if parsed else ""
         filters = SearchFilters(
             text=request.text,
             domain_tag=request.domain_tag,
