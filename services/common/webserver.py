@@ -12,8 +12,10 @@ does (`WebLimits`):
 - a request's head may take at most `max_head_bytes` (request line and headers; h11
   answers 400 beyond it), a read may wait at most `read_timeout`, and a TLS handshake
   `tls_handshake_timeout`;
-- at most `max_connections` are open at once: beyond that, a new connection is closed
-  at once (after its TLS handshake, which is bounded by its own timeout);
+- at most `max_connections` are open at once, counted from the moment they are
+  accepted (before any TLS handshake): beyond that, a new connection is closed at once.
+  This bounds memory too: asyncio gives each TLS connection a 256 KiB read buffer, so
+  128 connections hold about 32 MiB;
 - at most `max_requests_per_connection` requests on one connection.
 
 The body's own limits (size, how long it may take) are the app's to enforce: only it
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +51,7 @@ class WebLimits:
     max_body: int = 4096
     # How long a request's body may take to arrive, once its head is in (the app's too).
     body_timeout: float = 10.0
-    max_connections: int = 256
+    max_connections: int = 128
     idle_timeout: int = 5
     read_timeout: int = 10
     tls_handshake_timeout: float = 10.0
@@ -93,6 +96,7 @@ class WebServer:
         self._servers: list[asyncio.Server] = []
         self._connections: set[asyncio.Task[None]] = set()
         self._at_limit = False
+        self._ssl: ssl.SSLContext | None = None
         self.refused = 0
 
     @property
@@ -116,20 +120,14 @@ class WebServer:
     async def start(self) -> None:
         """Binds and starts accepting (raises if the address cannot be had, or the TLS
         files cannot be read)."""
-        ssl_context = self.config.create_ssl_context()
+        self._ssl = self.config.create_ssl_context()
         sockets = self.config.create_sockets()
-        bound = sockets.secure_sockets if ssl_context else sockets.insecure_sockets
+        bound = sockets.secure_sockets if self._ssl else sockets.insecure_sockets
         try:
             for sock in bound:
                 self._servers.append(
                     await asyncio.start_server(
-                        self._connected,
-                        sock=sock,
-                        backlog=self.limits.backlog,
-                        ssl=ssl_context,
-                        ssl_handshake_timeout=(
-                            self.limits.tls_handshake_timeout if ssl_context else None
-                        ),
+                        self._connected, sock=sock, backlog=self.limits.backlog
                     )
                 )
         except BaseException:
@@ -138,27 +136,41 @@ class WebServer:
             raise
 
     async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One accepted connection: counted from the start (a TLS connection holds asyncio's
+        256 KiB read buffer from its handshake on), closed at once beyond the limit, else
+        upgraded to TLS (within the handshake timeout) and handed to hypercorn."""
         if len(self._connections) >= self.limits.max_connections:
-            self.refused += 1
-            if not self._at_limit:
-                log.warning(
-                    "%s: %d connections open, the most allowed: closing new ones",
-                    self.name,
-                    len(self._connections),
-                )
-                self._at_limit = True
-            writer.transport.abort()
+            self._refuse(writer)
             return
         self._at_limit = False
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(cast("asyncio.Task[None]", task))
+        task = cast("asyncio.Task[None]", asyncio.current_task())
+        self._connections.add(task)
         try:
+            if self._ssl is not None:
+                try:  # before any other await: nothing may read the ClientHello first
+                    await writer.start_tls(
+                        self._ssl, ssl_handshake_timeout=self.limits.tls_handshake_timeout
+                    )
+                except (OSError, ssl.SSLError, TimeoutError) as error:
+                    log.debug("%s: TLS handshake failed: %s", self.name, error)
+                    writer.transport.abort()
+                    return
             loop = asyncio.get_running_loop()
             context, state = self._context, self._state
-            await TCPServer(self._app, loop, self.config, context, state, reader, writer)
+            await TCPServer(self._app, loop, self.config, context, state, reader, writer).run()
         finally:
-            self._connections.discard(cast("asyncio.Task[None]", task))
+            self._connections.discard(task)
+
+    def _refuse(self, writer: asyncio.StreamWriter) -> None:
+        self.refused += 1
+        if not self._at_limit:
+            log.warning(
+                "%s: %d connections open, the most allowed: closing new ones",
+                self.name,
+                len(self._connections),
+            )
+            self._at_limit = True
+        writer.transport.abort()
 
     async def stop(self) -> None:
         """Stops accepting, lets requests in flight finish (`graceful_timeout`), closes
