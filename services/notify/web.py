@@ -167,8 +167,8 @@ class UnsubscribePages:
         server = WebServer(self.asgi(), self.address, self.limits, self.tls, name="notify-web")
         await server.start()
         self.server = server
-        host, port = server.host_and_port
-        self.links.served_at = f"{host}:{port}"
+        host, port = self.address.rpartition(":")[0], server.host_and_port[1]
+        self.links.served_at = f"{host}:{port}"  # as configured: "[::]" keeps its brackets
         log.info("unsubscribe pages at %s://%s:%d/unsubscribe", server.scheme, host, port)
         try:
             while not stopping.is_set():

@@ -237,6 +237,27 @@ def test_slow_clients_are_cut_off(port, certificate):
     assert took < LIMITS.tls_handshake_timeout + 1.5
 
 
+def test_without_a_certificate_the_same_limits_hold_over_plain_http(node, tmp_path):
+    with notify_alone(node, tmp_path / "alone", web_limits=LIMITS) as runtime:
+        pages = pages_of(runtime)
+        eventually(lambda: pages.server is not None)
+        assert runtime.parts.links() == f"http://127.0.0.1:{pages.port}"
+        with urllib.request.urlopen(f"http://127.0.0.1:{pages.port}/healthz") as answer:
+            assert answer.read() == b"ok\n"
+        for length, status in (("-1", b"400"), (str(2**40), b"413")):
+            with socket.create_connection(("127.0.0.1", pages.port), timeout=10) as sock:
+                sock.sendall(
+                    b"POST /unsubscribe HTTP/1.1\r\nHost: copnet\r\n"
+                    + f"Content-Length: {length}\r\n\r\n".encode()
+                )
+                answer, took = answer_of(sock)
+            assert answer.startswith(b"HTTP/1.1 " + status) and took < QUICKLY, answer
+        with socket.create_connection(("127.0.0.1", pages.port), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: copnet\r\n")  # never finished
+            answer, took = answer_of(sock)
+        assert answer == b"" and LIMITS.idle_timeout - 0.5 < took < LIMITS.idle_timeout + 1.5
+
+
 @contextlib.contextmanager
 def notify_alone(node: NotifyNode, root: Path, **overrides: Any) -> Iterator[ServiceRuntime]:
     """Another notify process's API role (its own stores), beside the node's."""
