@@ -18,6 +18,9 @@ does (`WebLimits`):
   128 connections hold about 32 MiB;
 - at most `max_requests_per_connection` requests on one connection.
 
+(A connection its client closed is released when hypercorn's idle timer ends, within
+`idle_timeout`: it counts against `max_connections` until then.)
+
 The body's own limits (size, how long it may take) are the app's to enforce: only it
 knows what it expects (see notify's unsubscribe pages). Without TLS files the server
 speaks plain HTTP; with them, HTTPS only (HTTP/1.1 by ALPN; no HTTP/2).
@@ -29,6 +32,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +45,9 @@ from hypercorn.typing import ASGIFramework, LifespanState
 from hypercorn.utils import wrap_app
 
 log = logging.getLogger(__name__)
+
+# While connections are being refused at the limit, how often that is logged.
+WARN_EVERY = 60.0
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ class WebServer:
         self._state: LifespanState = {}
         self._servers: list[asyncio.Server] = []
         self._connections: set[asyncio.Task[None]] = set()
-        self._at_limit = False
+        self._warned_at = -WARN_EVERY
         self._ssl: ssl.SSLContext | None = None
         self.refused = 0
 
@@ -131,6 +138,9 @@ class WebServer:
                     )
                 )
         except BaseException:
+            for server in self._servers:
+                server.close()
+            self._servers.clear()
             for sock in bound:
                 sock.close()
             raise
@@ -142,7 +152,6 @@ class WebServer:
         if len(self._connections) >= self.limits.max_connections:
             self._refuse(writer)
             return
-        self._at_limit = False
         task = cast("asyncio.Task[None]", asyncio.current_task())
         self._connections.add(task)
         try:
@@ -163,13 +172,15 @@ class WebServer:
 
     def _refuse(self, writer: asyncio.StreamWriter) -> None:
         self.refused += 1
-        if not self._at_limit:
+        now = time.monotonic()
+        if now - self._warned_at > WARN_EVERY:
             log.warning(
-                "%s: %d connections open, the most allowed: closing new ones",
+                "%s: %d connections open, the most allowed: closing new ones (%d so far)",
                 self.name,
                 len(self._connections),
+                self.refused,
             )
-            self._at_limit = True
+            self._warned_at = now
         writer.transport.abort()
 
     async def stop(self) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.federation.test_learning_federation import received_events
 from tests.support.region import Region
 from tests.support.streams import eventually
 
@@ -49,7 +48,7 @@ def test_hub_down_for_40_seconds_then_items_arrive_within_5_seconds(region: Regi
     wanted = {"Before the outage", *during}
     for receiver in ("kings", "lewisham"):
         eventually(lambda r=receiver: region.titles(r) == wanted, 60)
-        counts = received_events(region, receiver)
+        counts = region.received(receiver)
         assert len(counts) == 5 and set(counts.values()) == {1}, counts
     print(f"first item after the hub's return: {first}")
     assert set(first) == {"kings", "lewisham"}, first

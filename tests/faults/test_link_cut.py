@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.federation.test_learning_federation import received_events
 from tests.support.ports import free_port
 from tests.support.proxy import Proxy
 from tests.support.region import Region
@@ -73,7 +72,7 @@ def test_a_cut_leaf_link_heals_and_everything_arrives_once(cut_region):
     eventually(lambda: region.titles("kings") >= {"From guys before", *from_guys}, 60)
     eventually(lambda: region.titles("guys") >= {"From kings before", *from_kings}, 60)
     for receiver in ("kings", "guys"):
-        counts = received_events(region, receiver)
+        counts = region.received(receiver)
         assert len(counts) == 4 and set(counts.values()) == {1}, (receiver, counts)
     print(f"first item after the link healed: {first}")
     assert set(first) == {"kings", "guys"}, first
