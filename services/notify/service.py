@@ -81,7 +81,18 @@ def build(runtime: ServiceRuntime[Notify], settings: NotifySettings | None = Non
                 app, mailbox, runtime.follower(Mailbox.name), composer, transport_for(s), s
             ),
         ),
-        api_workers=(lambda: UnsubscribePages(app, directory, tokens, s.http_address, links),),
+        api_workers=(
+            lambda: UnsubscribePages(
+                app,
+                directory,
+                tokens,
+                s.http_address,
+                links,
+                runtime.api_work,
+                tls=s.tls,
+                limits=s.web_limits,
+            ),
+        ),
         handlers={"events": lambda: NotifyPolicy(app), "learning": lambda: NotifyPolicy(app)},
     )
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from services.common.settings import SERVICES, NodeSettings
+from services.common.webserver import TlsFiles, WebLimits
 
 SMTP_SECURITY = ("starttls", "tls", "none")
 
@@ -32,6 +33,10 @@ class NotifySettings:
     # Where the unsubscribe pages are served, and how e-mails link to them.
     http_address: str = "127.0.0.1:50055"
     public_url: str = ""
+    # With both, the pages are served over HTTPS only (and links say https://).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    web_limits: WebLimits = field(default_factory=WebLimits)
     outbox_dir: Path = Path("copnet-data/notify/outbox")
     # Schedules.
     reminder_hours_before: int = 24
@@ -55,6 +60,17 @@ class NotifySettings:
             raise ValueError("COPNET_NOTIFY_DIGEST_HOUR must be between 0 and 23")
         if self.concurrency < 1 or self.max_attempts < 1:
             raise ValueError("concurrency and attempts must be at least 1")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError(
+                "COPNET_NOTIFY_TLS_CERT and _KEY (or COPNET_TLS_CERT and _KEY) go together"
+            )
+
+    @property
+    def tls(self) -> TlsFiles | None:
+        """The certificate the unsubscribe pages are served with, if any."""
+        if self.tls_cert is None or self.tls_key is None:
+            return None
+        return TlsFiles(self.tls_cert, self.tls_key)
 
     @property
     def uses_smtp(self) -> bool:
@@ -82,6 +98,10 @@ class NotifySettings:
         default_port = {"starttls": 587, "tls": 465, "none": 25}.get(security, 587)
         # The port after the services' gRPC ports: 50055 when the registry has 50051.
         web_port = node.grpc_port_base + len(SERVICES)
+        # The pages' own certificate, else the node's (the one its gRPC APIs use).
+        tls_prefix = "NOTIFY_TLS" if get("NOTIFY_TLS_CERT", "") else "TLS"
+        tls_cert, tls_key = get(f"{tls_prefix}_CERT", ""), get(f"{tls_prefix}_KEY", "")
+        max_connections = int(get("NOTIFY_HTTP_MAX_CONNECTIONS", WebLimits.max_connections))
         return cls(
             smtp_host=get("SMTP_HOST", ""),
             smtp_port=int(get("SMTP_PORT", default_port)),
@@ -91,6 +111,9 @@ class NotifySettings:
             mail_from=get("MAIL_FROM", ""),
             http_address=get("NOTIFY_HTTP_ADDRESS", f"{node.listen_host}:{web_port}"),
             public_url=get("NOTIFY_PUBLIC_URL", "").rstrip("/"),
+            tls_cert=Path(tls_cert) if tls_cert else None,
+            tls_key=Path(tls_key) if tls_key else None,
+            web_limits=WebLimits(max_connections=max_connections),
             outbox_dir=Path(get("NOTIFY_OUTBOX_DIR", node.data_dir / "notify" / "outbox")),
             reminder_hours_before=int(get("NOTIFY_REMINDER_HOURS", 24)),
             digest_hour=int(get("NOTIFY_DIGEST_HOUR", 7)),

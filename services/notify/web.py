@@ -1,4 +1,6 @@
-"""The unsubscribe pages: a small HTTP server (standard library) in the notify process.
+"""The unsubscribe pages: a small ASGI app (starlette), served by hypercorn on the notify
+process's event loop (`services.common.webserver`), over HTTPS when the node has a
+certificate (`COPNET_NOTIFY_TLS_CERT`/`_KEY`, else `COPNET_TLS_CERT`/`_KEY`).
 
 - `GET /unsubscribe?token=...` (the link in every e-mail) shows what the link
   turns off and one button. It changes nothing by itself, because mail scanners
@@ -9,25 +11,39 @@
   changes nothing more.
 - `GET /healthz` answers "ok".
 The signed token is the authority (no login); the change is recorded as made by
-the member the token names.
+the member the token names. The application's (blocking) calls run on the API's
+threads (`ApiWork`), as the gRPC handlers' do.
+
+Limits (`WebLimits`, see services/common/webserver.py): a body declared larger than
+`max_body` is refused (413) before any of it is read, a chunked one once it grows past
+it, one that takes longer than `body_timeout` gets 408; slow or idle clients are cut
+off after `idle_timeout`; at most `max_connections` are open at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import html
 import logging
-import threading
 import uuid
+from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
-from services.common.errors import CopnetError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from services.common.apiwork import ApiWork
+from services.common.errors import CopnetError, Unavailable
+from services.common.health import Progress
 from services.common.idempotency import Command
 from services.common.identity import Caller
+from services.common.webserver import TlsFiles, WebLimits, WebServer
 from services.notify.application import Notify
 from services.notify.delivery.rendering import TOPIC_PHRASES
 from services.notify.directory import NotifyDirectory
@@ -37,7 +53,10 @@ from services.notify.unsubscribe import UnsubscribeTokens
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 4096
+HTML = "text/html; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
+# How often the serving pages report that they are alive (readiness).
+BEAT_EVERY = 10.0
 
 
 def describe(unsubscription: Unsubscription, directory: NotifyDirectory) -> str:
@@ -71,7 +90,8 @@ class LinkBase:
     def __call__(self) -> str:
         if self.settings.public_url:
             return self.settings.public_url
-        return f"http://{self.served_at or self.settings.http_address}"
+        scheme = "https" if self.settings.tls else "http"
+        return f"{scheme}://{self.served_at or self.settings.http_address}"
 
 
 def _page(title: str, body: str, status: HTTPStatus = HTTPStatus.OK) -> tuple[int, bytes]:
@@ -86,7 +106,26 @@ def _page(title: str, body: str, status: HTTPStatus = HTTPStatus.OK) -> tuple[in
     return status, text.encode()
 
 
+def _not_now() -> tuple[int, bytes]:
+    return _page(
+        "Not now",
+        "<p>Your choice could not be recorded just now. Please try again later.</p>",
+        HTTPStatus.SERVICE_UNAVAILABLE,
+    )
+
+
+def _answer(status: int, body: bytes, content_type: str, close: bool = False) -> Response:
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    if close:  # the request's body was not read: the connection cannot be reused
+        headers["Connection"] = "close"
+    return Response(body, status, headers, media_type=content_type)
+
+
 class UnsubscribePages:
+    """The pages as a worker of the API role: serves them until the service stops. A
+    server that stops serving fails the worker (the runtime starts it again, and exits the
+    process if that keeps happening); readiness follows `progress`."""
+
     def __init__(
         self,
         app: Notify,
@@ -94,45 +133,106 @@ class UnsubscribePages:
         tokens: UnsubscribeTokens,
         address: str,
         links: LinkBase,
+        work: ApiWork,
+        tls: TlsFiles | None = None,
+        limits: WebLimits | None = None,
     ) -> None:
         self.app = app
         self.directory = directory
         self.tokens = tokens
         self.address = address
         self.links = links
-        self.server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self.work = work
+        self.tls = tls
+        self.limits = limits or WebLimits()
+        self.progress = Progress("unsubscribe pages")
+        self.server: WebServer | None = None
 
     @property
     def port(self) -> int:
         assert self.server is not None, "the pages are not served"
-        return self.server.server_address[1]
+        return self.server.host_and_port[1]
 
-    def start(self) -> None:
-        host, _, port = self.address.rpartition(":")
-        self.server = ThreadingHTTPServer((host, int(port)), self._handler_class())
-        self.server.daemon_threads = True
-        self.links.served_at = f"{host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, name="notify-web", daemon=True
+    def asgi(self) -> Starlette:
+        methods = ["GET", "HEAD"]
+        return Starlette(
+            routes=[
+                Route("/healthz", self._healthz, methods=methods),
+                Route("/unsubscribe", self._unsubscribe, methods=[*methods, "POST"]),
+            ],
+            exception_handlers={HTTPException: self._http_error},
         )
-        self._thread.start()
-        log.info("unsubscribe pages at http://%s:%d/unsubscribe", host, self.port)
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
 
     async def run(self, stopping: asyncio.Event) -> None:
-        await asyncio.to_thread(self.start)
+        server = WebServer(self.asgi(), self.address, self.limits, self.tls, name="notify-web")
+        await server.start()
+        self.server = server
+        host, port = self.address.rpartition(":")[0], server.host_and_port[1]
+        self.links.served_at = f"{host}:{port}"  # as configured: "[::]" keeps its brackets
+        log.info("unsubscribe pages at %s://%s:%d/unsubscribe", server.scheme, host, port)
         try:
-            await stopping.wait()
+            while not stopping.is_set():
+                if not server.serving():
+                    raise RuntimeError("the unsubscribe pages' server stopped accepting")
+                self.progress.ok()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), BEAT_EVERY)
         finally:
-            await asyncio.to_thread(self.stop)
+            self.server = None
+            await server.stop()
 
-    # What the pages do
+    # The HTTP side
+
+    async def _healthz(self, request: Request) -> Response:
+        return _answer(200, b"ok\n", TEXT)
+
+    async def _http_error(self, request: Request, error: Exception) -> Response:
+        status = error.status_code if isinstance(error, HTTPException) else 500
+        title = "Not found" if status == 404 else HTTPStatus(status).phrase
+        return _answer(*_page(title, "", HTTPStatus(status)), HTML)
+
+    async def _unsubscribe(self, request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        if request.method != "POST":
+            return await self._page(self.preview, token)
+        body = await self._read_body(request)
+        if isinstance(body, Response):
+            return body
+        token = token or parse_qs(body.decode(errors="replace")).get("token", [""])[0]
+        return await self._page(self.apply, token)
+
+    async def _page(self, page: Callable[[str], tuple[int, bytes]], token: str) -> Response:
+        try:
+            status, content = await self.work.run(page, token)
+        except Unavailable:
+            status, content = _not_now()
+        return _answer(status, content, HTML)
+
+    async def _read_body(self, request: Request) -> bytes | Response:
+        """The body (a form: the page's button, or RFC 8058's one-click), or the answer that
+        refuses it: a declared length over the limit before any of it is read, a chunked
+        body once it grows past it, one too slow to arrive."""
+        limit = self.limits.max_body
+        declared = request.headers.get("content-length")
+        if declared is not None:  # h11 has already refused a malformed or negative one
+            if not declared.strip().isdigit():
+                return _answer(400, b"bad Content-Length\n", TEXT, close=True)
+            if int(declared) > limit:
+                return _answer(413, b"too large\n", TEXT, close=True)
+        body = bytearray()
+        try:
+            async with asyncio.timeout(self.limits.body_timeout):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > limit:
+                        return _answer(413, b"too large\n", TEXT, close=True)
+        except TimeoutError:
+            return _answer(408, b"the request took too long\n", TEXT, close=True)
+        except ClientDisconnect:
+            return _answer(400, b"incomplete request\n", TEXT, close=True)
+        return bytes(body)
+
+    # What the pages do (on the API's threads: they read and write the stores)
 
     def preview(self, token: str) -> tuple[int, bytes]:
         try:
@@ -160,11 +260,7 @@ class UnsubscribePages:
             self.app.unsubscribe(command, unsubscription)
         except CopnetError as error:
             log.warning("an unsubscribe link could not be applied: %s", error)
-            return _page(
-                "Not now",
-                "<p>Your choice could not be recorded just now. Please try again later.</p>",
-                HTTPStatus.SERVICE_UNAVAILABLE,
-            )
+            return _not_now()
         what = html.escape(describe(unsubscription, self.directory))
         return _page("Unsubscribed", f"<p>You will no longer receive {what}.</p>")
 
@@ -176,55 +272,3 @@ class UnsubscribePages:
             "copy the whole link from the e-mail).</p>",
             HTTPStatus.BAD_REQUEST,
         )
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        pages = self
-
-        class Handler(BaseHTTPRequestHandler):
-            server_version = "copnet-notify"
-            sys_version = ""
-
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("web: %s %s", self.command, urlsplit(self.path).path)
-
-            def _token(self) -> str:
-                values = parse_qs(urlsplit(self.path).query).get("token", [])
-                return values[0] if values else ""
-
-            def _answer(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.send_header("Referrer-Policy", "no-referrer")
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-
-            def _not_found(self) -> None:
-                status, body = _page("Not found", "", HTTPStatus.NOT_FOUND)
-                self._answer(status, body, "text/html; charset=utf-8")
-
-            def do_GET(self) -> None:
-                path = urlsplit(self.path).path
-                if path == "/healthz":
-                    self._answer(200, b"ok\n", "text/plain; charset=utf-8")
-                elif path == "/unsubscribe":
-                    self._answer(*pages.preview(self._token()), "text/html; charset=utf-8")
-                else:
-                    self._not_found()
-
-            def do_POST(self) -> None:
-                path = urlsplit(self.path).path
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY:
-                    self._answer(413, b"too large\n", "text/plain; charset=utf-8")
-                    return
-                body = self.rfile.read(length).decode(errors="replace") if length else ""
-                token = self._token() or parse_qs(body).get("token", [""])[0]
-                if path != "/unsubscribe":
-                    self._not_found()
-                    return
-                self._answer(*pages.apply(token), "text/html; charset=utf-8")
-
-        return Handler
