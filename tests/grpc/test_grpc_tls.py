@@ -47,6 +47,16 @@ class Certificates:
 
 
 @pytest.fixture
+def node(tmp_path: Path, nats_server) -> NodeSettings:
+    return NodeSettings(
+        node_id="testnode",
+        region="test-region",
+        data_dir=tmp_path / "node",
+        nats_url=nats_server.url,
+    )
+
+
+@pytest.fixture
 def certs(tmp_path: Path) -> Certificates:
     pki = RegionPki(tmp_path / "pki", common_name="test node CA")
     other = RegionPki(tmp_path / "other-pki", common_name="another CA")
@@ -61,8 +71,9 @@ def certs(tmp_path: Path) -> Certificates:
     )
 
 
-def settings_for(tmp_path: Path, certs: Certificates | None, mutual: bool = False) -> NodeSettings:
-    settings = NodeSettings(node_id="testnode", region="test-region", data_dir=tmp_path / "node")
+def settings_for(
+    settings: NodeSettings, certs: Certificates | None, mutual: bool = False
+) -> NodeSettings:
     if certs is None:
         return settings
     return replace(
@@ -122,9 +133,9 @@ def refused(channel: grpc.Channel, token: str) -> grpc.StatusCode:
 
 
 def test_a_client_trusting_the_nodes_ca_gets_through_and_others_do_not(
-    tmp_path: Path, certs: Certificates, serve, authority
+    node: NodeSettings, certs: Certificates, serve, authority
 ):
-    runtime = serve(settings_for(tmp_path, certs))
+    runtime = serve(settings_for(node, certs))
     address = f"127.0.0.1:{runtime.port}"
     token = authority.issue("operator")
 
@@ -156,8 +167,8 @@ def test_a_client_trusting_the_nodes_ca_gets_through_and_others_do_not(
     assert refused(open_channel(address, other), token) == grpc.StatusCode.UNAVAILABLE
 
 
-def test_health_and_reflection_answer_over_tls(tmp_path: Path, certs: Certificates, serve):
-    runtime = serve(settings_for(tmp_path, certs))
+def test_health_and_reflection_answer_over_tls(node: NodeSettings, certs: Certificates, serve):
+    runtime = serve(settings_for(node, certs))
     security = ChannelSecurity(tls=True, ca_file=certs.ca_file)
     with open_channel(f"localhost:{runtime.port}", security) as channel:
         health = health_pb2_grpc.HealthStub(channel)
@@ -169,9 +180,9 @@ def test_health_and_reflection_answer_over_tls(tmp_path: Path, certs: Certificat
 
 
 def test_mutual_tls_refuses_clients_without_a_good_certificate(
-    tmp_path: Path, certs: Certificates, serve, authority
+    node: NodeSettings, certs: Certificates, serve, authority
 ):
-    runtime = serve(settings_for(tmp_path, certs, mutual=True))
+    runtime = serve(settings_for(node, certs, mutual=True))
     address = f"127.0.0.1:{runtime.port}"
     token = authority.issue("operator")
 
@@ -188,9 +199,9 @@ def test_mutual_tls_refuses_clients_without_a_good_certificate(
 
 
 def test_under_mutual_tls_the_application_sees_the_client_certificate(
-    tmp_path: Path, certs: Certificates, serve, authority, spans, caplog
+    node: NodeSettings, certs: Certificates, serve, authority, spans, caplog
 ):
-    runtime = serve(settings_for(tmp_path, certs, mutual=True))
+    runtime = serve(settings_for(node, certs, mutual=True))
     good = ChannelSecurity(True, certs.ca_file, certs.alice.cert_file, certs.alice.key_file)
     caplog.set_level(logging.DEBUG, logger="services.common.grpc_server")
     with open_channel(f"127.0.0.1:{runtime.port}", good) as channel:
@@ -205,7 +216,9 @@ def test_under_mutual_tls_the_application_sees_the_client_certificate(
     assert "CN=alice-laptop SAN=alice.clients.example.org" in record.getMessage()
 
 
-def test_the_caller_carries_the_client_certificate(tmp_path: Path, certs: Certificates, authority):
+def test_the_caller_carries_the_client_certificate(
+    node: NodeSettings, certs: Certificates, authority
+):
     """What the interceptor hands a servicer: the token's subject, and the certificate (a
     service of the test's own on the same server code, which answers with its caller)."""
 
@@ -228,7 +241,7 @@ def test_the_caller_carries_the_client_certificate(tmp_path: Path, certs: Certif
             [grpc.method_handlers_generic_handler("test.Echo", {"Who": handler})]
         )
 
-    settings = settings_for(tmp_path, certs, mutual=True)
+    settings = settings_for(node, certs, mutual=True)
     tls = ServerTls.of(settings)
     loop = asyncio.new_event_loop()
     handle = loop.run_until_complete(
@@ -256,8 +269,8 @@ def test_the_caller_carries_the_client_certificate(tmp_path: Path, certs: Certif
     assert caller["peer"].startswith("ipv4:127.0.0.1:")
 
 
-def test_plain_grpc_beyond_loopback_needs_insecure(tmp_path: Path, serve, authority, caplog):
-    plain = settings_for(tmp_path, None)
+def test_plain_grpc_beyond_loopback_needs_insecure(node: NodeSettings, serve, authority, caplog):
+    plain = settings_for(node, None)
     with pytest.raises(InsecureBinding, match=r"refusing plain gRPC on 0\.0\.0\.0:0"):
         ServiceRuntime(DEFINITION, plain, roles=("api",), address="0.0.0.0:0", authority=authority)
 
