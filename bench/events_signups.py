@@ -35,7 +35,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import grpc
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
@@ -43,6 +42,7 @@ from copnet.events.v1 import events_pb2 as epb
 from copnet.events.v1 import events_pb2_grpc as epb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
+from services.common.channels import ChannelSecurity, open_channel
 from services.common.idempotency import Command
 from services.common.identity import Caller
 from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
@@ -87,12 +87,15 @@ class Node:
         registry, events = (t.runtime for t in self.threads)
         assert registry is not None and events is not None
         self.events_runtime = events
+        security = ChannelSecurity.of(self.settings)
         self.registry = rpb_grpc.RegistryServiceStub(
-            grpc.insecure_channel(f"127.0.0.1:{registry.port}")
+            open_channel(f"127.0.0.1:{registry.port}", security)
         )
         self.events = epb_grpc.EventsServiceStub(
-            grpc.insecure_channel(
-                f"127.0.0.1:{events.port}", options=[("grpc.max_concurrent_streams", 1000)]
+            open_channel(
+                f"127.0.0.1:{events.port}",
+                security,
+                options=[("grpc.max_concurrent_streams", 1000)],
             )
         )
         self.operator = self.auth("operator")

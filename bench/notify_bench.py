@@ -43,12 +43,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import grpc
-
 from copnet.events.v1 import events_pb2 as epb
 from copnet.events.v1 import events_pb2_grpc as epb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
+from services.common.channels import ChannelSecurity, open_channel
 from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
@@ -143,10 +142,11 @@ class Node:
         registry, events, self.notify = (t.runtime for t in self.threads)
         assert registry is not None and events is not None and self.notify is not None
         self.events_runtime = events
+        security = ChannelSecurity.of(self.settings)
         self.registry = rpb_grpc.RegistryServiceStub(
-            grpc.insecure_channel(f"127.0.0.1:{registry.port}")
+            open_channel(f"127.0.0.1:{registry.port}", security)
         )
-        self.events = epb_grpc.EventsServiceStub(grpc.insecure_channel(f"127.0.0.1:{events.port}"))
+        self.events = epb_grpc.EventsServiceStub(open_channel(f"127.0.0.1:{events.port}", security))
         self.operator = self.auth("operator")
 
     def _start(self, service: ServiceDefinition) -> ServiceThread:

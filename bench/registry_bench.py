@@ -544,9 +544,12 @@ async def closed_loop_grpc(conn: Connection, job: dict[str, Any]) -> dict[str, A
     import grpc
 
     from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
+    from services.common.channels import ChannelSecurity, open_aio_channel
 
     metadata = (("authorization", f"Bearer {job['token']}"),)
-    async with grpc.aio.insecure_channel(job["target"]) as channel:
+    async with open_aio_channel(
+        job["target"], ChannelSecurity.from_json(job.get("tls"))
+    ) as channel:
         await asyncio.wait_for(channel.channel_ready(), 10)
         stub = pb_grpc.RegistryServiceStub(channel)
         start = time.monotonic() + job["warmup"]
@@ -604,6 +607,7 @@ async def open_loop_grpc_with_lag(conn: Connection, job: dict[str, Any]) -> dict
 
     from copnet.integration.v1 import envelope_pb2
     from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
+    from services.common.channels import ChannelSecurity, open_aio_channel
 
     on_stream: dict[int, tuple[float, float]] = {}
     published: dict[int, tuple[float, float]] = {}
@@ -627,7 +631,9 @@ async def open_loop_grpc_with_lag(conn: Connection, job: dict[str, Any]) -> dict
     latencies: list[float] = []
     errors: Counter[str] = Counter()
     succeeded = 0
-    async with grpc.aio.insecure_channel(job["target"]) as channel:
+    async with open_aio_channel(
+        job["target"], ChannelSecurity.from_json(job.get("tls"))
+    ) as channel:
         await asyncio.wait_for(channel.channel_ready(), 10)
         stub = pb_grpc.RegistryServiceStub(channel)
         began = time.monotonic() + 0.05

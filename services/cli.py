@@ -3,6 +3,7 @@
     copnet up       run a whole node (NATS + services) in the foreground
     copnet hub      run a region's hub (NATS leaf-node hub + region directory)
     copnet token    issue a bearer token for calling this node's APIs
+    copnet certs    development certificates for serving the gRPC APIs over (mutual) TLS
     copnet demo     a hub and several organisations' nodes with the seed communities loaded
     copnet serve    run one service process (what `copnet up` starts for each)
     copnet republish  publish a node's whole log again (after its NATS stream was lost)
@@ -54,6 +55,13 @@ def _settings(options: argparse.Namespace) -> NodeSettings:
         "hub_url": getattr(options, "hub", None),
         "hub_credentials": getattr(options, "hub_credentials", None),
         "log_level": getattr(options, "log_level", None),
+        "tls_cert": getattr(options, "tls_cert", None),
+        "tls_key": getattr(options, "tls_key", None),
+        "client_ca": getattr(options, "client_ca", None),
+        "tls_ca": getattr(options, "tls_ca", None),
+        "tls_client_cert": getattr(options, "tls_client_cert", None),
+        "tls_client_key": getattr(options, "tls_client_key", None),
+        "insecure": getattr(options, "insecure", None) or None,
     }
     settings = settings.with_overrides(**overrides)
     if options.node_id is None and options.region is None:
@@ -70,7 +78,11 @@ def _settings(options: argparse.Namespace) -> NodeSettings:
 def _up(options: argparse.Namespace) -> int:
     from services.node import run_node
 
-    settings = _settings(options)
+    try:
+        settings = _settings(options)
+    except ValueError as error:
+        print(f"copnet up: {error}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level, "node")
     return run_node(settings)
 
@@ -141,6 +153,72 @@ def _token(options: argparse.Namespace) -> int:
     return 0
 
 
+def _certs(options: argparse.Namespace) -> int:
+    from services.common.grpccerts import issue_node_certs
+
+    try:
+        settings = _settings(options)
+        certs = issue_node_certs(settings, options.host or [], options.client or [])
+    except ValueError as error:
+        print(f"copnet certs: {error}", file=sys.stderr)
+        return 2
+    data_dir = f"--data-dir {settings.data_dir}"
+    tls = (
+        f"--tls-cert {certs.server.cert_file} --tls-key {certs.server.key_file} "
+        f"--tls-ca {certs.ca_file}"
+    )
+    operator = certs.operator
+    mutual = (
+        f"--client-ca {certs.ca_file} --tls-client-cert {operator.cert_file} "
+        f"--tls-client-key {operator.key_file}"
+    )
+    lines = [
+        f"gRPC certificates of node {settings.node_id} in {certs.directory}",
+        f"  CA (development; clients trust it):  {certs.ca_file}",
+        f"  server ({', '.join(certs.server_names)}):  {certs.server.cert_file}, "
+        f"{certs.server.key_file}",
+    ]
+    for name, issued in certs.clients.items():
+        lines.append(f"  client {name}:  {issued.cert_file}, {issued.key_file}")
+    lines += [
+        "Serve the gRPC APIs over TLS:",
+        f"  copnet up {data_dir} {tls}",
+        "or over mutual TLS (every client shows a certificate from this CA; the node's own "
+        "checks show the operator's):",
+        f"  copnet up {data_dir} {tls} {mutual}",
+        "Clients: trust the CA (e.g. grpcurl -cacert CA, grpc.ssl_channel_credentials(CA)); "
+        "under mutual TLS also present a client certificate and key (grpcurl -cert -key).",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def _tls_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tls-cert", type=Path, help="serve gRPC over TLS with this certificate (PEM chain)"
+    )
+    parser.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
+    parser.add_argument(
+        "--client-ca",
+        type=Path,
+        help="mutual TLS: clients must show a certificate this CA signed",
+    )
+    parser.add_argument(
+        "--tls-ca",
+        type=Path,
+        help="the CA the node's own clients verify its certificate with (system roots)",
+    )
+    parser.add_argument(
+        "--tls-client-cert", type=Path, help="with --client-ca: the node's own clients' certificate"
+    )
+    parser.add_argument("--tls-client-key", type=Path, help="its private key")
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow plain gRPC on a non-loopback --listen-host (refused otherwise)",
+    )
+
+
 def _republish(options: argparse.Namespace) -> int:
     from services.common.messaging import NodeIdentity
     from services.common.sqlstore import SqlStore
@@ -193,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--hub-credentials", type=Path, help="the credentials file `copnet hub` wrote for this node"
     )
     up.add_argument("--log-level", help="DEBUG, INFO, WARNING (INFO)")
+    _tls_options(up)
     up.set_defaults(run=_up)
 
     hub = commands.add_parser("hub", help="run a region's hub in the foreground")
@@ -255,6 +334,22 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--member", metavar="MEMBER_ID", help="a token for this member")
     token.add_argument("--ttl", type=_duration, default=timedelta(hours=12), help="e.g. 12h")
     token.set_defaults(run=_token)
+
+    certs = commands.add_parser(
+        "certs", help="development certificates for the gRPC APIs over TLS (idempotent)"
+    )
+    _node_options(certs)
+    certs.add_argument("--listen-host", help="the host the node listens on (127.0.0.1)")
+    certs.add_argument(
+        "--host", action="append", metavar="NAME", help="another name or IP for the server"
+    )
+    certs.add_argument(
+        "--client",
+        action="append",
+        metavar="NAME",
+        help="a client certificate for mutual TLS (repeat; `operator` is always made)",
+    )
+    certs.set_defaults(run=_certs)
 
     republish = commands.add_parser(
         "republish",

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.channels import ChannelSecurity, open_channel
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig, TlsConfig
 from services.common.nodeauth import OPERATOR, NodeUsers, ServiceGrants
@@ -44,6 +45,7 @@ from services.common.supervision import (
     spawn,
 )
 from services.common.tokens import load_or_create_signing_key
+from services.common.transport import check_node_transport
 
 log = logging.getLogger("copnet.node")
 
@@ -181,10 +183,13 @@ class ServiceProcess:
             self.process.wait(5)
 
 
-def wait_serving(address: str, timeout: float, service: str = "") -> bool:
-    """Waits until a gRPC server reports SERVING for `service` ("" = the process is up)."""
+def wait_serving(
+    address: str, timeout: float, service: str = "", security: ChannelSecurity | None = None
+) -> bool:
+    """Waits until a gRPC server reports SERVING for `service` ("" = the process is up),
+    over TLS when `security` says so."""
     deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(address) as channel:
+    with open_channel(address, security or ChannelSecurity.plain()) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             try:
@@ -233,6 +238,9 @@ class Node:
         return wanted
 
     def start(self) -> None:
+        check_node_transport(
+            self.settings, {name: self.settings.address(name) for name in self.services}
+        )
         self.lock.acquire()
         claim_data_dir(self.settings)
         check_ports_free(self.ports())
@@ -251,7 +259,7 @@ class Node:
         for process in self.processes:
             address = self.settings.address(process.name)
             api = f"copnet.{process.name}.v1.{process.name.capitalize()}Service"
-            if not wait_serving(address, READY_TIMEOUT, api):
+            if not wait_serving(address, READY_TIMEOUT, api, ChannelSecurity.of(self.settings)):
                 raise RuntimeError(f"{process.name} did not report SERVING on {address}")
 
     def supervise(self) -> None:
@@ -292,8 +300,13 @@ class Node:
             credentials = hub_credentials(self.settings)
             hub = urlsplit(credentials.hub_url if credentials else self.settings.hub_url)
             lines.append(f"  hub:       {hub.scheme}://{hub.hostname}:{hub.port} (leaf node)")
+        transport = "gRPC"
+        if self.settings.tls:
+            transport = "gRPC, mutual TLS" if self.settings.client_ca else "gRPC, TLS"
+        elif self.settings.insecure:
+            transport = "gRPC, no TLS: --insecure"
         for name in self.services:
-            lines.append(f"  {name + ':':<10} {self.settings.address(name)} (gRPC)")
+            lines.append(f"  {name + ':':<10} {self.settings.address(name)} ({transport})")
         data_dir = f" --data-dir {self.settings.data_dir}" if self.settings.data_dir else ""
         lines.append(f"A token for API calls: copnet token --operator{data_dir}")
         lines.append("Stop with Ctrl-C.")

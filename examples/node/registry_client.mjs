@@ -3,9 +3,18 @@
 //
 //   node examples/node/registry_client.mjs 127.0.0.1:50051 "$(copnet token --operator)"
 //
+// A node serving TLS: say which CA to trust (and, under mutual TLS, which client
+// certificate to present) with the variables `copnet up` itself reads:
+//
+//   COPNET_TLS_CA=copnet-data/grpc-tls/ca.crt \
+//   COPNET_TLS_CLIENT_CERT=copnet-data/grpc-tls/alice.crt \
+//   COPNET_TLS_CLIENT_KEY=copnet-data/grpc-tls/alice.key \
+//   node examples/node/registry_client.mjs 127.0.0.1:50051 "$TOKEN"
+//
 // It checks health, registers an organisation (retrying with the same request_id
 // is safe), lists organisations, and shows the field violations of a bad request.
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import grpc from "@grpc/grpc-js";
@@ -23,7 +32,12 @@ const definition = protoLoader.loadSync("copnet/registry/v1/registry.proto", {
   defaults: true,
 });
 const { copnet } = grpc.loadPackageDefinition(definition);
-const registry = new copnet.registry.v1.RegistryService(address, grpc.credentials.createInsecure());
+const read = (name) => (process.env[name] ? readFileSync(process.env[name]) : null);
+const ca = read("COPNET_TLS_CA");
+const credentials = ca
+  ? grpc.credentials.createSsl(ca, read("COPNET_TLS_CLIENT_KEY"), read("COPNET_TLS_CLIENT_CERT"))
+  : grpc.credentials.createInsecure();
+const registry = new copnet.registry.v1.RegistryService(address, credentials);
 const metadata = new grpc.Metadata();
 metadata.set("authorization", `Bearer ${token}`);
 

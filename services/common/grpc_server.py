@@ -6,12 +6,17 @@
 - Errors: copnet errors become their gRPC status (with `google.rpc.BadRequest`
   field violations for INVALID_ARGUMENT); store outages become UNAVAILABLE;
   anything else is logged and answered INTERNAL with the trace id to quote.
-- Standard health (`grpc.health.v1`) and server reflection are served.
+- Standard health (`grpc.health.v1`) and server reflection are served (on the same
+  port, so over TLS too when the node serves TLS).
+- Transport: TLS or mutual TLS when given a `ServerTls` (`services.common.transport`);
+  the client certificate's CN and SANs join the Caller (`client_certificate`), the
+  call's span (`copnet.client.cn`, `copnet.client.san`) and DEBUG logs.
 - OpenTelemetry server spans come from the contrib aio interceptor.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
@@ -35,6 +40,7 @@ from services.common.apiwork import reset_api_work as _reset_api_work
 from services.common.identity import Caller
 from services.common.stores import STORE_OUTAGES
 from services.common.tokens import TokenAuthority
+from services.common.transport import ServerTls, client_certificate
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +131,8 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
 
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
-                caller = self.authority.verify(_bearer_token(metadata))
+                caller = _with_transport(self.authority.verify(_bearer_token(metadata)), context)
+                log.debug("%s by %s from %s", method, caller.actor, _who(caller))
                 token = _current_caller.set(caller)
                 work = use_api_work(self.work)
                 try:
@@ -154,6 +161,22 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+
+
+def _with_transport(caller: Caller, context: grpc.aio.ServicerContext) -> Caller:
+    """The caller, with who the connection is from (its client certificate under mTLS)."""
+    certificate = client_certificate(context)
+    caller = dataclasses.replace(caller, client_certificate=certificate, peer=context.peer())
+    if certificate is not None:
+        span = trace.get_current_span()
+        span.set_attribute("copnet.client.cn", certificate.common_name)
+        span.set_attribute("copnet.client.san", list(certificate.sans))
+    return caller
+
+
+def _who(caller: Caller) -> str:
+    certificate = caller.client_certificate
+    return f"{caller.peer} ({certificate.describe()})" if certificate else caller.peer
 
 
 @dataclass
@@ -190,9 +213,10 @@ async def start_server(
     service_names: list[str],
     options: Sequence[tuple[str, Any]] = (),
     work: ApiWork | None = None,
+    tls: ServerTls | None = None,
 ) -> ServerHandle:
-    """Builds, binds and starts a server; the named services report NOT_SERVING until
-    told otherwise, service "" SERVING from the start."""
+    """Builds, binds and starts a server (over `tls` when given, else plain); the named
+    services report NOT_SERVING until told otherwise, service "" SERVING from the start."""
     tracing = aio_server_interceptor(filter_=negate(service_name(HEALTH_SERVICE)))
     server = grpc.aio.server(
         interceptors=[tracing, CallInterceptor(authority, work)],
@@ -204,7 +228,10 @@ async def start_server(
     reflection.enable_server_reflection(
         [*service_names, reflection.SERVICE_NAME, HEALTH_SERVICE], server
     )
-    port = server.add_insecure_port(address)
+    if tls is None:
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, tls.credentials())
     if port == 0:
         raise OSError(f"could not bind gRPC server to {address}")
     await server.start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from services.common.errors import PermissionDenied
@@ -12,10 +12,25 @@ SYSTEM_SUBJECT = "system"
 
 
 @dataclass(frozen=True)
+class ClientCertificate:
+    """The certificate a caller showed under mutual TLS (verified by the node's client CA):
+    who the connection is from. The bearer token still decides what the caller may do."""
+
+    common_name: str
+    sans: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return f"CN={self.common_name}" + (f" SAN={','.join(self.sans)}" if self.sans else "")
+
+
+@dataclass(frozen=True)
 class Caller:
     subject: str
     member_id: UUID | None = None
     is_operator: bool = False
+    # The transport: the client's certificate (mTLS), and its address as gRPC gives it.
+    client_certificate: ClientCertificate | None = field(default=None, compare=False)
+    peer: str = field(default="", compare=False)
 
     @classmethod
     def operator(cls) -> Caller:

@@ -47,6 +47,7 @@ from services.common.shutdown import bounded, finish
 from services.common.sqlstore import SqlStore
 from services.common.telemetry import configure_logging, configure_tracing, shutdown_tracing
 from services.common.tokens import TokenAuthority
+from services.common.transport import ServerTls, TransportError, check_binding
 from services.common.trust import node_keys
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,10 @@ class ServiceRuntime(Generic[A]):
         self.settings = settings
         self.roles = set(roles)
         self.address = address or settings.address(definition.name)
+        # TLS (or mutual TLS) when the node has a certificate; plain only where allowed.
+        self.tls = ServerTls.of(settings)
+        if "api" in self.roles:
+            check_binding(definition.name, self.address, settings)
         self.identity = NodeIdentity(settings.node_id, settings.region, FederationLimits.from_env())
         # The region's keys (to check other nodes' messages) and this node's (to sign its own).
         self.trust, self.signer = node_keys(settings, self.identity)
@@ -293,6 +298,7 @@ class ServiceRuntime(Generic[A]):
                 servicer.add_to_server,
                 [self.definition.grpc_service_name],
                 work=self.api_work,
+                tls=self.tls,
             )
         await self._check_health()
         self._tasks.append(asyncio.create_task(self._watch_health(), name="health checks"))
@@ -306,8 +312,13 @@ class ServiceRuntime(Generic[A]):
             self.definition.name,
             self.identity.node_id,
             ", ".join(sorted(self.roles)),
-            f" on {self.address.rsplit(':', 1)[0]}:{self.port}" if self.server else "",
+            f" on {self.address.rsplit(':', 1)[0]}:{self.port} ({self._transport()})"
+            if self.server
+            else "",
         )
+
+    def _transport(self) -> str:
+        return self.tls.describe() if self.tls else "plain gRPC"
 
     def _spawn(
         self,
@@ -436,12 +447,19 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
         "--rebuild-views", action="store_true", help="rebuild the read models from the events"
     )
     options = parser.parse_args(argv)
-    settings = NodeSettings.from_env()
+    try:
+        settings = NodeSettings.from_env()
+    except ValueError as error:
+        print(f"{definition.name}: {error}", file=sys.stderr)
+        sys.exit(2)
     configure_logging(settings.log_level, definition.name)
     configure_tracing(definition.name, NodeIdentity(settings.node_id, settings.region))
     roles = ("api", "worker") if options.role == "all" else (options.role,)
     try:
         status = asyncio.run(_serve(definition, settings, roles, options.rebuild_views))
+    except TransportError as error:
+        log.error("%s", error)
+        status = 2
     finally:
         shutdown_tracing()
     if status:

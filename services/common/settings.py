@@ -61,12 +61,37 @@ class NodeSettings:
     # The credentials file the hub wrote for this node (it names the hub's URL).
     hub_credentials: Path | None = None
     log_level: str = "INFO"
+    # gRPC transport security (README "TLS for the gRPC APIs"): the services' certificate
+    # and key; with `client_ca`, mutual TLS (clients must show a certificate it signed).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    client_ca: Path | None = None
+    # What the node's own clients (readiness check, demo, tools) use: the CA that signed
+    # tls_cert (the system roots when unset), and their certificate when mTLS is on.
+    tls_ca: Path | None = None
+    tls_client_cert: Path | None = None
+    tls_client_key: Path | None = None
+    # Plain gRPC on a non-loopback address (refused without it; a WARNING at every start).
+    insecure: bool = False
 
     def __post_init__(self) -> None:
         parse_token_name(self.node_id, "node id")
         parse_token_name(self.region, "region")
         if self.node_id in RESERVED_NODE_IDS:
             raise ValueError(f"node id {self.node_id!r} is reserved")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError(
+                "give the gRPC TLS certificate and its key together (--tls-cert, --tls-key)"
+            )
+        if self.client_ca is not None and self.tls_cert is None:
+            raise ValueError("--client-ca (mutual TLS) needs --tls-cert and --tls-key")
+        if (self.tls_client_cert is None) != (self.tls_client_key is None):
+            raise ValueError("give the client certificate and its key together")
+
+    @property
+    def tls(self) -> bool:
+        """Whether the services serve gRPC over TLS."""
+        return self.tls_cert is not None
 
     @property
     def stores(self) -> StoreSettings:
@@ -110,6 +135,13 @@ class NodeSettings:
             "COPNET_HUB_URL": self.hub_url,
             "COPNET_HUB_CREDENTIALS": str(self.hub_credentials or ""),
             "COPNET_LOG_LEVEL": self.log_level,
+            "COPNET_TLS_CERT": str(self.tls_cert or ""),
+            "COPNET_TLS_KEY": str(self.tls_key or ""),
+            "COPNET_CLIENT_CA": str(self.client_ca or ""),
+            "COPNET_TLS_CA": str(self.tls_ca or ""),
+            "COPNET_TLS_CLIENT_CERT": str(self.tls_client_cert or ""),
+            "COPNET_TLS_CLIENT_KEY": str(self.tls_client_key or ""),
+            "COPNET_INSECURE": "1" if self.insecure else "",
         }
         for service, address in self.addresses.items():
             env[f"COPNET_{service.upper()}_ADDRESS"] = address
@@ -131,6 +163,11 @@ class NodeSettings:
         }
         key_file = get("TOKEN_KEY_FILE", "")
         hub_credentials = get("HUB_CREDENTIALS", "")
+
+        def path(name: str) -> Path | None:
+            value = get(name, "")
+            return Path(value) if value else None
+
         return cls(
             node_id=get("NODE_ID", defaults.node_id),
             region=get("REGION", defaults.region),
@@ -147,4 +184,11 @@ class NodeSettings:
             hub_url=get("HUB_URL", ""),
             hub_credentials=Path(hub_credentials) if hub_credentials else None,
             log_level=get("LOG_LEVEL", defaults.log_level),
+            tls_cert=path("TLS_CERT"),
+            tls_key=path("TLS_KEY"),
+            client_ca=path("CLIENT_CA"),
+            tls_ca=path("TLS_CA"),
+            tls_client_cert=path("TLS_CLIENT_CERT"),
+            tls_client_key=path("TLS_CLIENT_KEY"),
+            insecure=str(get("INSECURE", "")).lower() in ("1", "true", "yes", "on"),
         )

@@ -1,7 +1,8 @@
 """The demo's clients of running nodes: their public gRPC APIs, nothing else.
 
-A node is reached through a `NodeAccess` (its services' addresses and the key
-file its tokens are signed with, as the node's operator has them). Calls are
+A node is reached through a `NodeAccess` (its services' addresses, how to connect
+to them (TLS and the CA to trust) and the key file its tokens are signed with, as
+the node's operator has them). Calls are
 made as the operator or as a member, with request ids derived from what the
 call does, so loading the demo twice changes nothing twice.
 """
@@ -12,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ from copnet.events.v1 import events_pb2_grpc
 from copnet.learning.v1 import learning_pb2_grpc
 from copnet.notify.v1 import notify_pb2_grpc
 from copnet.registry.v1 import registry_pb2_grpc
+from services.common.channels import ChannelSecurity, open_channel
 from services.common.identity import OPERATOR_SUBJECT
 from services.common.tokens import TokenAuthority
 
@@ -48,6 +50,7 @@ class NodeAccess:
     addresses: dict[str, str]
     key_file: Path
     data_dir: Path
+    security: ChannelSecurity = field(default_factory=ChannelSecurity.plain)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class NodeAccess:
             "addresses": dict(self.addresses),
             "key_file": str(self.key_file),
             "data_dir": str(self.data_dir),
+            "grpc_tls": self.security.as_json(),
         }
 
     @classmethod
@@ -66,6 +70,7 @@ class NodeAccess:
             addresses=dict(data["addresses"]),
             key_file=Path(data["key_file"]),
             data_dir=Path(data.get("data_dir", "")),
+            security=ChannelSecurity.from_json(data.get("grpc_tls")),
         )
 
 
@@ -95,7 +100,8 @@ class NodeClient:
         self.positions: dict[str, int] = {}
         self._positions_lock = threading.Lock()
         self._channels = {
-            service: grpc.insecure_channel(address) for service, address in access.addresses.items()
+            service: open_channel(address, access.security)
+            for service, address in access.addresses.items()
         }
         self._stubs = {
             service: make(self._channels[service])

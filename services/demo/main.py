@@ -57,11 +57,13 @@ def load_and_report(region_file: Path, today: date | None = None) -> DemoReport:
 
 def _token_help(nodes: list[NodeAccess]) -> list[str]:
     first = nodes[0]
+    ca = first.security.ca_file
+    transport = f"-cacert {ca}" if first.security.tls and ca else "-plaintext"
     return [
         "A bearer token for a node (its operator; 12 hours):",
-        f"  copnet token --operator --data-dir {first.data_dir}",
-        "then, for example:",
-        f'  grpcurl -plaintext -H "authorization: Bearer $TOKEN" {first.addresses["registry"]} '
+        f"  TOKEN=$(copnet token --operator --data-dir {first.data_dir})",
+        "then, for example (the gRPC APIs are served over TLS; trust the demo's CA):",
+        f'  grpcurl {transport} -H "authorization: Bearer $TOKEN" {first.addresses["registry"]} '
         "copnet.registry.v1.RegistryService/ListCommunities",
     ]
 

@@ -3,7 +3,8 @@
 
 Ports: the hub takes `base_port` (clients) and `base_port + 1` (leaf nodes);
 node i (from 0) takes `base_port + 10 * (i + 1)` for NATS and the next ports
-for its services' gRPC servers.
+for its services' gRPC servers, all over TLS: the demo's own CA
+(`<data-dir>/grpc-tls/ca.crt`) signs each node's server certificate.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from services.common.channels import ChannelSecurity
+from services.common.grpccerts import server_names
+from services.common.pki import RegionPki, Usage
 from services.common.settings import SERVICES, NodeSettings, available_services
 from services.demo.client import NodeAccess
 from services.demo.region_file import RegionFile
@@ -52,6 +56,8 @@ class DemoRegion:
         )
         self.nodes: list[Node] = []
         self._stopping = threading.Event()
+        # The CA of the demo's gRPC certificates (every node serves its APIs over TLS).
+        self.pki = RegionPki(data_dir / "grpc-tls", common_name="copnet demo gRPC CA")
 
     @property
     def region_file(self) -> Path:
@@ -59,6 +65,12 @@ class DemoRegion:
 
     def node_settings(self, index: int, spec: NodeSpec) -> NodeSettings:
         port = self.base_port + PORTS_PER_NODE * (index + 1)
+        server = self.pki.issue(
+            spec.node_id,
+            server_names(self.listen_host),
+            Usage.SERVER,
+            common_name=f"{spec.node_id} services",
+        )
         return NodeSettings(
             node_id=spec.node_id,
             region=self.region,
@@ -69,6 +81,9 @@ class DemoRegion:
             grpc_port_base=port + 1,
             hub_credentials=self.hub.settings.credentials_file(spec.node_id),
             log_level="INFO",
+            tls_cert=server.cert_file,
+            tls_key=server.key_file,
+            tls_ca=server.ca_file,
         )
 
     def start(self) -> list[NodeAccess]:
@@ -103,6 +118,7 @@ class DemoRegion:
             addresses={s: settings.address(s) for s in available_services()},
             key_file=settings.signing_key_file,
             data_dir=settings.data_dir,
+            security=ChannelSecurity.of(settings),
         )
 
     def supervise(self) -> None:

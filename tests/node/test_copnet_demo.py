@@ -12,9 +12,14 @@ import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import grpc
 import psutil
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.common.channels import ChannelSecurity, open_channel
 from services.demo.region import PORTS_PER_NODE
+from services.demo.region_file import RegionFile
 from services.demo.scenario import SCENARIO
 from tests.support.ports import free_port_block
 from tests.support.waiting import eventually
@@ -142,6 +147,22 @@ def demo_processes(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
+def check_every_api_is_tls(data_dir: Path) -> None:
+    """The loader and the report above went over TLS: a plain client is refused, a client
+    trusting the demo's CA gets through (`grpcurl -cacert` as the report says)."""
+    region = RegionFile.load(data_dir / "region-nodes.json")
+    for node in region.nodes:
+        assert node.security.tls and node.security.ca_file == data_dir / "grpc-tls" / "ca.crt"
+        for address in node.addresses.values():
+            with open_channel(address, node.security) as channel:
+                grpc.channel_ready_future(channel).result(10)
+            with open_channel(address, ChannelSecurity.plain()) as channel:
+                health = health_pb2_grpc.HealthStub(channel)
+                with pytest.raises(grpc.RpcError) as refused:
+                    health.Check(health_pb2.HealthCheckRequest(), timeout=5)  # type: ignore[attr-defined]
+                assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
 def test_the_demo_region_loads_the_seeds_reports_them_and_stops_cleanly(tmp_path: Path):
     data_dir = tmp_path / "demo"
     base_port = free_port_block(PORTS_PER_NODE * (len(SCENARIO.nodes) + 1))
@@ -152,6 +173,7 @@ def test_the_demo_region_loads_the_seeds_reports_them_and_stops_cleanly(tmp_path
         check_against_the_seeds(report)
         check_the_mail(report, data_dir)
         assert len(demo_processes(data_dir)) > len(SCENARIO.nodes) * 4
+        check_every_api_is_tls(data_dir)
 
         again_log = tmp_path / "again.log"
         again = copnet(["demo", "--data-dir", str(data_dir), "--load-only"], again_log)

@@ -49,7 +49,7 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
 
     token = node.token()
     auth = [("authorization", f"Bearer {token}")]
-    with grpc.insecure_channel(node.registry) as channel:
+    with node.channel("registry") as channel:
         created = (
             pb_grpc.RegistryServiceStub(channel)
             .CreateOrganisation(
@@ -87,7 +87,7 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
 
     # The events service learns the community from the registry's events, through NATS.
     def events_knows_the_community() -> bool:
-        with grpc.insecure_channel(node.events) as channel:
+        with node.channel("events") as channel:
             try:
                 reply = epb_grpc.EventsServiceStub(channel).GetCommunity(
                     epb.GetCommunityRequest(community_id=community.community_id),
@@ -109,7 +109,7 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
     node.start()
     for address, api in node.apis():
         assert wait_serving(address, 15, api), node.log.read_text()
-    with grpc.insecure_channel(node.registry) as channel:
+    with node.channel("registry") as channel:
         again = (
             pb_grpc.RegistryServiceStub(channel)
             .GetOrganisation(
@@ -152,7 +152,7 @@ def test_up_sends_mail_out_of_the_box_as_files(node: RunningNode):
     for address, api in node.apis():
         assert wait_serving(address, 30, api), node.log.read_text()
     auth = [("authorization", f"Bearer {node.token()}")]
-    with grpc.insecure_channel(node.registry) as channel:
+    with node.channel("registry") as channel:
         registry = pb_grpc.RegistryServiceStub(channel)
         organisation = registry.CreateOrganisation(
             pb.CreateOrganisationRequest(
@@ -201,7 +201,7 @@ def test_up_sends_mail_out_of_the_box_as_files(node: RunningNode):
     )
 
     def scheduled() -> bool:
-        with grpc.insecure_channel(node.events) as channel:
+        with node.channel("events") as channel:
             try:
                 epb_grpc.EventsServiceStub(channel).ScheduleConvening(
                     request, metadata=lead, timeout=10

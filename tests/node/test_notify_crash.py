@@ -19,13 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import grpc
 import pytest
 
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
 from services.common.application import Clock
+from services.common.channels import node_channel
 from services.common.natsserver import NatsServer, NatsServerConfig
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
@@ -96,7 +96,7 @@ def start_notify(settings: NodeSettings, smtp: SmtpSink, log: Path) -> subproces
 
 
 def list_all(settings: NodeSettings, token: str) -> list[npb.Notification]:
-    with grpc.insecure_channel(settings.address("notify")) as channel:
+    with node_channel(settings, "notify") as channel:
         return list(
             npb_grpc.NotifyServiceStub(channel)
             .ListNotifications(
@@ -159,7 +159,7 @@ def test_killed_mid_send_the_message_is_not_sent_twice_and_shows_in_doubt(world,
         assert sum(n.status == npb.DELIVERY_STATUS_SENT for n in notifications) == EVERYONE - 1
 
         # Only the operator's explicit resend sends it again, with the same Message-ID.
-        with grpc.insecure_channel(settings.address("notify")) as channel:
+        with node_channel(settings, "notify") as channel:
             npb_grpc.NotifyServiceStub(channel).ResendNotification(
                 npb.ResendNotificationRequest(
                     request_id="resend-1", notification_id=doubtful.notification_id

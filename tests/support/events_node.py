@@ -21,6 +21,7 @@ from copnet.events.v1 import events_pb2 as epb
 from copnet.events.v1 import events_pb2_grpc as epb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
+from services.common.channels import ChannelSecurity, open_channel
 from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
@@ -58,9 +59,16 @@ class Failure:
 class Api:
     """Real clients of both services, with the node's tokens."""
 
-    def __init__(self, registry_port: int, events_port: int, authority: TokenAuthority) -> None:
-        self.registry_channel = grpc.insecure_channel(f"127.0.0.1:{registry_port}")
-        self.events_channel = grpc.insecure_channel(f"127.0.0.1:{events_port}")
+    def __init__(
+        self,
+        registry_port: int,
+        events_port: int,
+        authority: TokenAuthority,
+        security: ChannelSecurity | None = None,
+    ) -> None:
+        security = security or ChannelSecurity.plain()
+        self.registry_channel = open_channel(f"127.0.0.1:{registry_port}", security)
+        self.events_channel = open_channel(f"127.0.0.1:{events_port}", security)
         self.registry_stub = rpb_grpc.RegistryServiceStub(self.registry_channel)
         self.events_stub = epb_grpc.EventsServiceStub(self.events_channel)
         self.authority = authority
@@ -125,7 +133,9 @@ class GrpcNode:
     def start(self) -> None:
         registry = self._start(REGISTRY)
         events = self._start(EVENTS)
-        self.api = Api(registry.port, events.port, self.authority)
+        self.api = Api(
+            registry.port, events.port, self.authority, ChannelSecurity.of(self.settings)
+        )
 
     def runtime(self, name: str) -> ServiceRuntime:
         runtime = self.threads[name].runtime
@@ -139,7 +149,12 @@ class GrpcNode:
         self.api.close()
         definition = {"registry": REGISTRY, "events": EVENTS}[name]
         self._start(definition)
-        self.api = Api(self.runtime("registry").port, self.runtime("events").port, self.authority)
+        self.api = Api(
+            self.runtime("registry").port,
+            self.runtime("events").port,
+            self.authority,
+            ChannelSecurity.of(self.settings),
+        )
 
     def stop(self) -> None:
         if self.api is not None:

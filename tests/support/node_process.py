@@ -23,6 +23,7 @@ from copnet.notify.v1 import notify_pb2 as npb
 from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
 from copnet.registry.v1 import registry_pb2 as pb
 from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
+from services.common.channels import ChannelSecurity, open_channel
 from services.common.settings import SERVICES, available_services
 from tests.support import natsauth
 from tests.support.ports import free_port, free_port_block
@@ -49,8 +50,13 @@ class RunningNode:
         region: str = "sel",
         postgres_dsn: str = "",
         env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        security: ChannelSecurity | None = None,
     ) -> None:
         self.data_dir = data_dir
+        # More flags for `copnet up` (e.g. --tls-cert), and how clients then connect.
+        self.args = args or []
+        self.security = security or ChannelSecurity.plain()
         self.node_id = node_id
         self.region = region
         self.postgres_dsn = postgres_dsn
@@ -79,6 +85,10 @@ class RunningNode:
     def address(self, service: str) -> str:
         return f"127.0.0.1:{self.grpc_port + SERVICES.index(service)}"
 
+    def channel(self, service: str) -> grpc.Channel:
+        """A channel to one of its services, as it serves them (plain or TLS)."""
+        return open_channel(self.address(service), self.security)
+
     def apis(self) -> list[tuple[str, str]]:
         """(address, gRPC service) of every service the node runs; ready when SERVING."""
         return [(self.address(name), api_name(name)) for name in available_services()]
@@ -98,6 +108,7 @@ class RunningNode:
             "--grpc-port-base",
             str(self.grpc_port),
         ]
+        command += self.args
         return command + (["--postgres-dsn", self.postgres_dsn] if self.postgres_dsn else [])
 
     def environment(self) -> dict[str, str]:
@@ -131,7 +142,7 @@ class RunningNode:
 
     def health(self, service: str) -> int:
         """The readiness of one service: SERVING, NOT_SERVING, or -1 when it does not answer."""
-        with grpc.insecure_channel(self.address(service)) as channel:
+        with open_channel(self.address(service), self.security) as channel:
             try:
                 return (
                     health_pb2_grpc.HealthStub(channel)
@@ -192,9 +203,9 @@ class NodeClient:
         self.node = node
         self.operator = node.token()
         self._tokens: dict[str, str] = {}
-        self.registry = pb_grpc.RegistryServiceStub(grpc.insecure_channel(node.registry))
-        self.events = epb_grpc.EventsServiceStub(grpc.insecure_channel(node.events))
-        self.notify = npb_grpc.NotifyServiceStub(grpc.insecure_channel(node.address("notify")))
+        self.registry = pb_grpc.RegistryServiceStub(node.channel("registry"))
+        self.events = epb_grpc.EventsServiceStub(node.channel("events"))
+        self.notify = npb_grpc.NotifyServiceStub(node.channel("notify"))
 
     def auth(self, member: str = "") -> list[tuple[str, str]]:
         if member and member not in self._tokens:

@@ -27,6 +27,7 @@ from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
+from services.common.channels import ChannelSecurity, open_channel
 from services.common.service import ServiceRuntime
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
@@ -79,9 +80,10 @@ class NotifyNode(GrpcNode):
 
     def start_notify(self) -> None:
         runtime = self._start(definition(self.notify_settings))
-        self.channels["notify"] = grpc.insecure_channel(f"127.0.0.1:{runtime.port}")
-        self.channels["learning"] = grpc.insecure_channel(
-            f"127.0.0.1:{self.runtime('learning').port}"
+        security = ChannelSecurity.of(self.settings)
+        self.channels["notify"] = open_channel(f"127.0.0.1:{runtime.port}", security)
+        self.channels["learning"] = open_channel(
+            f"127.0.0.1:{self.runtime('learning').port}", security
         )
 
     def stop_notify(self) -> None:

@@ -26,6 +26,7 @@ from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
 from services.common.application import Clock
+from services.common.channels import ChannelSecurity, open_channel
 from services.common.natsserver import NatsServer
 from services.common.region import HubCredentials
 from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
@@ -83,7 +84,9 @@ class Node:
         ):
             self.threads[name] = self._thread(definition)
             runtime = self.threads[name].start()
-            self.channels[name] = grpc.insecure_channel(f"127.0.0.1:{runtime.port}")
+            self.channels[name] = open_channel(
+                f"127.0.0.1:{runtime.port}", ChannelSecurity.of(self.settings)
+            )
 
     def _thread(self, definition: ServiceDefinition) -> ServiceThread:
         return ServiceThread(
