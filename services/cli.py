@@ -250,7 +250,7 @@ def _serve(options: argparse.Namespace) -> int:
     import importlib
 
     service = importlib.import_module(f"services.{options.service}.service")
-    from services.common.service import main
+    from services.common.process import main
 
     main(service.DEFINITION, [options.role])
     return 0

@@ -10,15 +10,12 @@ single worker. Settings come from COPNET_* variables.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import functools
 import logging
 import os
-import signal
 import sqlite3
-import sys
 import threading
 import time
 from collections import deque
@@ -45,9 +42,8 @@ from services.common.relay import Relay
 from services.common.settings import NodeSettings
 from services.common.shutdown import bounded, finish
 from services.common.sqlstore import SqlStore
-from services.common.telemetry import configure_logging, configure_tracing, shutdown_tracing
 from services.common.tokens import TokenAuthority
-from services.common.transport import ServerTls, TransportError, check_binding
+from services.common.transport import ServerTls, check_binding
 from services.common.trust import node_keys
 
 log = logging.getLogger(__name__)
@@ -438,54 +434,6 @@ class ServiceRuntime(Generic[A]):
         self.api_work.close()
         self._health_checks.shutdown(wait=False)
         self.app.close()
-
-
-def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m services.{definition.name}")
-    parser.add_argument("role", nargs="?", default="all", choices=["all", "api", "worker"])
-    parser.add_argument(
-        "--rebuild-views", action="store_true", help="rebuild the read models from the events"
-    )
-    options = parser.parse_args(argv)
-    try:
-        settings = NodeSettings.from_env()
-    except ValueError as error:
-        print(f"{definition.name}: {error}", file=sys.stderr)
-        sys.exit(2)
-    configure_logging(settings.log_level, definition.name)
-    configure_tracing(definition.name, NodeIdentity(settings.node_id, settings.region))
-    roles = ("api", "worker") if options.role == "all" else (options.role,)
-    try:
-        status = asyncio.run(_serve(definition, settings, roles, options.rebuild_views))
-    except TransportError as error:
-        log.error("%s", error)
-        status = 2
-    finally:
-        shutdown_tracing()
-    if status:
-        sys.exit(status)
-
-
-async def _serve(
-    definition: ServiceDefinition,
-    settings: NodeSettings,
-    roles: Sequence[str],
-    rebuild_views: bool,
-) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    runtime = ServiceRuntime(definition, settings, roles=roles, rebuild_views=rebuild_views)
-    await runtime.start()
-    stopped = asyncio.create_task(stop.wait())
-    gave_up = asyncio.create_task(runtime.gave_up.wait())
-    await asyncio.wait([stopped, gave_up], return_when=asyncio.FIRST_COMPLETED)
-    stopped.cancel()
-    gave_up.cancel()
-    log.info("stopping %s", definition.name)
-    await runtime.stop()
-    return EXIT_GAVE_UP if runtime.fatal else 0
 
 
 class ServiceThread:

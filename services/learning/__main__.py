@@ -1,4 +1,4 @@
-from services.common.service import main
+from services.common.process import main
 from services.learning.service import DEFINITION
 
 if __name__ == "__main__":

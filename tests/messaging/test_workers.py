@@ -12,7 +12,8 @@ import pytest
 from services.common import service as service_module
 from services.common.health import Progress
 from services.common.natslink import NatsLink
-from services.common.service import EXIT_GAVE_UP, ServiceRuntime, ServiceThread, _serve
+from services.common.process import _serve
+from services.common.service import EXIT_GAVE_UP, ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
 from services.registry.service import DEFINITION
 from tests.support.ports import free_port
