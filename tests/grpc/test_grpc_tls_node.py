@@ -10,7 +10,8 @@ import pytest
 
 from services.common.channels import ChannelSecurity
 from services.common.settings import available_services
-from tests.support.node_process import COPNET, NodeClient, RunningNode, wait_until
+from tests.support.node_process import COPNET, NodeClient, RunningNode
+from tests.support.waiting import eventually
 
 
 def certs(data_dir: Path, *args: str) -> str:
@@ -44,7 +45,7 @@ def test_copnet_certs_then_a_node_over_mutual_tls(tmp_path: Path):
     node.start()
     try:
         # `copnet up` itself waited for SERVING over mutual TLS (with the operator's cert).
-        wait_until(lambda: "is up" in node.log_text(), 60)
+        eventually(lambda: "is up" in node.log_text(), 60)
         assert "registry:  127.0.0.1" in node.log_text()
         assert "(gRPC, mutual TLS)" in node.log_text()
         assert node.all_serving()
@@ -99,7 +100,7 @@ def test_insecure_allows_plain_grpc_beyond_loopback_with_a_warning(tmp_path: Pat
     node = RunningNode(tmp_path / "node", args=["--listen-host", "0.0.0.0", "--insecure"])
     node.start()
     try:
-        wait_until(lambda: "is up" in node.log_text(), 60)
+        eventually(lambda: "is up" in node.log_text(), 60)
         assert "(gRPC, no TLS: --insecure)" in node.log_text()
         for service in available_services():
             assert f"{service} serves gRPC WITHOUT TLS on 0.0.0.0:" in node.log_text()
