@@ -17,7 +17,7 @@ from bench.grpc_tls_bench import TRANSPORTS, Options, render, run
 @pytest.mark.parametrize("call", ["get", "health"])
 def test_the_bench_measures_plain_tls_and_mutual_tls(tmp_path: Path, call: str):
     options = Options(
-        seconds=0.3, warmup=0.1, clients=1, concurrency=2, rounds=1, call=call, work_dir=tmp_path
+        seconds=1.5, warmup=0.3, clients=1, concurrency=2, rounds=1, call=call, work_dir=tmp_path
     )
     results = run(options, "smoke test")
 
