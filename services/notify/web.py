@@ -166,9 +166,9 @@ class UnsubscribePages:
     async def run(self, stopping: asyncio.Event) -> None:
         server = WebServer(self.asgi(), self.address, self.limits, self.tls, name="notify-web")
         await server.start()
-        self.server = server
         host, port = self.address.rpartition(":")[0], server.host_and_port[1]
         self.links.served_at = f"{host}:{port}"  # as configured: "[::]" keeps its brackets
+        self.server = server  # last: whoever sees the server sees its links too
         log.info("unsubscribe pages at %s://%s:%d/unsubscribe", server.scheme, host, port)
         try:
             while not stopping.is_set():
