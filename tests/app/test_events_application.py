@@ -21,7 +21,6 @@ from services.common.paging import parse_page_token
 from services.common.settings import NodeSettings
 from services.events.application import Events
 from services.events.commands import PlanDefaults, PlanEntry
-from services.events.domain import ConveningDetails
 from services.events.mirror import CommunityDirectoryView
 from services.events.values import (
     Attendance,
@@ -35,54 +34,18 @@ from services.events.values import (
 )
 from services.events.views import ConveningRecord
 from services.registry.domain import JoiningPolicy, Lifecycle, Role
-from tests.support.events_world import OPERATOR, Community, MovableClock, Node, cmd
-
-LONDON = "Europe/London"
-T0 = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
-START = datetime(2024, 2, 21, 12, 0)  # London wall-clock
-
-
-@pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock(T0)
-
-
-@pytest.fixture
-def node(node_settings: NodeSettings, clock: MovableClock):
-    n = Node(node_settings, clock)
-    yield n
-    n.close()
-
-
-def details(fmt: Format = Format.WEBINAR, topic: str = "Clinical Leadership") -> ConveningDetails:
-    return ConveningDetails(
-        title=topic,
-        topic=topic,
-        description="",
-        format=fmt,
-        venue="Guy's Hospital" if fmt is not Format.WEBINAR else "",
-        join_link="https://meet.example.nhs.uk/x" if fmt is not Format.FACE_TO_FACE else "",
-    )
-
-
-def schedule(
-    node: Node,
-    cop: Community,
-    caller: Caller | None = None,
-    capacity: int | None = None,
-    start: datetime = START,
-    fmt: Format = Format.WEBINAR,
-    topic: str = "Clinical Leadership",
-) -> uuid.UUID:
-    slot = TimeSlot.of_local(start, start + timedelta(hours=1), LONDON)
-    return node.events.schedule_convening(
-        cmd(caller or cop.as_(cop.lead)),
-        cop.community_id,
-        details(fmt, topic),
-        slot,
-        capacity,
-        RegistrationWindow(),
-    ).entity_id
+from tests.support.events_world import (
+    LONDON,
+    OPERATOR,
+    START,
+    T0,
+    Community,
+    MovableClock,
+    Node,
+    cmd,
+    details,
+    schedule,
+)
 
 
 def started(clock: MovableClock) -> None:

@@ -3,8 +3,7 @@ from tests/app/test_events_application.py)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,66 +11,22 @@ from services.common.errors import (
     FailedPrecondition,
     InvalidArgument,
 )
-from services.common.identity import Caller
 from services.common.paging import parse_page_token
-from services.common.settings import NodeSettings
 from services.events.commands import PlanDefaults, PlanEntry
-from services.events.domain import Convening, ConveningDetails
+from services.events.domain import Convening
 from services.events.recurrence import expand, parse_rule
 from services.events.values import (
     ConveningStatus,
     Format,
-    RegistrationWindow,
-    TimeSlot,
 )
-from tests.support.events_world import Community, MovableClock, Node, cmd
-
-LONDON = "Europe/London"
-T0 = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
-START = datetime(2024, 2, 21, 12, 0)  # London wall-clock
-
-
-@pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock(T0)
-
-
-@pytest.fixture
-def node(node_settings: NodeSettings, clock: MovableClock):
-    n = Node(node_settings, clock)
-    yield n
-    n.close()
-
-
-def details(fmt: Format = Format.WEBINAR, topic: str = "Clinical Leadership") -> ConveningDetails:
-    return ConveningDetails(
-        title=topic,
-        topic=topic,
-        description="",
-        format=fmt,
-        venue="Guy's Hospital" if fmt is not Format.WEBINAR else "",
-        join_link="https://meet.example.nhs.uk/x" if fmt is not Format.FACE_TO_FACE else "",
-    )
-
-
-def schedule(
-    node: Node,
-    cop: Community,
-    caller: Caller | None = None,
-    capacity: int | None = None,
-    start: datetime = START,
-    fmt: Format = Format.WEBINAR,
-    topic: str = "Clinical Leadership",
-) -> uuid.UUID:
-    slot = TimeSlot.of_local(start, start + timedelta(hours=1), LONDON)
-    return node.events.schedule_convening(
-        cmd(caller or cop.as_(cop.lead)),
-        cop.community_id,
-        details(fmt, topic),
-        slot,
-        capacity,
-        RegistrationWindow(),
-    ).entity_id
+from tests.support.events_world import (
+    LONDON,
+    Community,
+    MovableClock,
+    Node,
+    cmd,
+    schedule,
+)
 
 
 class TestMeetingPlans:

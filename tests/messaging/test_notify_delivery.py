@@ -7,57 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-
-import pytest
+from datetime import UTC, timedelta
 
 from copnet.events.v1 import events_pb2 as epb
 from copnet.notify.v1 import notify_pb2 as npb
 from tests.support import natsauth
 from tests.support.events_node import Cop
-from tests.support.events_world import MovableClock
 from tests.support.notify_node import (
-    NotifyNode,
     calendar_of,
     email_of,
     local,
     schedule_in,
-    start_notify_node,
-    stop_notify_node,
     vevent,
 )
-from tests.support.smtp import SmtpSink
 from tests.support.streams import read_stream
 from tests.support.waiting import eventually
-
-# A Monday morning; digests go out at 07:00 (daily) and on Mondays 07:00 (weekly).
-START = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
 
 
 def rid() -> str:
     return str(uuid.uuid4())
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
-def clock() -> MovableClock:
-    return MovableClock(START)
-
-
-@pytest.fixture(scope="module")
-def node(
-    tmp_path_factory: pytest.TempPathFactory, clock: MovableClock, smtp: SmtpSink
-) -> Iterator[NotifyNode]:
-    running = start_notify_node(tmp_path_factory.mktemp("notify-node"), clock, smtp)
-    yield running
-    stop_notify_node(running)
 
 
 def test_an_invitation_reaches_every_active_member_with_a_calendar_invitation(node, smtp):

@@ -8,7 +8,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from tests.support.events_node import Cop
 from tests.support.events_world import MovableClock
 from tests.support.notify_node import (
     LONDON,
-    NotifyNode,
+    START,
     email_of,
     schedule_in,
     start_notify_node,
@@ -30,33 +29,9 @@ from tests.support.notify_node import (
 from tests.support.smtp import SmtpSink
 from tests.support.waiting import eventually
 
-# A Monday morning; digests go out at 07:00 (daily) and on Mondays 07:00 (weekly).
-START = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
-
 
 def rid() -> str:
     return str(uuid.uuid4())
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
-def clock() -> MovableClock:
-    return MovableClock(START)
-
-
-@pytest.fixture(scope="module")
-def node(
-    tmp_path_factory: pytest.TempPathFactory, clock: MovableClock, smtp: SmtpSink
-) -> Iterator[NotifyNode]:
-    running = start_notify_node(tmp_path_factory.mktemp("notify-node"), clock, smtp)
-    yield running
-    stop_notify_node(running)
 
 
 def test_digests_group_what_members_chose_to_receive_later(node, smtp, clock):

@@ -22,12 +22,18 @@ from services.common.settings import NodeSettings
 from services.common.sqlstore import SqlStore
 from services.contracts.registry_mirror import RegistryMirror
 from services.events.application import Events
+from services.events.domain import ConveningDetails
 from services.events.mirror import CommunityDirectoryView
+from services.events.values import Format, RegistrationWindow, TimeSlot
 from services.events.views import Schedule
 from services.registry.application import Registry
 from services.registry.domain import Community as RegistryCommunity
 from services.registry.domain import JoiningPolicy, OrganisationKind, Profession, Role
 from services.registry.integration import REGISTRY
+
+LONDON = "Europe/London"
+T0 = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
+START = datetime(2024, 2, 21, 12, 0)  # London wall-clock
 
 IDENTITY = NodeIdentity("testnode", "test-region")
 OPERATOR = Caller.operator()
@@ -192,3 +198,37 @@ class Community:
 
 def at(day: date, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+# Shared by the events application tests.
+
+
+def details(fmt: Format = Format.WEBINAR, topic: str = "Clinical Leadership") -> ConveningDetails:
+    return ConveningDetails(
+        title=topic,
+        topic=topic,
+        description="",
+        format=fmt,
+        venue="Guy's Hospital" if fmt is not Format.WEBINAR else "",
+        join_link="https://meet.example.nhs.uk/x" if fmt is not Format.FACE_TO_FACE else "",
+    )
+
+
+def schedule(
+    node: Node,
+    cop: Community,
+    caller: Caller | None = None,
+    capacity: int | None = None,
+    start: datetime = START,
+    fmt: Format = Format.WEBINAR,
+    topic: str = "Clinical Leadership",
+) -> uuid.UUID:
+    slot = TimeSlot.of_local(start, start + timedelta(hours=1), LONDON)
+    return node.events.schedule_convening(
+        cmd(caller or cop.as_(cop.lead)),
+        cop.community_id,
+        details(fmt, topic),
+        slot,
+        capacity,
+        RegistrationWindow(),
+    ).entity_id

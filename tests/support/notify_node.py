@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,9 @@ from tests.support.ports import free_port
 from tests.support.postgres import drop_schemas
 from tests.support.smtp import Received, SmtpSink
 from tests.support.waiting import eventually
+
+# A Monday morning; digests go out at 07:00 (daily) and on Mondays 07:00 (weekly).
+START = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
 
 
 def notify_settings(smtp: SmtpSink | None, data_dir: Path, **overrides: Any) -> NotifySettings:
