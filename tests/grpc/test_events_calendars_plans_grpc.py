@@ -11,30 +11,10 @@ from icalendar import Calendar
 
 from copnet.events.v1 import events_events_pb2 as integration
 from copnet.events.v1 import events_pb2 as pb
-from tests.support.events_node import Api, Cop, GrpcNode, module_node, rid
+from tests.support.events_node import DURING, Api, Cop, GrpcNode, rid
 from tests.support.events_world import MovableClock
 from tests.support.streams import read_stream
 from tests.support.waiting import eventually
-
-T0 = datetime(2024, 1, 10, 9, tzinfo=UTC)
-DURING = datetime(2024, 2, 21, 12, 30, tzinfo=UTC)  # the default convening is 12:00-13:00
-
-
-@pytest.fixture(scope="module")
-def clock() -> MovableClock:
-    return MovableClock(T0)
-
-
-@pytest.fixture(scope="module", params=["sqlite"])  # store-specific cases: tests/app
-def node(request, tmp_path_factory, clock):
-    yield from module_node(request, tmp_path_factory, clock)
-
-
-@pytest.fixture
-def api(node: GrpcNode, clock: MovableClock) -> Api:
-    clock.set(T0)
-    assert node.api is not None
-    return node.api
 
 
 class TestCalendars:

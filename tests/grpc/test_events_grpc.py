@@ -14,28 +14,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from copnet.events.v1 import events_pb2 as pb
 from copnet.registry.v1 import registry_pb2 as rpb
-from tests.support.events_node import Api, Cop, GrpcNode, module_node, rid
+from tests.support.events_node import DURING, Api, Cop, rid
 from tests.support.events_world import MovableClock
-
-T0 = datetime(2024, 1, 10, 9, tzinfo=UTC)
-DURING = datetime(2024, 2, 21, 12, 30, tzinfo=UTC)  # the default convening is 12:00-13:00
-
-
-@pytest.fixture(scope="module")
-def clock() -> MovableClock:
-    return MovableClock(T0)
-
-
-@pytest.fixture(scope="module", params=["sqlite"])  # store-specific cases: tests/app
-def node(request, tmp_path_factory, clock):
-    yield from module_node(request, tmp_path_factory, clock)
-
-
-@pytest.fixture
-def api(node: GrpcNode, clock: MovableClock) -> Api:
-    clock.set(T0)
-    assert node.api is not None
-    return node.api
 
 
 class TestServing:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ from tests.support.events_world import MovableClock
 from tests.support.ports import free_port
 from tests.support.postgres import drop_schemas
 from tests.support.waiting import eventually
+
+T0 = datetime(2024, 1, 10, 9, tzinfo=UTC)
+DURING = datetime(2024, 2, 21, 12, 30, tzinfo=UTC)  # the default convening is 12:00-13:00
 
 
 def rid() -> str:
