@@ -96,6 +96,10 @@ def node_nats_server(settings: NodeSettings) -> NatsServer:
         jetstream_domain=settings.node_id,
         leaf_remotes=remotes,
         authorization=users.authorization(identity, service_grants(identity)),
+        # With a certificate, the client port speaks TLS only (the services' too).
+        client_tls=TlsConfig(settings.tls_ca, settings.tls_cert, settings.tls_key)
+        if settings.tls_cert
+        else None,
         client_seed=users.seed(OPERATOR),
     )
     return NatsServer(config, settings.data_dir / "nats")

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
+from typing import Any
 
 import nats
 import nats.errors
@@ -21,12 +23,21 @@ from nats.aio.client import Client as NATS
 
 from services.common.errors import Unavailable
 from services.common.health import Backoff, Progress, describe_error
+from services.common.settings import NodeSettings
 
 log = logging.getLogger(__name__)
 
 
 class LinkHalted(asyncio.CancelledError):
     """The link stopped (its service is stopping) before it had a connection to give."""
+
+
+def client_tls(settings: NodeSettings) -> ssl.SSLContext | None:
+    """How a service reaches its node's NATS: over TLS when the node has a certificate
+    (trusting `tls_ca`, else the system's roots), in clear otherwise."""
+    if settings.tls_cert is None:
+        return None
+    return ssl.create_default_context(cafile=str(settings.tls_ca) if settings.tls_ca else None)
 
 
 class NatsLink:
@@ -39,11 +50,13 @@ class NatsLink:
         misses_allowed: int = 1,
         seed: str | None = None,
         inbox_prefix: str = "",
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         """`seed`: the nkey this service logs in with (its node's server admits no one
         else); `inbox_prefix`: where replies to it go (the only subjects it may read)."""
         self.seed = seed
         self.inbox_prefix = inbox_prefix
+        self.tls = tls
         self.url = url
         self.name = name
         self.ping_every = ping_every
@@ -162,12 +175,14 @@ class NatsLink:
             **self._credentials(),
         )
 
-    def _credentials(self) -> dict[str, str]:
-        options = {}
+    def _credentials(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
         if self.seed:
             options["nkeys_seed_str"] = self.seed
         if self.inbox_prefix:
             options["inbox_prefix"] = self.inbox_prefix
+        if self.tls is not None:
+            options["tls"] = self.tls
         return options
 
     # The client's own reports: its errors while reconnecting are the outage `progress`

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -115,6 +116,8 @@ class NatsServerConfig:
     accounts: dict[str, object] | None = None
     # The `authorization` block (users of the global account and their permissions).
     authorization: dict[str, object] | None = None
+    # TLS on the client port: every client (the node's services, its tools) must use it.
+    client_tls: TlsConfig | None = None
     # The seed clients such as the operator's tools connect with (not rendered).
     client_seed: str = field(default="", repr=False)
 
@@ -133,6 +136,8 @@ class NatsServerConfig:
             lines.append("accounts: " + json.dumps(self.accounts))
         if self.authorization:
             lines.append("authorization: " + json.dumps(self.authorization))
+        if self.client_tls is not None:
+            lines.append("tls: " + json.dumps(self.client_tls.render()))
         if self.monitor_port:
             lines.append(f"http: {json.dumps(f'{self.host}:{self.monitor_port}')}")
         leafnodes: dict[str, object] = {}
@@ -175,9 +180,13 @@ class NatsServer:
         return f"nats://{self.config.host}:{self.config.port}"
 
     def connect(self, **options: Any) -> Awaitable[NATS]:
-        """A client of this server, with the operator's key when the server wants one."""
+        """A client of this server, with the operator's key when the server wants one (and
+        over TLS, trusting the CA of its config, when its client port has TLS)."""
         if self.config.client_seed:
             options.setdefault("nkeys_seed_str", self.config.client_seed)
+        if self.config.client_tls is not None:
+            ca = self.config.client_tls.ca_file
+            options.setdefault("tls", ssl.create_default_context(cafile=ca and str(ca)))
         return nats.connect(self.url, **options)
 
     @property
@@ -241,7 +250,8 @@ class NatsServer:
                 info = _read_line(conn)
                 if not info.startswith(b"INFO "):
                     return False
-                if json.loads(info[5:]).get("auth_required"):
+                introduction = json.loads(info[5:])
+                if introduction.get("auth_required") or introduction.get("tls_required"):
                     return True
                 conn.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nPING\r\n')
                 return _read_line(conn).startswith(b"PONG")

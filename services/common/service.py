@@ -34,7 +34,7 @@ from services.common.health import Backoff, Progress, describe_error
 from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
 from services.common.messaging import FederationLimits, NodeIdentity
-from services.common.natslink import NatsLink
+from services.common.natslink import NatsLink, client_tls
 from services.common.nodeauth import ServiceGrants, inbox_prefix, seed_for
 from services.common.projection import Projection, ProjectionFollower
 from services.common.region import DIRECTORY_SUBJECT
@@ -179,6 +179,7 @@ class ServiceRuntime(Generic[A]):
             f"copnet-{definition.name}-{settings.node_id}",
             seed=seed_for(os.environ, settings.data_dir, definition.name),
             inbox_prefix=inbox_prefix(definition.name),
+            tls=client_tls(settings),
         )
         self.api_work = ApiWork(stores.connections, f"{definition.name}-api")
         self._health_checks = ThreadPoolExecutor(1, thread_name_prefix=f"{definition.name}-health")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,10 @@ import pytest
 
 from services.common import signing
 from services.common.messaging import NodeIdentity, ensure_node_streams
+from services.common.natslink import NatsLink, client_tls
 from services.common.natsserver import NatsServer
 from services.common.nodeauth import NodeUsers, inbox_prefix
+from services.common.pki import RegionPki
 from services.common.settings import NodeSettings
 from services.node import node_nats_server
 from tests.support.ports import free_port
@@ -122,3 +125,64 @@ def test_a_service_publishes_only_its_own_events_and_reads_only_its_replies(
         'subscription to "copnet-local.>"',
     ):
         assert f"permissions violation for {refused}" in violations, violations
+
+
+def test_with_a_certificate_the_client_port_speaks_tls_only(tmp_path: Path):
+    issued = RegionPki(tmp_path / "pki").server_cert("node", ["127.0.0.1", "localhost"])
+    settings = NodeSettings(
+        node_id=NODE.node_id,
+        region=NODE.region,
+        data_dir=tmp_path / "data",
+        nats_port=free_port(),
+        tls_cert=issued.cert_file,
+        tls_key=issued.key_file,
+        tls_ca=issued.ca_file,
+    )
+    server = node_nats_server(settings)
+    server.start()
+    try:
+
+        async def scenario() -> None:
+            seed = server.config.client_seed
+            # In clear, even with the operator's key: refused.
+            with pytest.raises((nats.errors.Error, nats.errors.NoServersError, OSError)):
+                await nats.connect(
+                    server.url, nkeys_seed_str=seed, allow_reconnect=False, connect_timeout=2
+                )
+            # Over TLS trusting another CA: refused.
+            other = RegionPki(tmp_path / "other")
+            other.ca()  # another region's CA, created
+            stranger = ssl.create_default_context(cafile=str(other.ca_file))
+            with pytest.raises((nats.errors.Error, nats.errors.NoServersError, ssl.SSLError)):
+                await nats.connect(
+                    server.url,
+                    nkeys_seed_str=seed,
+                    tls=stranger,
+                    allow_reconnect=False,
+                    connect_timeout=2,
+                )
+            # A service, as the runtime connects it (its key, TLS with the node's CA).
+            link = NatsLink(
+                server.url,
+                "registry-test",
+                seed=NodeUsers(settings.data_dir).seed("registry"),
+                inbox_prefix=inbox_prefix("registry"),
+                tls=client_tls(settings),
+            )
+            stopping = asyncio.Event()
+            running = asyncio.create_task(link.run(stopping))
+            client = await asyncio.wait_for(link.client(), 10)
+            await client.flush(timeout=2)
+            assert client.connected_url is not None and client.is_connected
+            stopping.set()
+            await running
+            await link.close()
+            # The operator's tools (NatsServer.connect): TLS with the node's CA.
+            operator = await server.connect()
+            await operator.flush(timeout=2)
+            await operator.close()
+
+        asyncio.run(scenario())
+        assert '"cert_file"' in server.config_file.read_text().split("tls:", 1)[1]
+    finally:
+        server.kill()
