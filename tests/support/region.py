@@ -1,6 +1,10 @@
 """A region on loopback: a real hub and real nodes, each with its own NATS server,
 services and stores, built the way `copnet hub` and `copnet up --hub-credentials` build them.
 
+With TLS on (the default, `leaf_tls_default()`), everything is encrypted as in
+`copnet demo`: the leaf links, each node's gRPC APIs and its NATS client port
+(certificates from a test CA under `<base>/node-tls`).
+
 Shared by the federation tests and `bench/learning_federation_bench.py`, so it
 imports nothing from the test configuration (no pytest, no in-memory tracing).
 """
@@ -28,6 +32,7 @@ from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
 from services.common.application import Clock
 from services.common.channels import ChannelSecurity, open_channel
 from services.common.natsserver import NatsServer
+from services.common.pki import RegionPki
 from services.common.region import HubCredentials
 from services.common.service import ServiceDefinition, ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
@@ -193,9 +198,16 @@ class Region:
             postgres_dsn=postgres_dsn,
             postgres_schema_prefix=f"{schema_prefix}{node_id.replace('-', '_')}_",
         )
+        if self.hub.tls is not None:  # TLS everywhere: the node's gRPC and NATS ports too
+            issued = RegionPki(self.base / "node-tls").server_cert(
+                node_id, ["127.0.0.1", "localhost"]
+            )
+            settings = settings.with_overrides(
+                tls_cert=issued.cert_file, tls_key=issued.key_file, tls_ca=issued.ca_file
+            )
         authority = TokenAuthority.for_node(node_id, self.base / node_id / "signing.pem")
         nats = node_nats_server(settings)
-        natsauth.remember(nats.url, settings.data_dir)
+        natsauth.remember(nats.url, settings.data_dir, settings.tls_ca)
         try:
             nats.start()
         except BaseException:
