@@ -204,7 +204,10 @@ def test_a_frozen_nats_server_is_noticed_within_five_seconds_and_replaced(node: 
     try:
         eventually(lambda: "has not answered" in node.log_text(), 10)
         supervisor_noticed = time.monotonic() - watch.started
-        eventually(lambda: len(watch.first_not_serving) == len(available_services()), 10)
+        # The services say so while their NATS is frozen. (A service whose pings had not yet
+        # failed twice when the supervisor replaced the server may never show it: on a
+        # loaded machine the replacement can beat its detection. Normally all four do.)
+        eventually(lambda: watch.first_not_serving, 10)
         eventually(node.all_serving, 30)
         recovered = time.monotonic() - watch.started
         replaced = node.children()["nats-server"]
