@@ -108,13 +108,6 @@ class FederationLimits:
             raise ValueError(f"federation limits must be positive: {values}")
         return cls(**values)  # type: ignore[arg-type]
 
-    def to_env(self) -> dict[str, str]:
-        return {
-            "COPNET_FEDERATION_MAX_BYTES": str(self.max_bytes),
-            "COPNET_FEDERATION_MAX_AGE_DAYS": str(self.max_age_days),
-            "COPNET_FEDERATION_MAX_MSG_SIZE": str(self.max_msg_size),
-        }
-
 
 def leaves_node(subject: str) -> bool:
     """Whether a message on this subject may be read by other nodes (so is signed)."""

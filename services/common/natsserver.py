@@ -23,6 +23,7 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NATS
 
+from services.common.pki import write_file
 from services.common.supervision import listens_on, spawn
 
 
@@ -201,7 +202,7 @@ class NatsServer:
     def start(self, ready_timeout: float = 15.0) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.config.store_dir.mkdir(parents=True, exist_ok=True)
-        _write_private(self.config_file, self.config.render())  # it may hold credentials
+        write_file(self.config_file, self.config.render().encode(), 0o600)  # holds keys
         with self.log_file.open("ab") as log:
             self.process = spawn(
                 [nats_server_binary(), "-c", str(self.config_file)],
@@ -284,10 +285,3 @@ def _read_line(conn: socket.socket) -> bytes:
             raise ConnectionError("closed")
         data += chunk
     return data.split(b"\r\n", 1)[0]
-
-
-def _write_private(path: Path, text: str) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(text)
-    path.chmod(0o600)

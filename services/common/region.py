@@ -22,9 +22,7 @@ region's nodes with their public keys only. From it come:
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from typing import Any
 from services.common import messaging, signing
 from services.common.leaftls import LeafTls
 from services.common.messaging import NodeIdentity, stream_token
+from services.common.pki import write_file
 from services.common.settings import parse_token_name
 
 HUB_DOMAIN = "hub"
@@ -315,13 +314,6 @@ def sign_directory(document: bytes, hub_seed: str) -> dict[str, str]:
     }
 
 
-def names(directory: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    return {node: str(entry.get("name", node)) for node, entry in directory.items()}
-
-
 def write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)  # an existing file keeps its mode on open
+    """A file only its owner may read, written whole (`pki.write_file`, mode 0600)."""
+    write_file(path, text.encode(), 0o600)
