@@ -3,6 +3,8 @@
     copnet up       run a whole node (NATS + services) in the foreground
     copnet hub      run a region's hub (NATS leaf-node hub + region directory)
     copnet token    issue a bearer token for calling this node's APIs
+    copnet keys     rotate, list or remove token signing keys; rotate unsubscribe-link secrets
+    copnet revoke   revoke a token (by jti) or every token of a member or operator
     copnet certs    development certificates for serving the gRPC APIs over (mutual) TLS
     copnet demo     a hub and several organisations' nodes with the seed communities loaded
     copnet serve    run one service process (what `copnet up` starts for each)
@@ -17,23 +19,23 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from services.common import keyring
 from services.common.identity import OPERATOR_SUBJECT
-from services.common.settings import NodeSettings, available_services
+from services.common.settings import NodeSettings, available_services, parse_duration
 from services.common.telemetry import configure_logging
-from services.common.tokens import TokenAuthority
+from services.common.tokens import TokenAuthority, TokenLifetimeError, parse_operator_name
 
 
 def _duration(text: str) -> timedelta:
-    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
-    if not match:
-        raise argparse.ArgumentTypeError("use a number and a unit: 90s, 30m, 12h, 7d")
-    amount, unit = int(match.group(1)), match.group(2)
-    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _node_options(parser: argparse.ArgumentParser) -> None:
@@ -143,12 +145,83 @@ def _token(options: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    authority = TokenAuthority.for_node(settings.node_id, settings.signing_key_file)
+    if options.operator and not options.name:
+        print("copnet token: --operator needs --name (who the token is for)", file=sys.stderr)
+        return 2
+    if options.member and options.name:
+        print("copnet token: --name is for operators", file=sys.stderr)
+        return 2
+    authority = TokenAuthority.for_node(
+        settings.node_id, settings.signing_key_file, settings.token_limits
+    )
     subject = OPERATOR_SUBJECT if options.operator else options.member
     try:
-        print(authority.issue(subject, ttl=options.ttl))
-    except ValueError:
-        print("--member must be a member id (a UUID)", file=sys.stderr)
+        if options.operator:
+            parse_operator_name(options.name)
+        print(authority.issue(subject, ttl=options.ttl, name=options.name or ""))
+    except TokenLifetimeError as error:
+        print(f"copnet token: --ttl refused: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(
+            f"copnet token: {error if options.operator else 'give a member id (a UUID)'}",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def _keys(options: argparse.Namespace) -> int:
+    settings = _settings(options)
+    files = settings.key_files
+    try:
+        if options.action == "rotate":
+            kid = keyring.rotate_signing_key(files)
+            print(
+                f"new signing key {kid}; tokens signed with the previous keys keep working "
+                "until you remove them (`copnet keys remove KID`)"
+            )
+        elif options.action == "remove":
+            if not options.kid:
+                raise ValueError("name the key: copnet keys remove KID")
+            keyring.remove_verification_key(files, options.kid)
+            print(f"removed {options.kid}: tokens it signed are refused within a second")
+        elif options.action == "rotate-links":
+            keyring.ensure_link_secrets(files, settings.node_id)
+            secret_id = keyring.rotate_link_secrets(files)
+            print(
+                f"new unsubscribe-link secret {secret_id}; links in mail already sent keep "
+                "working until the next rotation"
+            )
+        else:
+            keyring.ensure_keys(files)
+            for number, entry in enumerate(keyring.list_verification_keys(files)):
+                added = datetime.fromtimestamp(entry.get("added", 0)).isoformat(timespec="seconds")
+                state = "signing" if number == 0 else "verifying"
+                print(f"{entry['kid']}  {state:9}  added {added}")
+    except (ValueError, FileNotFoundError) as error:
+        print(f"copnet keys: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _revoke(options: argparse.Namespace) -> int:
+    settings = _settings(options)
+    try:
+        before = datetime.fromisoformat(options.before).timestamp() if options.before else None
+        if options.jti:
+            keyring.revoke(settings.key_files, jti=options.jti)
+            print(f"revoked token {options.jti}")
+        elif options.member:
+            subject = f"member:{uuid.UUID(options.member)}"
+            keyring.revoke(settings.key_files, subject=subject, before=before)
+            print(f"revoked every token of {subject} issued before {options.before or 'now'}")
+        else:
+            subject = f"operator:{parse_operator_name(options.operator_name)}"
+            keyring.revoke(settings.key_files, subject=subject, before=before)
+            print(f"revoked every token of {subject} issued before {options.before or 'now'}")
+    except ValueError as error:
+        print(f"copnet revoke: {error}", file=sys.stderr)
         return 2
     return 0
 
@@ -332,8 +405,43 @@ def build_parser() -> argparse.ArgumentParser:
     who = token.add_mutually_exclusive_group(required=True)
     who.add_argument("--operator", action="store_true", help="a node-operator token")
     who.add_argument("--member", metavar="MEMBER_ID", help="a token for this member")
-    token.add_argument("--ttl", type=_duration, default=timedelta(hours=12), help="e.g. 12h")
+    token.add_argument(
+        "--name", help="with --operator: who the token is for (in every audit record), e.g. alice"
+    )
+    token.add_argument(
+        "--ttl",
+        type=_duration,
+        help="e.g. 12h (12h; at most COPNET_TOKEN_MAX_TTL for members, 12h, and "
+        "COPNET_OPERATOR_TOKEN_MAX_TTL for operators, 30d)",
+    )
     token.set_defaults(run=_token)
+
+    keys = commands.add_parser(
+        "keys", help="token signing keys and unsubscribe-link secrets (rotate with an overlap)"
+    )
+    _node_options(keys)
+    keys.add_argument(
+        "action",
+        nargs="?",
+        default="list",
+        choices=["list", "rotate", "remove", "rotate-links"],
+        help="list (default); rotate: a new signing key, the old one still verifies; remove "
+        "KID: stop accepting tokens a key signed; rotate-links: a new unsubscribe-link "
+        "secret, the previous one still verifies",
+    )
+    keys.add_argument("kid", nargs="?", help="with remove: the key's id (see `copnet keys`)")
+    keys.set_defaults(run=_keys)
+
+    revoke = commands.add_parser("revoke", help="revoke tokens: refused within a second")
+    _node_options(revoke)
+    whose = revoke.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--jti", help="one token, by its id (its `jti` claim)")
+    whose.add_argument("--member", metavar="MEMBER_ID", help="every token of this member")
+    whose.add_argument("--operator-name", metavar="NAME", help="every token of this operator")
+    revoke.add_argument(
+        "--before", help="with --member/--operator-name: tokens issued before this ISO time (now)"
+    )
+    revoke.set_defaults(run=_revoke)
 
     certs = commands.add_parser(
         "certs", help="development certificates for the gRPC APIs over TLS (idempotent)"

@@ -31,6 +31,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.channels import ChannelSecurity, open_channel
+from services.common.keyring import ensure_keys, ensure_link_secrets
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig, TlsConfig
 from services.common.nodeauth import OPERATOR, NodeUsers, ServiceGrants
@@ -44,7 +45,6 @@ from services.common.supervision import (
     check_ports_free,
     spawn,
 )
-from services.common.tokens import load_or_create_signing_key
 from services.common.transport import check_node_transport
 
 log = logging.getLogger("copnet.node")
@@ -248,7 +248,10 @@ class Node:
         self.lock.acquire()
         claim_data_dir(self.settings)
         check_ports_free(self.ports())
-        load_or_create_signing_key(self.settings.signing_key_file)
+        # The keys before the services: each service then reads only what it needs (the
+        # public keys and revocations; notify the link secrets), never the signing key.
+        ensure_keys(self.settings.key_files)
+        ensure_link_secrets(self.settings.key_files, self.settings.node_id)
         self.nats.inherit_fds = self.lock.inherited
         self.nats.start()
         log.info(

@@ -38,6 +38,7 @@ from services.common import errors
 from services.common.apiwork import ApiWork, use_api_work
 from services.common.apiwork import reset_api_work as _reset_api_work
 from services.common.identity import Caller
+from services.common.settings import DEFAULT_MAX_CONCURRENT_RPCS
 from services.common.stores import STORE_OUTAGES
 from services.common.tokens import TokenAuthority
 from services.common.transport import ServerTls, client_certificate
@@ -214,13 +215,16 @@ async def start_server(
     options: Sequence[tuple[str, Any]] = (),
     work: ApiWork | None = None,
     tls: ServerTls | None = None,
+    maximum_concurrent_rpcs: int | None = DEFAULT_MAX_CONCURRENT_RPCS,
 ) -> ServerHandle:
     """Builds, binds and starts a server (over `tls` when given, else plain); the named
-    services report NOT_SERVING until told otherwise, service "" SERVING from the start."""
+    services report NOT_SERVING until told otherwise, service "" SERVING from the start.
+    Beyond `maximum_concurrent_rpcs` calls at once, gRPC answers RESOURCE_EXHAUSTED."""
     tracing = aio_server_interceptor(filter_=negate(service_name(HEALTH_SERVICE)))
     server = grpc.aio.server(
         interceptors=[tracing, CallInterceptor(authority, work)],
         options=[("grpc.so_reuseport", 0), *options],
+        maximum_concurrent_rpcs=maximum_concurrent_rpcs,
     )
     register(server)
     health = HealthServicer()

@@ -28,13 +28,15 @@ class Caller:
     subject: str
     member_id: UUID | None = None
     is_operator: bool = False
+    # A named operator's name (`copnet token --operator --name alice`): in every audit record.
+    name: str = ""
     # The transport: the client's certificate (mTLS), and its address as gRPC gives it.
     client_certificate: ClientCertificate | None = field(default=None, compare=False)
     peer: str = field(default="", compare=False)
 
     @classmethod
-    def operator(cls) -> Caller:
-        return cls(subject=OPERATOR_SUBJECT, is_operator=True)
+    def operator(cls, name: str = "") -> Caller:
+        return cls(subject=OPERATOR_SUBJECT, is_operator=True, name=name)
 
     @classmethod
     def system(cls) -> Caller:
@@ -49,6 +51,8 @@ class Caller:
         """How events record who caused them: never contact details."""
         if self.member_id is not None:
             return f"member:{self.member_id}"
+        if self.is_operator and self.name:
+            return f"{self.subject}:{self.name}"
         return self.subject
 
     def is_member(self, member_id: UUID) -> bool:

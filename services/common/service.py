@@ -162,8 +162,9 @@ class ServiceRuntime(Generic[A]):
         self.identity = NodeIdentity(settings.node_id, settings.region, FederationLimits.from_env())
         # The region's keys (to check other nodes' messages) and this node's (to sign its own).
         self.trust, self.signer = node_keys(settings, self.identity)
-        self.authority = authority or TokenAuthority.for_node(
-            settings.node_id, settings.signing_key_file
+        # Verifies with the node's public keys only: a service never reads the signing key.
+        self.authority = authority or TokenAuthority.verifier(
+            settings.node_id, settings.key_files, settings.token_limits
         )
         stores = settings.stores
         stores.prepare(definition.name)
@@ -296,6 +297,7 @@ class ServiceRuntime(Generic[A]):
                 [self.definition.grpc_service_name],
                 work=self.api_work,
                 tls=self.tls,
+                maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs,
             )
         await self._check_health()
         self._tasks.append(asyncio.create_task(self._watch_health(), name="health checks"))

@@ -9,10 +9,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from services.common.keyring import KeyFiles
 from services.common.stores import StoreSettings
+from services.common.tokens import TokenLimits
 
 SERVICES = ("registry", "events", "learning", "notify")
 
@@ -31,6 +34,25 @@ def available_services() -> tuple[str, ...]:
 
 _TOKEN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_NODE_IDS = {"hub", "local"}
+# gRPC calls a service handles at once; beyond them a call gets RESOURCE_EXHAUSTED.
+DEFAULT_MAX_CONCURRENT_RPCS = 256
+
+
+def parse_duration(text: str) -> timedelta:
+    """A span such as 90s, 30m, 12h or 7d."""
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if not match:
+        raise ValueError(f"use a number and a unit: 90s, 30m, 12h, 7d (not {text!r})")
+    amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+
+
+def format_duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def parse_token_name(value: str, what: str) -> str:
@@ -73,6 +95,9 @@ class NodeSettings:
     tls_client_key: Path | None = None
     # Plain gRPC on a non-loopback address (refused without it; a WARNING at every start).
     insecure: bool = False
+    # The longest a bearer token may live (README "Tokens and keys").
+    token_limits: TokenLimits = field(default_factory=TokenLimits)
+    max_concurrent_rpcs: int = DEFAULT_MAX_CONCURRENT_RPCS
 
     def __post_init__(self) -> None:
         parse_token_name(self.node_id, "node id")
@@ -87,6 +112,8 @@ class NodeSettings:
             raise ValueError("--client-ca (mutual TLS) needs --tls-cert and --tls-key")
         if (self.tls_client_cert is None) != (self.tls_client_key is None):
             raise ValueError("give the client certificate and its key together")
+        if self.max_concurrent_rpcs < 1:
+            raise ValueError("COPNET_MAX_CONCURRENT_RPCS must be at least 1")
 
     @property
     def tls(self) -> bool:
@@ -108,6 +135,11 @@ class NodeSettings:
     @property
     def signing_key_file(self) -> Path:
         return self.token_key_file or self.data_dir / "secrets" / "token-signing-key.pem"
+
+    @property
+    def key_files(self) -> KeyFiles:
+        """The token keys, revocations and link secrets (beside the signing key)."""
+        return KeyFiles.beside(self.signing_key_file)
 
     def address(self, service: str) -> str:
         """Where a service's gRPC server listens (and where clients on this machine reach it)."""
@@ -142,6 +174,9 @@ class NodeSettings:
             "COPNET_TLS_CLIENT_CERT": str(self.tls_client_cert or ""),
             "COPNET_TLS_CLIENT_KEY": str(self.tls_client_key or ""),
             "COPNET_INSECURE": "1" if self.insecure else "",
+            "COPNET_TOKEN_MAX_TTL": format_duration(self.token_limits.member_max_ttl),
+            "COPNET_OPERATOR_TOKEN_MAX_TTL": format_duration(self.token_limits.operator_max_ttl),
+            "COPNET_MAX_CONCURRENT_RPCS": str(self.max_concurrent_rpcs),
         }
         for service, address in self.addresses.items():
             env[f"COPNET_{service.upper()}_ADDRESS"] = address
@@ -191,4 +226,16 @@ class NodeSettings:
             tls_client_cert=path("TLS_CLIENT_CERT"),
             tls_client_key=path("TLS_CLIENT_KEY"),
             insecure=str(get("INSECURE", "")).lower() in ("1", "true", "yes", "on"),
+            token_limits=TokenLimits(
+                member_max_ttl=parse_duration(
+                    get("TOKEN_MAX_TTL", format_duration(defaults.token_limits.member_max_ttl))
+                ),
+                operator_max_ttl=parse_duration(
+                    get(
+                        "OPERATOR_TOKEN_MAX_TTL",
+                        format_duration(defaults.token_limits.operator_max_ttl),
+                    )
+                ),
+            ),
+            max_concurrent_rpcs=int(get("MAX_CONCURRENT_RPCS", defaults.max_concurrent_rpcs)),
         )

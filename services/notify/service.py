@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.common.keyring import link_secret_reader
 from services.common.service import (
     InboxDefinition,
     ServiceDefinition,
@@ -28,7 +29,7 @@ from services.notify.integration import NOTIFY
 from services.notify.reactions.decisions import Schedules
 from services.notify.reactions.policy import NotifyPolicy
 from services.notify.settings import NotifySettings
-from services.notify.unsubscribe import PURPOSE, UnsubscribeTokens
+from services.notify.unsubscribe import UnsubscribeTokens
 from services.notify.views import Mailbox, PreferencesView
 from services.notify.web import LinkBase, UnsubscribePages
 
@@ -56,7 +57,9 @@ def build(runtime: ServiceRuntime[Notify], settings: NotifySettings | None = Non
         max_trigger_age=s.max_trigger_age,
     )
     app.connect(directory, runtime.view(PreferencesView), schedules)
-    tokens = UnsubscribeTokens(runtime.authority.derived_secret(PURPOSE))
+    tokens = UnsubscribeTokens(
+        link_secret_reader(runtime.settings.key_files, runtime.settings.node_id)
+    )
     links = LinkBase(s)
     sender = s.sender(runtime.identity.node_id)
     composer = Composer(app, directory, TemplateLibrary(), tokens, sender, links)

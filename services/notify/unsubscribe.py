@@ -2,12 +2,13 @@
 
 A token is `<payload>.<mac>`, both base64url: the payload names the member and
 the scope (a topic, one community's newsletters, or a digest), the mac is the
-first 16 bytes of HMAC-SHA256 over the payload with a secret derived from the
-node's Ed25519 signing key (`TokenAuthority.derived_secret`). So a link works
-without logging in, cannot be forged or altered, names no e-mail address, is
-short enough for any mail client, and is no bearer token for the API. Links do
-not expire (a member may unsubscribe from an old e-mail); replacing the node's
-signing key invalidates them all.
+first 16 bytes of HMAC-SHA256 over the payload with the node's current link
+secret (`unsubscribe-secrets.json`, see `services.common.keyring`; apart from the
+token signing key). So a link works without logging in, cannot be forged or
+altered, names no e-mail address, is short enough for any mail client, and is no
+bearer token for the API. Links do not expire (a member may unsubscribe from an
+old e-mail); `copnet keys rotate-links` makes a new current secret while the
+previous one still verifies links already mailed, until the next rotation.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from services.notify.domain import Frequency, Topic, UnsubscribeScope, Unsubscription
 
-PURPOSE = "notify-unsubscribe-v1"
 MAC_LENGTH = 16
 MAX_TOKEN_LENGTH = 400
 
@@ -34,13 +35,25 @@ def _unb64(text: str) -> bytes:
 
 
 class UnsubscribeTokens:
-    def __init__(self, secret: bytes) -> None:
-        if len(secret) < 16:
-            raise ValueError("the secret is too short")
-        self._secret = secret
+    """Signs with the current secret; reads links signed with any of the secrets."""
 
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._secret, payload, hashlib.sha256).digest()[:MAC_LENGTH]
+    def __init__(self, secrets: bytes | Callable[[], Sequence[bytes]]) -> None:
+        if isinstance(secrets, bytes):
+            fixed = [secrets]
+            secrets = lambda: fixed  # noqa: E731
+        self._secrets = secrets
+        if not self._current():
+            raise ValueError("no unsubscribe-link secret")
+
+    def _current(self) -> bytes:
+        known = self._secrets()
+        if not known or len(known[0]) < 16:
+            raise ValueError("the unsubscribe-link secret is missing or too short")
+        return known[0]
+
+    def _mac(self, payload: bytes, secret: bytes | None = None) -> bytes:
+        key = secret if secret is not None else self._current()
+        return hmac.new(key, payload, hashlib.sha256).digest()[:MAC_LENGTH]
 
     def issue(self, unsubscription: Unsubscription) -> str:
         payload = json.dumps(
@@ -61,7 +74,11 @@ class UnsubscribeTokens:
             raise ValueError("is not an unsubscribe token") from None
         if _b64(payload) != encoded_payload or _b64(mac) != encoded_mac:
             raise ValueError("is not an unsubscribe token")  # not in its one canonical form
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        if not any(
+            hmac.compare_digest(mac, self._mac(payload, secret))
+            for secret in self._secrets()
+            if len(secret) >= 16
+        ):
             raise ValueError("is not a valid unsubscribe token for this node")
         try:
             member, scope, target = json.loads(payload)
