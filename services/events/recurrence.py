@@ -8,7 +8,7 @@ or UNTIL): each occurrence becomes a convening of its own.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import MAXYEAR, UTC, datetime
 from itertools import islice
 
 from dateutil.rrule import rrulestr
@@ -16,6 +16,10 @@ from dateutil.rrule import rrulestr
 from services.events.values import local_time
 
 MAX_OCCURRENCES = 60
+# Occurrences are looked for this many years ahead of the first start, no further.
+HORIZON_YEARS = 10
+# The Gregorian calendar repeats every 400 years (146097 days, 20871 whole weeks).
+CYCLE_YEARS = 400
 _FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 _PARTS = {
     "FREQ",
@@ -70,14 +74,43 @@ def parse_rule(text: str, time_zone: str) -> str:
     return ";".join(f"{name}={setting}" for name, setting in parts.items())
 
 
-def expand(rule: str, first_start: datetime, limit: int = MAX_OCCURRENCES) -> list[datetime]:
-    """The rule's local start times from `first_start` (naive, wall-clock), at most `limit`."""
+def expand(
+    rule: str,
+    first_start: datetime,
+    limit: int = MAX_OCCURRENCES,
+    horizon_years: int = HORIZON_YEARS,
+) -> list[datetime]:
+    """The rule's local start times from `first_start` (naive, wall-clock), at most `limit`,
+    all within `horizon_years` of it.
+
+    The work is bounded: dateutil looks for a rule's next occurrence until year 9999, and a
+    rule that never matches (`FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;COUNT=5`) would have it scan
+    eight millennia. So the rule is expanded whole 400-year cycles later (same weekdays,
+    same leap years), where at most horizon + 400 years remain before 9999, and the times
+    are moved back.
+    """
+    shift = max(0, (MAXYEAR - horizon_years - first_start.year) // CYCLE_YEARS) * CYCLE_YEARS
     try:
-        occurrences = list(islice(rrulestr(rule, dtstart=first_start), limit + 1))
-    except (ValueError, TypeError) as error:
+        parsed = rrulestr(rule, dtstart=_years_later(first_start, shift))
+        until = getattr(parsed, "_until", None)
+        if until is not None:
+            parsed = parsed.replace(until=_years_later(until, shift))
+        found = list(islice(parsed, limit + 1))
+    except (ValueError, TypeError, OverflowError) as error:
         raise ValueError(f"is not a valid recurrence rule: {error}") from None
+    occurrences = [_years_later(o, -shift) for o in found]
     if not occurrences:
-        raise ValueError("gives no occurrences from the first start")
+        raise ValueError(f"gives no occurrences within {horizon_years} years of the first start")
     if len(occurrences) > limit:
         raise ValueError(f"gives more than {limit} occurrences; add them in several steps")
+    horizon = _years_later(first_start, horizon_years)
+    if occurrences[-1] > horizon:
+        raise ValueError(f"reaches more than {horizon_years} years past the first start")
     return occurrences
+
+
+def _years_later(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February, moved a number of years that is not a multiple of 4
+        return moment.replace(year=moment.year + years, day=28)

@@ -27,6 +27,7 @@ from services.common.sqlstore import SqlStore
 from services.registry.application import Registry
 from services.registry.domain import (
     JoiningPolicy,
+    Member,
     Lifecycle,
     MembershipStatus,
     OrganisationKind,
@@ -230,11 +231,11 @@ class TestUniqueKeys:
     def test_changing_an_email_frees_the_old_one(self, registry):
         world = World(registry)
         nurse = world.member("Nurse", "old@nhs.net")
-        registry.update_member(cmd(world.as_(nurse)), nurse, 0, email="new@nhs.net")
+        registry.update_member(cmd(), nurse, 0, email="new@nhs.net")  # the operator
         reused = world.member("Someone else", "old@nhs.net")
         assert reused != nurse
         with pytest.raises(AlreadyExists):
-            registry.update_member(cmd(world.as_(reused)), reused, 0, email="new@nhs.net")
+            registry.update_member(cmd(), reused, 0, email="new@nhs.net")
 
 
 @pytest.mark.both_stores
@@ -283,6 +284,20 @@ class TestPermissions:
             registry.update_member(cmd(world.as_(a)), b, 0, display_name="Hacked")
         registry.join(cmd(), world.community, b)  # the operator may enrol someone
         registry.update_member(cmd(world.as_(a)), a, 0, display_name="A. Person")
+
+    def test_only_the_operator_moves_a_member_to_another_organisation(self, registry):
+        world = World(registry)
+        a = world.member("A", "a@nhs.net")
+        other = registry.create_organisation(
+            cmd(), "Other trust", OrganisationKind.NHS_TRUST, "x", None
+        ).entity_id
+        with pytest.raises(PermissionDenied, match="home organisation"):
+            registry.update_member(cmd(world.as_(a)), a, 0, home_organisation_id=other)
+        with pytest.raises(PermissionDenied, match="RequestEmailChange"):
+            registry.update_member(cmd(world.as_(a)), a, 0, email="mine@elsewhere.org")
+        assert registry.load(a, Member, "member").home_organisation_id == world.trust
+        registry.update_member(cmd(), a, 0, home_organisation_id=other)
+        assert registry.load(a, Member, "member").home_organisation_id == other
 
     def test_a_former_co_lead_loses_the_power(self, registry, clock):
         world = World(registry)

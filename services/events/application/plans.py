@@ -18,6 +18,11 @@ from services.events.values import Community, RegistrationWindow, TimeSlot, to_i
 class MeetingPlans(EventsBase):
     """Creating a plan (with its first meetings), adding meetings, ending it."""
 
+    def check_may_plan(self, caller: Caller, community_id: UUID) -> None:
+        """PERMISSION_DENIED (or NOT_FOUND, FAILED_PRECONDITION) before a plan request's
+        rule is expanded: who may not plan costs the node nothing."""
+        self.require_organiser(caller, self._open_community(community_id), "plan convenings")
+
     def create_meeting_plan(
         self,
         command: Command,

@@ -52,8 +52,11 @@ class PlanCalls(Servicer):
         capacity = v.check("capacity", parse_capacity, request.capacity)
         duration = v.check("duration_minutes", parse_duration, request.duration_minutes)
         recurrence = request.recurrence if request.HasField("recurrence") else None
-        rule, entries = parse_plan_entries(
-            v, recurrence, request.occurrences, zone, may_be_empty=True
+        if community_id is not None:  # who may not plan is refused before any expansion
+            await run(self.app.check_may_plan, cmd.caller, community_id)
+        # Expanding a rule is bounded work (recurrence.expand) and off the event loop.
+        rule, entries = await run(
+            parse_plan_entries, v, recurrence, request.occurrences, zone, may_be_empty=True
         )
         v.raise_if_any()
         defaults = PlanDefaults(title, description, format_, venue, link, capacity, duration)
@@ -75,9 +78,11 @@ class PlanCalls(Servicer):
         plan_id = v.check("plan_id", parse_uuid, request.plan_id)
         zone = None
         if plan_id is not None:
-            zone = (await run(self.app.meeting_plan, plan_id)).time_zone
+            plan = await run(self.app.meeting_plan, plan_id)
+            await run(self.app.check_may_plan, cmd.caller, plan.community_id)
+            zone = plan.time_zone
         recurrence = request.recurrence if request.HasField("recurrence") else None
-        _, entries = parse_plan_entries(v, recurrence, request.occurrences, zone)
+        _, entries = await run(parse_plan_entries, v, recurrence, request.occurrences, zone)
         v.raise_if_any()
         outcome = await run(self.app.add_plan_occurrences, cmd, plan_id, entries)
         plan = await self._entity(outcome)

@@ -270,9 +270,19 @@ class Registry(Memberships):
                 home_organisation_id is not KEEP
                 and home_organisation_id != member.home_organisation_id
             ):
+                # A member acts for their home organisation (adoptions, items): only the
+                # operator moves them (the registry has no organisation admin role).
+                require_operator(command.caller, "change a member's home organisation")
                 self._active_organisation(home_organisation_id)
                 member.move_to(home_organisation_id)
             if email is not KEEP and email != member.email:
+                # A member proves the new address first (RequestEmailChange and the code
+                # mailed to it); the operator may correct one directly.
+                require_operator(
+                    command.caller,
+                    "set an address directly; members use RequestEmailChange and the code "
+                    "mailed to the new address",
+                )
                 claims = self.move_claim(MEMBER_EMAIL, member.email, email, member.id, EMAIL_TAKEN)
                 member.change_email(email)
             return Changes(member, claims)
