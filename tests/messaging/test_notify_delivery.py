@@ -335,9 +335,15 @@ def test_a_permanently_refused_message_is_not_retried(node, smtp, clock):
         ]
         return found if len(found) == 2 else []
 
+    addresses = [email_of(node, member) for member in (cop.lead, cop.facilitator)]
     for notification in eventually(failed):
         assert notification.status_reason.startswith("end of data: 550")
         assert not notification.HasField("retry_at")
+        # The server quoted the recipient; notify records its reply without the address.
+        assert notification.status_reason == "end of data: 550 <address>: mailbox unavailable"
+        assert [a.detail for a in notification.attempts] == [notification.status_reason]
+    stored = b"".join(p.read_bytes() for p in (node.settings.data_dir / "notify").glob("events*"))
+    assert stored and not any(address.encode() in stored for address in addresses)
     clock.advance(timedelta(hours=2))
     node.dispatch()
     assert len(eventually(failed)) == 2

@@ -65,11 +65,13 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         sink = self.sink
         with sink.lock:
-            codes = [sink.refusals[r] for r in envelope.rcpt_tos if sink.refusals.get(r)]
-            if codes:
-                code = codes[0].pop(0)
+            refused = [r for r in envelope.rcpt_tos if sink.refusals.get(r)]
+            if refused:
+                code = sink.refusals[refused[0]].pop(0)
                 sink.refused += 1
-                return f"{code} {'try again later' if code < 500 else 'mailbox unavailable'}"
+                # As real servers do, the reply quotes the recipient.
+                reason = "try again later" if code < 500 else "mailbox unavailable"
+                return f"{code} <{refused[0]}>: {reason}"
             received = Received(
                 envelope.mail_from,
                 tuple(envelope.rcpt_tos),

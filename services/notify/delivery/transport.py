@@ -49,8 +49,24 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Delivery:
+    """What happened to one message. `detail` is recorded in notify's events, so it never
+    holds an address: mail servers quote the recipient in their replies
+    ("550 5.1.1 <jo@example.org>: user unknown"): each becomes the word `address`."""
+
     outcome: Outcome
     detail: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", redact_addresses(self.detail))
+
+
+# Anything shaped like an address (local part @ domain), with or without <...> around it.
+_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"']+@[^\s<>()\[\]\\,;:\"']+")
+
+
+def redact_addresses(text: str) -> str:
+    """`text` with every e-mail address replaced by the word `address`."""
+    return _ADDRESS.sub("address", text)
 
 
 class Transport(Protocol):
