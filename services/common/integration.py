@@ -62,6 +62,15 @@ class _Mapping:
     with_state: bool
 
 
+def _actor(actor: str, audience: Audience) -> str:
+    """Who caused an event, as its envelope says: on the node, as recorded
+    ("member:<id>", "operator:<name>"); in what may leave the node, only the role (member
+    ids and operators' names stay on their node)."""
+    if audience.region or audience.partners:
+        return actor.partition(":")[0]
+    return actor
+
+
 class IntegrationMap:
     def __init__(self, service: str, schema_version: int = 1) -> None:
         self.service = service
@@ -128,7 +137,7 @@ class IntegrationMap:
             occurred_at=timestamp(domain_event.timestamp),
             schema_version=self.schema_version,
             payload=payload,
-            actor=getattr(domain_event, "actor", "system"),
+            actor=_actor(getattr(domain_event, "actor", "system"), audience),
         )
         headers = {
             messaging.HEADER_ORIGIN: identity.node_id,

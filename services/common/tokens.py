@@ -152,9 +152,7 @@ class TokenAuthority:
     ) -> TokenAuthority:
         keys = WatchedFile(files.verification_keys, parse_verification_keys)
         revocations = WatchedFile(files.revocations, parse_revocations)
-        return cls(
-            node_id, signing_key, keys=keys.get, revocations=revocations.get, limits=limits
-        )
+        return cls(node_id, signing_key, keys=keys.get, revocations=revocations.get, limits=limits)
 
     def issue(self, subject: str, ttl: timedelta | None = None, name: str = "") -> str:
         """A token for a member (subject = member id) or for "operator" (with the person's

@@ -19,6 +19,7 @@ from typing import Any
 from copnet.learning.v1 import learning_events_pb2 as events
 from services.common.integration import Audience, IntegrationMap
 from services.common.protoconv import timestamp
+from services.contracts.learning_items import contributor_pseudonym
 from services.learning import codecs
 from services.learning.domain import (
     Adoption,
@@ -42,7 +43,13 @@ def item_audience(_event: Any, item: LearningItem) -> Audience:
 
 
 def _snapshot(_event: Any, item: LearningItem) -> events.ItemSnapshot:
-    return snapshot_pb(snapshot_of(item))
+    """The item's snapshot as it is published: contributors pseudonymised, no member id."""
+    snapshot = snapshot_of(item)
+    message = snapshot_pb({**snapshot, "contributors": []})
+    message.contributor_pseudonyms.extend(
+        contributor_pseudonym(item.id, member) for member in snapshot["contributors"]
+    )
+    return message
 
 
 for event_class, event_type in [

@@ -16,6 +16,7 @@ from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.registry.v1 import registry_pb2 as rpb
 from services.common.messaging import NodeIdentity
 from services.common.region import DIRECTORY_STREAM
+from services.contracts.learning_items import contributor_pseudonym
 from services.learning.domain import ReceivedItem
 from tests.support.region import REGION, Region, item_envelope, rid
 from tests.support.streams import read_stream
@@ -138,6 +139,7 @@ def test_revisions_and_withdrawal_propagate(region):
         (2, "Now with SMS.", "added SMS reminders"),
     ]
     eventually(lambda: revisions() == expected, message=lambda: f"{revisions()}")
+    no_member_ids_leave_the_node(region, guys.lead_id, item.item_id)
     guys.node.learning(
         "WithdrawItem",
         lpb.WithdrawItemRequest(request_id=rid(), item_id=item.item_id, reason="superseded"),
@@ -147,6 +149,32 @@ def test_revisions_and_withdrawal_propagate(region):
     [withdrawn] = region.search("kings", include_withdrawn=True)
     assert withdrawn.status == lpb.ITEM_STATUS_WITHDRAWN
     assert withdrawn.withdrawn_reason == "superseded"
+
+
+def no_member_ids_leave_the_node(region: Region, contributor: str, item_id: str) -> None:
+    """Issue 13: the federated snapshots and envelopes name no member; the contributor
+    is known by a per-item pseudonym that the origin's services can compute."""
+    on_origin = region["guys"].learning("GetItem", lpb.GetItemRequest(item_id=item_id)).item
+    assert list(on_origin.contributor_member_ids) == [contributor]  # on its own node
+    federated = [
+        m
+        for m in read_stream(region["guys"].nats.url, "COPNET_GUYS")
+        if m.envelope.service == "learning" and not m.subject.startswith("copnet-local.")
+    ]
+    assert federated
+    for message in federated:
+        assert contributor.encode() not in message.envelope.SerializeToString()
+        assert message.envelope.actor in ("member", "operator", "system")
+        snapshot = events.ItemSnapshot()
+        if message.envelope.payload.Unpack(snapshot):
+            assert not snapshot.item.contributor_member_ids
+            assert list(snapshot.contributor_pseudonyms) == [
+                contributor_pseudonym(item_id, contributor)
+            ]
+    on_kings = region["kings"].learning("GetItem", lpb.GetItemRequest(item_id=item_id)).item
+    assert on_kings.title and not on_kings.contributor_member_ids
+    kings_files = region["kings"].settings.data_dir
+    assert not files_containing(kings_files, contributor.encode())
 
 
 def test_adoptions_flow_back_to_the_origin_and_on_to_subscribers(region):

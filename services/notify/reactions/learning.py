@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from services.contracts.learning_items import contributor_pseudonym
 from services.notify.domain import (
     Frequency,
     Kind,
@@ -92,7 +93,9 @@ class LearningReactions(NotifyDecisions):
         verb = "Revised" if revised else "New"
         subject = f"{verb} learning: {summary.title}"
         for member, preferences in sorted(self.interested_in(summary).items()):
-            if str(member) in contributors:
+            if str(member) in contributors or (
+                contributor_pseudonym(summary.item_id, member) in contributors
+            ):
                 continue  # they wrote it
             if preferences.learning.is_digest:
                 self._add_to_digest(

@@ -144,7 +144,10 @@ class NotifyPolicy:
             summary = learning_summary(p)
             if not summary.item_id or not summary.origin_node:
                 raise ValueError("the snapshot names no item")
-            return app.learning_seen(tracking, summary, list(p.item.contributor_member_ids), at)
+            # Contributors by pseudonym (and, in snapshots published before there were
+            # pseudonyms, by member id).
+            contributors = [*p.contributor_pseudonyms, *p.item.contributor_member_ids]
+            return app.learning_seen(tracking, summary, contributors, at)
         if isinstance(p, learning.ItemRetracted) and message.event_type == "item_withdrawn_here":
             # Another node's item was retracted from this node.
             return app.learning_withdrawn(tracking, p.item_id)

@@ -26,7 +26,7 @@ from copnet.learning.v1 import learning_pb2 as copnet_dot_learning_dot_v1_dot_le
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(copnet/learning/v1/learning_events.proto\x12\x12\x63opnet.learning.v1\x1a!copnet/learning/v1/learning.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x01\n\x0cItemSnapshot\x12.\n\x04item\x18\x01 \x01(\x0b\x32 .copnet.learning.v1.LearningItem\x12\x31\n\nreceptions\x18\x02 \x03(\x0b\x32\x1d.copnet.learning.v1.Reception\x12/\n\trevisions\x18\x03 \x03(\x0b\x32\x1c.copnet.learning.v1.Revision\x12\x36\n\x10\x61\x64option_history\x18\x04 \x03(\x0b\x32\x1c.copnet.learning.v1.Adoption\"1\n\rItemRetracted\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\"m\n\x10\x41\x64optionDeclared\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x18\n\x10item_origin_node\x18\x02 \x01(\t\x12.\n\x08\x61\x64option\x18\x03 \x01(\x0b\x32\x1c.copnet.learning.v1.Adoption\"|\n\x0cItemReceived\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x18\n\x10item_origin_node\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\r\x12/\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"K\n\x13SubscriptionChanged\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64omain_tags\x18\x02 \x03(\t\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(copnet/learning/v1/learning_events.proto\x12\x12\x63opnet.learning.v1\x1a!copnet/learning/v1/learning.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfa\x01\n\x0cItemSnapshot\x12.\n\x04item\x18\x01 \x01(\x0b\x32 .copnet.learning.v1.LearningItem\x12\x31\n\nreceptions\x18\x02 \x03(\x0b\x32\x1d.copnet.learning.v1.Reception\x12/\n\trevisions\x18\x03 \x03(\x0b\x32\x1c.copnet.learning.v1.Revision\x12\x36\n\x10\x61\x64option_history\x18\x04 \x03(\x0b\x32\x1c.copnet.learning.v1.Adoption\x12\x1e\n\x16\x63ontributor_pseudonyms\x18\x05 \x03(\t\"1\n\rItemRetracted\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\"m\n\x10\x41\x64optionDeclared\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x18\n\x10item_origin_node\x18\x02 \x01(\t\x12.\n\x08\x61\x64option\x18\x03 \x01(\x0b\x32\x1c.copnet.learning.v1.Adoption\"|\n\x0cItemReceived\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x18\n\x10item_origin_node\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\r\x12/\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"K\n\x13SubscriptionChanged\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64omain_tags\x18\x02 \x03(\t\x12\x0e\n\x06\x61\x63tive\x18\x03 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,13 +34,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'copnet.learning.v1.learning
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ITEMSNAPSHOT']._serialized_start=133
-  _globals['_ITEMSNAPSHOT']._serialized_end=351
-  _globals['_ITEMRETRACTED']._serialized_start=353
-  _globals['_ITEMRETRACTED']._serialized_end=402
-  _globals['_ADOPTIONDECLARED']._serialized_start=404
-  _globals['_ADOPTIONDECLARED']._serialized_end=513
-  _globals['_ITEMRECEIVED']._serialized_start=515
-  _globals['_ITEMRECEIVED']._serialized_end=639
-  _globals['_SUBSCRIPTIONCHANGED']._serialized_start=641
-  _globals['_SUBSCRIPTIONCHANGED']._serialized_end=716
+  _globals['_ITEMSNAPSHOT']._serialized_end=383
+  _globals['_ITEMRETRACTED']._serialized_start=385
+  _globals['_ITEMRETRACTED']._serialized_end=434
+  _globals['_ADOPTIONDECLARED']._serialized_start=436
+  _globals['_ADOPTIONDECLARED']._serialized_end=545
+  _globals['_ITEMRECEIVED']._serialized_start=547
+  _globals['_ITEMRECEIVED']._serialized_end=671
+  _globals['_SUBSCRIPTIONCHANGED']._serialized_start=673
+  _globals['_SUBSCRIPTIONCHANGED']._serialized_end=748
 # @@protoc_insertion_point(module_scope)

@@ -11,16 +11,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ItemSnapshot(_message.Message):
-    __slots__ = ("item", "receptions", "revisions", "adoption_history")
+    __slots__ = ("item", "receptions", "revisions", "adoption_history", "contributor_pseudonyms")
     ITEM_FIELD_NUMBER: _ClassVar[int]
     RECEPTIONS_FIELD_NUMBER: _ClassVar[int]
     REVISIONS_FIELD_NUMBER: _ClassVar[int]
     ADOPTION_HISTORY_FIELD_NUMBER: _ClassVar[int]
+    CONTRIBUTOR_PSEUDONYMS_FIELD_NUMBER: _ClassVar[int]
     item: _learning_pb2.LearningItem
     receptions: _containers.RepeatedCompositeFieldContainer[_learning_pb2.Reception]
     revisions: _containers.RepeatedCompositeFieldContainer[_learning_pb2.Revision]
     adoption_history: _containers.RepeatedCompositeFieldContainer[_learning_pb2.Adoption]
-    def __init__(self, item: _Optional[_Union[_learning_pb2.LearningItem, _Mapping]] = ..., receptions: _Optional[_Iterable[_Union[_learning_pb2.Reception, _Mapping]]] = ..., revisions: _Optional[_Iterable[_Union[_learning_pb2.Revision, _Mapping]]] = ..., adoption_history: _Optional[_Iterable[_Union[_learning_pb2.Adoption, _Mapping]]] = ...) -> None: ...
+    contributor_pseudonyms: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, item: _Optional[_Union[_learning_pb2.LearningItem, _Mapping]] = ..., receptions: _Optional[_Iterable[_Union[_learning_pb2.Reception, _Mapping]]] = ..., revisions: _Optional[_Iterable[_Union[_learning_pb2.Revision, _Mapping]]] = ..., adoption_history: _Optional[_Iterable[_Union[_learning_pb2.Adoption, _Mapping]]] = ..., contributor_pseudonyms: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ItemRetracted(_message.Message):
     __slots__ = ("item_id", "version")
