@@ -267,6 +267,28 @@ class RegistryTables:
             )
         return [UUID(r["member_id"]) for r in rows]
 
+    def communities_of(self, member_id: Id, day: date, roles: Iterable[str] = ()) -> list[UUID]:
+        """The communities a member is an active member of (holding one of `roles` on
+        `day`, when roles are given), in id order."""
+        names = [str(getattr(role, "value", role)) for role in roles]
+        sql = (
+            "SELECT DISTINCT m.community_id FROM mirror_memberships m WHERE m.member_id = ?"
+            " AND m.status = 'active'"
+        )
+        params: list[Any] = [str(member_id)]
+        if names:
+            marks = ", ".join("?" for _ in names)
+            sql += (
+                " AND EXISTS (SELECT 1 FROM mirror_role_terms t WHERE"
+                " t.community_id = m.community_id AND t.member_id = m.member_id"
+                f" AND t.role IN ({marks}) AND t.start_date <= ?"
+                " AND (t.end_date IS NULL OR t.end_date > ?))"
+            )
+            params += [*names, day.isoformat(), day.isoformat()]
+        with self.store.read() as tx:
+            rows = tx.all(sql + " ORDER BY m.community_id", tuple(params))
+        return [UUID(r["community_id"]) for r in rows]
+
     def roles_on(self, community_id: Id, member_id: Id, day: date) -> set[str]:
         """The roles a member held in a community on a day."""
         iso = day.isoformat()

@@ -38,6 +38,7 @@ from services.notify.domain import (
     Kind,
     MemberPreferences,
     Newsletter,
+    NewsletterStatus,
     Notification,
     PreferenceSettings,
     Topic,
@@ -47,6 +48,7 @@ from services.notify.domain import (
 from services.notify.reactions.convenings import ConveningReactions
 from services.notify.reactions.decisions import MAX_DECISION_ATTEMPTS, Batch
 from services.notify.reactions.learning import LearningReactions
+from services.notify.views import NewsletterReaders
 
 # How long a notification waits for its member's e-mail address to arrive (the
 # registry's events may lag the events service's) before it is skipped.
@@ -80,8 +82,36 @@ class Notify(ConveningReactions, LearningReactions):
             raise NotFound(f"notification {notification_id_} not found")
         return found
 
-    def read_newsletter(self, newsletter_id: UUID) -> Newsletter:
-        return self.load(newsletter_id, Newsletter, "newsletter")
+    def read_newsletter(self, caller: Caller, newsletter_id: UUID) -> Newsletter:
+        """A newsletter the caller may read (`newsletter_readers`); any other is as good as
+        absent."""
+        newsletter = self._find(newsletter_id, Newsletter)
+        readers = self.newsletter_readers(caller)
+        if newsletter is None or not (
+            readers is None
+            or newsletter.community_id in readers.drafts
+            or (
+                newsletter.status is NewsletterStatus.SENT
+                and newsletter.community_id in readers.sent
+            )
+        ):
+            raise NotFound(f"newsletter {newsletter_id} not found")
+        return newsletter
+
+    def newsletter_readers(self, caller: Caller) -> NewsletterReaders | None:
+        """Which communities' newsletters the caller may read: drafts only as one of the
+        community's co-leads (today, active membership), sent ones as an active member;
+        the operator reads every one (None)."""
+        if caller.is_operator:
+            return None
+        if caller.member_id is None:
+            return NewsletterReaders((), ())
+        registry = self._directory().registry
+        today = self.clock.today()
+        return NewsletterReaders(
+            sent=tuple(registry.communities_of(caller.member_id, today)),
+            drafts=tuple(registry.communities_of(caller.member_id, today, ["co_lead"])),
+        )
 
     def open_digests(self, caller: Caller, member_id: UUID) -> list[Notification]:
         """The member's digests still collecting now (daily and weekly)."""

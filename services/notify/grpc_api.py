@@ -336,7 +336,7 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
         v = Violations()
         newsletter_id = v.check("newsletter_id", parse_uuid, request.newsletter_id)
         v.raise_if_any()
-        found = await run(self.app.read_newsletter, newsletter_id)
+        found = await run(self.app.read_newsletter, current_caller(), newsletter_id)
         return pb.GetNewsletterResponse(newsletter=newsletter_pb(NewsletterRecord.of(found)))
 
     async def ListNewsletters(
@@ -348,7 +348,10 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
         paging = page(request, filters, v)
         v.raise_if_any()
         await read_your_writes(self.follower, request.min_position)
-        records, token = await run(self.mailbox.list_newsletters, paging, **filters)
+        readers = await run(self.app.newsletter_readers, current_caller())
+        records, token = await run(
+            self.mailbox.list_newsletters, paging, **filters, readers=readers
+        )
         return pb.ListNewslettersResponse(
             newsletters=[newsletter_pb(r) for r in records], next_page_token=token
         )

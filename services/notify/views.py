@@ -154,6 +154,15 @@ class NotificationRecord:
 
 
 @dataclass(frozen=True)
+class NewsletterReaders:
+    """Whose newsletters a member may read: sent ones of the communities they belong to,
+    drafts too of those they co-lead."""
+
+    sent: tuple[UUID, ...]
+    drafts: tuple[UUID, ...]
+
+
+@dataclass(frozen=True)
 class NewsletterRecord:
     newsletter_id: UUID
     community_id: UUID
@@ -375,10 +384,20 @@ class Mailbox(Projection):
         )
 
     def list_newsletters(
-        self, page: Page, community_id: str = ""
+        self, page: Page, community_id: str = "", readers: NewsletterReaders | None = None
     ) -> tuple[list[NewsletterRecord], str]:
+        """Newest first; only what `readers` may read (every newsletter when None)."""
         where = Where()
         where.add_if(community_id, "community_id = ?", community_id)
+        if readers is not None:
+            sent = [str(c) for c in readers.sent] or [""]
+            drafts = [str(c) for c in readers.drafts] or [""]
+            where.add(
+                f"((status = 'sent' AND community_id IN ({', '.join('?' for _ in sent)}))"
+                f" OR community_id IN ({', '.join('?' for _ in drafts)}))",
+                *sent,
+                *drafts,
+            )
         with self.store.read() as tx:
             rows, token = page_rows(
                 tx,

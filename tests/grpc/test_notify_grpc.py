@@ -359,3 +359,56 @@ def test_calls_need_a_token(node):
     with pytest.raises(grpc.RpcError) as raised:
         stub.GetPreferences(npb.GetPreferencesRequest(), timeout=10)
     assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_newsletter_drafts_are_for_co_leads_and_sent_ones_for_members(node):
+    """Issue 13: drafts of an invite-only community hidden from its plain members and from
+    non-members; once sent, its members read it, non-members still do not."""
+    from copnet.registry.v1 import registry_pb2 as rpb
+
+    cop = Cop(node.api, policy=rpb.JOINING_POLICY_INVITE_ONLY, members=1, name="Closed CoP")
+    node.settle()
+    composed = node.notify(
+        "ComposeNewsletter",
+        npb.ComposeNewsletterRequest(
+            request_id=rid(), community_id=cop.community_id, subject="Not yet", body="Draft"
+        ),
+        cop.lead,
+    )
+    draft = composed.newsletter
+
+    def listed(who: str | None) -> list[str]:
+        found = node.notify(
+            "ListNewsletters",
+            npb.ListNewslettersRequest(min_position=composed.position),
+            who,
+        ).newsletters
+        return [n.newsletter_id for n in found]
+
+    def get_code(who: str | None) -> str:
+        request = npb.GetNewsletterRequest(newsletter_id=draft.newsletter_id)
+        try:
+            node.notify("GetNewsletter", request, who)
+        except grpc.RpcError as error:
+            return error.code().name
+        return "OK"
+
+    for who in (cop.lead, None):  # a co-lead, the operator
+        assert draft.newsletter_id in listed(who) and get_code(who) == "OK"
+    for who in (cop.member, cop.facilitator, cop.outsider):
+        assert draft.newsletter_id not in listed(who)
+        assert get_code(who) == "NOT_FOUND"
+    filtered = node.notify(
+        "ListNewsletters", npb.ListNewslettersRequest(community_id=cop.community_id), cop.member
+    )
+    assert not filtered.newsletters
+
+    node.notify(
+        "SendNewsletter",
+        npb.SendNewsletterRequest(request_id=rid(), newsletter_id=draft.newsletter_id),
+        cop.lead,
+    )
+    for who in (cop.member, cop.facilitator, cop.lead, None):
+        assert draft.newsletter_id in listed(who) and get_code(who) == "OK"
+    assert draft.newsletter_id not in listed(cop.outsider)
+    assert get_code(cop.outsider) == "NOT_FOUND"
