@@ -20,6 +20,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg import sql as pgsql
 
+from services.common.errors import InvalidArgument
 from services.common.paging import Page
 
 
@@ -69,6 +70,12 @@ class Where:
     def after(self, page: Page, condition: str) -> None:
         """Keyset paging: rows after the page's last key (`condition` compares with it)."""
         if page.after is not None:
+            # A page token is not signed: one made up by hand must not reach the query.
+            scalar = all(isinstance(v, (str, int, float)) or v is None for v in page.after)
+            if len(page.after) != condition.count("?") or not scalar:
+                raise InvalidArgument.single(
+                    "page_token", "is not a page token this service issued"
+                )
             self.add(condition, *page.after)
 
     def __str__(self) -> str:

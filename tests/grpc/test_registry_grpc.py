@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -334,7 +336,7 @@ class TestQueries:
                     email=f"p{i}@nhs.net",
                 ),
             ).position
-        names, token = [], ""
+        names, token, first_token = [], "", ""
         while True:
             reply = api(
                 "ListMembers",
@@ -347,6 +349,7 @@ class TestQueries:
             )
             names += [m.display_name for m in reply.members]
             token = reply.next_page_token
+            first_token = first_token or token
             if not token:
                 break
         assert names == [f"Pharmacist {i}" for i in range(5)]
@@ -355,6 +358,19 @@ class TestQueries:
         )
         assert code == grpc.StatusCode.INVALID_ARGUMENT
         assert set(violations) == {"page_size"} or set(violations) >= {"page_size"}
+        # Well-formed tokens made up by hand (the right filters, the wrong key): refused too.
+        digest = json.loads(base64.urlsafe_b64decode(first_token + "=" * (-len(first_token) % 4)))
+        for after in ([1, 2, 3, 4, 5], [], [{"x": 1}, [2]]):
+            made_up = base64.urlsafe_b64encode(
+                json.dumps({"after": after, "filters": digest["filters"]}).encode()
+            ).decode()
+            code, _, violations = api.fails(
+                "ListMembers",
+                pb.ListMembersRequest(
+                    page_token=made_up, page_size=2, profession=pb.PROFESSION_PHARMACIST
+                ),
+            )
+            assert code == grpc.StatusCode.INVALID_ARGUMENT and set(violations) == {"page_token"}
 
     def test_co_leads_on_a_date_and_the_history_of_a_membership(self, api: Api):
         trust = create_trust(api)

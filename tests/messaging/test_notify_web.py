@@ -19,11 +19,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import grpc
 import psutil
 import pytest
 
@@ -374,3 +376,32 @@ def test_the_service_is_not_ready_while_its_pages_cannot_be_served(node, certifi
         eventually(lambda: runtime.serving is True, 20)
         assert fetch(f"https://127.0.0.1:{port}/healthz", certificate) == (200, "ok\n")
         assert not runtime.gave_up.is_set()
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "garbage",
+        "%ff%fe.%00",
+        "eyJhbGciOiJub25lIn0.e30",  # a JWT-looking one
+        "W10.AAAAAAAAAAAAAAAAAAAAAA",  # a well-formed payload ([]) with a made-up mac
+        "\u00e9t\u00e9.x",
+        "a." + "b" * 390,
+        "a" * 5000,
+        "..",
+    ],
+)
+def test_a_forged_unsubscribe_token_gets_a_400_page(node, certificate, port, forged):
+    """Issue 13: a token that does not parse or verify is a 400 with a plain page, never
+    an error with a trace, whether looked at or posted; over gRPC, INVALID_ARGUMENT."""
+    query = urllib.parse.quote(forged, safe="%")
+    url = f"https://127.0.0.1:{port}/unsubscribe?token={query}"
+    for data in (None, b"confirm=yes"):
+        status, page = fetch(url, certificate, data)
+        assert status == 400, (forged, data, status)
+        assert "This link does not work" in page and "Traceback" not in page
+    with pytest.raises(grpc.RpcError) as refused:
+        node.notify(
+            "Unsubscribe", npb.UnsubscribeRequest(request_id=str(uuid.uuid4()), token=forged)
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
