@@ -213,7 +213,7 @@ class TokenAuthority:
         except jwt.InvalidTokenError as error:
             raise Unauthenticated(f"the token is not valid for this node: {error}") from None
         key = keys.get(kid) if isinstance(kid, str) else None
-        if key is None:
+        if key is None or not isinstance(kid, str):
             raise Unauthenticated("the token was not signed with a key this node accepts")
         try:
             claims = jwt.decode(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import MAXYEAR, UTC, datetime
 from itertools import islice
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 
 from services.events.values import local_time
 
@@ -93,7 +93,7 @@ def expand(
     try:
         parsed = rrulestr(rule, dtstart=_years_later(first_start, shift))
         until = getattr(parsed, "_until", None)
-        if until is not None:
+        if isinstance(parsed, rrule) and until is not None:
             parsed = parsed.replace(until=_years_later(until, shift))
         found = list(islice(parsed, limit + 1))
     except (ValueError, TypeError, OverflowError) as error:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from services.common.application import Changes, Outcome, check_expected_version
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
@@ -262,6 +262,33 @@ class Notify(ConveningReactions, LearningReactions):
         ):
             return
         raise PermissionDenied(f"only the co-leads of '{name}' or the operator may do this")
+
+    # Confirming a new address
+
+    def address_change_requested(
+        self, tracking: Tracking, member_id: UUID, version: int, expires_at: datetime
+    ) -> bool:
+        """A member asked for a new address: one confirmation mail, to that address (the
+        composer reads it and the code from the directory when it sends)."""
+
+        def decision(batch: Batch) -> None:
+            key = f"address:{version}"
+            if expires_at <= self.clock.now():
+                return
+            if batch.find(notification_id(key, member_id), Notification) is None:
+                batch.add(
+                    Notification.create(
+                        key,
+                        member_id,
+                        Kind.ADDRESS_CONFIRMATION,
+                        None,
+                        self.clock.now(),
+                        "Confirm your new e-mail address",
+                        refs={"version": version, "expires_at": expires_at.isoformat()},
+                    )
+                )
+
+        return self.decide(tracking, decision)
 
     # Resending
 

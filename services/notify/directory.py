@@ -1,6 +1,11 @@
 """What notify knows of the registry: the node's registry tables, plus members' e-mail
 addresses, in one read model (the `directory` store) fed by one inbox.
 
+A member's requested new address and its confirmation code (`member_email_change_requested`)
+wait in `pending_addresses` until the change is confirmed (`member_email_changed`) or a
+newer request replaces them: the confirmation mail goes to that address, read at the
+moment it is sent, like every other.
+
 The registry tables (`services.contracts.registry_mirror.RegistryTables`, reached
 as `directory.registry`) are the same every consumer keeps. The addresses are
 notify's own: they come from the registry's node-local `member_registered` and
@@ -12,14 +17,25 @@ up at the moment it hands a message to the mail server.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from copnet.registry.v1 import registry_events_pb2 as registry_events
 from services.common.inbox import InboxView, IntegrationMessage
-from services.common.sqlstore import SqlStore, SqlTx
+from services.common.sqlstore import SqlStore, SqlTx, text_time, time_text
 from services.contracts.registry_mirror import REGISTRY_SERVICE, RegistryTables
 
-CONTACTS_SCHEMA_VERSION = 1
+CONTACTS_SCHEMA_VERSION = 2
+
+
+@dataclass(frozen=True)
+class PendingAddress:
+    email: str
+    code: str
+    expires_at: datetime
+    # The member's version at the request: which request a confirmation mail is for.
+    version: int
 
 
 class NotifyDirectory(InboxView):
@@ -29,8 +45,11 @@ class NotifyDirectory(InboxView):
     tables = (
         *RegistryTables.tables,
         "CREATE TABLE IF NOT EXISTS contacts (member_id TEXT PRIMARY KEY, email TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS pending_addresses (member_id TEXT PRIMARY KEY,"
+        " email TEXT NOT NULL, code TEXT NOT NULL, expires_at TEXT NOT NULL,"
+        " version INTEGER NOT NULL)",
     )
-    table_names = ("contacts", *RegistryTables.table_names)
+    table_names = ("contacts", "pending_addresses", *RegistryTables.table_names)
 
     def __init__(self, store: SqlStore) -> None:
         super().__init__(store)
@@ -49,6 +68,32 @@ class NotifyDirectory(InboxView):
                 " ON CONFLICT (member_id) DO UPDATE SET email = excluded.email",
                 (payload.member_id, payload.email),
             )
+            tx.execute("DELETE FROM pending_addresses WHERE member_id = ?", (payload.member_id,))
+        elif isinstance(payload, registry_events.MemberEmailChangeRequested):
+            expires = payload.expires_at.ToDatetime(tzinfo=UTC)
+            tx.execute(
+                "INSERT INTO pending_addresses (member_id, email, code, expires_at, version)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE SET"
+                " email = excluded.email, code = excluded.code,"
+                " expires_at = excluded.expires_at, version = excluded.version",
+                (
+                    payload.member_id,
+                    payload.email,
+                    payload.code,
+                    time_text(expires),
+                    message.envelope.aggregate_version,
+                ),
+            )
+
+    def pending_address(self, member_id: UUID | str) -> PendingAddress | None:
+        """The member's requested address waiting for its confirmation, if any."""
+        with self.store.read() as tx:
+            row = tx.one("SELECT * FROM pending_addresses WHERE member_id = ?", (str(member_id),))
+        if row is None:
+            return None
+        return PendingAddress(
+            row["email"], row["code"], text_time(row["expires_at"]), int(row["version"])
+        )
 
     def person(self, member_id: UUID | str) -> tuple[str, str | None]:
         """A member's display name ("" if unknown) and e-mail address (None if unknown)."""

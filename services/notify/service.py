@@ -27,7 +27,7 @@ from services.notify.dispatcher import Dispatcher
 from services.notify.grpc_api import SERVICE_NAME, NotifyServicer
 from services.notify.integration import NOTIFY
 from services.notify.reactions.decisions import Schedules
-from services.notify.reactions.policy import NotifyPolicy
+from services.notify.reactions.policy import ADDRESS_CHANGE_REQUESTED, NotifyPolicy
 from services.notify.settings import NotifySettings
 from services.notify.unsubscribe import UnsubscribeTokens
 from services.notify.views import Mailbox, PreferencesView
@@ -96,7 +96,11 @@ def build(runtime: ServiceRuntime[Notify], settings: NotifySettings | None = Non
                 limits=s.web_limits,
             ),
         ),
-        handlers={"events": lambda: NotifyPolicy(app), "learning": lambda: NotifyPolicy(app)},
+        handlers={
+            "events": lambda: NotifyPolicy(app),
+            "learning": lambda: NotifyPolicy(app),
+            "addresses": lambda: NotifyPolicy(app),
+        },
     )
 
 
@@ -115,6 +119,13 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition[Noti
             ),
             InboxDefinition(
                 name="learning", subjects=lambda identity: identity.service_subjects("learning")
+            ),
+            # Requested address changes: the confirmation code goes to the new address.
+            InboxDefinition(
+                name="addresses",
+                subjects=lambda identity: [
+                    identity.local_subject("registry", ADDRESS_CHANGE_REQUESTED)
+                ],
             ),
         ),
         # Triggers read preferences, the dispatcher the mailbox: the worker keeps them current

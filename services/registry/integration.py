@@ -11,7 +11,7 @@ from typing import Any
 
 from copnet.registry.v1 import registry_events_pb2 as events
 from services.common.integration import IntegrationMap
-from services.common.protoconv import date_text
+from services.common.protoconv import date_text, timestamp
 from services.registry import codecs
 from services.registry.domain import (
     Community,
@@ -137,6 +137,16 @@ def _(e: Any) -> events.MemberDetailsChanged:
 @REGISTRY.publishes(Member.EmailChanged, "member_email_changed", local=True)
 def _(e: Any) -> events.MemberEmailChanged:
     return events.MemberEmailChanged(member_id=str(e.originator_id), email=e.email)
+
+
+@REGISTRY.publishes(Member.EmailChangeRequested, "member_email_change_requested", local=True)
+def _(e: Any) -> events.MemberEmailChangeRequested:
+    return events.MemberEmailChangeRequested(
+        member_id=str(e.originator_id),
+        email=e.email,
+        code=e.code,
+        expires_at=timestamp(e.expires_at),
+    )
 
 
 @REGISTRY.publishes(Member.HomeOrganisationChanged, "member_home_organisation_changed", local=True)

@@ -131,12 +131,33 @@ class Composer:
             notice = self.app._find(LearningNotice.create_id(n.refs["item_id"]), LearningNotice)
             if notice is not None and notice.withdrawn:
                 return Skip("the learning item was withdrawn")
+        if n.kind is Kind.ADDRESS_CONFIRMATION:
+            return self._address_confirmation(n, now)
         name, address = self.directory.person(n.member_id)
         if not address:
             if now - n.due_at < ADDRESS_GRACE:
                 return Postpone(now + ADDRESS_RETRY, "waiting for the member's e-mail address")
             return Skip("no e-mail address is known for the member")
         return self._compose(n, now, (name or "member", address), convening, entries)
+
+    def _address_confirmation(self, n: Notification, now: datetime) -> Preparation:
+        """To the requested address, with its code: both read from the directory now (the
+        registry's node-local event), never stored in notify's events."""
+        expires = datetime.fromisoformat(n.refs["expires_at"])
+        if now >= expires:
+            return Skip("the address change request expired")
+        pending = self.directory.pending_address(n.member_id)
+        version = int(n.refs["version"])
+        if pending is None or pending.version != version:
+            if pending is not None and pending.version > version:
+                return Skip("a newer address change request replaced this one")
+            if now - n.due_at < ADDRESS_GRACE:
+                return Postpone(now + ADDRESS_RETRY, "waiting for the requested address")
+            return Skip("the address change is no longer waiting for its code")
+        code = "-".join(pending.code[i : i + 4] for i in range(0, len(pending.code), 4))
+        extra = {"code": code, "expires": f"{expires:%d %B %Y, %H:%M} UTC"}
+        name = self.directory.display_name(n.member_id) or "member"
+        return self._compose(n, now, (name, pending.email), None, [], extra)
 
     @staticmethod
     def _convening_obstacle(
@@ -200,6 +221,7 @@ class Composer:
         recipient: tuple[str, str],
         convening: TrackedConvening | None,
         entries: list[dict[str, Any]],
+        extra: dict[str, Any] | None = None,
     ) -> tuple[RenderedMail, dict[str, Any], tuple[str, str] | None]:
         """(the mail, its context, (method, iCalendar text) or None)."""
         member_name, address = recipient
@@ -209,9 +231,14 @@ class Composer:
         elif n.kind is Kind.NEWSLETTER:
             community = self.directory.community_name(n.refs["community_id"])
         unsubscription, label, reason = self._footer(n, community)
-        token = self.tokens.issue(unsubscription)
-        unsubscribe_url = f"{self.base_url()}/unsubscribe?token={token}"
+        unsubscribe_url = ""
+        if n.kind is Kind.ADDRESS_CONFIRMATION:  # nothing to unsubscribe from
+            reason = "You receive this because someone asked to use this address for copnet."
+        else:
+            token = self.tokens.issue(unsubscription)
+            unsubscribe_url = f"{self.base_url()}/unsubscribe?token={token}"
         context: dict[str, Any] = {
+            **(extra or {}),
             "member_name": member_name,
             "node_id": self.app.node_id,
             "unsubscribe_url": unsubscribe_url,
@@ -251,8 +278,9 @@ class Composer:
         recipient: tuple[str, str],
         convening: TrackedConvening | None,
         entries: list[dict[str, Any]],
+        extra: dict[str, Any] | None = None,
     ) -> Ready:
-        mail, context, calendar = self._render(n, now, recipient, convening, entries)
+        mail, context, calendar = self._render(n, now, recipient, convening, entries, extra)
         member_name, address = recipient
         unsubscribe_url = context["unsubscribe_url"]
         message = EmailMessage(policy=policy.SMTP)
@@ -261,8 +289,9 @@ class Composer:
         message["Subject"] = mail.subject
         message["Date"] = format_datetime(now)
         message["Message-ID"] = self.message_id(n)
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if unsubscribe_url:
+            message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["X-Copnet-Notification"] = str(n.id)
         if n.kind in (Kind.NEWSLETTER, Kind.DIGEST):
             message["Precedence"] = "bulk"

@@ -36,6 +36,9 @@ class Kind(StrEnum):
     LEARNING = "learning"
     DIGEST = "digest"
     NEWSLETTER = "newsletter"
+    # The code confirming a requested new address, mailed to that address: no topic (not
+    # subject to preferences), no unsubscribe link.
+    ADDRESS_CONFIRMATION = "address_confirmation"
 
 
 CONVENING_KINDS = frozenset(

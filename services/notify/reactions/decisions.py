@@ -45,6 +45,9 @@ class Registry(Protocol):
     def holds_role(
         self, community_id: UUID, member_id: UUID, roles: Iterable[str], day: date
     ) -> bool: ...
+    def communities_of(
+        self, member_id: UUID, day: date, roles: Iterable[str] = ()
+    ) -> list[UUID]: ...
 
 
 class Directory(Protocol):

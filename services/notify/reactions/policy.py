@@ -1,4 +1,5 @@
-"""What notify does with the events and learning services' integration events.
+"""What notify does with the events and learning services' integration events, and with
+the registry's requests to confirm a new address (a code mailed to it).
 
 `NotifyPolicy` handles each message of the node stream (the events service's and
 the learning service's subjects, in each origin's order): it reads the payload
@@ -23,11 +24,13 @@ from copnet.events.v1 import events_events_pb2 as events
 from copnet.events.v1 import events_pb2
 from copnet.learning.v1 import learning_events_pb2 as learning
 from copnet.learning.v1 import learning_pb2
+from copnet.registry.v1 import registry_events_pb2 as registry_events
 from services.common.inbox import IntegrationMessage, RejectedMessage
 from services.common.protoconv import enum_value
 from services.notify.application import Notify
 from services.notify.domain import LearningSummary
 
+ADDRESS_CHANGE_REQUESTED = "member_email_change_requested"
 SNAPSHOT_EVENTS = {"item_published", "item_revised", "item_withdrawn", "item_arrived"}
 SIGN_UP_EVENTS = {
     "signed_up",
@@ -84,6 +87,17 @@ class NotifyPolicy:
                 return self._events(message, payload)
             if message.envelope.service == "learning":
                 return self._learning(message, payload)
+            if (
+                message.envelope.service == "registry"
+                and message.event_type == ADDRESS_CHANGE_REQUESTED
+                and isinstance(payload, registry_events.MemberEmailChangeRequested)
+            ):
+                return self.app.address_change_requested(
+                    tracking,
+                    UUID(payload.member_id),
+                    message.envelope.aggregate_version,
+                    _instant(payload.expires_at),
+                )
         except ValueError as error:
             raise RejectedMessage(f"{message.subject}: unreadable payload: {error}") from None
         return self.app.skip_event(tracking)

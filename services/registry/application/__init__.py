@@ -8,6 +8,8 @@ directory view (lists).
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +41,11 @@ ODS_CODE = "ods-code"
 COMMUNITY_SLUG = "community-slug"
 MEMBER_EMAIL = "member-email"
 EMAIL_TAKEN = "that e-mail address is registered"
+# A requested address is confirmed with a code mailed to it, within a day. Codes are
+# 12 characters of an alphabet without look-alikes (about 60 bits).
+EMAIL_CHANGE_VALIDITY = timedelta(hours=24)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 12
 
 REGISTRY_AGGREGATES = (Organisation, Community, Member, Membership)
 
@@ -285,6 +292,33 @@ class Registry(Memberships):
                 )
                 claims = self.move_claim(MEMBER_EMAIL, member.email, email, member.id, EMAIL_TAKEN)
                 member.change_email(email)
+            return Changes(member, claims)
+
+        return self.execute(command, decide)
+
+    def request_email_change(self, command: Command, member_id: UUID, email: str) -> Outcome:
+        """Records the new address with a code that notify mails to it. The same answer
+        whether or not the address is registered (nothing is checked against the claims
+        until the code comes back), so no one learns who is registered here."""
+
+        def decide() -> Changes:
+            require_self_or_operator(command.caller, member_id, "change a member's address")
+            member = self.load(member_id, Member, "member")
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+            member.request_email_change(email, code, self.clock.now() + EMAIL_CHANGE_VALIDITY)
+            return Changes(member)
+
+        return self.execute(command, decide)
+
+    def confirm_email_change(self, command: Command, member_id: UUID, code: str) -> Outcome:
+        def decide() -> Changes:
+            require_self_or_operator(command.caller, member_id, "change a member's address")
+            member = self.load(member_id, Member, "member")
+            old = member.email
+            email = member.confirm_email_change(code, self.clock.now())
+            claims: list[Any] = []
+            if email != old:
+                claims = self.move_claim(MEMBER_EMAIL, old, email, member.id, EMAIL_TAKEN)
             return Changes(member, claims)
 
         return self.execute(command, decide)

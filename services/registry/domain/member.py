@@ -1,17 +1,42 @@
-"""A member: a person, with their home organisation and e-mail address."""
+"""A member: a person, with their home organisation and e-mail address.
+
+A member's new address is proven before it is theirs: `request_email_change` records it
+with a code (mailed to it by notify) and an expiry; `confirm_email_change` with that code
+makes it the member's address. A newer request replaces the pending one.
+"""
 
 from __future__ import annotations
 
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from services.common.aggregate import TracedAggregate
+from services.common.errors import FailedPrecondition
 from services.registry.domain.values import Profession
+
+WRONG_CODE = "that code does not confirm an address change of this member (or it has expired)"
+
+
+@dataclass(frozen=True)
+class PendingEmail:
+    email: str
+    code: str
+    expires_at: datetime
+
+
+def normalise_code(code: str) -> str:
+    """Codes are read from a mail and typed: case, spaces and hyphens do not matter."""
+    return "".join(c for c in code.upper() if c.isalnum())
 
 
 class Member(TracedAggregate):
     """A person. Personal data: its events travel only on node-local subjects."""
+
+    pending_email: PendingEmail | None = None
 
     @event("Registered")
     def __init__(self, display_name: str, profession: str, home_organisation_id: UUID, email: str):
@@ -28,6 +53,23 @@ class Member(TracedAggregate):
         if email != self.email:
             self._email_changed(email)
 
+    def request_email_change(self, email: str, code: str, expires_at: datetime) -> None:
+        self._email_change_requested(email, normalise_code(code), expires_at)
+
+    def confirm_email_change(self, code: str, now: datetime) -> str:
+        """The confirmed address (now the member's); FailedPrecondition for a wrong code,
+        an expired one, or none pending."""
+        pending = self.pending_email
+        given = normalise_code(code).encode()
+        if (
+            pending is None
+            or now > pending.expires_at
+            or not hmac.compare_digest(given, pending.code.encode())
+        ):
+            raise FailedPrecondition(WRONG_CODE)
+        self._email_changed(pending.email)
+        return pending.email
+
     def move_to(self, home_organisation_id: UUID) -> None:
         if home_organisation_id != self.home_organisation_id:
             self._home_organisation_changed(home_organisation_id)
@@ -40,6 +82,11 @@ class Member(TracedAggregate):
     @event("EmailChanged")
     def _email_changed(self, email: str) -> None:
         self.email = email
+        self.pending_email = None
+
+    @event("EmailChangeRequested")
+    def _email_change_requested(self, email: str, code: str, expires_at: datetime) -> None:
+        self.pending_email = PendingEmail(email, code, expires_at)
 
     @event("HomeOrganisationChanged")
     def _home_organisation_changed(self, home_organisation_id: UUID) -> None:

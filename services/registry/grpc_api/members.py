@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from copnet.registry.v1 import registry_pb2 as pb
-from services.common.errors import Violations
+from services.common.errors import Violations, stand_in
+from services.common.grpc_server import current_caller
+from services.common.protoconv import timestamp
 from services.common.servicer import (
     Context,
     command,
@@ -18,9 +22,28 @@ from services.common.servicer import (
 from services.kernel.parsing import parse_name
 from services.registry import codecs
 from services.registry.domain import Member, parse_email
+from services.registry.domain.member import normalise_code
 from services.registry.grpc_api.base import Servicer
 from services.registry.grpc_api.responses import member_pb
 from services.registry.views import MemberRecord
+
+
+def _whose(value: str, v: Violations) -> UUID:
+    """The member named, or the calling member."""
+    if value:
+        return v.check("member_id", parse_uuid, value) or stand_in(UUID)
+    caller = current_caller().member_id
+    if caller is None:
+        v.add("member_id", "is required for the operator")
+        return stand_in(UUID)
+    return caller
+
+
+def parse_code(text: str) -> str:
+    code = normalise_code(text)
+    if not code or len(text) > 64:
+        raise ValueError("is the code from the mail sent to the new address")
+    return code
 
 
 class MemberCalls(Servicer):
@@ -56,6 +79,32 @@ class MemberCalls(Servicer):
             self.app.update_member, cmd, member_id, request.expected_version, **changes
         )
         return pb.UpdateMemberResponse(member=member_pb(record), position=position)
+
+    async def RequestEmailChange(
+        self, request: pb.RequestEmailChangeRequest, context: Context
+    ) -> pb.RequestEmailChangeResponse:
+        v = Violations()
+        cmd = command(request, "RequestEmailChange", v)
+        member_id = _whose(request.member_id, v)
+        email = v.check("email", parse_email, request.email)
+        v.raise_if_any()
+        outcome = await run(self.app.request_email_change, cmd, member_id, email)
+        member = await run(self.app.entity_at, outcome)
+        assert isinstance(member, Member) and member.pending_email is not None
+        return pb.RequestEmailChangeResponse(
+            expires_at=timestamp(member.pending_email.expires_at), position=outcome.position
+        )
+
+    async def ConfirmEmailChange(
+        self, request: pb.ConfirmEmailChangeRequest, context: Context
+    ) -> pb.ConfirmEmailChangeResponse:
+        v = Violations()
+        cmd = command(request, "ConfirmEmailChange", v)
+        member_id = _whose(request.member_id, v)
+        code = v.check("code", parse_code, request.code)
+        v.raise_if_any()
+        record, position = await self._execute(self.app.confirm_email_change, cmd, member_id, code)
+        return pb.ConfirmEmailChangeResponse(member=member_pb(record), position=position)
 
     async def GetMember(
         self, request: pb.GetMemberRequest, context: Context

@@ -30,6 +30,7 @@ class NotificationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTIFICATION_KIND_LEARNING: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_DIGEST: _ClassVar[NotificationKind]
     NOTIFICATION_KIND_NEWSLETTER: _ClassVar[NotificationKind]
+    NOTIFICATION_KIND_ADDRESS_CONFIRMATION: _ClassVar[NotificationKind]
 
 class DeliveryStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -70,6 +71,7 @@ NOTIFICATION_KIND_PLACE_CONFIRMED: NotificationKind
 NOTIFICATION_KIND_LEARNING: NotificationKind
 NOTIFICATION_KIND_DIGEST: NotificationKind
 NOTIFICATION_KIND_NEWSLETTER: NotificationKind
+NOTIFICATION_KIND_ADDRESS_CONFIRMATION: NotificationKind
 DELIVERY_STATUS_UNSPECIFIED: DeliveryStatus
 DELIVERY_STATUS_PENDING: DeliveryStatus
 DELIVERY_STATUS_SENDING: DeliveryStatus

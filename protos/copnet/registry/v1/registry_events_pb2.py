@@ -23,49 +23,52 @@ _sym_db = _symbol_database.Default()
 
 
 from copnet.registry.v1 import registry_pb2 as copnet_dot_registry_dot_v1_dot_registry__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(copnet/registry/v1/registry_events.proto\x12\x12\x63opnet.registry.v1\x1a!copnet/registry/v1/registry.proto\"\x95\x01\n\x16OrganisationRegistered\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x32\n\x04kind\x18\x03 \x01(\x0e\x32$.copnet.registry.v1.OrganisationKind\x12\x0e\n\x06region\x18\x04 \x01(\t\x12\x10\n\x08ods_code\x18\x05 \x01(\t\"<\n\x13OrganisationRenamed\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"f\n\x17OrganisationKindChanged\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x32\n\x04kind\x18\x02 \x01(\x0e\x32$.copnet.registry.v1.OrganisationKind\"D\n\x19OrganisationRegionChanged\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x0e\n\x06region\x18\x02 \x01(\t\"G\n\x1aOrganisationOdsCodeChanged\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x10\n\x08ods_code\x18\x02 \x01(\t\".\n\x13OrganisationRetired\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\"\xcf\x01\n\x10\x43ommunityCreated\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06\x64omain\x18\x04 \x01(\t\x12\x0f\n\x07purpose\x18\x05 \x01(\t\x12\x0e\n\x06region\x18\x06 \x01(\t\x12\x1d\n\x15host_organisation_ids\x18\x07 \x03(\t\x12\x39\n\x0ejoining_policy\x18\x08 \x01(\x0e\x32!.copnet.registry.v1.JoiningPolicy\"n\n\x17\x43ommunityDetailsChanged\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x0f\n\x07purpose\x18\x04 \x01(\t\x12\x0e\n\x06region\x18\x05 \x01(\t\"L\n\x15\x43ommunityHostsChanged\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x1d\n\x15host_organisation_ids\x18\x02 \x03(\t\"p\n\x1d\x43ommunityJoiningPolicyChanged\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x39\n\x0ejoining_policy\x18\x02 \x01(\x0e\x32!.copnet.registry.v1.JoiningPolicy\"|\n\x19\x43ommunityLifecycleChanged\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x39\n\tlifecycle\x18\x02 \x01(\x0e\x32&.copnet.registry.v1.CommunityLifecycle\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x9c\x01\n\x10MemberRegistered\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x32\n\nprofession\x18\x03 \x01(\x0e\x32\x1e.copnet.registry.v1.Profession\x12\x1c\n\x14home_organisation_id\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\"s\n\x14MemberDetailsChanged\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x32\n\nprofession\x18\x03 \x01(\x0e\x32\x1e.copnet.registry.v1.Profession\"6\n\x12MemberEmailChanged\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"P\n\x1dMemberHomeOrganisationChanged\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x1c\n\x14home_organisation_id\x18\x02 \x01(\t\"\xb5\x01\n\x17MembershipStatusChanged\x12\x15\n\rmembership_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12\x34\n\x06status\x18\x04 \x01(\x0e\x32$.copnet.registry.v1.MembershipStatus\x12\x16\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\"\x8a\x01\n\x0cRoleAssigned\x12\x15\n\rmembership_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12&\n\x04role\x18\x04 \x01(\x0e\x32\x18.copnet.registry.v1.Role\x12\x12\n\nstart_date\x18\x05 \x01(\t\"\x85\x01\n\tRoleEnded\x12\x15\n\rmembership_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12&\n\x04role\x18\x04 \x01(\x0e\x32\x18.copnet.registry.v1.Role\x12\x10\n\x08\x65nd_date\x18\x05 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(copnet/registry/v1/registry_events.proto\x12\x12\x63opnet.registry.v1\x1a!copnet/registry/v1/registry.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n\x16OrganisationRegistered\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x32\n\x04kind\x18\x03 \x01(\x0e\x32$.copnet.registry.v1.OrganisationKind\x12\x0e\n\x06region\x18\x04 \x01(\t\x12\x10\n\x08ods_code\x18\x05 \x01(\t\"<\n\x13OrganisationRenamed\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"f\n\x17OrganisationKindChanged\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x32\n\x04kind\x18\x02 \x01(\x0e\x32$.copnet.registry.v1.OrganisationKind\"D\n\x19OrganisationRegionChanged\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x0e\n\x06region\x18\x02 \x01(\t\"G\n\x1aOrganisationOdsCodeChanged\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\x12\x10\n\x08ods_code\x18\x02 \x01(\t\".\n\x13OrganisationRetired\x12\x17\n\x0forganisation_id\x18\x01 \x01(\t\"\xcf\x01\n\x10\x43ommunityCreated\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06\x64omain\x18\x04 \x01(\t\x12\x0f\n\x07purpose\x18\x05 \x01(\t\x12\x0e\n\x06region\x18\x06 \x01(\t\x12\x1d\n\x15host_organisation_ids\x18\x07 \x03(\t\x12\x39\n\x0ejoining_policy\x18\x08 \x01(\x0e\x32!.copnet.registry.v1.JoiningPolicy\"n\n\x17\x43ommunityDetailsChanged\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x0f\n\x07purpose\x18\x04 \x01(\t\x12\x0e\n\x06region\x18\x05 \x01(\t\"L\n\x15\x43ommunityHostsChanged\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x1d\n\x15host_organisation_ids\x18\x02 \x03(\t\"p\n\x1d\x43ommunityJoiningPolicyChanged\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x39\n\x0ejoining_policy\x18\x02 \x01(\x0e\x32!.copnet.registry.v1.JoiningPolicy\"|\n\x19\x43ommunityLifecycleChanged\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\t\x12\x39\n\tlifecycle\x18\x02 \x01(\x0e\x32&.copnet.registry.v1.CommunityLifecycle\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x9c\x01\n\x10MemberRegistered\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x32\n\nprofession\x18\x03 \x01(\x0e\x32\x1e.copnet.registry.v1.Profession\x12\x1c\n\x14home_organisation_id\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\"s\n\x14MemberDetailsChanged\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x32\n\nprofession\x18\x03 \x01(\x0e\x32\x1e.copnet.registry.v1.Profession\"6\n\x12MemberEmailChanged\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"|\n\x1aMemberEmailChangeRequested\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"P\n\x1dMemberHomeOrganisationChanged\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x1c\n\x14home_organisation_id\x18\x02 \x01(\t\"\xb5\x01\n\x17MembershipStatusChanged\x12\x15\n\rmembership_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12\x34\n\x06status\x18\x04 \x01(\x0e\x32$.copnet.registry.v1.MembershipStatus\x12\x16\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\"\x8a\x01\n\x0cRoleAssigned\x12\x15\n\rmembership_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12&\n\x04role\x18\x04 \x01(\x0e\x32\x18.copnet.registry.v1.Role\x12\x12\n\nstart_date\x18\x05 \x01(\t\"\x85\x01\n\tRoleEnded\x12\x15\n\rmembership_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\t\x12\x11\n\tmember_id\x18\x03 \x01(\t\x12&\n\x04role\x18\x04 \x01(\x0e\x32\x18.copnet.registry.v1.Role\x12\x10\n\x08\x65nd_date\x18\x05 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'copnet.registry.v1.registry_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ORGANISATIONREGISTERED']._serialized_start=100
-  _globals['_ORGANISATIONREGISTERED']._serialized_end=249
-  _globals['_ORGANISATIONRENAMED']._serialized_start=251
-  _globals['_ORGANISATIONRENAMED']._serialized_end=311
-  _globals['_ORGANISATIONKINDCHANGED']._serialized_start=313
-  _globals['_ORGANISATIONKINDCHANGED']._serialized_end=415
-  _globals['_ORGANISATIONREGIONCHANGED']._serialized_start=417
-  _globals['_ORGANISATIONREGIONCHANGED']._serialized_end=485
-  _globals['_ORGANISATIONODSCODECHANGED']._serialized_start=487
-  _globals['_ORGANISATIONODSCODECHANGED']._serialized_end=558
-  _globals['_ORGANISATIONRETIRED']._serialized_start=560
-  _globals['_ORGANISATIONRETIRED']._serialized_end=606
-  _globals['_COMMUNITYCREATED']._serialized_start=609
-  _globals['_COMMUNITYCREATED']._serialized_end=816
-  _globals['_COMMUNITYDETAILSCHANGED']._serialized_start=818
-  _globals['_COMMUNITYDETAILSCHANGED']._serialized_end=928
-  _globals['_COMMUNITYHOSTSCHANGED']._serialized_start=930
-  _globals['_COMMUNITYHOSTSCHANGED']._serialized_end=1006
-  _globals['_COMMUNITYJOININGPOLICYCHANGED']._serialized_start=1008
-  _globals['_COMMUNITYJOININGPOLICYCHANGED']._serialized_end=1120
-  _globals['_COMMUNITYLIFECYCLECHANGED']._serialized_start=1122
-  _globals['_COMMUNITYLIFECYCLECHANGED']._serialized_end=1246
-  _globals['_MEMBERREGISTERED']._serialized_start=1249
-  _globals['_MEMBERREGISTERED']._serialized_end=1405
-  _globals['_MEMBERDETAILSCHANGED']._serialized_start=1407
-  _globals['_MEMBERDETAILSCHANGED']._serialized_end=1522
-  _globals['_MEMBEREMAILCHANGED']._serialized_start=1524
-  _globals['_MEMBEREMAILCHANGED']._serialized_end=1578
-  _globals['_MEMBERHOMEORGANISATIONCHANGED']._serialized_start=1580
-  _globals['_MEMBERHOMEORGANISATIONCHANGED']._serialized_end=1660
-  _globals['_MEMBERSHIPSTATUSCHANGED']._serialized_start=1663
-  _globals['_MEMBERSHIPSTATUSCHANGED']._serialized_end=1844
-  _globals['_ROLEASSIGNED']._serialized_start=1847
-  _globals['_ROLEASSIGNED']._serialized_end=1985
-  _globals['_ROLEENDED']._serialized_start=1988
-  _globals['_ROLEENDED']._serialized_end=2121
+  _globals['_ORGANISATIONREGISTERED']._serialized_start=133
+  _globals['_ORGANISATIONREGISTERED']._serialized_end=282
+  _globals['_ORGANISATIONRENAMED']._serialized_start=284
+  _globals['_ORGANISATIONRENAMED']._serialized_end=344
+  _globals['_ORGANISATIONKINDCHANGED']._serialized_start=346
+  _globals['_ORGANISATIONKINDCHANGED']._serialized_end=448
+  _globals['_ORGANISATIONREGIONCHANGED']._serialized_start=450
+  _globals['_ORGANISATIONREGIONCHANGED']._serialized_end=518
+  _globals['_ORGANISATIONODSCODECHANGED']._serialized_start=520
+  _globals['_ORGANISATIONODSCODECHANGED']._serialized_end=591
+  _globals['_ORGANISATIONRETIRED']._serialized_start=593
+  _globals['_ORGANISATIONRETIRED']._serialized_end=639
+  _globals['_COMMUNITYCREATED']._serialized_start=642
+  _globals['_COMMUNITYCREATED']._serialized_end=849
+  _globals['_COMMUNITYDETAILSCHANGED']._serialized_start=851
+  _globals['_COMMUNITYDETAILSCHANGED']._serialized_end=961
+  _globals['_COMMUNITYHOSTSCHANGED']._serialized_start=963
+  _globals['_COMMUNITYHOSTSCHANGED']._serialized_end=1039
+  _globals['_COMMUNITYJOININGPOLICYCHANGED']._serialized_start=1041
+  _globals['_COMMUNITYJOININGPOLICYCHANGED']._serialized_end=1153
+  _globals['_COMMUNITYLIFECYCLECHANGED']._serialized_start=1155
+  _globals['_COMMUNITYLIFECYCLECHANGED']._serialized_end=1279
+  _globals['_MEMBERREGISTERED']._serialized_start=1282
+  _globals['_MEMBERREGISTERED']._serialized_end=1438
+  _globals['_MEMBERDETAILSCHANGED']._serialized_start=1440
+  _globals['_MEMBERDETAILSCHANGED']._serialized_end=1555
+  _globals['_MEMBEREMAILCHANGED']._serialized_start=1557
+  _globals['_MEMBEREMAILCHANGED']._serialized_end=1611
+  _globals['_MEMBEREMAILCHANGEREQUESTED']._serialized_start=1613
+  _globals['_MEMBEREMAILCHANGEREQUESTED']._serialized_end=1737
+  _globals['_MEMBERHOMEORGANISATIONCHANGED']._serialized_start=1739
+  _globals['_MEMBERHOMEORGANISATIONCHANGED']._serialized_end=1819
+  _globals['_MEMBERSHIPSTATUSCHANGED']._serialized_start=1822
+  _globals['_MEMBERSHIPSTATUSCHANGED']._serialized_end=2003
+  _globals['_ROLEASSIGNED']._serialized_start=2006
+  _globals['_ROLEASSIGNED']._serialized_end=2144
+  _globals['_ROLEENDED']._serialized_start=2147
+  _globals['_ROLEENDED']._serialized_end=2280
 # @@protoc_insertion_point(module_scope)

@@ -1,8 +1,11 @@
+import datetime
+
 from copnet.registry.v1 import registry_pb2 as _registry_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -150,6 +153,18 @@ class MemberEmailChanged(_message.Message):
     member_id: str
     email: str
     def __init__(self, member_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+
+class MemberEmailChangeRequested(_message.Message):
+    __slots__ = ("member_id", "email", "code", "expires_at")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    email: str
+    code: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, member_id: _Optional[str] = ..., email: _Optional[str] = ..., code: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class MemberHomeOrganisationChanged(_message.Message):
     __slots__ = ("member_id", "home_organisation_id")

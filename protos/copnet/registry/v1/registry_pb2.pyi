@@ -484,6 +484,42 @@ class UpdateMemberResponse(_message.Message):
     position: int
     def __init__(self, member: _Optional[_Union[Member, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
+class RequestEmailChangeRequest(_message.Message):
+    __slots__ = ("request_id", "member_id", "email")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    member_id: str
+    email: str
+    def __init__(self, request_id: _Optional[str] = ..., member_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
+
+class RequestEmailChangeResponse(_message.Message):
+    __slots__ = ("expires_at", "position")
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    expires_at: _timestamp_pb2.Timestamp
+    position: int
+    def __init__(self, expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
+
+class ConfirmEmailChangeRequest(_message.Message):
+    __slots__ = ("request_id", "member_id", "code")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    member_id: str
+    code: str
+    def __init__(self, request_id: _Optional[str] = ..., member_id: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
+
+class ConfirmEmailChangeResponse(_message.Message):
+    __slots__ = ("member", "position")
+    MEMBER_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    member: Member
+    position: int
+    def __init__(self, member: _Optional[_Union[Member, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
+
 class GetMemberRequest(_message.Message):
     __slots__ = ("member_id",)
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]

@@ -107,6 +107,16 @@ class RegistryServiceStub:
                 request_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.UpdateMemberRequest.SerializeToString,
                 response_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.UpdateMemberResponse.FromString,
                 _registered_method=True)
+        self.RequestEmailChange = channel.unary_unary(
+                '/copnet.registry.v1.RegistryService/RequestEmailChange',
+                request_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.RequestEmailChangeRequest.SerializeToString,
+                response_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.RequestEmailChangeResponse.FromString,
+                _registered_method=True)
+        self.ConfirmEmailChange = channel.unary_unary(
+                '/copnet.registry.v1.RegistryService/ConfirmEmailChange',
+                request_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ConfirmEmailChangeRequest.SerializeToString,
+                response_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ConfirmEmailChangeResponse.FromString,
+                _registered_method=True)
         self.GetMember = channel.unary_unary(
                 '/copnet.registry.v1.RegistryService/GetMember',
                 request_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.GetMemberRequest.SerializeToString,
@@ -283,7 +293,26 @@ class RegistryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateMember(self, request, context):
-        """Updates a member's details. The member themselves, or the operator.
+        """Updates a member's details. The member themselves, or the operator; only the operator
+        changes a member's home organisation or sets an address directly (members use
+        RequestEmailChange).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestEmailChange(self, request, context):
+        """A member asks for a new e-mail address: a code is mailed to that address (by notify),
+        and the change happens only when ConfirmEmailChange gets the code. The answer is the
+        same whether or not the address is registered. The member themselves, or the operator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmEmailChange(self, request, context):
+        """Makes a requested address the member's, given the code mailed to it (FAILED_PRECONDITION
+        for a wrong or expired code; ALREADY_EXISTS if the address was registered meanwhile).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -463,6 +492,16 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.UpdateMember,
                     request_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.UpdateMemberRequest.FromString,
                     response_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.UpdateMemberResponse.SerializeToString,
+            ),
+            'RequestEmailChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestEmailChange,
+                    request_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.RequestEmailChangeRequest.FromString,
+                    response_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.RequestEmailChangeResponse.SerializeToString,
+            ),
+            'ConfirmEmailChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmEmailChange,
+                    request_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ConfirmEmailChangeRequest.FromString,
+                    response_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ConfirmEmailChangeResponse.SerializeToString,
             ),
             'GetMember': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMember,
@@ -882,6 +921,60 @@ class RegistryService:
             '/copnet.registry.v1.RegistryService/UpdateMember',
             copnet_dot_registry_dot_v1_dot_registry__pb2.UpdateMemberRequest.SerializeToString,
             copnet_dot_registry_dot_v1_dot_registry__pb2.UpdateMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestEmailChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.registry.v1.RegistryService/RequestEmailChange',
+            copnet_dot_registry_dot_v1_dot_registry__pb2.RequestEmailChangeRequest.SerializeToString,
+            copnet_dot_registry_dot_v1_dot_registry__pb2.RequestEmailChangeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmEmailChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.registry.v1.RegistryService/ConfirmEmailChange',
+            copnet_dot_registry_dot_v1_dot_registry__pb2.ConfirmEmailChangeRequest.SerializeToString,
+            copnet_dot_registry_dot_v1_dot_registry__pb2.ConfirmEmailChangeResponse.FromString,
             options,
             channel_credentials,
             insecure,
