@@ -32,6 +32,13 @@ from services.notify.service import DEFINITION as NOTIFY
 from services.registry.service import DEFINITION as REGISTRY
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "legacy-stores"
+# What came after the fixture was written: event classes (never stored under an older
+# topic), the integration event types they publish and the read-model tables they fill.
+NEWER_THAN_THE_FIXTURE = {
+    "events": {"services.registry.domain.member:Member.EmailChangeRequested"},
+    "event_types": {"member_email_change_requested"},
+    "tables": {"pending_addresses"},
+}
 IDENTITY = NodeIdentity("legacy", "legacy-region")
 DEFINITIONS = {d.name: d for d in (REGISTRY, EVENTS, LEARNING, NOTIFY)}
 
@@ -95,7 +102,11 @@ def test_every_stored_event_and_aggregate_loads(apps: dict[str, CopnetApplicatio
         for originator_id, version in versions.items():
             assert app.repository.get(originator_id).version == version
     expected = set().union(*(event_classes(a) for a in aggregate_classes()))
-    missing = sorted(f"{e.__module__}:{e.__qualname__}" for e in expected - seen)
+    missing = sorted(
+        name
+        for name in (f"{e.__module__}:{e.__qualname__}" for e in expected - seen)
+        if name not in NEWER_THAN_THE_FIXTURE["events"]
+    )
     assert not missing, f"the fixture has no stored event of {missing}"
 
 
@@ -147,7 +158,8 @@ def test_registry_mirrors_rebuild(
                     applied += view.handle(message)
             assert applied
             counts = row_counts(store, view.table_names)
-            assert all(counts.values()), f"{view_class.name}: empty tables in {counts}"
+            empty = set(t for t, n in counts.items() if not n) - NEWER_THAN_THE_FIXTURE["tables"]
+            assert not empty, f"{view_class.name}: empty tables in {counts}"
         finally:
             store.close()
 
@@ -168,4 +180,5 @@ def test_the_relay_publishes_stored_events(
         for p in integration.publications(event, position, IDENTITY, load_state)
     ]
     assert published
-    assert {p.envelope.event_type for p in published} == integration.event_types
+    expected = integration.event_types - NEWER_THAN_THE_FIXTURE["event_types"]
+    assert {p.envelope.event_type for p in published} == expected

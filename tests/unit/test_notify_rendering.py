@@ -83,6 +83,7 @@ CONTEXTS = {
             "community_name": "Cancer CoP",
         }
     },
+    Kind.ADDRESS_CONFIRMATION: {"code": "ABCD-EFGH-JKLM", "expires": "9 January 2024, 09:00 UTC"},
 }
 
 
@@ -95,6 +96,13 @@ def test_every_kind_renders_a_subject_text_and_html(kind: Kind):
     assert f'href="{COMMON["unsubscribe_url"]}"' in mail.html
     assert mail.html.startswith("<!DOCTYPE html>") and mail.html.rstrip().endswith("</html>")
     assert COMMON["footer_reason"] in mail.text
+
+
+def test_an_address_confirmation_has_its_code_and_no_unsubscribe_link():
+    context = {**COMMON, **CONTEXTS[Kind.ADDRESS_CONFIRMATION], "unsubscribe_url": ""}
+    mail = TemplateLibrary().render(Kind.ADDRESS_CONFIRMATION, context)
+    assert "ABCD-EFGH-JKLM" in mail.text and "ABCD-EFGH-JKLM" in mail.html
+    assert "nsubscribe" not in mail.text and "nsubscribe" not in mail.html
 
 
 def test_html_escapes_what_people_wrote_and_links_urls():
