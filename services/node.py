@@ -315,7 +315,7 @@ class Node:
         for name in self.services:
             lines.append(f"  {name + ':':<10} {self.settings.address(name)} ({transport})")
         data_dir = f" --data-dir {self.settings.data_dir}" if self.settings.data_dir else ""
-        lines.append(f"A token for API calls: copnet token --operator{data_dir}")
+        lines.append(f"A token for API calls: copnet token --operator --name alice{data_dir}")
         lines.append("Stop with Ctrl-C.")
         return "\n".join(lines)
 

@@ -260,16 +260,20 @@ def ensure_link_secrets(files: KeyFiles, node_id: str) -> None:
         if files.unsubscribe_secrets.exists():
             return
         if files.signing_key.exists():
-            raw = read_signing_key(files.signing_key).private_bytes_raw()
-            secret = HKDF(
-                algorithm=hashes.SHA256(),
-                length=32,
-                salt=f"copnet:{node_id}".encode(),
-                info=LEGACY_UNSUBSCRIBE_PURPOSE.encode(),
-            ).derive(raw)
+            secret = _legacy_link_secret(files, node_id)
         else:
             secret = secrets.token_bytes(32)
         _write_json(files.unsubscribe_secrets, {"secrets": [_secret_entry(secret)]})
+
+
+def _legacy_link_secret(files: KeyFiles, node_id: str) -> bytes:
+    raw = read_signing_key(files.signing_key).private_bytes_raw()
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=f"copnet:{node_id}".encode(),
+        info=LEGACY_UNSUBSCRIBE_PURPOSE.encode(),
+    ).derive(raw)
 
 
 def rotate_link_secrets(files: KeyFiles, keep: int = 2) -> str:
@@ -328,6 +332,13 @@ class WatchedFile(Generic[T]):
 def link_secret_reader(files: KeyFiles, node_id: str) -> Callable[[], list[bytes]]:
     """The unsubscribe-link secrets as a service reads them (following rotations). A node's
     supervisor creates the file before its services start; without one, it is made here."""
+    fixed: list[bytes] = []
     if not files.unsubscribe_secrets.exists():
-        ensure_link_secrets(files, node_id)
-    return WatchedFile(files.unsubscribe_secrets, parse_link_secrets).get
+        try:
+            ensure_link_secrets(files, node_id)
+        except OSError:  # a read-only mount of the signing key alone: the derived secret
+            if not files.signing_key.exists():
+                raise
+            fixed = [_legacy_link_secret(files, node_id)]
+    watched = WatchedFile(files.unsubscribe_secrets, parse_link_secrets)
+    return lambda: watched.get() or fixed

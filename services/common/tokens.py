@@ -12,6 +12,7 @@ issued before a time).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -40,6 +41,8 @@ from services.common.keyring import (
     parse_verification_keys,
     read_signing_key,
 )
+
+log = logging.getLogger(__name__)
 
 AUDIENCE = "copnet"
 ALGORITHM = "EdDSA"
@@ -75,6 +78,26 @@ def parse_operator_name(name: str) -> str:
             f"(at most 40), e.g. alice: {name!r}"
         )
     return name
+
+
+def _ensure(files: KeyFiles) -> dict[str, Ed25519PublicKey] | None:
+    """The key files made complete; where they cannot be written (a read-only mount of
+    the signing key alone, as older deployments have), the signing key's public half,
+    held in memory (None when the files are complete)."""
+    try:
+        ensure_keys(files)
+        return None
+    except OSError as error:
+        if not files.signing_key.exists():
+            raise
+        log.warning(
+            "cannot write %s (%s): verifying with the signing key's public half; give the "
+            "services the verification keys file (copnet keys) instead of the private key",
+            files.verification_keys,
+            error,
+        )
+        public = read_signing_key(files.signing_key).public_key()
+        return {key_id(public): public}
 
 
 def load_or_create_signing_key(key_file: Path) -> Ed25519PrivateKey:
@@ -128,8 +151,8 @@ class TokenAuthority:
     ) -> TokenAuthority:
         """An authority that issues (it reads the private signing key) and verifies."""
         files = KeyFiles.beside(key_file)
-        ensure_keys(files)
-        return cls._watching(node_id, files, read_signing_key(key_file), limits)
+        fixed = _ensure(files)
+        return cls._watching(node_id, files, read_signing_key(key_file), limits, fixed)
 
     @classmethod
     def verifier(
@@ -138,9 +161,10 @@ class TokenAuthority:
         """An authority that only verifies: it reads the public keys and the revocations,
         never the private key (a node's supervisor creates the keys before its services
         start; without one, they are created here on first use)."""
+        fixed = None
         if not files.verification_keys.exists():
-            ensure_keys(files)
-        return cls._watching(node_id, files, None, limits)
+            fixed = _ensure(files)
+        return cls._watching(node_id, files, None, limits, fixed)
 
     @classmethod
     def _watching(
@@ -149,10 +173,15 @@ class TokenAuthority:
         files: KeyFiles,
         signing_key: Ed25519PrivateKey | None,
         limits: TokenLimits | None,
+        fixed: dict[str, Ed25519PublicKey] | None = None,
     ) -> TokenAuthority:
-        keys = WatchedFile(files.verification_keys, parse_verification_keys)
+        watched = WatchedFile(files.verification_keys, parse_verification_keys)
         revocations = WatchedFile(files.revocations, parse_revocations)
-        return cls(node_id, signing_key, keys=keys.get, revocations=revocations.get, limits=limits)
+
+        def keys() -> dict[str, Ed25519PublicKey]:
+            return {**(fixed or {}), **watched.get()}
+
+        return cls(node_id, signing_key, keys=keys, revocations=revocations.get, limits=limits)
 
     def issue(self, subject: str, ttl: timedelta | None = None, name: str = "") -> str:
         """A token for a member (subject = member id) or for "operator" (with the person's

@@ -61,7 +61,7 @@ def _token_help(nodes: list[NodeAccess]) -> list[str]:
     transport = f"-cacert {ca}" if first.security.tls and ca else "-plaintext"
     return [
         "A bearer token for a node (its operator; 12 hours):",
-        f"  TOKEN=$(copnet token --operator --data-dir {first.data_dir})",
+        f"  TOKEN=$(copnet token --operator --name alice --data-dir {first.data_dir})",
         "then, for example (the gRPC APIs are served over TLS; trust the demo's CA):",
         f'  grpcurl {transport} -H "authorization: Bearer $TOKEN" {first.addresses["registry"]} '
         "copnet.registry.v1.RegistryService/ListCommunities",

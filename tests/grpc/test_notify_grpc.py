@@ -377,11 +377,11 @@ def test_newsletter_drafts_are_for_co_leads_and_sent_ones_for_members(node):
     )
     draft = composed.newsletter
 
+    position = composed.position
+
     def listed(who: str | None) -> list[str]:
         found = node.notify(
-            "ListNewsletters",
-            npb.ListNewslettersRequest(min_position=composed.position),
-            who,
+            "ListNewsletters", npb.ListNewslettersRequest(min_position=position), who
         ).newsletters
         return [n.newsletter_id for n in found]
 
@@ -403,11 +403,11 @@ def test_newsletter_drafts_are_for_co_leads_and_sent_ones_for_members(node):
     )
     assert not filtered.newsletters
 
-    node.notify(
+    position = node.notify(
         "SendNewsletter",
         npb.SendNewsletterRequest(request_id=rid(), newsletter_id=draft.newsletter_id),
         cop.lead,
-    )
+    ).position
     for who in (cop.member, cop.facilitator, cop.lead, None):
         assert draft.newsletter_id in listed(who) and get_code(who) == "OK"
     assert draft.newsletter_id not in listed(cop.outsider)

@@ -141,7 +141,9 @@ def test_a_revoked_token_is_unauthenticated(client: Client, node_settings: NodeS
     assert client.code("ListOrganisations", listing, carol) == grpc.StatusCode.OK
 
 
-def test_a_rotated_signing_key_keeps_old_tokens_working_until_removed(client: Client, node_settings: NodeSettings):
+def test_a_rotated_signing_key_keeps_old_tokens_working_until_removed(
+    client: Client, node_settings: NodeSettings
+):
     """A token signed with a key the node rotated to is accepted once the service has seen
     the new public key; the old one keeps working until removed."""
     old = client.alice

@@ -87,7 +87,7 @@ def test_two_organisations_share_learning_through_their_hub(tmp_path: Path):
             ), (tmp_path / f"{node}.log").read_text()
 
         def token(node: str, subject: str = "") -> str:
-            who = ["--member", subject] if subject else ["--operator"]
+            who = ["--member", subject] if subject else ["--operator", "--name", "tests"]
             return subprocess.run(
                 [*COPNET, "token", *who, "--data-dir", str(tmp_path / node)],
                 check=True,

@@ -138,7 +138,15 @@ def test_a_data_directory_belongs_to_one_node(node: RunningNode):
 
 def test_token_needs_a_started_node(tmp_path: Path):
     result = subprocess.run(
-        [*COPNET, "token", "--operator", "--data-dir", str(tmp_path / "nothing")],
+        [
+            *COPNET,
+            "token",
+            "--operator",
+            "--name",
+            "tests",
+            "--data-dir",
+            str(tmp_path / "nothing"),
+        ],
         capture_output=True,
         text=True,
     )

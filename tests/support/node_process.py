@@ -126,7 +126,7 @@ class RunningNode:
         return self.log.read_text(errors="replace")
 
     def token(self, member: str = "") -> str:
-        who = ["--member", member] if member else ["--operator"]
+        who = ["--member", member] if member else ["--operator", "--name", "tests"]
         return subprocess.run(
             [*COPNET, "token", *who, "--data-dir", str(self.data_dir)],
             check=True,

@@ -130,18 +130,41 @@ def test_revoked_tokens_are_refused(tmp_path: Path):
 def test_a_verifier_never_reads_the_private_key(tmp_path: Path):
     files = _files(tmp_path)
     token = TokenAuthority.for_node(NODE, files.signing_key).issue("operator", name="alice")
-    os.chmod(files.signing_key, 0o000)  # unreadable: a verifier must not need it
+    away = tmp_path / "elsewhere.pem"
+    files.signing_key.rename(away)  # gone: a verifier must not need it
     try:
         verifier = TokenAuthority.verifier(NODE, files)
         assert verifier.verify(token).actor == "operator:alice"
         with pytest.raises(ValueError):
             verifier.issue("operator")
+        assert not files.signing_key.exists()
     finally:
-        os.chmod(files.signing_key, 0o600)
+        away.rename(files.signing_key)
     for path in (files.signing_key, files.verification_keys):
         assert oct(path.stat().st_mode & 0o777) == "0o600"
     listed = json.loads(files.verification_keys.read_text())["keys"]
     assert "PRIVATE" not in files.verification_keys.read_text() and len(listed) == 1
+
+
+def test_a_read_only_mount_of_the_signing_key_alone_still_works(tmp_path: Path, monkeypatch):
+    """Older deployments mount only the private key, read-only: the key files cannot be
+    written, so the services verify with its public half (and a WARNING)."""
+    files = _files(tmp_path)
+    files.signing_key.parent.mkdir(parents=True)
+    key = keyring.Ed25519PrivateKey.generate()
+    files.signing_key.write_bytes(keyring._private_pem(key))
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(keyring, "write_file", read_only)
+    issuer = TokenAuthority.for_node(NODE, files.signing_key)
+    token = issuer.issue("operator", name="alice")
+    assert TokenAuthority.verifier(NODE, files).verify(token).actor == "operator:alice"
+    links = UnsubscribeTokens(keyring.link_secret_reader(files, NODE))
+    wanted = Unsubscription(uuid.uuid4(), UnsubscribeScope.TOPIC, "learning")
+    assert links.read(links.issue(wanted)) == wanted
+    assert not files.verification_keys.exists() and not files.unsubscribe_secrets.exists()
 
 
 def test_an_unsubscribe_link_from_before_a_rotation_works_during_the_overlap(tmp_path: Path):
