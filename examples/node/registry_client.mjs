@@ -1,7 +1,7 @@
 // A trust's IT team calling a copnet node's registry from Node.js, straight from
 // the .proto files (no generated code):
 //
-//   node examples/node/registry_client.mjs 127.0.0.1:50051 "$(copnet token --operator)"
+//   node examples/node/registry_client.mjs 127.0.0.1:50051 "$(copnet token --operator --name alice)"
 //
 // A node serving TLS: say which CA to trust (and, under mutual TLS, which client
 // certificate to present) with the variables `copnet up` itself reads:
