@@ -299,9 +299,9 @@ class WatchedFile(Generic[T]):
         self._parse = parse
         self._recheck = recheck
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int] | None = None
+        # The stamp before the content: a change in between is seen at the next look.
+        self._stamp: tuple[int, int, int] | None = self._stat()
         self._value = parse(_bytes(path))
-        self._stamp = self._stat()
         self._checked = time.monotonic()
         self.changes = 0
 
@@ -322,7 +322,7 @@ class WatchedFile(Generic[T]):
             if stamp != self._stamp:
                 try:
                     self._value = self._parse(_bytes(self.path))
-                    self._stamp = stamp
+                    self._stamp = stamp  # taken before the read, as above
                     self.changes += 1
                 except (ValueError, KeyError, TypeError):
                     pass  # half-written by hand: keep the last good one, look again later

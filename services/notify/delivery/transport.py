@@ -50,14 +50,10 @@ class Outcome(StrEnum):
 @dataclass(frozen=True)
 class Delivery:
     """What happened to one message. `detail` is recorded in notify's events, so it never
-    holds an address: mail servers quote the recipient in their replies
-    ("550 5.1.1 <jo@example.org>: user unknown"): each becomes the word `address`."""
+    holds an address: what a mail server said passes through `redact_addresses`."""
 
     outcome: Outcome
     detail: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "detail", redact_addresses(self.detail))
 
 
 # Anything shaped like an address (local part @ domain), with or without <...> around it.
@@ -84,9 +80,16 @@ def wire_bytes(message: EmailMessage) -> bytes:
 
 
 def _reply(code: int, text: bytes | str) -> str:
+    """A server's reply as recorded: one line, bounded, without addresses (servers quote
+    the recipient: "550 5.1.1 <jo@example.org>: user unknown")."""
     if isinstance(text, bytes):
         text = text.decode(errors="replace")
-    return f"{code} {' '.join(text.split())}"[:300]
+    return redact_addresses(f"{code} {' '.join(text.split())}")[:300]
+
+
+def _said(error: BaseException) -> str:
+    """An SMTP or socket error as recorded (smtplib quotes the server too)."""
+    return redact_addresses(str(error))[:300]
 
 
 class _Refused(Exception):
@@ -143,7 +146,7 @@ class SmtpTransport:
                     refused = _reply(error.smtp_code, error.smtp_error)
                     return Delivery(Outcome.TEMPORARY, f"login refused: {refused}")
                 except (smtplib.SMTPException, OSError) as error:
-                    return Delivery(Outcome.TEMPORARY, f"could not connect: {error}")
+                    return Delivery(Outcome.TEMPORARY, f"could not connect: {_said(error)}")
             delivery, keep = self._transaction(client, data, sender, recipient)
             if keep:
                 self._idle.put(client)
@@ -191,9 +194,9 @@ class SmtpTransport:
                 return Delivery(
                     Outcome.IN_DOUBT,
                     f"connection lost after the message was sent, before the server "
-                    f"confirmed it: {error}",
+                    f"confirmed it: {_said(error)}",
                 ), False
-            lost = f"connection lost before the message was sent: {error}"
+            lost = f"connection lost before the message was sent: {_said(error)}"
             return Delivery(Outcome.TEMPORARY, lost), False
 
     def was_sent(self, message_id: str) -> bool | None:
