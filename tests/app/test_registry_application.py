@@ -27,8 +27,8 @@ from services.common.sqlstore import SqlStore
 from services.registry.application import Registry
 from services.registry.domain import (
     JoiningPolicy,
-    Member,
     Lifecycle,
+    Member,
     MembershipStatus,
     OrganisationKind,
     Profession,
