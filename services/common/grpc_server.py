@@ -1,7 +1,8 @@
 """The gRPC server every copnet service runs.
 
 - Authentication: every call but health and reflection must carry
-  `authorization: Bearer <token>`; the caller is then available to servicers
+  `authorization: Bearer <token>`; a member's token must name a member the service
+  knows (`services.common.members`); the caller is then available to servicers
   through `current_caller()`.
 - Errors: copnet errors become their gRPC status (with `google.rpc.BadRequest`
   field violations for INVALID_ARGUMENT); store outages become UNAVAILABLE;
@@ -38,6 +39,7 @@ from services.common import errors
 from services.common.apiwork import ApiWork, use_api_work
 from services.common.apiwork import reset_api_work as _reset_api_work
 from services.common.identity import Caller
+from services.common.members import KnownMembers
 from services.common.settings import DEFAULT_MAX_CONCURRENT_RPCS
 from services.common.stores import STORE_OUTAGES
 from services.common.tokens import TokenAuthority
@@ -106,9 +108,15 @@ def _bearer_token(metadata: Sequence[Any]) -> str:
 class CallInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates unary calls and maps what they raise to gRPC statuses."""
 
-    def __init__(self, authority: TokenAuthority, work: ApiWork | None = None) -> None:
+    def __init__(
+        self,
+        authority: TokenAuthority,
+        work: ApiWork | None = None,
+        members: KnownMembers | None = None,
+    ) -> None:
         self.authority = authority
         self.work = work
+        self.members = members
 
     async def intercept_service(
         self,
@@ -133,6 +141,8 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
                 caller = _with_transport(self.authority.verify(_bearer_token(metadata)), context)
+                if self.members is not None:  # a member token must name a member
+                    await self.members.check(caller)
                 log.debug("%s by %s from %s", method, caller.actor, _who(caller))
                 token = _current_caller.set(caller)
                 work = use_api_work(self.work)
@@ -216,13 +226,14 @@ async def start_server(
     work: ApiWork | None = None,
     tls: ServerTls | None = None,
     maximum_concurrent_rpcs: int | None = DEFAULT_MAX_CONCURRENT_RPCS,
+    members: KnownMembers | None = None,
 ) -> ServerHandle:
     """Builds, binds and starts a server (over `tls` when given, else plain); the named
     services report NOT_SERVING until told otherwise, service "" SERVING from the start.
     Beyond `maximum_concurrent_rpcs` calls at once, gRPC answers RESOURCE_EXHAUSTED."""
     tracing = aio_server_interceptor(filter_=negate(service_name(HEALTH_SERVICE)))
     server = grpc.aio.server(
-        interceptors=[tracing, CallInterceptor(authority, work)],
+        interceptors=[tracing, CallInterceptor(authority, work, members)],
         options=[("grpc.so_reuseport", 0), *options],
         maximum_concurrent_rpcs=maximum_concurrent_rpcs,
     )

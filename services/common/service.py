@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
+from uuid import UUID
 
 import grpc
 import psycopg
@@ -33,6 +34,7 @@ from services.common.grpc_server import ServerHandle, start_server
 from services.common.health import Backoff, Progress, describe_error
 from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
+from services.common.members import KnownMembers
 from services.common.messaging import FederationLimits, NodeIdentity
 from services.common.natslink import NatsLink, client_tls
 from services.common.nodeauth import ServiceGrants, inbox_prefix, seed_for
@@ -107,6 +109,9 @@ class ServiceParts:
     api_workers: Sequence[Callable[[], Worker]] = ()
     # The handler of each inbox without a view, by the inbox's name (the worker role).
     handlers: Mapping[str, Callable[[], IntegrationHandler]] = field(default_factory=dict)
+    # Whether a member id is a member of this node (blocking; run on the API's threads):
+    # calls with a token for any other member id are UNAUTHENTICATED.
+    known_member: Callable[[UUID], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +303,11 @@ class ServiceRuntime(Generic[A]):
                 work=self.api_work,
                 tls=self.tls,
                 maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs,
+                members=(
+                    KnownMembers(self.parts.known_member, self.api_work)
+                    if self.parts.known_member is not None
+                    else None
+                ),
             )
         await self._check_health()
         self._tasks.append(asyncio.create_task(self._watch_health(), name="health checks"))

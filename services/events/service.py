@@ -15,13 +15,15 @@ from services.events.views import Schedule
 
 
 def build(runtime: ServiceRuntime[Events]) -> ServiceParts:
-    directory = CommunityDirectoryView(runtime.view(RegistryMirror))
+    mirror = runtime.view(RegistryMirror)
+    directory = CommunityDirectoryView(mirror)
     runtime.app.connect(directory)
     schedule = runtime.view(Schedule)
     return ServiceParts(
         servicer=lambda: EventsServicer(
             runtime.app, schedule, runtime.follower(Schedule.name), directory
         ),
+        known_member=mirror.is_known_member,
     )
 
 

@@ -18,9 +18,11 @@ from services.learning.views import Catalogue
 
 def build(runtime: ServiceRuntime[Learning]) -> ServiceParts:
     app = runtime.app
-    app.connect(runtime.view(RegistryMirror))
+    mirror = runtime.view(RegistryMirror)
+    app.connect(mirror)
     catalogue = runtime.view(Catalogue)
     return ServiceParts(
+        known_member=mirror.is_known_member,
         servicer=lambda: LearningServicer(
             app,
             catalogue,

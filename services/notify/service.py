@@ -64,6 +64,7 @@ def build(runtime: ServiceRuntime[Notify], settings: NotifySettings | None = Non
     sender = s.sender(runtime.identity.node_id)
     composer = Composer(app, directory, TemplateLibrary(), tokens, sender, links)
     return NotifyParts(
+        known_member=directory.registry.is_known_member,
         settings=s,
         directory=directory,
         mailbox=mailbox,

@@ -11,6 +11,7 @@ def build(runtime: ServiceRuntime[Registry]) -> ServiceParts:
     directory = runtime.view(Directory)
     return ServiceParts(
         servicer=lambda: RegistryServicer(runtime.app, directory, runtime.follower(Directory.name)),
+        known_member=runtime.app.is_registered,
     )
 
 

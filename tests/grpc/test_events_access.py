@@ -113,3 +113,18 @@ def _check(health: health_pb2_grpc.HealthStub) -> health_pb2.HealthCheckResponse
         return health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
     except grpc.RpcError:
         return None
+
+
+def test_a_token_for_a_member_never_registered_reads_nothing(api: Api):
+    """Issue 14: the events service knows members from its registry mirror."""
+    import uuid
+
+    cop = Cop(api)
+    request = pb.GetCommunityCalendarRequest(community_id=cop.community_id)
+    stranger = str(uuid.uuid4())
+    started = time.perf_counter()
+    assert api.fails("GetCommunityCalendar", request, stranger).code == (
+        grpc.StatusCode.UNAUTHENTICATED
+    )
+    assert time.perf_counter() - started < 5  # after the mirror's grace, not forever
+    assert api.events("GetCommunityCalendar", request, cop.member).ics

@@ -158,3 +158,14 @@ def test_a_rotated_signing_key_keeps_old_tokens_working_until_removed(
         lambda: client.code("ListOrganisations", listing, old) == grpc.StatusCode.UNAUTHENTICATED,
         timeout=5,
     )
+
+
+def test_a_token_for_a_member_never_registered_reads_nothing(client: Client):
+    """Issue 14: the node signed it, but it names no member of this node."""
+    stranger = client.issuer.issue(str(uuid.uuid4()))
+    listing = pb.ListOrganisationsRequest()
+    assert client.code("ListOrganisations", listing, stranger) == grpc.StatusCode.UNAUTHENTICATED
+    trust = organisation(client, "Known trust")
+    known = member(client, trust.organisation_id, "known@nhs.example")
+    token = client.issuer.issue(known.member_id)
+    assert client.code("ListOrganisations", listing, token) == grpc.StatusCode.OK

@@ -323,6 +323,10 @@ class Registry(Memberships):
 
         return self.execute(command, decide)
 
+    def is_registered(self, member_id: UUID) -> bool:
+        """Whether a member id names a member of this node (for member tokens)."""
+        return self._find(member_id, Member) is not None
+
     # History
 
     def entity_history(self, entity_id: UUID, after_version: int, limit: int) -> list[Any]:
