@@ -178,9 +178,10 @@ class TokenAuthority:
         watched = WatchedFile(files.verification_keys, parse_verification_keys)
         revocations = WatchedFile(files.revocations, parse_revocations)
 
-        def keys() -> dict[str, Ed25519PublicKey]:
+        def with_fixed() -> dict[str, Ed25519PublicKey]:
             return {**(fixed or {}), **watched.get()}
 
+        keys = with_fixed if fixed else watched.get
         return cls(node_id, signing_key, keys=keys, revocations=revocations.get, limits=limits)
 
     def issue(self, subject: str, ttl: timedelta | None = None, name: str = "") -> str:
