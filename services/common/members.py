@@ -4,7 +4,8 @@ A token signed by the node for a member id that was never registered (or a typo)
 not read anything: the gRPC interceptor asks the service's own record of members (the
 registry's store; the other services' registry mirror) before a call runs, and refuses
 an unknown member with UNAUTHENTICATED. A mirror follows the registry by a moment, so
-an unknown member is looked for again for up to `grace` seconds before the refusal;
+an unknown member is looked for again for up to `grace` seconds (5) before the refusal
+(only the node signs tokens, so such calls are rare: an operator's mistake);
 members found are remembered for a minute.
 """
 
@@ -22,7 +23,7 @@ from services.common.identity import Caller
 
 REMEMBER_FOR = 60.0
 REMEMBERED = 4096
-GRACE = 2.0
+GRACE = 5.0
 POLL = 0.1
 
 

@@ -126,5 +126,5 @@ def test_a_token_for_a_member_never_registered_reads_nothing(api: Api):
     assert api.fails("GetCommunityCalendar", request, stranger).code == (
         grpc.StatusCode.UNAUTHENTICATED
     )
-    assert time.perf_counter() - started < 5  # after the mirror's grace, not forever
+    assert time.perf_counter() - started < 10  # after the mirror's grace, not forever
     assert api.events("GetCommunityCalendar", request, cop.member).ics
