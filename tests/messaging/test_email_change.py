@@ -1,6 +1,7 @@
 """Issue 13: a member's new address is theirs only once they confirm it with the code
 mailed to it (registry -> node-local event -> notify -> a real SMTP server), and asking
-answers the same whether or not the address is registered."""
+answers the same whether or not the address is registered; on SQLite and PostgreSQL
+(with the newsletter readers' query, also tested in tests/grpc/test_notify_grpc.py)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,17 @@ def smtp() -> Iterator[SmtpSink]:
     sink.stop()
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink) -> Iterator[NotifyNode]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink
+) -> Iterator[NotifyNode]:
+    dsn = request.getfixturevalue("postgres_dsn") if request.param == "postgres" else ""
     clock = MovableClock(datetime(2024, 1, 8, 9, tzinfo=UTC))
-    running = start_notify_node(tmp_path_factory.mktemp("email-change"), clock, smtp)
+    running = start_notify_node(
+        tmp_path_factory.mktemp("email-change"), clock, smtp, postgres_dsn=dsn
+    )
     yield running
     stop_notify_node(running)
 
@@ -137,3 +145,26 @@ def test_confirming_an_address_registered_meanwhile_is_refused(node: NotifyNode,
     )
     assert refused == grpc.StatusCode.ALREADY_EXISTS
     assert email(node, owner) == taken and email(node, asker) != taken
+
+
+def test_newsletter_readers_on_this_store(node: NotifyNode):
+    from copnet.notify.v1 import notify_pb2 as npb
+
+    cop = Cop(node.api, policy=rpb.JOINING_POLICY_INVITE_ONLY, members=1)
+    node.settle()
+    composed = node.notify(
+        "ComposeNewsletter",
+        npb.ComposeNewsletterRequest(
+            request_id=rid(), community_id=cop.community_id, subject="Draft", body="Body"
+        ),
+        cop.lead,
+    )
+
+    def ids(who: str) -> list[str]:
+        listed = node.notify(
+            "ListNewsletters", npb.ListNewslettersRequest(min_position=composed.position), who
+        )
+        return [n.newsletter_id for n in listed.newsletters]
+
+    assert composed.newsletter.newsletter_id in ids(cop.lead)
+    assert composed.newsletter.newsletter_id not in ids(cop.member)
