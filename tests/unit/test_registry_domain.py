@@ -257,3 +257,31 @@ class TestMembership:
         for e in events:
             replayed = e.mutate(replayed)
         assert replayed.terms == m.terms and replayed.status is m.status
+
+
+def test_a_new_address_needs_its_code_and_requests_are_bounded():
+    from datetime import UTC, datetime, timedelta
+
+    from services.registry.domain.member import MAX_OPEN_EMAIL_REQUESTS, Member
+
+    now = datetime(2024, 1, 8, 9, tzinfo=UTC)
+    day = timedelta(hours=24)
+    member = Member(
+        display_name="Sam", profession="nurse", home_organisation_id=uuid4(), email="s@x.org"
+    )
+    member.request_email_change("new@x.org", "abcd-efgh-jkmn", now + day, now)
+    with pytest.raises(FailedPrecondition):
+        member.confirm_email_change("ABCD-EFGH-JKMP", now)  # wrong
+    with pytest.raises(FailedPrecondition):
+        member.confirm_email_change("ABCDEFGHJKMN", now + day + timedelta(seconds=1))  # late
+    assert member.confirm_email_change(" abcd efgh jkmn ", now) == "new@x.org"
+    assert member.email == "new@x.org" and member.pending_email is None
+    with pytest.raises(FailedPrecondition):
+        member.confirm_email_change("ABCDEFGHJKMN", now)  # used up
+
+    for _ in range(MAX_OPEN_EMAIL_REQUESTS - 1):
+        member.request_email_change("other@x.org", "CODE", now + day, now)
+    with pytest.raises(FailedPrecondition, match="a day"):
+        member.request_email_change("other@x.org", "CODE", now + day, now)
+    later = now + day + timedelta(minutes=1)
+    member.request_email_change("other@x.org", "CODE", later + day, later)  # expired ones free

@@ -305,7 +305,8 @@ class Registry(Memberships):
             require_self_or_operator(command.caller, member_id, "change a member's address")
             member = self.load(member_id, Member, "member")
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-            member.request_email_change(email, code, self.clock.now() + EMAIL_CHANGE_VALIDITY)
+            now = self.clock.now()
+            member.request_email_change(email, code, now + EMAIL_CHANGE_VALIDITY, now)
             return Changes(member)
 
         return self.execute(command, decide)

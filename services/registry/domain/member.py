@@ -19,6 +19,8 @@ from services.common.errors import FailedPrecondition
 from services.registry.domain.values import Profession
 
 WRONG_CODE = "that code does not confirm an address change of this member (or it has expired)"
+# Each request mails a code to an address of the member's choosing: a few a day at most.
+MAX_OPEN_EMAIL_REQUESTS = 5
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Member(TracedAggregate):
     """A person. Personal data: its events travel only on node-local subjects."""
 
     pending_email: PendingEmail | None = None
+    # When the latest requests expire (at most MAX_OPEN_EMAIL_REQUESTS of them).
+    email_requests: tuple[datetime, ...] = ()
 
     @event("Registered")
     def __init__(self, display_name: str, profession: str, home_organisation_id: UUID, email: str):
@@ -53,7 +57,17 @@ class Member(TracedAggregate):
         if email != self.email:
             self._email_changed(email)
 
-    def request_email_change(self, email: str, code: str, expires_at: datetime) -> None:
+    def request_email_change(
+        self, email: str, code: str, expires_at: datetime, now: datetime
+    ) -> None:
+        """FailedPrecondition while MAX_OPEN_EMAIL_REQUESTS requests have not expired
+        (whatever the addresses: the answer tells nothing of them)."""
+        open_requests = sorted(t for t in self.email_requests if t > now)
+        if len(open_requests) >= MAX_OPEN_EMAIL_REQUESTS:
+            raise FailedPrecondition(
+                f"at most {MAX_OPEN_EMAIL_REQUESTS} address changes may be asked for a day; "
+                f"try again after {open_requests[0]:%Y-%m-%d %H:%M} UTC"
+            )
         self._email_change_requested(email, normalise_code(code), expires_at)
 
     def confirm_email_change(self, code: str, now: datetime) -> str:
@@ -87,6 +101,7 @@ class Member(TracedAggregate):
     @event("EmailChangeRequested")
     def _email_change_requested(self, email: str, code: str, expires_at: datetime) -> None:
         self.pending_email = PendingEmail(email, code, expires_at)
+        self.email_requests = (*self.email_requests, expires_at)[-MAX_OPEN_EMAIL_REQUESTS:]
 
     @event("HomeOrganisationChanged")
     def _home_organisation_changed(self, home_organisation_id: UUID) -> None:
