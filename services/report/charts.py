@@ -1,0 +1,351 @@
+"""The report's charts: Vega-Lite specifications built with altair, rendered on the
+server to SVG by vl-convert (no JavaScript in the page, nothing fetched by the browser).
+
+Each `Chart` carries its text alternative (`description`, also the SVG's aria-label)
+and the numbers behind it as a table, which the page prints under the picture.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import vl_convert
+
+from services.report.figures import STAGES, CommunityFigures, ItemFigures
+
+STAGE_COLOURS = ("#9ecae1", "#4292c6", "#238b45", "#bdbdbd")
+STATUS_ORDER = ("held", "cancelled", "to come", "without a record")
+STATUS_COLOURS = ("#238b45", "#d94801", "#6baed6", "#bdbdbd")
+WIDTH = 420
+_convert_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    description: str
+    svg: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def _svg(chart: alt.TopLevelMixin, description: str) -> str:
+    spec: dict[str, Any] = chart.to_dict()
+    spec["description"] = description
+    with _convert_lock:  # one conversion at a time: the converter's JS engine is shared
+        svg = vl_convert.vegalite_to_svg(spec)
+    # The picture is described by its figure caption and table: name it for screen readers.
+    return str(svg).replace("<svg ", f'<svg role="img" aria-label="{_attr(description)}" ', 1)
+
+
+def _attr(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )
+
+
+def _bars(values: list[dict[str, Any]], field: str, title: str) -> alt.Chart:
+    data = alt.Data(values=values)
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("n:Q", title="members"),
+            y=alt.Y(f"{field}:N", sort="-x", title=None),
+            tooltip=[f"{field}:N", "n:Q"],
+        )
+        .properties(title=title, width=WIDTH)
+    )
+
+
+def counts_chart(key: str, title: str, counter: Counter[str], what: str) -> Chart:
+    rows = counter.most_common()
+    values = [{what: name, "n": n} for name, n in rows]
+    total = sum(counter.values())
+    described = ", ".join(f"{name} {n}" for name, n in rows) or "none"
+    description = f"{title}: {total} in all; {described}."
+    return Chart(
+        key=key,
+        title=title,
+        description=description,
+        svg=_svg(_bars(values, what, title), description),
+        columns=(what, "members"),
+        rows=tuple((name, str(n)) for name, n in rows),
+    )
+
+
+def attendance_chart(community: CommunityFigures) -> Chart:
+    """Signed up vs attended, by format."""
+    values = []
+    for m in community.by_format:
+        values.append({"format": m.label, "what": "signed up", "n": m.signed_up})
+        values.append({"format": m.label, "what": "attended", "n": m.attended})
+    title = f"{community.name}: signed up and attended, by format"
+    chart = (
+        alt.Chart(alt.Data(values=values))
+        .mark_bar()
+        .encode(
+            y=alt.Y("what:N", title=None, sort=["signed up", "attended"]),
+            x=alt.X("n:Q", title="people"),
+            color=alt.Color(
+                "what:N",
+                title=None,
+                scale=alt.Scale(domain=["signed up", "attended"], range=["#9ecae1", "#08519c"]),
+            ),
+            row=alt.Row("format:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
+        )
+        .properties(title=title, width=WIDTH - 80)
+    )
+    parts = [
+        f"{m.label}: {m.held} held, {m.signed_up} signed up, {m.attended} attended ({m.rate:.0%})"
+        for m in community.by_format
+    ]
+    t = community.totals
+    description = (
+        f"{title}. " + "; ".join(parts) + f". In all {t.signed_up} signed up, "
+        f"{t.attended} attended ({t.rate:.0%})."
+    )
+    rows = [
+        (
+            m.label,
+            str(m.held),
+            str(m.signed_up),
+            str(m.attended),
+            f"{m.rate:.0%}",
+            _rating(m.feedback_count, m.feedback_average),
+        )
+        for m in [*community.by_format, t]
+    ]
+    return Chart(
+        key=f"attendance-{community.community_id}",
+        title=title,
+        description=description,
+        svg=_svg(chart, description),
+        columns=("format", "held", "signed up", "attended", "conversion", "feedback"),
+        rows=tuple(rows),
+    )
+
+
+def _rating(count: int, average: float) -> str:
+    return f"{average:.1f} of 5 ({count})" if count else "none"
+
+
+def convenings_chart(community: CommunityFigures) -> Chart:
+    """Convenings per quarter: held, cancelled, to come, without a record."""
+    values = []
+    for m in community.by_period:
+        for status, n in zip(
+            STATUS_ORDER, (m.held, m.cancelled, m.upcoming, m.unrecorded), strict=True
+        ):
+            if n:
+                values.append({"quarter": m.label, "status": status, "n": n})
+    title = f"{community.name}: convenings per quarter"
+    chart = (
+        alt.Chart(alt.Data(values=values))
+        .mark_bar()
+        .encode(
+            x=alt.X("quarter:O", title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("n:Q", title="convenings", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "status:N",
+                title=None,
+                scale=alt.Scale(domain=list(STATUS_ORDER), range=list(STATUS_COLOURS)),
+            ),
+            order=alt.Order("status:N"),
+        )
+        .properties(title=title, width=WIDTH)
+    )
+    rows = tuple(
+        (
+            m.label,
+            str(m.held),
+            str(m.cancelled),
+            str(m.upcoming),
+            str(m.unrecorded),
+            str(m.signed_up),
+            str(m.attended),
+            f"{m.rate:.0%}",
+            _rating(m.feedback_count, m.feedback_average),
+        )
+        for m in community.by_period
+    )
+    described = "; ".join(
+        f"{m.label}: {m.held} held, {m.signed_up} signed up, {m.attended} attended"
+        for m in community.by_period
+    )
+    description = f"{title}. {described or 'none'}."
+    return Chart(
+        key=f"convenings-{community.community_id}",
+        title=title,
+        description=description,
+        svg=_svg(chart, description),
+        columns=(
+            "quarter",
+            "held",
+            "cancelled",
+            "to come",
+            "without a record",
+            "signed up",
+            "attended",
+            "conversion",
+            "feedback",
+        ),
+        rows=rows,
+    )
+
+
+def plans_chart(community: CommunityFigures) -> Chart:
+    """Each meeting plan's occurrences: held, cancelled, to come, without a record."""
+    values = []
+    for plan in community.plans:
+        name = f"{plan.title} ({plan.first[:7]} to {plan.last[:7]})"
+        counts = (plan.held, plan.cancelled, plan.to_come, plan.unrecorded)
+        for status, n in zip(STATUS_ORDER, counts, strict=True):
+            if n:
+                values.append({"plan": name, "status": status, "n": n})
+    title = f"{community.name}: meeting plans, planned vs held"
+    chart = (
+        alt.Chart(alt.Data(values=values))
+        .mark_bar()
+        .encode(
+            y=alt.Y("plan:N", title=None),
+            x=alt.X("n:Q", title="planned meetings", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "status:N",
+                title=None,
+                scale=alt.Scale(domain=list(STATUS_ORDER), range=list(STATUS_COLOURS)),
+            ),
+            order=alt.Order("status:N"),
+        )
+        .properties(title=title, width=WIDTH - 120)
+    )
+    description = f"{title}. " + "; ".join(
+        f"{p.title}, {p.first} to {p.last}: {p.planned} planned, {p.held} held, "
+        f"{p.cancelled} cancelled, {p.to_come} to come, {p.unrecorded} without a record"
+        for p in community.plans
+    )
+    return Chart(
+        key=f"plans-{community.community_id}",
+        title=title,
+        description=description + ".",
+        svg=_svg(chart, description),
+        columns=(
+            "plan",
+            "first",
+            "last",
+            "planned",
+            "held",
+            "cancelled",
+            "to come",
+            "without a record",
+        ),
+        rows=tuple(
+            (
+                p.title,
+                p.first,
+                p.last,
+                str(p.planned),
+                str(p.held),
+                str(p.cancelled),
+                str(p.to_come),
+                str(p.unrecorded),
+            )
+            for p in community.plans
+        ),
+    )
+
+
+def adoption_chart(items: list[ItemFigures]) -> Chart:
+    """Organisations per adoption stage, per item: '4 of 7 adopted, 3 in progress'."""
+    values = []
+    for item in items:
+        for stage, n in item.stage_counts().items():
+            if n:
+                values.append({"item": item.title, "stage": stage, "n": n})
+    title = "Learning: organisations by adoption stage"
+    chart = (
+        alt.Chart(alt.Data(values=values))
+        .mark_bar()
+        .encode(
+            y=alt.Y("item:N", title=None),
+            x=alt.X("n:Q", title="organisations", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "stage:N",
+                title="stage",
+                scale=alt.Scale(domain=list(STAGES), range=list(STAGE_COLOURS)),
+            ),
+            order=alt.Order("stage_order:Q"),
+        )
+        .transform_calculate(
+            stage_order="indexof(['exploring','piloting','adopted','abandoned'], datum.stage)"
+        )
+        .properties(title=title, width=WIDTH - 100)
+    )
+    adopted = [i for i in items if i.adoptions]
+    description = f"{title}. " + (
+        " ".join(i.summary() for i in adopted) if adopted else "No adoptions reported."
+    )
+    rows = tuple(
+        (
+            item.title,
+            item.origin_node,
+            item.visibility,
+            ", ".join(item.received_on) or "stays on its node",
+            *(str(n) for n in item.stage_counts().values()),
+        )
+        for item in items
+    )
+    return Chart(
+        key="adoption",
+        title=title,
+        description=description,
+        svg=_svg(chart, description),
+        columns=("item", "from", "visibility", "received by", *STAGES),
+        rows=rows,
+    )
+
+
+def spread_chart(item: ItemFigures) -> Chart:
+    """An item's spread over time: published, received by nodes, adopted by organisations."""
+    values = [
+        {
+            "day": step.day,
+            "node": step.node_id,
+            "step": step.status if step.kind == "adoption" and step.status else step.kind,
+            "organisation": step.organisation,
+        }
+        for step in item.steps
+        if step.day
+    ]
+    title = f"{item.title}: its spread"
+    chart = (
+        alt.Chart(alt.Data(values=values))
+        .mark_point(filled=True, size=90)
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("node:N", title="node"),
+            color=alt.Color("step:N", title="step"),
+            shape=alt.Shape("step:N", title="step"),
+            tooltip=["day:T", "node:N", "step:N", "organisation:N"],
+        )
+        .properties(title=title, width=WIDTH)
+    )
+    description = f"{title}. {item.summary()} " + (
+        f"Received by {len(item.received_on)} nodes: {', '.join(item.received_on)}."
+        if item.received_on
+        else "It stays on its node."
+    )
+    rows = tuple((s.day, s.node_id, s.kind, s.organisation, s.status) for s in item.steps)
+    return Chart(
+        key=f"spread-{item.item_id}",
+        title=title,
+        description=description,
+        svg=_svg(chart, description),
+        columns=("day", "node", "step", "organisation", "stage"),
+        rows=rows,
+    )
