@@ -7,6 +7,8 @@ and the numbers behind it as a table, which the page prints under the picture.
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -34,13 +36,28 @@ class Chart:
     rows: tuple[tuple[str, ...], ...]
 
 
-def _svg(chart: alt.TopLevelMixin, description: str) -> str:
-    spec: dict[str, Any] = chart.to_dict()
+def _svg(chart: alt.Chart, description: str) -> str:
+    styled = chart.configure_axis(labelFontSize=12, titleFontSize=12).configure_legend(
+        labelFontSize=12, titleFontSize=12
+    )
+    spec: dict[str, Any] = styled.to_dict()
     spec["description"] = description
-    with _convert_lock:  # one conversion at a time: the converter's JS engine is shared
-        svg = vl_convert.vegalite_to_svg(spec)
+    svg = _convert(json.dumps(spec, sort_keys=True))
     # The picture is described by its figure caption and table: name it for screen readers.
-    return str(svg).replace("<svg ", f'<svg role="img" aria-label="{_attr(description)}" ', 1)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(description)}" ', 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _convert(spec: str) -> str:
+    """The SVG of a Vega-Lite spec (the same figures draw the same picture: kept)."""
+    with _convert_lock:  # one conversion at a time: the converter's JS engine is shared
+        return str(vl_convert.vegalite_to_svg(json.loads(spec)))
+
+
+def warm_up() -> None:
+    """The first conversion starts the converter's JS engine (seconds): done at start."""
+    chart = alt.Chart(alt.Data(values=[{"n": 1}])).mark_bar().encode(x="n:Q")
+    _svg(chart, "warm-up")
 
 
 def _attr(text: str) -> str:
@@ -59,7 +76,7 @@ def _bars(values: list[dict[str, Any]], field: str, title: str) -> alt.Chart:
             y=alt.Y(f"{field}:N", sort="-x", title=None),
             tooltip=[f"{field}:N", "n:Q"],
         )
-        .properties(title=title, width=WIDTH)
+        .properties(width=WIDTH)
     )
 
 
@@ -99,7 +116,7 @@ def attendance_chart(community: CommunityFigures) -> Chart:
             ),
             row=alt.Row("format:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
         )
-        .properties(title=title, width=WIDTH - 80)
+        .properties(width=WIDTH - 80)
     )
     parts = [
         f"{m.label}: {m.held} held, {m.signed_up} signed up, {m.attended} attended ({m.rate:.0%})"
@@ -158,7 +175,7 @@ def convenings_chart(community: CommunityFigures) -> Chart:
             ),
             order=alt.Order("status:N"),
         )
-        .properties(title=title, width=WIDTH)
+        .properties(width=WIDTH)
     )
     rows = tuple(
         (
@@ -222,7 +239,7 @@ def plans_chart(community: CommunityFigures) -> Chart:
             ),
             order=alt.Order("status:N"),
         )
-        .properties(title=title, width=WIDTH - 120)
+        .properties(width=WIDTH - 120)
     )
     description = f"{title}. " + "; ".join(
         f"{p.title}, {p.first} to {p.last}: {p.planned} planned, {p.held} held, "
@@ -272,7 +289,7 @@ def adoption_chart(items: list[ItemFigures]) -> Chart:
         alt.Chart(alt.Data(values=values))
         .mark_bar()
         .encode(
-            y=alt.Y("item:N", title=None),
+            y=alt.Y("item:N", title=None, axis=alt.Axis(labelLimit=280)),
             x=alt.X("n:Q", title="organisations", axis=alt.Axis(tickMinStep=1)),
             color=alt.Color(
                 "stage:N",
@@ -284,7 +301,7 @@ def adoption_chart(items: list[ItemFigures]) -> Chart:
         .transform_calculate(
             stage_order="indexof(['exploring','piloting','adopted','abandoned'], datum.stage)"
         )
-        .properties(title=title, width=WIDTH - 100)
+        .properties(width=WIDTH + 100)
     )
     adopted = [i for i in items if i.adoptions]
     description = f"{title}. " + (
@@ -310,42 +327,53 @@ def adoption_chart(items: list[ItemFigures]) -> Chart:
     )
 
 
-def spread_chart(item: ItemFigures) -> Chart:
-    """An item's spread over time: published, received by nodes, adopted by organisations."""
+def spread_chart(items: list[ItemFigures]) -> Chart:
+    """How items spread over time: published, received by nodes, adopted by organisations."""
     values = [
         {
             "day": step.day,
+            "item": item.title if len(item.title) <= 60 else item.title[:59] + "…",
             "node": step.node_id,
             "step": step.status if step.kind == "adoption" and step.status else step.kind,
             "organisation": step.organisation,
         }
+        for item in items
         for step in item.steps
         if step.day
     ]
-    title = f"{item.title}: its spread"
+    title = "Learning: how each item spread"
     chart = (
         alt.Chart(alt.Data(values=values))
-        .mark_point(filled=True, size=90)
+        .mark_point(filled=True, size=80, opacity=0.8)
         .encode(
             x=alt.X("day:T", title=None),
-            y=alt.Y("node:N", title="node"),
+            y=alt.Y("item:N", title=None, axis=alt.Axis(labelLimit=280)),
             color=alt.Color("step:N", title="step"),
             shape=alt.Shape("step:N", title="step"),
-            tooltip=["day:T", "node:N", "step:N", "organisation:N"],
+            tooltip=["day:T", "item:N", "node:N", "step:N", "organisation:N"],
         )
-        .properties(title=title, width=WIDTH)
+        .properties(width=WIDTH + 100)
     )
-    description = f"{title}. {item.summary()} " + (
-        f"Received by {len(item.received_on)} nodes: {', '.join(item.received_on)}."
-        if item.received_on
-        else "It stays on its node."
+    description = f"{title}. " + " ".join(
+        f"{item.title}: published on {item.origin_node}"
+        + (
+            f", received by {len(item.received_on)} nodes ({', '.join(item.received_on)})"
+            if item.received_on
+            else ", kept on its node"
+        )
+        + f". {item.summary()}"
+        for item in items
     )
-    rows = tuple((s.day, s.node_id, s.kind, s.organisation, s.status) for s in item.steps)
+    rows = tuple(
+        (item.title, s.day, s.node_id, s.kind, s.organisation, s.status)
+        for item in items
+        for s in item.steps
+    )
     return Chart(
-        key=f"spread-{item.item_id}",
+        key="spread",
         title=title,
         description=description,
         svg=_svg(chart, description),
-        columns=("day", "node", "step", "organisation", "stage"),
+        columns=("item", "day", "node", "step", "organisation", "stage"),
         rows=rows,
     )

@@ -82,7 +82,7 @@ def render_page(report: Report, served: bool = False, base: str = "/") -> str:
                 "organisation type",
             ),
         ]
-    spreading = [i for i in report.items if i.adoptions or i.received_on]
+    spreading = [i for i in report.items if i.steps]
     return _environment.get_template("report.html.j2").render(
         report=report,
         heading=heading(report),
@@ -95,5 +95,5 @@ def render_page(report: Report, served: bool = False, base: str = "/") -> str:
         people_charts=people,
         community_charts=[(c, _community_charts(c)) for c in report.communities],
         adoption=adoption_chart(report.items) if report.items else None,
-        spread_charts=[spread_chart(i) for i in spreading],
+        spread=spread_chart(spreading) if spreading else None,
     )

@@ -33,6 +33,7 @@ from starlette.routing import Route
 from services.common.errors import Unauthenticated
 from services.common.webserver import TlsFiles, WebLimits, WebServer
 from services.report.access import Refused, Viewer
+from services.report.charts import warm_up
 from services.report.figures import Filters, InvalidFilter, Report
 from services.report.page import render_page
 from services.report.source import SourceUnavailable
@@ -231,6 +232,7 @@ class ReportWeb:
         host, port = server.host_and_port
         self.url = f"{server.scheme}://{address.rpartition(':')[0] or host}:{port}/"
         log.info("the report page at %s", self.url)
+        await asyncio.to_thread(warm_up)
         try:
             while not stopping.is_set():
                 if not server.serving():
