@@ -7,6 +7,7 @@ import re
 import ssl
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,9 +27,9 @@ def fetch(url: str, ca_file: Path, token: str = "", timeout: float = 60.0) -> An
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=timeout, context=context) as reply:
-            return Answer(reply.status, dict(reply.headers), reply.read().decode())
+            return Answer(reply.status, _lower(reply.headers.items()), reply.read().decode())
     except urllib.error.HTTPError as error:
-        return Answer(error.code, dict(error.headers), error.read().decode())
+        return Answer(error.code, _lower(error.headers.items()), error.read().decode())
 
 
 def report_urls(demo_output: str) -> dict[str, str]:
@@ -93,3 +94,8 @@ def row(rows: list[list[str]], first: str) -> dict[str, str]:
         if cells and cells[0].startswith(first):
             return dict(zip(header, cells, strict=True))
     raise AssertionError(f"no row {first!r} in {rows}")
+
+
+def _lower(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header names as HTTP/1.1 servers may send them: in any case."""
+    return {name.lower(): value for name, value in headers}
