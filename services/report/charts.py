@@ -36,7 +36,7 @@ class Chart:
     rows: tuple[tuple[str, ...], ...]
 
 
-def _svg(chart: alt.Chart, description: str) -> str:
+def _svg(chart: alt.Chart | alt.LayerChart, description: str) -> str:
     styled = chart.configure_axis(labelFontSize=12, titleFontSize=12).configure_legend(
         labelFontSize=12, titleFontSize=12
     )
@@ -301,7 +301,7 @@ def adoption_chart(items: list[ItemFigures]) -> Chart:
         .transform_calculate(
             stage_order="indexof(['exploring','piloting','adopted','abandoned'], datum.stage)"
         )
-        .properties(width=WIDTH + 100)
+        .properties(width=WIDTH, height=alt.Step(34))
     )
     adopted = [i for i in items if i.adoptions]
     description = f"{title}. " + (
@@ -347,7 +347,7 @@ def spread_chart(items: list[ItemFigures]) -> Chart:
         .mark_point(filled=True, size=80, opacity=0.8)
         .encode(
             x=alt.X("day:T", title=None),
-            y=alt.Y("item:N", title=None, axis=alt.Axis(labelLimit=280)),
+            y=alt.Y("item:N", title=None, axis=alt.Axis(labelLimit=360)),
             color=alt.Color("step:N", title="step"),
             shape=alt.Shape("step:N", title="step"),
             tooltip=["day:T", "item:N", "node:N", "step:N", "organisation:N"],
@@ -377,3 +377,75 @@ def spread_chart(items: list[ItemFigures]) -> Chart:
         columns=("item", "day", "node", "step", "organisation", "stage"),
         rows=rows,
     )
+
+
+REACH_ORDER = ("origin", "received", "exploring", "piloting", "adopted", "abandoned", "not yet")
+REACH_COLOURS = ("#08306b", "#c6dbef", "#9ecae1", "#4292c6", "#238b45", "#bdbdbd", "#ffffff")
+_RANK = {"abandoned": 0, "exploring": 1, "piloting": 2, "adopted": 3}
+
+
+def reach(item: ItemFigures, node: str) -> tuple[str, int]:
+    """Where an item stands on a node: its furthest adoption stage there (and how many
+    organisations reported), else received or not (yet), or its origin."""
+    there = [a.status for a in item.adoptions if a.node_id == node]
+    if there:
+        return max(there, key=lambda s: _RANK.get(s, -1)), len(there)
+    if node == item.origin_node:
+        return "origin", 0
+    return ("received" if node in item.received_on else "not yet"), 0
+
+
+def reach_chart(items: list[ItemFigures], nodes: list[str]) -> Chart:
+    """Each item across the region's nodes: where it came from, which nodes hold it, and
+    how far the organisations on each went with it."""
+    values = []
+    for item in items:
+        name = item.title if len(item.title) <= 60 else item.title[:59] + "…"
+        for node in nodes:
+            stage, organisations = reach(item, node)
+            values.append(
+                {
+                    "item": name,
+                    "node": node,
+                    "stage": stage,
+                    "organisations": str(organisations) if organisations else "",
+                }
+            )
+    title = "Learning: each item across the nodes"
+    base = alt.Chart(alt.Data(values=values)).encode(
+        x=alt.X("node:N", title=None, sort=nodes, axis=alt.Axis(labelAngle=-30, orient="top")),
+        y=alt.Y("item:N", title=None, axis=alt.Axis(labelLimit=360)),
+    )
+    cells = base.mark_rect(stroke="#888", strokeWidth=0.5).encode(
+        color=alt.Color(
+            "stage:N",
+            title="furthest stage",
+            scale=alt.Scale(domain=list(REACH_ORDER), range=list(REACH_COLOURS)),
+        ),
+        tooltip=["item:N", "node:N", "stage:N", "organisations:N"],
+    )
+    labels = base.mark_text(fontSize=12, fontWeight="bold").encode(
+        text="organisations:N",
+        color=alt.value("white"),
+    )
+    chart = (cells + labels).properties(width=72 * len(nodes), height=alt.Step(30))
+    description = f"{title}. " + " ".join(
+        f"{item.title}: from {item.origin_node}; "
+        + "; ".join(f"{node} {reach(item, node)[0]}" for node in nodes if node != item.origin_node)
+        + "."
+        for item in items
+    )
+    rows = tuple((item.title, *(_reach_cell(item, node) for node in nodes)) for item in items)
+    return Chart(
+        key="reach",
+        title=title,
+        description=description,
+        svg=_svg(chart, description),
+        columns=("item", *nodes),
+        rows=rows,
+    )
+
+
+def _reach_cell(item: ItemFigures, node: str) -> str:
+    stage, organisations = reach(item, node)
+    return f"{stage} ({organisations})" if organisations else stage

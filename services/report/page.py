@@ -14,6 +14,7 @@ from services.report.charts import (
     convenings_chart,
     counts_chart,
     plans_chart,
+    reach_chart,
     spread_chart,
 )
 from services.report.figures import CommunityFigures, Metrics, Report
@@ -96,4 +97,7 @@ def render_page(report: Report, served: bool = False, base: str = "/") -> str:
         community_charts=[(c, _community_charts(c)) for c in report.communities],
         adoption=adoption_chart(report.items) if report.items else None,
         spread=spread_chart(spreading) if spreading else None,
+        reach=reach_chart(report.items, [n for n, _ in report.nodes])
+        if report.items and report.scope == "region"
+        else None,
     )
