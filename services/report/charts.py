@@ -289,7 +289,7 @@ def adoption_chart(items: list[ItemFigures]) -> Chart:
         alt.Chart(alt.Data(values=values))
         .mark_bar()
         .encode(
-            y=alt.Y("item:N", title=None, axis=alt.Axis(labelLimit=280)),
+            y=alt.Y("item:N", title=None, axis=alt.Axis(labelLimit=360)),
             x=alt.X("n:Q", title="organisations", axis=alt.Axis(tickMinStep=1)),
             color=alt.Color(
                 "stage:N",
