@@ -429,7 +429,11 @@ def reach_chart(items: list[ItemFigures], nodes: list[str]) -> Chart:
         color=alt.value("white"),
     )
     chart = (cells + labels).properties(width=72 * len(nodes), height=alt.Step(30))
-    description = f"{title}. " + " ".join(
+    description = (
+        f"{title} (a cell's colour: the furthest stage an organisation on that node "
+        "reported, or whether the node holds the item; its number: how many organisations "
+        "there reported). "
+    ) + " ".join(
         f"{item.title}: from {item.origin_node}; "
         + "; ".join(f"{node} {reach(item, node)[0]}" for node in nodes if node != item.origin_node)
         + "."

@@ -120,12 +120,17 @@ class ReportWeb:
         return _page(status, str(status), "")
 
     @staticmethod
-    def _token(request: Request) -> str:
+    def _cookie(request: Request) -> str:
+        """The cookie's name: one per port, since cookies do not tell ports apart (the
+        demo's node and region pages share a host)."""
+        return f"{COOKIE}_{request.url.port or 0}"
+
+    def _token(self, request: Request) -> str:
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
-        return request.cookies.get(COOKIE, "")
+        return request.cookies.get(self._cookie(request), "")
 
     async def _viewer(self, token: str) -> Viewer:
         return await asyncio.to_thread(self.site.access.viewer, token)
@@ -190,7 +195,7 @@ class ReportWeb:
             return _page(503, "Not now", "<p>Try again in a moment.</p>", {"Retry-After": "5"})
         response = RedirectResponse("/", 303, SECURITY_HEADERS)
         response.set_cookie(
-            COOKIE,
+            self._cookie(request),
             token,
             httponly=True,
             samesite="strict",
@@ -201,7 +206,7 @@ class ReportWeb:
 
     async def _sign_out(self, request: Request) -> Response:
         response = RedirectResponse("/", 303, SECURITY_HEADERS)
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+        response.delete_cookie(self._cookie(request), path="/", httponly=True, samesite="strict")
         return response
 
     async def _read_body(self, request: Request) -> bytes | Response:
