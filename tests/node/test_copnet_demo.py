@@ -253,6 +253,14 @@ def test_the_region_page_in_a_browser(demo: RunningDemo):
         assert browser.title == "Communities of practice in region demo-region"
         assert "4 of 7 organisations adopted GDm-Health" in browser.page_source
         assert console_errors(browser) == []
+        # Printed: no form, no button, and every chart still there.
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        hidden = browser.execute_script(
+            "return getComputedStyle(document.querySelector('form.filters')).display"
+        )
+        assert hidden == "none"
+        assert drawn() == charts
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         screenshot = save_screenshot(browser, "report-region")
         full = save_screenshot(browser, "report-region-full", full_page=True)
     assert screenshot.stat().st_size > 20_000 and full.stat().st_size > screenshot.stat().st_size
