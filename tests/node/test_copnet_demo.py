@@ -35,7 +35,7 @@ from tests.support.demo_checks import (
     wait_for_line,
 )
 from tests.support.ports import free_port_block
-from tests.support.report_page import Answer, fetch, report_urls, row, table
+from tests.support.report_page import Answer, fetch, post_form, report_urls, row, table
 from tests.support.waiting import eventually
 
 
@@ -229,6 +229,14 @@ def test_the_page_lets_in_operators_and_co_leads_only(demo: RunningDemo):
     assert _page(demo, node, token=_token(demo, other_node)).status == 401
     assert _page(demo, "region", token=_token(demo, node, plain)).status == 403
     assert _page(demo, node, "from=yesterday", _token(demo, node)).status == 400
+    # The sign-in form: the token kept in an HttpOnly, SameSite=Strict, Secure cookie.
+    url, ca = report_urls(demo.report)[node] + "sign-in", demo.data_dir / "grpc-tls" / "ca.crt"
+    signed_in = post_form(url, ca, f"token={_token(demo, node)}".encode())
+    assert signed_in.status == 303, signed_in.body
+    cookie = signed_in.headers["set-cookie"].lower()
+    assert all(flag in cookie for flag in ("httponly", "samesite=strict", "secure")), cookie
+    assert post_form(url, ca, f"token={_token(demo, node, plain)}".encode()).status == 403
+    assert post_form(url, ca, b"token=" + b"x" * 5000).status == 413
 
 
 def test_the_region_page_in_a_browser(demo: RunningDemo):

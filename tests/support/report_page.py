@@ -3,9 +3,11 @@ token, and the numbers out of the page's tables (every chart's numbers are in on
 
 from __future__ import annotations
 
+import http.client
 import re
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -99,3 +101,20 @@ def row(rows: list[list[str]], first: str) -> dict[str, str]:
 def _lower(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Header names as HTTP/1.1 servers may send them: in any case."""
     return {name.lower(): value for name, value in headers}
+
+
+def post_form(url: str, ca_file: Path, body: bytes, timeout: float = 30.0) -> Answer:
+    """A form posted as a browser does, redirects not followed (to see the cookie)."""
+    parts = urllib.parse.urlsplit(url)
+    context = ssl.create_default_context(cafile=str(ca_file))
+    connection = http.client.HTTPSConnection(
+        parts.hostname or "", parts.port, timeout=timeout, context=context
+    )
+    try:
+        connection.request(
+            "POST", parts.path, body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        reply = connection.getresponse()
+        return Answer(reply.status, _lower(reply.getheaders()), reply.read().decode())
+    finally:
+        connection.close()
