@@ -44,6 +44,7 @@ from services.common.errors import (
 )
 from services.common.idempotency import Command, CommandReceipt
 from services.common.signals import ChangeSignal
+from services.common.stores import notification_position
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,15 @@ T = TypeVar("T")
 
 # Passed for an optional field that the caller did not set (use cases and servicers).
 KEEP: Any = object()
+
+
+def _position(recordings: Sequence[Any], primary: Aggregate) -> int:
+    """A command's position: its primary's last event when it has one, else the last saved."""
+    for recording in reversed(recordings):
+        event = recording.domain_event
+        if event.originator_id == primary.id and event.originator_version == primary.version:
+            return int(recording.notification.id)
+    return int(recordings[-1].notification.id)
 
 
 def or_current(value: T, current: T) -> T:
@@ -223,8 +233,13 @@ class CopnetApplication(Application):
                     entity_id=primary.id,
                     entity_version=primary.version,
                 )
+            # Unique-key claims first, the primary last but for the receipt: the command's
+            # position is the primary's event (a published one, which other services'
+            # mirrors reach), and a replay finds it again from the receipt.
+            claims = [a for a in changes.others if isinstance(a, UniqueClaim)]
+            others = [a for a in changes.others if not isinstance(a, UniqueClaim)]
             try:
-                recordings = self.save(*changes.aggregates, receipt)
+                recordings = self.save(*claims, *others, primary, receipt)
             except IntegrityError:
                 earlier = self._find(rid, CommandReceipt)
                 if earlier is not None:
@@ -235,7 +250,7 @@ class CopnetApplication(Application):
             return Outcome(
                 entity_id=primary.id,
                 version=primary.version,
-                position=recordings[-1].notification.id,
+                position=_position(recordings, primary),
                 replayed=False,
                 entity=primary,
             )
@@ -251,9 +266,19 @@ class CopnetApplication(Application):
         return Outcome(
             entity_id=receipt.entity_id,
             version=receipt.entity_version,
-            position=self.recorder.max_notification_id() or 0,
+            position=self._first_position(receipt),
             replayed=True,
         )
+
+    def _first_position(self, receipt: CommandReceipt) -> int:
+        """The position the first outcome answered with: its primary's event, saved just
+        before the receipt (or the receipt's own: a command that left its primary as it was,
+        and receipts saved before the primary came last)."""
+        entity = notification_position(self.recorder, receipt.entity_id, receipt.entity_version)
+        own = notification_position(self.recorder, receipt.id, receipt.version)
+        if entity is not None and own is not None and own - entity == 1:
+            return entity  # saved just before its receipt: the outcome's position
+        return own if own is not None else self.recorder.max_notification_id() or 0
 
     # Reading aggregates
 
