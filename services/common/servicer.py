@@ -59,8 +59,15 @@ def required_uuid(field: str, value: str) -> UUID:
     return parsed
 
 
-def uuid_list(field: str, values: Iterable[str], v: Violations, repeated: str) -> list[UUID]:
-    """The UUIDs of a repeated field; `repeated` is the violation when one comes twice."""
+def uuid_list(
+    field: str, values: Iterable[str], v: Violations, repeated: str, limit: int
+) -> list[UUID]:
+    """The UUIDs of a repeated field of at most `limit`; `repeated` is the violation when one
+    comes twice."""
+    values = list(values)
+    if len(values) > limit:
+        v.add(field, f"must name at most {limit}")
+        return []
     parsed = []
     for index, value in enumerate(values):
         item = v.check(f"{field}[{index}]", parse_uuid, value)

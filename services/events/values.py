@@ -27,6 +27,7 @@ MAX_COMMENT_LENGTH = 2000
 MAX_LINKS_PER_OUTCOME = 10
 MAX_OUTCOMES = 20
 MAX_CAPACITY = 100_000
+MAX_ORGANISERS = 50  # organisers named on one convening
 MAX_DURATION = timedelta(days=14)
 
 

@@ -9,6 +9,7 @@ item's summary) by choosing a length.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -125,3 +126,14 @@ def parse_link(value: str, required: bool = False) -> str:
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise ValueError("must be an http or https address such as 'https://meet.nhs.uk/abc'")
     return link
+
+
+# Errors name at most this many ids (or other values) of a list; the rest are counted.
+MAX_LISTED = 10
+
+
+def listing(values: Sequence[object], limit: int = MAX_LISTED) -> str:
+    """Values for a message, bounded: 'a, b, c' or 'a, b, ..., j and 397 more'."""
+    shown = ", ".join(str(v) for v in values[:limit])
+    rest = len(values) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown

@@ -114,7 +114,7 @@ TEXTS = st.one_of(
             "cancer-care",
             "*",
         ]
-    ),  # fmt: skip
+    ),
     st.text(min_size=190, max_size=210),
     st.integers(5_000, 300_000).map(lambda n: "x" * n),
 )

@@ -99,8 +99,8 @@ class TestStatuses:
                 end="2024-02-21T13:00",
             ),
         )
-        assert unknown_community.code == grpc.StatusCode.FAILED_PRECONDITION
-        assert "not known to the events service yet" in unknown_community.message
+        assert unknown_community.code == grpc.StatusCode.NOT_FOUND
+        assert "not known to the events service" in unknown_community.message
 
         convening = cop.schedule()
         cop.sign_up(convening.convening_id, member)

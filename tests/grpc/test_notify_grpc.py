@@ -88,7 +88,7 @@ def test_preferences_start_as_the_defaults_and_are_private(node, cop):
     failure = node.notify_fails("GetPreferences", npb.GetPreferencesRequest(member_id="x"))
     assert failure.violations == {"member_id": "must be a UUID"}
     unknown = node.notify_fails("GetPreferences", npb.GetPreferencesRequest(member_id=rid()))
-    assert code(unknown) == "FAILED_PRECONDITION" and "not known" in unknown.message
+    assert code(unknown) == "NOT_FOUND" and "not known" in unknown.message
 
 
 def test_every_bad_preference_is_reported_at_once(node, cop):
@@ -304,7 +304,7 @@ def test_newsletters_need_a_co_lead_and_a_real_draft(node, cop):
         npb.ComposeNewsletterRequest(request_id=rid(), community_id=rid(), subject="S", body="B"),
         cop.lead,
     )
-    assert code(unknown) == "FAILED_PRECONDITION"
+    assert code(unknown) == "NOT_FOUND"
     denied = node.notify_fails(
         "ComposeNewsletter",
         npb.ComposeNewsletterRequest(
