@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 else:
     Context = grpc.aio.ServicerContext
 
-MAX_REQUEST_ID_LENGTH = 128
 READ_YOUR_WRITES_TIMEOUT = 5.0
 
 
@@ -85,6 +84,15 @@ def optional(request: Message, field: str, v: Violations, parse: Callable[[Any],
     return v.check(field, parse, getattr(request, field))
 
 
+def _request_uuid(value: str) -> None:
+    try:
+        UUID(value)
+    except ValueError:
+        raise ValueError(
+            "must be a UUID (e.g. a random one per intended change), reused on retry"
+        ) from None
+
+
 def fingerprint(request: Message) -> str:
     """Identifies a request's content, ignoring its request_id."""
     copy = type(request)()
@@ -100,8 +108,8 @@ def command(request: Message, name: str, violations: Violations) -> Command:
         violations.add(
             "request_id", "is required: a unique id per intended change (a UUID), reused on retry"
         )
-    elif len(request_id) > MAX_REQUEST_ID_LENGTH:
-        violations.add("request_id", f"must be at most {MAX_REQUEST_ID_LENGTH} characters")
+    else:
+        violations.check("request_id", _request_uuid, request_id)
     return Command(
         name=name, request_id=request_id, caller=current_caller(), fingerprint=fingerprint(request)
     )

@@ -64,7 +64,7 @@ class Notify(ConveningReactions, LearningReactions):
         found = self._find(MemberPreferences.create_id(member_id), MemberPreferences)
         if found is None:
             return DEFAULT_PREFERENCES, 0, None
-        return found.settings, found.version, found.modified_on
+        return found.settings, found.changes, found.modified_on
 
     def read_preferences(
         self, caller: Caller, member_id: UUID
@@ -108,7 +108,7 @@ class Notify(ConveningReactions, LearningReactions):
             require_self_or_operator(command.caller, member_id, "change these preferences")
             self._known_member(member_id)
             preferences = self._preferences(member_id)
-            check_expected_version(preferences, expected_version, "the preferences")
+            preferences.check_changes(expected_version)
             preferences.change(change(preferences.settings), via="api")
             return Changes(preferences)
 

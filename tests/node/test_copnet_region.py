@@ -142,7 +142,7 @@ def test_two_organisations_share_learning_through_their_hub(tmp_path: Path):
             try:
                 return guys_learning.CreateItem(
                     lpb.CreateItemRequest(
-                        request_id="dip-model",
+                        request_id="5d1f0c33-6a0e-4d7b-8c2e-1b9f4a7e2d10",
                         kind=lpb.ITEM_KIND_REPLICABLE_MODEL,
                         title="GDm-Health",
                         community_id=community,
