@@ -14,7 +14,6 @@ and the services answer health checks throughout.
 from __future__ import annotations
 
 import struct
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -262,26 +261,21 @@ def test_no_request_gets_unknown_or_internal(node: NotifyNode, service: str):
     def sweep(drawn: tuple[MethodDescriptor, bytes]) -> None:
         method, payload = drawn
         call = channel.unary_unary(f"/{full_name}/{method.name}")  # identity serializers
-        started = time.monotonic()
         try:
             _, outcome = call.with_call(payload, metadata=metadata, timeout=30)
             code, trailers, details = grpc.StatusCode.OK, outcome.trailing_metadata(), ""
         except grpc.RpcError as error:
             code, trailers, details = error.code(), error.trailing_metadata(), error.details()
         seen[code.name] = seen.get(code.name, 0) + 1
-        took = time.monotonic() - started
-        if took > 0.3:
-            print(
-                "SLOW", method.name, round(took, 2), code.name, len(payload), (details or "")[:150]
-            )
         assert code not in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL), (
             method.name,
             details,
         )
         assert trailers_size(trailers) < TRAILERS_LIMIT, (method.name, code, details[:200])
         assert "<class" not in (details or ""), details
+        if sum(seen.values()) % 50 == 0:  # and the service stays healthy throughout
+            assert serving(channel, full_name)
 
     sweep()
-    print(service, seen)
     assert serving(channel, full_name)
     assert len(seen) > 1, seen  # the sweep reached past one kind of answer
