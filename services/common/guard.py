@@ -6,10 +6,10 @@
   `guarded` answers for the marker it returns.
 - copnet errors become their status (`status_of`), store outages UNAVAILABLE; anything
   else is a bug: logged with its traceback and answered INTERNAL with the trace id only.
-- Bounded: a status message is at most `MAX_MESSAGE_CHARS` characters, a BadRequest
-  holds at most `MAX_VIOLATIONS` violations (the last says how many more there were) of
-  at most `MAX_DESCRIPTION_CHARS` each, so every status's trailers stay far below the
-  8 KiB that clients' metadata limits allow.
+- Bounded: a status message is at most `MAX_MESSAGE_BYTES`, a BadRequest at most
+  `MAX_DETAILS_BYTES` with at most `MAX_VIOLATIONS` violations (the last says how many
+  more there were), so every status's trailers stay below the 8 KiB that gRPC clients'
+  metadata limits allow, whatever the text (non-ASCII is percent-encoded, up to 3x).
 - Read your writes across services: a request's `min_registry_position` (on every request
   of the services that mirror the registry) makes the call wait, bounded by
   `CONSISTENCY_TIMEOUT`, until the service's registry mirror has applied that registry
@@ -40,10 +40,13 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MAX_MESSAGE_CHARS = 1024
+# What a status may carry, in UTF-8 bytes: gRPC clients refuse trailers over 8 KiB, and the
+# message travels percent-encoded (up to 3x) and the details base64-encoded (4/3x).
+MAX_MESSAGE_BYTES = 800
 MAX_VIOLATIONS = 20
-MAX_DESCRIPTION_CHARS = 300
-MAX_FIELD_CHARS = 120
+MAX_DESCRIPTION_BYTES = 200
+MAX_FIELD_BYTES = 100
+MAX_DETAILS_BYTES = 3000
 CONSISTENCY_TIMEOUT = 5.0
 CONSISTENCY_FIELD = "min_registry_position"
 
@@ -66,36 +69,46 @@ def registry_floor() -> int:
     return _registry_floor.get()
 
 
+SHORTENED = " …(shortened)"
+
+
 def clip(text: str, limit: int) -> str:
-    """`text`, cut to at most `limit` characters (saying so)."""
-    if len(text) <= limit:
+    """`text`, cut to at most `limit` bytes of UTF-8 (saying so)."""
+    data = text.encode()
+    if len(data) <= limit:
         return text
-    return text[: limit - 14] + " …(shortened)"
+    return data[: limit - len(SHORTENED.encode())].decode(errors="ignore") + SHORTENED
 
 
 def status_of(error: errors.CopnetError) -> status_pb2.Status:
     """The status of a copnet error: code, bounded message, bounded field violations."""
     code = next(c for kind, c in _CODES.items() if isinstance(error, kind))
-    status = status_pb2.Status(code=code, message=clip(str(error), MAX_MESSAGE_CHARS))
+    status = status_pb2.Status(code=code, message=clip(str(error), MAX_MESSAGE_BYTES))
     if isinstance(error, errors.InvalidArgument):
-        violations = error.violations
-        shown = violations[:MAX_VIOLATIONS]
-        items = [
-            error_details_pb2.BadRequest.FieldViolation(
-                field=clip(v.field, MAX_FIELD_CHARS),
-                description=clip(v.description, MAX_DESCRIPTION_CHARS),
-            )
-            for v in shown
-        ]
-        if len(violations) > len(shown):
-            items[-1].description = clip(
-                f"{items[-1].description} (and {len(violations) - len(shown)} more violations)",
-                MAX_DESCRIPTION_CHARS,
-            )
         detail = any_pb2.Any()
-        detail.Pack(error_details_pb2.BadRequest(field_violations=items))
+        detail.Pack(bad_request(error.violations))
         status.details.append(detail)
     return status
+
+
+def bad_request(violations: list[errors.FieldViolation]) -> error_details_pb2.BadRequest:
+    """The first violations, as many as fit `MAX_VIOLATIONS` and `MAX_DETAILS_BYTES` (with
+    room kept for the last to say how many more there were)."""
+    shown = error_details_pb2.BadRequest()
+    for v in violations[:MAX_VIOLATIONS]:
+        item = error_details_pb2.BadRequest.FieldViolation(
+            field=clip(v.field, MAX_FIELD_BYTES),
+            description=clip(v.description, MAX_DESCRIPTION_BYTES),
+        )
+        if shown.ByteSize() + item.ByteSize() + 64 > MAX_DETAILS_BYTES:
+            break
+        shown.field_violations.append(item)
+    omitted = len(violations) - len(shown.field_violations)
+    if omitted and shown.field_violations:
+        more = f" (and {omitted} more violations)"
+        last = shown.field_violations[-1]
+        last.description = clip(last.description, MAX_DESCRIPTION_BYTES - len(more)) + more
+    return shown
 
 
 @dataclass(frozen=True)
