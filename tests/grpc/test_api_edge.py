@@ -385,7 +385,7 @@ def test_the_answers_integrators_found_inconsistent(node: NotifyNode, cop: Cop):
 def test_every_icalendar_part_of_an_invitation_ends_its_lines_with_crlf(
     node: NotifyNode, cop: Cop, smtp: SmtpSink
 ):
-    convening = schedule_in(cop, node, days=5, title="Line endings – Überblick ✓")
+    convening = schedule_in(cop, node, days=5, title="Line endings: Überblick ✓")
     reader = email_of(node, cop.members[0])
 
     def invitation():
