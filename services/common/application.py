@@ -55,11 +55,11 @@ T = TypeVar("T")
 KEEP: Any = object()
 
 
-def _position(recordings: Sequence[Any], primary: Aggregate) -> int:
-    """A command's position: its primary's last event when it has one, else the last saved."""
-    for recording in reversed(recordings):
-        event = recording.domain_event
-        if event.originator_id == primary.id and event.originator_version == primary.version:
+def _position(recordings: Sequence[Any]) -> int:
+    """A command's position: its last domain event (saved just before its receipt), or the
+    receipt's when the command changed nothing but claims."""
+    for recording in reversed(recordings[:-1]):
+        if not isinstance(recording.domain_event, UniqueClaim.Event):
             return int(recording.notification.id)
     return int(recordings[-1].notification.id)
 
@@ -225,6 +225,11 @@ class CopnetApplication(Application):
                         return self._replay(receipt, command)
                     raise
                 primary = changes.primary
+                # Unique-key claims first, the receipt last: the command's position is its
+                # last domain event (one the service publishes, which other services'
+                # mirrors reach; never a claim or a receipt), just before the receipt.
+                claims = [a for a in changes.others if isinstance(a, UniqueClaim)]
+                domain = [a for a in changes.aggregates if not isinstance(a, UniqueClaim)]
                 receipt = CommandReceipt(
                     scope=command.actor,
                     request_id=command.request_id,
@@ -232,14 +237,10 @@ class CopnetApplication(Application):
                     fingerprint=command.fingerprint,
                     entity_id=primary.id,
                     entity_version=primary.version,
+                    after_changes=any(a.pending_events for a in domain),
                 )
-            # Unique-key claims first, the primary last but for the receipt: the command's
-            # position is the primary's event (a published one, which other services'
-            # mirrors reach), and a replay finds it again from the receipt.
-            claims = [a for a in changes.others if isinstance(a, UniqueClaim)]
-            others = [a for a in changes.others if not isinstance(a, UniqueClaim)]
             try:
-                recordings = self.save(*claims, *others, primary, receipt)
+                recordings = self.save(*claims, *domain, receipt)
             except IntegrityError:
                 earlier = self._find(rid, CommandReceipt)
                 if earlier is not None:
@@ -250,7 +251,7 @@ class CopnetApplication(Application):
             return Outcome(
                 entity_id=primary.id,
                 version=primary.version,
-                position=_position(recordings, primary),
+                position=_position(recordings),
                 replayed=False,
                 entity=primary,
             )
@@ -271,14 +272,14 @@ class CopnetApplication(Application):
         )
 
     def _first_position(self, receipt: CommandReceipt) -> int:
-        """The position the first outcome answered with: its primary's event, saved just
-        before the receipt (or the receipt's own: a command that left its primary as it was,
-        and receipts saved before the primary came last)."""
-        entity = notification_position(self.recorder, receipt.entity_id, receipt.entity_version)
+        """The position the first outcome answered with: the last domain event, saved just
+        before the receipt in the same transaction (whose positions are consecutive), or the
+        receipt's own (a command that changed nothing but claims, and receipts written
+        before they said which: `after_changes` None)."""
         own = notification_position(self.recorder, receipt.id, receipt.version)
-        if entity is not None and own is not None and own - entity == 1:
-            return entity  # saved just before its receipt: the outcome's position
-        return own if own is not None else self.recorder.max_notification_id() or 0
+        if own is None:
+            return self.recorder.max_notification_id() or 0
+        return own - 1 if receipt.after_changes else own
 
     # Reading aggregates
 
