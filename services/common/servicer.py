@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 
 from services.common.apiwork import current_api_work
 from services.common.application import KEEP
-from services.common.errors import Unavailable, Violations, stand_in
+from services.common.errors import InvalidArgument, Unavailable, Violations, stand_in
 from services.common.grpc_server import current_caller
 from services.common.idempotency import Command
 from services.common.paging import Page, parse_page_size, parse_page_token
@@ -140,7 +140,16 @@ async def run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 
 async def read_your_writes(follower: ProjectionFollower, min_position: int) -> None:
-    """Waits until a view reflects `min_position` (from a command's response)."""
+    """Waits until a view reflects `min_position` (from a command's response); a position
+    beyond the service's log is INVALID_ARGUMENT at once (no command of it returned that)."""
+    if follower.position < min_position:
+        last = await run(follower.app.recorder.max_notification_id) or 0
+        if min_position > last:
+            raise InvalidArgument.single(
+                "min_position",
+                f"is beyond this service's log (its last position is {last}): pass the "
+                "`position` a call of this service returned",
+            )
     deadline = time.monotonic() + READ_YOUR_WRITES_TIMEOUT
     pause = 0.002
     while follower.position < min_position and time.monotonic() < deadline:

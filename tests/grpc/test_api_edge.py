@@ -408,3 +408,11 @@ def test_every_icalendar_part_of_an_invitation_ends_its_lines_with_crlf(
         data = part.get_payload(decode=True)
         assert data.startswith(b"BEGIN:VCALENDAR\r\n"), part.get_content_type()
         assert data.count(b"\n") == data.count(b"\r\n") > 10, part.get_content_type()
+
+
+def test_a_min_position_beyond_the_log_is_invalid_at_once(node: NotifyNode):
+    assert node.api is not None
+    started = time.monotonic()
+    beyond = node.api.fails("ListConvenings", epb.ListConveningsRequest(min_position=10**9))
+    assert beyond.code == grpc.StatusCode.INVALID_ARGUMENT and "min_position" in beyond.violations
+    assert time.monotonic() - started < 2
