@@ -164,6 +164,26 @@ def test_times_out_of_range_are_field_violations(node: NotifyNode, cop: Cop):
     assert "1900 and 2200" in old.violations["published_from"]
 
 
+def test_plans_reaching_beyond_the_years_are_field_violations(node: NotifyNode, cop: Cop):
+    assert node.api is not None
+    for rule, zone in (
+        ("FREQ=YEARLY;INTERVAL=1000;COUNT=9", "Europe/London"),
+        ("FREQ=DAILY;UNTIL=99991231T235959Z", "Etc/GMT-14"),
+    ):
+        plan = node.api.fails(
+            "CreateMeetingPlan",
+            epb.CreateMeetingPlanRequest(
+                request_id=rid(), community_id=cop.community_id, title="Far", time_zone=zone,
+                format=epb.CONVENING_FORMAT_WEBINAR, join_link="https://meet.nhs.uk/far",
+                duration_minutes=60,
+                recurrence=epb.Recurrence(rule=rule, first_start="2199-12-01T10:00"),
+            ),
+            cop.lead,
+        )  # fmt: skip
+        assert plan.code == grpc.StatusCode.INVALID_ARGUMENT, plan
+        assert "1900 and 2200" in plan.violations["recurrence.rule"]
+
+
 def test_huge_search_text_is_invalid_argument(node: NotifyNode):
     huge = fails(node.learning, "SearchCatalogue", lpb.SearchCatalogueRequest(text="care " * 20000))
     assert huge.code == grpc.StatusCode.INVALID_ARGUMENT and "text" in huge.violations

@@ -110,6 +110,9 @@ TEXTS = st.one_of(
             "abc",
             "FREQ=WEEKLY;COUNT=3",
             "FREQ=DAILY;UNTIL=99991231T000000Z",
+            "FREQ=YEARLY;INTERVAL=1000;COUNT=9",
+            "Etc/GMT-14",
+            "2200-12-31T23:00",
             "cancer-care",
             "*",
         ]
