@@ -93,11 +93,18 @@ def _request_uuid(value: str) -> None:
         ) from None
 
 
+# What a request's fingerprint leaves out: how it is identified and how fresh a read it
+# needs, not what it asks for (a retry may carry a newer consistency token).
+NOT_CONTENT = ("request_id", "min_registry_position")
+
+
 def fingerprint(request: Message) -> str:
-    """Identifies a request's content, ignoring its request_id."""
+    """Identifies a request's content, ignoring its request_id and min_registry_position."""
     copy = type(request)()
     copy.CopyFrom(request)
-    copy.ClearField("request_id")
+    for name in NOT_CONTENT:
+        if name in copy.DESCRIPTOR.fields_by_name:
+            copy.ClearField(name)
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 

@@ -270,17 +270,18 @@ def test_a_community_is_usable_at_once_with_its_consistency_token(node: NotifyNo
             cop.lead,
         )  # fmt: skip
         community = created.community.community_id
-        scheduled = node.api.events(
-            "ScheduleConvening",
-            epb.ScheduleConveningRequest(
-                request_id=rid(), community_id=community, title="First", topic="First",
-                format=epb.CONVENING_FORMAT_WEBINAR, join_link="https://meet.nhs.uk/first",
-                start="2024-03-01T10:00", end="2024-03-01T11:00",
-                min_registry_position=created.position,
-            ),
-            cop.lead,
+        request = epb.ScheduleConveningRequest(
+            request_id=rid(), community_id=community, title="First", topic="First",
+            format=epb.CONVENING_FORMAT_WEBINAR, join_link="https://meet.nhs.uk/first",
+            start="2024-03-01T10:00", end="2024-03-01T11:00",
+            min_registry_position=created.position,
         )  # fmt: skip
+        scheduled = node.api.events("ScheduleConvening", request, cop.lead)
         assert scheduled.convening.community_id == community
+        # A retry with another token is the same request: it answers the first outcome.
+        request.min_registry_position = 1
+        again = node.api.events("ScheduleConvening", request, cop.lead)
+        assert again.convening.convening_id == scheduled.convening.convening_id
         item = node.learning(
             "CreateItem",
             lpb.CreateItemRequest(
