@@ -3,7 +3,7 @@
 - A request that does not decode (invalid UTF-8 in a string field, a truncated or
   malformed message) is answered INVALID_ARGUMENT naming what failed, not grpc's UNKNOWN
   with a Python class name: `tolerant` wraps every method's request deserializer and
-  `guarded` answers for the marker it returns.
+  `admitted` answers for the marker it returns (after authentication).
 - copnet errors become their status (`status_of`), store outages UNAVAILABLE; anything
   else is a bug: logged with its traceback and answered INTERNAL with the trace id only.
 - Bounded: a status message is at most `MAX_MESSAGE_BYTES`, a BadRequest at most
@@ -13,8 +13,8 @@
 - Read your writes across services: a request's `min_registry_position` (on every request
   of the services that mirror the registry) makes the call wait, bounded by
   `CONSISTENCY_TIMEOUT`, until the service's registry mirror has applied that registry
-  position (`Consistency`), then UNAVAILABLE. The position reached is `registry_floor()`
-  for the call, so that a use case can answer NOT_FOUND for an id the mirror never saw.
+  position (`Consistency`), then UNAVAILABLE. `registry_floor()` is the position the call
+  was promised (0: none asked).
 """
 
 from __future__ import annotations
