@@ -14,6 +14,7 @@ from itertools import islice
 from dateutil.rrule import rrule, rrulestr
 
 from services.events.values import local_time
+from services.kernel.parsing import check_years
 
 MAX_OCCURRENCES = 60
 # Occurrences are looked for this many years ahead of the first start, no further.
@@ -70,6 +71,7 @@ def parse_rule(text: str, time_zone: str) -> str:
             raise ValueError(
                 "UNTIL must be a date (20241231) or a time (20241231T235959Z)"
             ) from None
+        check_years(until)
         parts["UNTIL"] = local_time(until, time_zone).strftime("%Y%m%dT%H%M%S")
     return ";".join(f"{name}={setting}" for name, setting in parts.items())
 
@@ -106,6 +108,11 @@ def expand(
     horizon = _years_later(first_start, horizon_years)
     if occurrences[-1] > horizon:
         raise ValueError(f"reaches more than {horizon_years} years past the first start")
+    for index, start in enumerate(occurrences):
+        try:
+            check_years(start)
+        except ValueError as error:
+            raise ValueError(f"occurrence {index + 1} ({start:%Y-%m-%d}) {error}") from None
     return occurrences
 
 

@@ -23,6 +23,7 @@ def build(runtime: ServiceRuntime[Events]) -> ServiceParts:
         servicer=lambda: EventsServicer(
             runtime.app, schedule, runtime.follower(Schedule.name), directory
         ),
+        registry_position=directory.registry_position,
         known_member=mirror.is_known_member,
     )
 

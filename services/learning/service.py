@@ -42,6 +42,7 @@ def build(runtime: ServiceRuntime[Learning]) -> ServiceParts:
             ),
         ),
         handlers={"federation": lambda: FederationPolicy(app)},
+        registry_position=mirror.registry_position,
     )
 
 

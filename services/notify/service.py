@@ -102,6 +102,7 @@ def build(runtime: ServiceRuntime[Notify], settings: NotifySettings | None = Non
             "learning": lambda: NotifyPolicy(app),
             "addresses": lambda: NotifyPolicy(app),
         },
+        registry_position=directory.registry.registry_position,
     )
 
 
