@@ -22,11 +22,9 @@ import json
 import logging
 import os
 import sys
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from services.common import keyring
 from services.common.identity import OPERATOR_SUBJECT
 from services.common.settings import NodeSettings, available_services, parse_duration
 from services.common.telemetry import configure_logging
@@ -174,58 +172,17 @@ def _token(options: argparse.Namespace) -> int:
 
 
 def _keys(options: argparse.Namespace) -> int:
-    settings = _settings(options)
-    files = settings.key_files
-    try:
-        if options.action == "rotate":
-            kid = keyring.rotate_signing_key(files)
-            print(
-                f"new signing key {kid}; tokens signed with the previous keys keep working "
-                "until you remove them (`copnet keys remove KID`)"
-            )
-        elif options.action == "remove":
-            if not options.kid:
-                raise ValueError("name the key: copnet keys remove KID")
-            keyring.remove_verification_key(files, options.kid)
-            print(f"removed {options.kid}: tokens it signed are refused within a second")
-        elif options.action == "rotate-links":
-            keyring.ensure_link_secrets(files, settings.node_id)
-            secret_id = keyring.rotate_link_secrets(files)
-            print(
-                f"new unsubscribe-link secret {secret_id}; links in mail already sent keep "
-                "working until the next rotation"
-            )
-        else:
-            keyring.ensure_keys(files)
-            for number, entry in enumerate(keyring.list_verification_keys(files)):
-                added = datetime.fromtimestamp(entry.get("added", 0)).isoformat(timespec="seconds")
-                state = "signing" if number == 0 else "verifying"
-                print(f"{entry['kid']}  {state:9}  added {added}")
-    except (ValueError, FileNotFoundError) as error:
-        print(f"copnet keys: {error}", file=sys.stderr)
-        return 2
-    return 0
+    from services.keys_cli import keys
+
+    return keys(_settings(options), options.action, options.kid)
 
 
 def _revoke(options: argparse.Namespace) -> int:
-    settings = _settings(options)
-    try:
-        before = datetime.fromisoformat(options.before).timestamp() if options.before else None
-        if options.jti:
-            keyring.revoke(settings.key_files, jti=options.jti)
-            print(f"revoked token {options.jti}")
-        elif options.member:
-            subject = f"member:{uuid.UUID(options.member)}"
-            keyring.revoke(settings.key_files, subject=subject, before=before)
-            print(f"revoked every token of {subject} issued before {options.before or 'now'}")
-        else:
-            subject = f"operator:{parse_operator_name(options.operator_name)}"
-            keyring.revoke(settings.key_files, subject=subject, before=before)
-            print(f"revoked every token of {subject} issued before {options.before or 'now'}")
-    except ValueError as error:
-        print(f"copnet revoke: {error}", file=sys.stderr)
-        return 2
-    return 0
+    from services.keys_cli import revoke
+
+    return revoke(
+        _settings(options), options.jti, options.member, options.operator_name, options.before
+    )
 
 
 def _certs(options: argparse.Namespace) -> int:

@@ -79,7 +79,10 @@ class NodeSource:
     def _operator_token(self) -> str:
         token, issued = self._token
         if not token or time.monotonic() - issued > TOKEN_SECONDS - 600:
-            token = self.authority.issue(OPERATOR_SUBJECT, timedelta(seconds=TOKEN_SECONDS))
+            # A named operator: "operator:report" in what its reads cause (none: it only reads).
+            token = self.authority.issue(
+                OPERATOR_SUBJECT, timedelta(seconds=TOKEN_SECONDS), name="report"
+            )
             self._token = (token, time.monotonic())
         return token
 

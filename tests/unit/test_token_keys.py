@@ -79,10 +79,22 @@ def test_copnet_token_refuses_a_ttl_over_the_limit_and_needs_an_operator_name(tm
     assert cli("--operator", "--ttl", "1h").returncode == 2  # no name: refused
     issued = cli("--operator", "--name", "alice", "--ttl", "1h")
     assert issued.returncode == 0, issued.stderr
-    caller = TokenAuthority.verifier(
-        NODE, KeyFiles.beside(data / "secrets" / "token-signing-key.pem")
-    ).verify(issued.stdout.strip())
+    files = KeyFiles.beside(data / "secrets" / "token-signing-key.pem")
+    verifier = TokenAuthority.verifier(NODE, files)
+    caller = verifier.verify(issued.stdout.strip())
     assert caller.is_operator and caller.actor == "operator:alice"
+
+    def command(*args: str) -> subprocess.CompletedProcess[str]:
+        line = [sys.executable, "-m", "services.cli", *args, "--data-dir", str(data)]
+        return subprocess.run(line, capture_output=True, text=True, env=env, timeout=60)
+
+    assert command("keys", "rotate").returncode == 0
+    listed = command("keys").stdout.splitlines()
+    assert [line.split()[1] for line in listed] == ["signing", "verifying"]
+    assert verifier.verify(issued.stdout.strip()).actor == "operator:alice"  # the overlap
+    assert command("revoke", "--operator-name", "alice").returncode == 0
+    eventually(lambda: _refused(verifier, issued.stdout.strip()), timeout=5)
+    assert command("revoke", "--member", "not-a-uuid").returncode == 2
 
 
 def test_a_rotated_signing_key_keeps_verifying_until_removed(tmp_path: Path):

@@ -1,0 +1,74 @@
+"""`copnet keys` and `copnet revoke`: the node's token keys, link secrets and revocations
+(`services.common.keyring`), from the command line."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import datetime
+
+from services.common import keyring
+from services.common.settings import NodeSettings
+from services.common.tokens import parse_operator_name
+
+
+def keys(settings: NodeSettings, action: str, kid: str | None) -> int:
+    """`copnet keys [list|rotate|remove KID|rotate-links]`."""
+    files = settings.key_files
+    try:
+        if action == "rotate":
+            kid = keyring.rotate_signing_key(files)
+            print(
+                f"new signing key {kid}; tokens signed with the previous keys keep working "
+                "until you remove them (`copnet keys remove KID`)"
+            )
+        elif action == "remove":
+            if not kid:
+                raise ValueError("name the key: copnet keys remove KID")
+            keyring.remove_verification_key(files, kid)
+            print(f"removed {kid}: tokens it signed are refused within a second")
+        elif action == "rotate-links":
+            keyring.ensure_link_secrets(files, settings.node_id)
+            secret_id = keyring.rotate_link_secrets(files)
+            print(
+                f"new unsubscribe-link secret {secret_id}; links in mail already sent keep "
+                "working until the next rotation"
+            )
+        else:
+            keyring.ensure_keys(files)
+            for number, entry in enumerate(keyring.list_verification_keys(files)):
+                added = datetime.fromtimestamp(entry.get("added", 0)).isoformat(timespec="seconds")
+                state = "signing" if number == 0 else "verifying"
+                print(f"{entry['kid']}  {state:9}  added {added}")
+    except (ValueError, FileNotFoundError) as error:
+        print(f"copnet keys: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def revoke(
+    settings: NodeSettings,
+    jti: str | None,
+    member: str | None,
+    operator_name: str | None,
+    before_text: str | None,
+) -> int:
+    """`copnet revoke --jti J | --member ID | --operator-name NAME [--before T]`."""
+    try:
+        before = datetime.fromisoformat(before_text).timestamp() if before_text else None
+        if jti:
+            keyring.revoke(settings.key_files, jti=jti)
+            print(f"revoked token {jti}")
+        elif member:
+            subject = f"member:{uuid.UUID(member)}"
+            keyring.revoke(settings.key_files, subject=subject, before=before)
+            print(f"revoked every token of {subject} issued before {before_text or 'now'}")
+        else:
+            name = parse_operator_name(operator_name or "")
+            subject = f"operator:{name}"
+            keyring.revoke(settings.key_files, subject=subject, before=before)
+            print(f"revoked every token of {subject} issued before {before_text or 'now'}")
+    except ValueError as error:
+        print(f"copnet revoke: {error}", file=sys.stderr)
+        return 2
+    return 0
