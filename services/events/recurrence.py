@@ -14,7 +14,7 @@ from itertools import islice
 from dateutil.rrule import rrule, rrulestr
 
 from services.events.values import local_time
-from services.kernel.parsing import check_years
+from services.kernel.parsing import MAX_YEAR, YEARS, check_years
 
 MAX_OCCURRENCES = 60
 # Occurrences are looked for this many years ahead of the first start, no further.
@@ -83,37 +83,56 @@ def expand(
     horizon_years: int = HORIZON_YEARS,
 ) -> list[datetime]:
     """The rule's local start times from `first_start` (naive, wall-clock), at most `limit`,
-    all within `horizon_years` of it.
+    all within `horizon_years` of it and no later than the year MAX_YEAR.
 
     The work is bounded: dateutil looks for a rule's next occurrence until year 9999, and a
     rule that never matches (`FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;COUNT=5`) would have it scan
     eight millennia. So the rule is expanded whole 400-year cycles later (same weekdays,
     same leap years), where at most horizon + 400 years remain before 9999, and the times
-    are moved back.
+    are moved back. A COUNT that the occurrences found there do not reach, or an UNTIL
+    past the end, means the rule reaches past the end.
     """
+    horizon = _years_later(first_start, horizon_years)
+    last = datetime(MAX_YEAR, 12, 31, 23, 59, 59)
+    end = min(horizon, last)
+
+    def beyond(what: str) -> ValueError:
+        if end == last and horizon > last:
+            return ValueError(f"{what} falls after {MAX_YEAR}: dates must be {YEARS}")
+        return ValueError(f"{what} is more than {horizon_years} years past the first start")
+
     shift = max(0, (MAXYEAR - horizon_years - first_start.year) // CYCLE_YEARS) * CYCLE_YEARS
     try:
         parsed = rrulestr(rule, dtstart=_years_later(first_start, shift))
-        until = getattr(parsed, "_until", None)
-        if isinstance(parsed, rrule) and until is not None:
+        if not isinstance(parsed, rrule):
+            raise ValueError("not a single rule")
+        until: datetime | None = getattr(parsed, "_until", None)
+        count: int | None = getattr(parsed, "_count", None)
+        if until is not None:
+            if until > end:
+                raise beyond("UNTIL")
             parsed = parsed.replace(until=_years_later(until, shift))
-        found = list(islice(parsed, limit + 1))
-    except (ValueError, TypeError, OverflowError) as error:
+        found = [_years_later(o, -shift) for o in islice(parsed, limit + 1)]
+    except (TypeError, OverflowError) as error:
         raise ValueError(f"is not a valid recurrence rule: {error}") from None
-    occurrences = [_years_later(o, -shift) for o in found]
-    if not occurrences:
+    except ValueError as error:
+        if "past the first start" in str(error) or "falls after" in str(error):
+            raise
+        raise ValueError(f"is not a valid recurrence rule: {error}") from None
+    if not found:
         raise ValueError(f"gives no occurrences within {horizon_years} years of the first start")
-    if len(occurrences) > limit:
+    if len(found) > limit:
         raise ValueError(f"gives more than {limit} occurrences; add them in several steps")
-    horizon = _years_later(first_start, horizon_years)
-    if occurrences[-1] > horizon:
-        raise ValueError(f"reaches more than {horizon_years} years past the first start")
-    for index, start in enumerate(occurrences):
+    for index, start in enumerate(found):
+        if start > end:
+            raise beyond(f"occurrence {index + 1} ({start:%Y-%m-%d})")
         try:
             check_years(start)
         except ValueError as error:
             raise ValueError(f"occurrence {index + 1} ({start:%Y-%m-%d}) {error}") from None
-    return occurrences
+    if count is not None and len(found) < count:  # the rest lie past the end
+        raise beyond(f"occurrence {len(found) + 1}")
+    return found
 
 
 def _years_later(moment: datetime, years: int) -> datetime:
