@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,6 +47,7 @@ from services.common.supervision import (
 )
 from services.common.tokens import load_or_create_signing_key
 from services.common.transport import check_node_transport
+from services.common.trust import RegionTrust
 
 log = logging.getLogger("copnet.node")
 
@@ -72,7 +74,10 @@ def claim_data_dir(settings: NodeSettings) -> None:
     identity_file.write_text(json.dumps(wanted, indent=2) + "\n")
 
 
-def node_nats_server(settings: NodeSettings) -> NatsServer:
+def node_nats_server(settings: NodeSettings, partners: Collection[str] | None = None) -> NatsServer:
+    """The node's nats-server. `partners`: the region's other nodes, whose partner streams
+    the learning service may keep (by default those of the region directory the node
+    last read; `Node` reloads the server's users when the directory changes)."""
     remotes: tuple[LeafRemote, ...] = ()
     if settings.joins_hub:
         identity = NodeIdentity(settings.node_id, settings.region)
@@ -95,7 +100,11 @@ def node_nats_server(settings: NodeSettings) -> NatsServer:
         port=settings.nats_port,
         jetstream_domain=settings.node_id,
         leaf_remotes=remotes,
-        authorization=users.authorization(identity, service_grants(identity)),
+        authorization=users.authorization(
+            identity,
+            service_grants(identity),
+            region_partners(settings) if partners is None else partners,
+        ),
         # With a certificate, the client port speaks TLS only (the services' too).
         client_tls=TlsConfig(settings.tls_ca, settings.tls_cert, settings.tls_key)
         if settings.tls_cert
@@ -112,6 +121,17 @@ def service_grants(identity: NodeIdentity) -> list[ServiceGrants]:
         definition = importlib.import_module(f"services.{name}.service").DEFINITION
         grants.append(definition.nats_grants(identity))
     return grants
+
+
+def region_partners(settings: NodeSettings) -> frozenset[str]:
+    """The region's other nodes, from the directory the node last read (checked against the
+    hub's key); none for a node outside a region or before its first read."""
+    credentials = hub_credentials(settings)
+    if credentials is None:
+        return frozenset()
+    identity = NodeIdentity(settings.node_id, settings.region)
+    trust = RegionTrust.from_credentials(identity, credentials, settings.data_dir)
+    return frozenset(trust.nodes()) - {settings.node_id}
 
 
 def hub_credentials(settings: NodeSettings) -> HubCredentials | None:
@@ -222,7 +242,11 @@ class Node:
     ):
         self.settings = settings
         self.services = services or available_services()
-        self.nats = node_nats_server(settings)
+        self.partners = region_partners(settings)
+        self.nats = node_nats_server(settings, self.partners)
+        # The region directory the learning service keeps, and when it last changed.
+        self._directory: Path | None = None
+        self._directory_seen: float | None = None
         self.processes: list[ServiceProcess] = []
         self.log_dir = log_dir
         self.lock = DataDirLock(settings.data_dir, f"copnet up (node {settings.node_id})")
@@ -275,10 +299,35 @@ class Node:
         """One round of supervision: nats-server answering, every child running."""
         if self._stopping.is_set():
             return
+        self.follow_region_directory()
         self.keeper.watch(self.nats)
         children: list[Child] = [self.nats, *self.processes]
         for child in children:
             self.keeper.tend(child)
+
+    def follow_region_directory(self) -> None:
+        """When the learning service has read a region directory with other nodes than the
+        server's users allow for, the server reloads its users with them (learning keeps a
+        stream per partner, and may create only those the config names)."""
+        credentials = hub_credentials(self.settings) if self._directory is None else None
+        if credentials is not None:
+            identity = NodeIdentity(self.settings.node_id, self.settings.region)
+            trust = RegionTrust.from_credentials(identity, credentials, self.settings.data_dir)
+            self._directory = trust.cache_file
+        if self._directory is None:
+            return
+        try:
+            changed = self._directory.stat().st_mtime
+        except FileNotFoundError:
+            return
+        if changed == self._directory_seen:
+            return
+        self._directory_seen = changed
+        partners = region_partners(self.settings)
+        if partners != self.partners:
+            log.info("region partners now %s: reloading nats-server's users", sorted(partners))
+            self.partners = partners
+            self.nats.reload(node_nats_server(self.settings, partners).config)
 
     def request_stop(self) -> None:
         self._stopping.set()
