@@ -97,6 +97,12 @@ def federation_partners(identity: NodeIdentity, partners: Iterable[str]) -> list
     return sorted({parse_token_name(p, "partner node id") for p in partners} - {identity.node_id})
 
 
+def nkey_variable(user: str) -> str:
+    """The environment variable a container's nats-server config reads a user's public key
+    from (deploy/: NATS_NKEY_REGISTRY...)."""
+    return f"NATS_NKEY_{user.upper().replace('-', '_')}"
+
+
 class NodeUsers:
     """The node's NATS users: their seeds under `<data-dir>/secrets/nats/`."""
 
