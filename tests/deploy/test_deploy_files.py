@@ -76,7 +76,8 @@ def test_every_copnet_variable_is_one_the_code_reads() -> None:
     known = known_variables()
     render = render_module()
     # The example node's stream names, COPNET_<NODE>..., appear in its deny lists.
-    streams = NodeIdentity(render.EXAMPLE_NODE_ID, render.EXAMPLE_REGION).stream_name
+    nodes = (render.EXAMPLE_NODE_ID, *render.EXAMPLE_PARTNERS)
+    streams = tuple(NodeIdentity(n, render.EXAMPLE_REGION).stream_name for n in nodes)
     unknown = []
     for path in deploy_files():
         for number, line in enumerate(path.read_text().splitlines(), 1):
