@@ -23,12 +23,14 @@ import nats
 import nats.errors
 import pytest
 
-from services.common.messaging import NodeIdentity
+from services.common.messaging import NodeIdentity, ensure_node_streams
 from services.common.natsserver import LeafRemote, TlsConfig, nats_server_binary
-from services.common.nodeauth import OPERATOR, NodeUsers
+from services.common.nodeauth import OPERATOR, NodeUsers, inbox_prefix, nkey_variable
 from services.common.region import DIRECTORY_SUBJECT, HubCredentials
+from services.common.settings import NodeSettings
 from services.common.signing import new_seed, public_key
 from services.hub import Hub, HubSettings
+from services.node import node_nats_server
 from tests.support.deploy import (
     DEPLOY,
     LEAF_ENV,
@@ -388,3 +390,89 @@ def test_a_node_joins_copnet_hub_with_the_leaf_config(tmp_path: Path) -> None:
         hub.stop()
         if hub.server is not None:
             hub.server.kill()
+
+
+def test_the_containers_users_are_the_ones_copnet_up_gives_its_server(tmp_path: Path) -> None:
+    """Each service's allow-list in the rendered configs is exactly what `copnet up`
+    configures (node_nats_server), for the same node and partners; no anonymous user."""
+    render = render_module()
+    for path in NATS_CONFIGS:
+        node_id = node_of(path)
+        config = load_nats_config(path.read_text())
+        leaf = "leafnodes" in config
+        region = (render.EXAMPLE_NODE_ID, *render.EXAMPLE_PARTNERS)
+        partners = [n for n in region if n != node_id] if leaf else []
+        settings = NodeSettings(node_id=node_id, region=render.EXAMPLE_REGION, data_dir=tmp_path)
+        ups = node_nats_server(settings, partners).config.authorization
+        assert ups is not None and "no_auth_user" not in config
+        rendered = config["authorization"]["users"]
+        assert len(rendered) == len(ups["users"]), path  # type: ignore[arg-type]
+        for mine, theirs in zip(rendered, ups["users"], strict=True):  # type: ignore[arg-type]
+            assert mine.get("permissions") == theirs.get("permissions"), (path, mine["nkey"])
+        learning = next(u for u in rendered if u["nkey"] == f"${nkey_variable('learning')}")
+        creates = [s for s in learning["permissions"]["publish"]["allow"] if ".STREAM.CREATE." in s]
+        assert all("*" not in s and ">" not in s for s in creates), creates
+
+
+def test_a_service_logs_in_to_the_containers_server_with_its_own_seed(tmp_path: Path) -> None:
+    """nats/node.conf run for real, with node_secrets.py's files: TLS only, a service
+    publishes its own events and nothing else, a stranger and a clear connection are
+    refused."""
+    secrets = tmp_path / "secrets"
+    users = make_node_secrets(secrets)
+    text, port, _http = in_place(DEPLOY / "nats/node.conf", tmp_path / "js", tmp_path, secrets)
+    (tmp_path / "node.conf").write_text(text)
+    identity = NodeIdentity("guys", "south-east-london")
+    with (tmp_path / "nats.log").open("wb") as log:
+        server = subprocess.Popen(
+            [nats_server_binary(), "-c", str(tmp_path / "node.conf")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **users},
+        )
+    errors: list[Exception] = []
+
+    async def on_error(error: Exception) -> None:
+        errors.append(error)
+
+    async def scenario() -> int:
+        url = f"tls://127.0.0.1:{port}"
+        tls = operator(secrets)["tls"]
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                admin = await nats.connect(url, **operator(secrets), allow_reconnect=False)
+                break
+            except (OSError, nats.errors.Error):
+                assert time.monotonic() < deadline, (tmp_path / "nats.log").read_text()
+                await asyncio.sleep(0.1)
+        await ensure_node_streams(admin.jetstream(), identity)
+        for refused in ({"tls": tls}, {"tls": tls, "nkeys_seed_str": new_seed()}, {}):
+            with pytest.raises((nats.errors.Error, OSError)):
+                plain = url.replace("tls://", "nats://") if "tls" not in refused else url
+                await nats.connect(plain, allow_reconnect=False, connect_timeout=2, **refused)
+        seed = (secrets / "secrets/nats/events.nk").read_text().strip()
+        events = await nats.connect(
+            url,
+            tls=tls,
+            nkeys_seed_str=seed,
+            inbox_prefix=inbox_prefix("events"),
+            error_cb=on_error,
+            allow_reconnect=False,
+        )
+        js = events.jetstream(timeout=2)
+        await js.publish(identity.local_subject("events", "convening_scheduled"), b"ok")
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.publish(identity.local_subject("registry", "member_registered"), b"no")
+        await events.close()
+        stored = (await admin.jetstream().stream_info(identity.stream_name)).state.messages
+        await admin.close()
+        return stored
+
+    try:
+        assert asyncio.run(scenario()) == 1
+    finally:
+        server.kill()
+        server.wait(10)
+    refused = " ".join(str(e) for e in errors).lower()
+    assert 'permissions violation for publish to "copnet-local.guys.registry' in refused
