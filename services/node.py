@@ -284,11 +284,17 @@ class Node:
             process = ServiceProcess(name, env, log_file, self.lock.inherited)
             process.start()
             self.processes.append(process)
+        deadline = time.monotonic() + READY_TIMEOUT
         for process in self.processes:
             address = self.settings.address(process.name)
             api = f"copnet.{process.name}.v1.{process.name.capitalize()}Service"
-            if not wait_serving(address, READY_TIMEOUT, api, ChannelSecurity.of(self.settings)):
-                raise RuntimeError(f"{process.name} did not report SERVING on {address}")
+            security = ChannelSecurity.of(self.settings)
+            # Meanwhile, the learning service's first region directory may name partners
+            # the server's users do not allow for yet: follow it while waiting.
+            while not wait_serving(address, 1.0, api, security):
+                self.follow_region_directory()
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{process.name} did not report SERVING on {address}")
 
     def supervise(self) -> None:
         """Restarts what exits, until the node stops."""
