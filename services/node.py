@@ -52,6 +52,8 @@ from services.common.trust import RegionTrust
 log = logging.getLogger("copnet.node")
 
 READY_TIMEOUT = 30.0
+# How often `copnet up` looks whether the region directory changed (a file's mtime).
+DIRECTORY_CHECK_INTERVAL = 0.2
 
 
 class NodeIdentityMismatch(RuntimeError):
@@ -247,6 +249,7 @@ class Node:
         # The region directory the learning service keeps, and when it last changed.
         self._directory: Path | None = None
         self._directory_seen: float | None = None
+        self._follower: threading.Thread | None = None
         self.processes: list[ServiceProcess] = []
         self.log_dir = log_dir
         self.lock = DataDirLock(settings.data_dir, f"copnet up (node {settings.node_id})")
@@ -278,23 +281,24 @@ class Node:
         log.info(
             "nats-server listening on %s (store %s)", self.nats.url, self.nats.config.store_dir
         )
+        if self.settings.hub_credentials is not None:
+            # From the learning service's first read of the region directory on (while
+            # the node starts, and whether or not anyone calls `tend`).
+            self._follower = threading.Thread(
+                target=self._follow_region_directory, name="region directory", daemon=True
+            )
+            self._follower.start()
         env = {**os.environ, **self.settings.to_env(), "COPNET_NATS_URL": self.nats.url}
         for name in self.services:
             log_file = self.log_dir / f"{name}.log" if self.log_dir else None
             process = ServiceProcess(name, env, log_file, self.lock.inherited)
             process.start()
             self.processes.append(process)
-        deadline = time.monotonic() + READY_TIMEOUT
         for process in self.processes:
             address = self.settings.address(process.name)
             api = f"copnet.{process.name}.v1.{process.name.capitalize()}Service"
-            security = ChannelSecurity.of(self.settings)
-            # Meanwhile, the learning service's first region directory may name partners
-            # the server's users do not allow for yet: follow it while waiting.
-            while not wait_serving(address, 1.0, api, security):
-                self.follow_region_directory()
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{process.name} did not report SERVING on {address}")
+            if not wait_serving(address, READY_TIMEOUT, api, ChannelSecurity.of(self.settings)):
+                raise RuntimeError(f"{process.name} did not report SERVING on {address}")
 
     def supervise(self) -> None:
         """Restarts what exits, until the node stops."""
@@ -305,11 +309,17 @@ class Node:
         """One round of supervision: nats-server answering, every child running."""
         if self._stopping.is_set():
             return
-        self.follow_region_directory()
         self.keeper.watch(self.nats)
         children: list[Child] = [self.nats, *self.processes]
         for child in children:
             self.keeper.tend(child)
+
+    def _follow_region_directory(self) -> None:
+        while not self._stopping.wait(DIRECTORY_CHECK_INTERVAL):
+            try:
+                self.follow_region_directory()
+            except (OSError, ValueError) as error:
+                log.error("cannot follow the region directory: %s", error)
 
     def follow_region_directory(self) -> None:
         """When the learning service has read a region directory with other nodes than the
@@ -341,6 +351,8 @@ class Node:
     def stop(self) -> None:
         """Stops the services (all asked at once, each waited for), then nats-server."""
         self._stopping.set()
+        if self._follower is not None:
+            self._follower.join(5)
         for process in self.processes:
             process.terminate()
         for process in reversed(self.processes):
