@@ -14,6 +14,7 @@ first stopped: the stores and the NATS streams are on disk.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import logging
@@ -29,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import grpc
+import nats.errors
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.channels import ChannelSecurity, open_channel
@@ -54,6 +56,8 @@ log = logging.getLogger("copnet.node")
 READY_TIMEOUT = 30.0
 # How often `copnet up` looks whether the region directory changed (a file's mtime).
 DIRECTORY_CHECK_INTERVAL = 0.2
+# How long `copnet up` waits for the hub's region directory before starting the services.
+DIRECTORY_READ_TIMEOUT = 3.0
 
 
 class NodeIdentityMismatch(RuntimeError):
@@ -282,8 +286,11 @@ class Node:
             "nats-server listening on %s (store %s)", self.nats.url, self.nats.config.store_dir
         )
         if self.settings.hub_credentials is not None:
-            # From the learning service's first read of the region directory on (while
-            # the node starts, and whether or not anyone calls `tend`).
+            # The region's nodes before the services start, so that the learning service
+            # may keep its partners' streams from the first; then its reads of the
+            # directory (whether or not anyone calls `tend`).
+            self.read_region_directory(DIRECTORY_READ_TIMEOUT)
+            self.follow_region_directory()
             self._follower = threading.Thread(
                 target=self._follow_region_directory, name="region directory", daemon=True
             )
@@ -313,6 +320,33 @@ class Node:
         children: list[Child] = [self.nats, *self.processes]
         for child in children:
             self.keeper.tend(child)
+
+    def read_region_directory(self, timeout: float) -> bool:
+        """Reads the region directory from the hub through the node's own server (as its
+        operator), as the learning service does, into the same file; False when the hub
+        does not answer within `timeout` (the directory read last, if any, stays)."""
+        credentials = hub_credentials(self.settings)
+        assert credentials is not None
+        identity = NodeIdentity(self.settings.node_id, self.settings.region)
+        trust = RegionTrust.from_credentials(identity, credentials, self.settings.data_dir)
+
+        async def read() -> bool:
+            deadline = time.monotonic() + timeout
+            client = await self.nats.connect(connect_timeout=timeout, allow_reconnect=False)
+            try:
+                while time.monotonic() < deadline:  # the leaf link may still be connecting
+                    if await trust.refresh(client, timeout=0.5) is not None:
+                        return True
+                    await asyncio.sleep(0.1)
+                return False
+            finally:
+                await client.close()
+
+        try:
+            return asyncio.run(read())
+        except (OSError, nats.errors.Error) as error:
+            log.warning("cannot read the region directory: %s", error)
+            return False
 
     def _follow_region_directory(self) -> None:
         while not self._stopping.wait(DIRECTORY_CHECK_INTERVAL):
