@@ -155,3 +155,11 @@ def test_systemd_units_run_copnet_as_the_cli_defines_it(
     assert service["KillMode"] == "mixed"
     assert service["Restart"] == "on-failure"
     assert service["User"] != "root" and service["UMask"] == "0077"
+
+
+def test_no_deployment_turns_tls_off() -> None:
+    """TLS on gRPC everywhere: no file of deploy/ sets COPNET_INSECURE (or --insecure)."""
+    for path in deploy_files():
+        if path.suffix in (".yaml", ".env", ".service", ".conf"):
+            text = path.read_text()
+            assert not re.search(r"COPNET_INSECURE\s*[:=]|--insecure\b", text), path
