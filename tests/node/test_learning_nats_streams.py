@@ -185,3 +185,35 @@ def test_the_node_reloads_its_users_when_the_directory_names_a_new_partner(
         eventually(lambda: region_partners(settings) == frozenset(), timeout=2)
     finally:
         node.nats.kill()
+
+
+def test_a_partner_whose_stream_is_refused_leaves_the_others_linked(
+    hub: Hub, settings: NodeSettings, server: NatsServer
+):
+    """A container deploy's NATS configuration predates a partner the hub added: the
+    learning service links the partners it may, says which it may not, and stays well."""
+    from services.common.federation import FederationLinks
+    from services.common.natslink import NatsLink
+    from services.common.signals import ChangeSignal
+
+    hub.add_nodes([("lewisham", "Lewisham and Greenwich")])
+    seed = NodeUsers(settings.data_dir).seed("learning")
+
+    async def scenario() -> list[tuple[str, str | None]]:
+        await prepare(server)
+        link = NatsLink(server.url, "learning", seed=seed, inbox_prefix=inbox_prefix("learning"))
+        stopping = asyncio.Event()
+        running = asyncio.create_task(link.run(stopping))
+        try:
+            links = FederationLinks(GUYS, link, None, lambda: [], ChangeSignal())
+            links.directory = {n: {"node_id": n} for n in ("guys", "kings", "lewisham")}
+            await links.reconcile(await link.client())  # completes: no exception
+            return links.applied_sources or []
+        finally:
+            stopping.set()
+            await running
+
+    assert asyncio.run(scenario()) == [("kings", None)]
+    names = asyncio.run(stream_names(server))
+    assert GUYS.partner_stream_name("kings") in names
+    assert GUYS.partner_stream_name("lewisham") not in names
