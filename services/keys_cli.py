@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from services.common import keyring
 from services.common.settings import NodeSettings
@@ -72,3 +75,38 @@ def revoke(
         print(f"copnet revoke: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def add_commands(
+    commands: Any,
+    node_options: Callable[[argparse.ArgumentParser], None],
+    run_keys: Callable[[argparse.Namespace], int],
+    run_revoke: Callable[[argparse.Namespace], int],
+) -> None:
+    """`copnet keys` and `copnet revoke` on the command's subparsers."""
+    keys_parser = commands.add_parser(
+        "keys", help="token signing keys and unsubscribe-link secrets (rotate with an overlap)"
+    )
+    node_options(keys_parser)
+    keys_parser.add_argument(
+        "action",
+        nargs="?",
+        default="list",
+        choices=["list", "rotate", "remove", "rotate-links"],
+        help="list (default); rotate: a new signing key, the old one still verifies; remove "
+        "KID: stop accepting tokens a key signed; rotate-links: a new unsubscribe-link "
+        "secret, the previous one still verifies",
+    )
+    keys_parser.add_argument("kid", nargs="?", help="with remove: the key's id (see `copnet keys`)")
+    keys_parser.set_defaults(run=run_keys)
+
+    revoke_parser = commands.add_parser("revoke", help="revoke tokens: refused within a second")
+    node_options(revoke_parser)
+    whose = revoke_parser.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--jti", help="one token, by its id (its `jti` claim)")
+    whose.add_argument("--member", metavar="MEMBER_ID", help="every token of this member")
+    whose.add_argument("--operator-name", metavar="NAME", help="every token of this operator")
+    revoke_parser.add_argument(
+        "--before", help="with --member/--operator-name: tokens issued before this ISO time (now)"
+    )
+    revoke_parser.set_defaults(run=run_revoke)
