@@ -146,6 +146,11 @@ def _(e: Any) -> events.MemberHomeOrganisationChanged:
     )
 
 
+@REGISTRY.publishes(Member.Erased, "member_erased", local=True)
+def _(e: Any) -> events.MemberErased:
+    return events.MemberErased(member_id=str(e.originator_id))
+
+
 def _status_change(
     status: MembershipStatus, note_field: str = "", date_field: str = ""
 ) -> Callable[[Any], events.MembershipStatusChanged]:

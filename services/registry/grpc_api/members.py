@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from copnet.registry.v1 import registry_pb2 as pb
 from services.common.errors import Violations
+from services.common.grpc_server import current_caller
+from services.common.paging import MAX_PAGE_SIZE, Page
 from services.common.servicer import (
     Context,
     command,
@@ -80,3 +84,41 @@ class MemberCalls(Servicer):
         return pb.ListMembersResponse(
             members=[member_pb(r) for r in records], next_page_token=token
         )
+
+    async def EraseMember(
+        self, request: pb.EraseMemberRequest, context: Context
+    ) -> pb.EraseMemberResponse:
+        v = Violations()
+        cmd = command(request, "EraseMember", v)
+        member_id = v.check("member_id", parse_uuid, request.member_id)
+        v.raise_if_any()
+        outcome = await run(self.app.erase_member, cmd, member_id, request.confirm)
+        return pb.EraseMemberResponse(member_id=str(member_id), position=outcome.position)
+
+    async def ExportMemberData(
+        self, request: pb.ExportMemberDataRequest, context: Context
+    ) -> pb.ExportMemberDataResponse:
+        member_id = required_uuid("member_id", request.member_id)
+        document = await run(self.app.member_export, current_caller(), member_id)
+        memberships, _ = await run(
+            self.directory.list_memberships,
+            Page(size=MAX_PAGE_SIZE, after=None, filters_digest=""),
+            member_id=str(member_id),
+        )
+        document["memberships"] = [
+            {
+                "membership_id": str(m.membership_id),
+                "community_id": str(m.community_id),
+                "status": m.status,
+                "roles": [
+                    {
+                        "role": t.role.value,
+                        "start": t.start.isoformat(),
+                        "end": t.end.isoformat() if t.end else None,
+                    }
+                    for t in m.role_terms
+                ],
+            }
+            for m in memberships
+        ]
+        return pb.ExportMemberDataResponse(document_json=json.dumps(document, sort_keys=True))
