@@ -35,8 +35,10 @@ KEY_BYTES = 32
 CACHE_SECONDS = 30.0
 
 _TABLES = (
-    "CREATE TABLE IF NOT EXISTS subject_keys (subject_id TEXT PRIMARY KEY, data_key {blob} NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS erased_subjects (subject_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS subject_keys"
+    " (subject_id TEXT PRIMARY KEY, data_key {blob} NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS erased_subjects"
+    " (subject_id TEXT PRIMARY KEY, erased_at TEXT NOT NULL)",
 )
 
 
@@ -131,14 +133,12 @@ class PostgresKeys:
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
             )
             for statement in _TABLES:
-                connection.execute(statement.format(blob="BYTEA"))  # type: ignore[arg-type]
+                connection.execute(statement.format(blob="BYTEA"))
 
     @contextmanager
     def _connect(self) -> Iterator[psycopg.Connection[Any]]:
         with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=3) as connection:
-            connection.execute(
-                sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema))
-            )
+            connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
             yield connection
 
     def read(self, subject_id: str) -> tuple[bytes | None, bool]:

@@ -19,8 +19,8 @@ from eventsourcing.domain import event
 from copnet.registry.v1 import registry_events_pb2 as registry_events
 from services.common.aggregate import TracedAggregate
 from services.common.application import CopnetApplication
-from services.common.integration import IntegrationMap
 from services.common.inbox import IntegrationMessage, RejectedMessage
+from services.common.integration import IntegrationMap
 from services.common.messaging import NodeIdentity
 from services.common.service import InboxDefinition
 

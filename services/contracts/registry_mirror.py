@@ -22,8 +22,8 @@ from copnet.registry.v1 import registry_pb2
 from services.common.inbox import InboxView, IntegrationMessage
 from services.common.messaging import NodeIdentity
 from services.common.protoconv import enum_value
-from services.kernel.erasure import ERASED_NAME
 from services.common.sqlstore import SqlStore, SqlTx
+from services.kernel.erasure import ERASED_NAME
 
 REGISTRY_SERVICE = "registry"
 # Readers take ids as UUIDs or as text.

@@ -90,9 +90,7 @@ class NotifyDirectory(InboxView):
 
     def mark_swept(self, member_id: UUID) -> None:
         with self.store.transaction() as tx:
-            tx.execute(
-                "UPDATE erased_members SET swept = 1 WHERE member_id = ?", (str(member_id),)
-            )
+            tx.execute("UPDATE erased_members SET swept = 1 WHERE member_id = ?", (str(member_id),))
 
     def community_name(self, community_id: UUID | str) -> str:
         row = self.registry.community(community_id)

@@ -135,9 +135,7 @@ def _(e: Any) -> events.MemberRegistered:
     )
 
 
-@REGISTRY.publishes(
-    Member.DetailsChanged, "member_details_changed", local=True, personal=_member
-)
+@REGISTRY.publishes(Member.DetailsChanged, "member_details_changed", local=True, personal=_member)
 def _(e: Any) -> events.MemberDetailsChanged:
     return events.MemberDetailsChanged(
         member_id=str(e.originator_id),

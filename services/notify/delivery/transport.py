@@ -56,9 +56,6 @@ class Delivery:
 class Transport(Protocol):
     def send(self, message: EmailMessage, sender: str, recipient: str) -> Delivery: ...
 
-    def forget(self, message_id: str) -> bool:
-        return False  # the mail server has it; nothing is kept here
-
     def was_sent(self, message_id: str) -> bool | None:
         """After a crash: True/False if the transport can tell whether a message went
         out, None if it cannot (SMTP)."""
@@ -189,6 +186,9 @@ class SmtpTransport:
 
     def was_sent(self, message_id: str) -> bool | None:
         return None
+
+    def forget(self, message_id: str) -> bool:
+        return False  # the mail server has it; nothing is kept here
 
     def close(self) -> None:
         while True:

@@ -25,8 +25,8 @@ from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.common.idempotency import Command
 from services.common.identity import Caller, require_operator, require_self_or_operator
 from services.common.shredding import PersonalFields
-from services.registry.application.memberships import Memberships
 from services.kernel.erasure import ERASED_NAME
+from services.registry.application.memberships import Memberships
 from services.registry.domain import (
     Community,
     JoiningPolicy,
@@ -334,12 +334,11 @@ class Registry(Memberships):
 
         return self.execute(command, decide)
 
-    def member_export(self, caller: Caller, member_id: UUID) -> dict[str, Any]:
-        """Everything the registry holds about a member (subject access)."""
-        require_self_or_operator(caller, member_id, "export a member's data")
+    def member_export(self, member_id: UUID) -> dict[str, Any]:
+        """What the registry's store holds about a member (subject access; the servicer
+        checks who asks)."""
         member = self.load(member_id, Member, "member")
         return {
-            "member_id": str(member.id),
             "display_name": member.display_name,
             "email": member.email,
             "profession": member.profession.value,
@@ -361,9 +360,7 @@ class Registry(Memberships):
 def _check_may_erase(caller: Caller, member_id: UUID, confirm: bool) -> None:
     require_self_or_operator(caller, member_id, "erase a member")
     if not caller.is_operator and not confirm:
-        raise InvalidArgument.single(
-            "confirm", "must be true: erasing yourself cannot be undone"
-        )
+        raise InvalidArgument.single("confirm", "must be true: erasing yourself cannot be undone")
 
 
 def _history_entry(event: Any) -> dict[str, Any]:

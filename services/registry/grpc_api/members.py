@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
+from typing import Any
+from uuid import UUID
 
 from copnet.registry.v1 import registry_pb2 as pb
 from services.common.errors import Violations
-from services.common.grpc_server import current_caller
 from services.common.paging import MAX_PAGE_SIZE, Page
 from services.common.servicer import (
     Context,
     command,
+    member_export,
     optional,
     page,
     parse_optional_uuid,
@@ -98,12 +99,13 @@ class MemberCalls(Servicer):
     async def ExportMemberData(
         self, request: pb.ExportMemberDataRequest, context: Context
     ) -> pb.ExportMemberDataResponse:
-        member_id = required_uuid("member_id", request.member_id)
-        document = await run(self.app.member_export, current_caller(), member_id)
-        memberships, _ = await run(
-            self.directory.list_memberships,
-            Page(size=MAX_PAGE_SIZE, after=None, filters_digest=""),
-            member_id=str(member_id),
+        document = await member_export(request.member_id, self._member_data)
+        return pb.ExportMemberDataResponse(document_json=document)
+
+    def _member_data(self, member_id: UUID) -> dict[str, Any]:
+        document = self.app.member_export(member_id)
+        memberships, _ = self.directory.list_memberships(
+            Page(size=MAX_PAGE_SIZE, after=None, filters_digest=""), member_id=str(member_id)
         )
         document["memberships"] = [
             {
@@ -121,4 +123,4 @@ class MemberCalls(Servicer):
             }
             for m in memberships
         ]
-        return pb.ExportMemberDataResponse(document_json=json.dumps(document, sort_keys=True))
+        return document
