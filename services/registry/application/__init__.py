@@ -21,7 +21,7 @@ from services.common.application import (
     or_current,
 )
 from services.common.claims import UniqueClaim
-from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.common.idempotency import Command
 from services.common.identity import Caller, require_operator, require_self_or_operator
 from services.common.shredding import PersonalFields
@@ -269,6 +269,7 @@ class Registry(Memberships):
                 home_organisation_id=home_organisation_id,
                 email=email,
             )
+            self._check_legacy_email_claim(email, member.id)
             claim = self.claim(MEMBER_EMAIL, self.email_key(email), member.id, EMAIL_TAKEN)
             return Changes(member, [claim])
 
@@ -301,6 +302,7 @@ class Registry(Memberships):
                 self._active_organisation(home_organisation_id)
                 member.move_to(home_organisation_id)
             if email is not KEEP and email != member.email:
+                self._check_legacy_email_claim(email, member.id)
                 claims = self.move_claim(
                     MEMBER_EMAIL,
                     self.email_key(member.email),
@@ -313,6 +315,13 @@ class Registry(Memberships):
 
         return self.execute(command, decide)
 
+    def _check_legacy_email_claim(self, email: str, member_id: UUID) -> None:
+        """Stores written before claims were keyed by an HMAC hold the address itself as
+        the key: such a claim still counts."""
+        holder = self.holder_of(MEMBER_EMAIL, email)
+        if holder is not None and holder != member_id:
+            raise AlreadyExists(EMAIL_TAKEN)
+
     # Erasure and export
 
     def erase_member(self, command: Command, member_id: UUID, confirm: bool) -> Outcome:
@@ -322,6 +331,7 @@ class Registry(Memberships):
         _check_may_erase(command.caller, member_id, confirm)
         member = self.load(member_id, Member, "member")
         claim_key = self.email_key(member.email) if member.email else None
+        legacy_key = member.email or None
         if not member.erased:
             self.subject_keys.erase(str(member_id))
 
@@ -329,8 +339,9 @@ class Registry(Memberships):
             _check_may_erase(command.caller, member_id, confirm)
             member = self.load(member_id, Member, "member")
             member.erase()
-            released = self.release(MEMBER_EMAIL, claim_key, member.id) if claim_key else None
-            return Changes(member, [released] if released else [])
+            keys = [claim_key, legacy_key] if claim_key else []
+            released = [self.release(MEMBER_EMAIL, key, member.id) for key in keys if key]
+            return Changes(member, [claim for claim in released if claim is not None])
 
         return self.execute(command, decide)
 
