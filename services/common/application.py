@@ -163,6 +163,10 @@ class CopnetApplication(Application):
             self.erasure_events,
         )
 
+    def close(self) -> None:
+        super().close()
+        self.subject_keys.close()
+
     def construct_recorder(self) -> ApplicationRecorder:
         # A process recorder also records tracking in the events' transaction,
         # which consumers of other services' events need (see `save_processed`).

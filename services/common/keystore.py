@@ -49,6 +49,8 @@ class KeyBackend(Protocol):
 
     def erase(self, subject_id: str, erased_at: str) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class MemoryKeys:
     def __init__(self) -> None:
@@ -66,11 +68,15 @@ class MemoryKeys:
         self.keys.pop(subject_id, None)
         self.erased.setdefault(subject_id, erased_at)
 
+    def close(self) -> None:
+        pass
+
 
 class SqliteKeys:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
         with self._connect() as connection:
             for statement in _TABLES:
                 connection.execute(statement.format(blob="BLOB"))
@@ -78,14 +84,21 @@ class SqliteKeys:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        """The one connection of this store, one user at a time."""
         with self._lock:
-            connection = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            try:
+            if self._connection is None:
+                connection = sqlite3.connect(
+                    self.path, timeout=10, isolation_level=None, check_same_thread=False
+                )
                 connection.execute("PRAGMA journal_mode=DELETE")
                 connection.execute("PRAGMA secure_delete=ON")
-                yield connection
-            finally:
-                connection.close()
+                self._connection = connection
+            try:
+                yield self._connection
+            except sqlite3.Error:
+                self._connection.close()
+                self._connection = None
+                raise
 
     def read(self, subject_id: str) -> tuple[bytes | None, bool]:
         with self._connect() as connection:
@@ -123,11 +136,19 @@ class SqliteKeys:
             connection.execute("COMMIT")
             connection.execute("VACUUM")
 
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
 
 class PostgresKeys:
     def __init__(self, conninfo: str, schema: str) -> None:
         self.conninfo = conninfo
         self.schema = schema
+        self._lock = threading.Lock()
+        self._connection: psycopg.Connection[Any] | None = None
         with self._connect() as connection:
             connection.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
@@ -137,9 +158,20 @@ class PostgresKeys:
 
     @contextmanager
     def _connect(self) -> Iterator[psycopg.Connection[Any]]:
-        with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=3) as connection:
-            connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
-            yield connection
+        """The one connection of this store (made again after an error), one user at a time."""
+        with self._lock:
+            if self._connection is None or self._connection.closed:
+                connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=3)
+                connection.execute(
+                    sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema))
+                )
+                self._connection = connection
+            try:
+                yield self._connection
+            except psycopg.Error:
+                self._connection.close()
+                self._connection = None
+                raise
 
     def read(self, subject_id: str) -> tuple[bytes | None, bool]:
         with self._connect() as connection:
@@ -172,6 +204,12 @@ class PostgresKeys:
                 connection.execute("DELETE FROM subject_keys WHERE subject_id = %s", (subject_id,))
             # A deleted row stays in the table's pages until they are rewritten.
             connection.execute("VACUUM FULL subject_keys")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
 
 class SubjectKeys:
@@ -224,6 +262,9 @@ class SubjectKeys:
         with self._guard:
             self._cache.pop(subject_id, None)
         self.backend.erase(subject_id, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+    def close(self) -> None:
+        self.backend.close()
 
     def forget(self, subject_id: str) -> None:
         """Drops a cached key (an erasure seen in the log, made by another process)."""

@@ -28,13 +28,14 @@ from services.common.paging import Page
 log = logging.getLogger(__name__)
 
 
-def checkpoint_sqlite(db_name: str, attempts: int = 50) -> bool:
+def checkpoint_sqlite(db_name: str, attempts: int = 20) -> bool:
     """Copies an SQLite file's write-ahead log into it and truncates the log to nothing
     (earlier page images stay in the log until then). A reader in another process can
     hold the log for a moment: retried, and False if it never became free."""
     if ":memory:" in db_name or "mode=memory" in db_name:
         return True
-    connection = sqlite3.connect(db_name, timeout=10, isolation_level=None)
+    # Each attempt waits up to half a second for readers (the busy handler): ten at most.
+    connection = sqlite3.connect(db_name, timeout=0.5, isolation_level=None)
     try:
         for _ in range(attempts):
             busy, _log, _copied = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -196,6 +197,8 @@ class SqlStore:
         )
         self.is_postgres = isinstance(self.recorder, PostgresTrackingRecorder)
         self._factory = factory
+        # Tables whose scrub could not finish yet (tried again after the next write).
+        self._unscrubbed: set[str] = set()
 
     def dialect(self, statement: str) -> str:
         if self.is_postgres:
@@ -225,14 +228,16 @@ class SqlStore:
                 cursor.execute("PRAGMA secure_delete=ON")
             tx = SqlTx(self, cursor)
             yield tx
-        if tx.scrubbed_tables:
-            self.scrub(sorted(tx.scrubbed_tables))
+        if commit and (tx.scrubbed_tables or self._unscrubbed):
+            tables = tx.scrubbed_tables | self._unscrubbed
+            self._unscrubbed = set() if self.scrub(sorted(tables)) else tables
 
-    def scrub(self, tables: Sequence[str]) -> None:
+    def scrub(self, tables: Sequence[str]) -> bool:
         """Leaves no old copy of rows that an erasure changed. SQLite (with secure_delete
         on for every write): the write-ahead log, which keeps earlier page images, is
         checkpointed and truncated. PostgreSQL: the tables are rewritten (`VACUUM FULL`),
-        so no dead row version keeps the old values."""
+        so no dead row version keeps the old values. False if it could not finish now
+        (readers held the log): the store tries again after its next write."""
         if self.is_postgres:
             recorder = self.recorder
             assert isinstance(recorder, PostgresTrackingRecorder)
@@ -248,10 +253,10 @@ class SqlStore:
                         )
                 finally:
                     connection.autocommit = False
-            return
+            return True
         recorder = self.recorder
         assert isinstance(recorder, SQLiteTrackingRecorder)
-        checkpoint_sqlite(recorder.datastore.pool.db_name)
+        return checkpoint_sqlite(recorder.datastore.pool.db_name)
 
     def read(self) -> Any:
         return self.transaction(commit=False)
