@@ -5,8 +5,9 @@ member). Erasing the subject deletes the key, so what the event store still hold
 about them can never be read again. The keys live in a table that can really lose
 a row, never in the (append-only) event store:
 
-- SQLite: `<data_dir>/<service>/keys.sqlite`, with a rollback journal (no WAL that
-  would keep old pages) and `secure_delete` (a deleted row's bytes are overwritten);
+- SQLite: `<data_dir>/<service>/keys.sqlite` (0600), with `secure_delete` (a deleted
+  row's bytes are overwritten) and its write-ahead log checkpointed and truncated
+  after each erasure (the log kept the page as it was);
 - PostgreSQL: the table `subject_keys` in the service's schema; after a deletion the
   table is rewritten (`VACUUM FULL`), so no dead row version keeps the key;
 - no persistence module (unit tests): a dictionary.
@@ -17,6 +18,7 @@ again for them (an event about them written later stores tombstones instead).
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -28,6 +30,10 @@ from typing import Any, Protocol
 
 import psycopg
 from psycopg import sql
+
+from services.common.sqlstore import checkpoint_sqlite
+
+log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 # How long a process trusts a key it read (another process may erase it meanwhile;
@@ -90,7 +96,7 @@ class SqliteKeys:
                 connection = sqlite3.connect(
                     self.path, timeout=10, isolation_level=None, check_same_thread=False
                 )
-                connection.execute("PRAGMA journal_mode=DELETE")
+                connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA secure_delete=ON")
                 self._connection = connection
             try:
@@ -134,7 +140,9 @@ class SqliteKeys:
                 (subject_id, erased_at),
             )
             connection.execute("COMMIT")
-            connection.execute("VACUUM")
+        # The log keeps the page as it was (with the key) until it is checkpointed.
+        if not checkpoint_sqlite(str(self.path)):
+            log.warning("%s: the key's old page stays in its log until the next erasure", self.path)
 
     def close(self) -> None:
         with self._lock:

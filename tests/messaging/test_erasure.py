@@ -59,6 +59,18 @@ def files_naming_them(root: Path) -> list[str]:
     return sorted(hits)
 
 
+def files_holding(root: Path, secrets: list[Any]) -> list[str]:
+    """Every file under `root` holding one of `secrets` (bytes)."""
+    found = []
+    for path in root.rglob("*"):
+        try:
+            if path.is_file() and any(secret in path.read_bytes() for secret in secrets):
+                found.append(str(path))
+        except FileNotFoundError:
+            continue
+    return found
+
+
 def rows_naming_them(dsn: str, prefix: str) -> list[str]:
     """Every PostgreSQL row of the node's schemas holding the name or the address (text,
     JSON or bytes: stored events are bytea)."""
@@ -227,6 +239,13 @@ def test_an_erased_member_leaves_no_trace_and_the_figures_stay(node: NotifyNode)
     dsn, prefix = node.settings.postgres_dsn, node.settings.postgres_schema_prefix
     if dsn:
         assert rows_naming_them(dsn, prefix)
+
+    # Their data keys, to look for once erased (crypto-shredding: they must be gone).
+    keys = [
+        node.runtime(service).app.subject_keys.key(subject, create=False)
+        for service in ("registry", "events")
+    ]
+    assert all(keys)
 
     # Who may erase: not another member; the member only with confirmation.
     erase = rpb.EraseMemberRequest(request_id=rid(), member_id=subject)
