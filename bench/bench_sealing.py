@@ -75,6 +75,32 @@ def one_round(app_class: type[Registry], env: dict[str, str], members: int) -> d
     }
 
 
+def mapper_costs(count: int = 20000) -> dict[str, float]:
+    """Microseconds to store and to read one `Member.Registered` (key cached), sealed and
+    plain: the CPU cost alone, with no store in the way."""
+    costs: dict[str, float] = {}
+    for label, app_class in (("sealed", Registry), ("plain", PlainRegistry)):
+        app = app_class({})  # in memory (keys in a dictionary)
+        member = Member(
+            display_name="Member 1",
+            profession="nurse",
+            home_organisation_id=uuid.uuid4(),
+            email="member.1@example.nhs.uk",
+        )
+        [event] = member.collect_events()
+        stored = app.mapper.to_stored_event(event)
+        started = time.perf_counter()
+        for _ in range(count):
+            app.mapper.to_stored_event(event)
+        costs[f"{label} store"] = (time.perf_counter() - started) / count * 1e6
+        started = time.perf_counter()
+        for _ in range(count):
+            app.mapper.to_domain_event(stored)
+        costs[f"{label} read"] = (time.perf_counter() - started) / count * 1e6
+        app.close()
+    return costs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=1500)
@@ -94,12 +120,19 @@ def main() -> None:
                 stores.prepare("registry")
                 env = stores.application_env("registry")
                 results[label].append(one_round(app_class, env, options.members))
+    costs = mapper_costs()
+    print("Mapper, one Member.Registered (microseconds, key cached):")
+    for action in ("store", "read"):
+        sealed, plain = costs[f"sealed {action}"], costs[f"plain {action}"]
+        print(f"  {action:<6} sealed {sealed:6.1f}  plain {plain:6.1f}  ratio {sealed / plain:.2f}")
     store = "PostgreSQL" if options.postgres_dsn else "SQLite"
     print(f"{store}, {options.members} members x {options.rounds} rounds (median of rounds)")
     for metric in ("register/s", "update/s", "load/s"):
         sealed = statistics.median(r[metric] for r in results["sealed"])
         plain = statistics.median(r[metric] for r in results["plain"])
-        print(f"  {metric:<11} sealed {sealed:8.0f}  plain {plain:8.0f}  ratio {sealed / plain:.2f}")
+        print(
+            f"  {metric:<11} sealed {sealed:8.0f}  plain {plain:8.0f}  ratio {sealed / plain:.2f}"
+        )
 
 
 if __name__ == "__main__":
