@@ -22,7 +22,7 @@ from services.common.inbox import InboxView, IntegrationMessage
 from services.common.sqlstore import SqlStore, SqlTx
 from services.contracts.registry_mirror import REGISTRY_SERVICE, RegistryTables
 
-CONTACTS_SCHEMA_VERSION = 2
+CONTACTS_SCHEMA_VERSION = 1
 
 
 class NotifyDirectory(InboxView):
@@ -32,7 +32,8 @@ class NotifyDirectory(InboxView):
     tables = (
         *RegistryTables.tables,
         "CREATE TABLE IF NOT EXISTS contacts (member_id TEXT PRIMARY KEY, email TEXT NOT NULL)",
-        # Erased members, and whether the dispatcher has removed their outbox files yet.
+        # Erased members, and whether the dispatcher has removed their outbox files yet
+        # (a new table: made at start, so no rebuild of the directory is needed).
         "CREATE TABLE IF NOT EXISTS erased_members ("
         " member_id TEXT PRIMARY KEY, swept INTEGER NOT NULL DEFAULT 0)",
     )
