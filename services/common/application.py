@@ -155,6 +155,9 @@ class CopnetApplication(Application):
         self.clock = clock or Clock(self.env.get("COPNET_TIME_ZONE") or DEFAULT_TIME_ZONE)
 
     def construct_mapper(self) -> Mapper[UUID]:
+        if self.personal_data and self.factory.is_snapshotting_enabled():
+            # A snapshot holds an aggregate's whole state, personal fields unsealed.
+            raise ValueError(f"{self.name} seals personal data: snapshots would not be sealed")
         self.subject_keys = SubjectKeys.for_environment(self.env)
         return ShreddingMapper(
             self.construct_transcoder(),
