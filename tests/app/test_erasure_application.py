@@ -4,8 +4,10 @@ unique-address claim."""
 
 from __future__ import annotations
 
+import stat
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from services.common.errors import (
     PermissionDenied,
 )
 from services.common.identity import Caller
+from services.common.keystore import SqliteKeys, SubjectKeys
 from services.common.settings import NodeSettings
 from services.common.shredding import SEALED
 from services.registry.application import MEMBER_EMAIL, Registry
@@ -124,3 +127,21 @@ def test_a_claim_keyed_by_the_address_before_hashing_still_counts(registry: Regi
     registry.save(registry.claim(MEMBER_EMAIL, "old@nhs.net", legacy, "taken"))
     with pytest.raises(AlreadyExists):
         registry.register_member(cmd(), "Newcomer", Profession.GP, trust, "old@nhs.net")
+
+
+def test_an_erased_key_leaves_the_key_store_file_and_its_log(tmp_path: Path):
+    keys = SubjectKeys(SqliteKeys(tmp_path / "keys.sqlite"))
+    key = keys.key("member-1", create=True)
+    others = [keys.key(f"member-{i}", create=True) for i in range(2, 6)]
+    assert key is not None and all(others)
+
+    def holding(secret: bytes) -> list[str]:
+        return [p.name for p in tmp_path.iterdir() if secret in p.read_bytes()]
+
+    assert holding(key), "written before"
+    keys.erase("member-1")
+    assert holding(key) == []
+    assert keys.key("member-1", create=True) is None, "never made again"
+    assert [keys.key(f"member-{i}", create=False) for i in range(2, 6)] == others
+    assert stat.S_IMODE((tmp_path / "keys.sqlite").stat().st_mode) == 0o600
+    keys.close()
