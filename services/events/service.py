@@ -24,6 +24,7 @@ def build(runtime: ServiceRuntime[Events]) -> ServiceParts:
             runtime.app, schedule, runtime.follower(Schedule.name), directory
         ),
         handlers={INBOX_NAME: lambda: ErasurePolicy(runtime.app)},
+        registry_position=directory.registry_position,
     )
 
 
