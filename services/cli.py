@@ -9,6 +9,8 @@
     copnet republish  publish a node's whole log again (after its NATS stream was lost)
     copnet export-member  everything the node holds about a member, as one JSON file
     copnet erase-member   erase a member (crypto-shredding; docs/data-protection.md)
+    copnet report   the report page (charts of communities, convenings, learning): to a file
+                    (--html FILE) or served (--serve); a node's, or a region's (--region-file)
 
 Every flag has a COPNET_* environment variable; flags win (see README.md).
 """
@@ -442,6 +444,10 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(erase)
     erase.add_argument("member_id", metavar="MEMBER_ID")
     erase.set_defaults(run=_erase_member)
+
+    from services.report.cli import add_parser as add_report
+
+    add_report(commands, _node_options, _tls_options, _settings)
 
     serve = commands.add_parser("serve", help="run one service process")
     serve.add_argument("service", choices=available_services())

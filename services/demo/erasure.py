@@ -17,7 +17,7 @@ from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.notify.v1 import notify_pb2 as npb
 from copnet.registry.v1 import registry_pb2 as rpb
 from services.demo.client import NodeClient
-from services.demo.loader.base import Loaded
+from services.demo.loader.base import ORGANISER_ROLES, Loaded
 from services.demo.report import DemoReport, render
 from services.demo.scenario.model import Scenario
 
@@ -63,11 +63,14 @@ def erase_one(
     before: DemoReport,
     read_report: Callable[[], DemoReport],
 ) -> ErasureFigures:
-    """Exports, then erases, the cancer community's last generated member, and reads the
+    """Exports, then erases, a generated member of the cancer community, and reads the
     report again (`read_report`) once every service has heard of it."""
     cancer = scenario.community(scenario.cancer_community)
     client = clients[cancer.node_id]
-    member_id = loaded.members[cancer.key][-1].member_id
+    # A member with no organiser role (the report's access is decided by roles).
+    member_id = next(
+        m.member_id for m in reversed(loaded.members[cancer.key]) if m.role not in ORGANISER_ROLES
+    )
     exported = _export(client, member_id)
     client.call(
         "registry",
