@@ -1,18 +1,21 @@
 """What notify knows of the registry: the node's registry tables, plus members' e-mail
 addresses, in one read model (the `directory` store) fed by one inbox.
 
-A member's requested new address and its confirmation code (`member_email_change_requested`)
-wait in `pending_addresses` until the change is confirmed (`member_email_changed`) or a
-newer request replaces them: the confirmation mail goes to that address, read at the
-moment it is sent, like every other.
-
 The registry tables (`services.contracts.registry_mirror.RegistryTables`, reached
 as `directory.registry`) are the same every consumer keeps. The addresses are
 notify's own: they come from the registry's node-local `member_registered` and
 `member_email_changed` events, consumed from the node's own stream, and are kept
 only in this read model (its `contacts` table). They are never written to
 notify's event store, never published, and never logged: the dispatcher looks one
-up at the moment it hands a message to the mail server.
+up at the moment it hands a message to the mail server. When a member is erased
+(`member_erased`) their address is deleted (and the file's old pages scrubbed), and
+they are listed in `erased_members` until the dispatcher has removed their outbox
+files.
+
+A member's requested new address and its confirmation code (`member_email_change_requested`)
+wait in `pending_addresses` until the change is confirmed (`member_email_changed`), a newer
+request replaces them, or the member is erased: the confirmation mail goes to that
+address, read at the moment it is sent, like every other.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from services.common.inbox import InboxView, IntegrationMessage
 from services.common.sqlstore import SqlStore, SqlTx, text_time, time_text
 from services.contracts.registry_mirror import REGISTRY_SERVICE, RegistryTables
 
-CONTACTS_SCHEMA_VERSION = 2
+CONTACTS_SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,21 @@ class NotifyDirectory(InboxView):
     tables = (
         *RegistryTables.tables,
         "CREATE TABLE IF NOT EXISTS contacts (member_id TEXT PRIMARY KEY, email TEXT NOT NULL)",
+        # Erased members, and whether the dispatcher has removed their outbox files yet
+        # (a new table: made at start, so no rebuild of the directory is needed).
+        "CREATE TABLE IF NOT EXISTS erased_members ("
+        " member_id TEXT PRIMARY KEY, swept INTEGER NOT NULL DEFAULT 0)",
+        # Requested addresses and their codes until confirmed or replaced (a new table too).
         "CREATE TABLE IF NOT EXISTS pending_addresses (member_id TEXT PRIMARY KEY,"
         " email TEXT NOT NULL, code TEXT NOT NULL, expires_at TEXT NOT NULL,"
         " version INTEGER NOT NULL)",
     )
-    table_names = ("contacts", "pending_addresses", *RegistryTables.table_names)
+    table_names = (
+        "erased_members",
+        "contacts",
+        "pending_addresses",
+        *RegistryTables.table_names,
+    )
 
     def __init__(self, store: SqlStore) -> None:
         super().__init__(store)
@@ -60,7 +73,17 @@ class NotifyDirectory(InboxView):
         if message.envelope.service != REGISTRY_SERVICE:
             return
         payload = message.payload
-        if isinstance(
+        if isinstance(payload, registry_events.MemberErased):
+            tx.execute("DELETE FROM contacts WHERE member_id = ?", (payload.member_id,))
+            tx.execute("DELETE FROM pending_addresses WHERE member_id = ?", (payload.member_id,))
+            tx.execute(
+                "INSERT INTO erased_members (member_id) VALUES (?)"
+                " ON CONFLICT (member_id) DO NOTHING",
+                (payload.member_id,),
+            )
+            tx.scrub("contacts")
+            tx.scrub("pending_addresses")
+        elif isinstance(
             payload, (registry_events.MemberRegistered, registry_events.MemberEmailChanged)
         ):
             tx.execute(
@@ -107,6 +130,21 @@ class NotifyDirectory(InboxView):
         if row is None:
             return self.display_name(member_id), None
         return row["display_name"] or "", row["email"]
+
+    def is_erased(self, member_id: UUID | str) -> bool:
+        with self.store.read() as tx:
+            row = tx.one("SELECT 1 AS x FROM erased_members WHERE member_id = ?", (str(member_id),))
+        return row is not None
+
+    def erased_unswept(self) -> list[UUID]:
+        """Erased members whose outbox files may still be on disk."""
+        with self.store.read() as tx:
+            rows = tx.all("SELECT member_id FROM erased_members WHERE swept = 0")
+        return [UUID(r["member_id"]) for r in rows]
+
+    def mark_swept(self, member_id: UUID) -> None:
+        with self.store.transaction() as tx:
+            tx.execute("UPDATE erased_members SET swept = 1 WHERE member_id = ?", (str(member_id),))
 
     def community_name(self, community_id: UUID | str) -> str:
         row = self.registry.community(community_id)

@@ -125,8 +125,8 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition[Noti
             # Requested address changes: the confirmation code goes to the new address.
             InboxDefinition(
                 name="addresses",
-                subjects=lambda identity: [
-                    identity.local_subject("registry", ADDRESS_CHANGE_REQUESTED)
+                subjects=lambda identity: [  # personal: on the member's own subject
+                    identity.personal_subject("registry", "*", ADDRESS_CHANGE_REQUESTED)
                 ],
             ),
         ),

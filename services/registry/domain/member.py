@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 
 from services.common.aggregate import TracedAggregate
 from services.common.errors import FailedPrecondition
+from services.kernel.erasure import ERASED_NAME
 from services.registry.domain.values import Profession
 
 WRONG_CODE = "that code does not confirm an address change of this member (or it has expired)"
@@ -48,6 +49,17 @@ class Member(TracedAggregate):
         self.profession = Profession(profession)
         self.home_organisation_id = home_organisation_id
         self.email = email
+        self.erased = False
+
+    def check_not_erased(self) -> None:
+        if getattr(self, "erased", False):
+            raise FailedPrecondition(f"member {self.id} was erased")
+
+    def erase(self) -> None:
+        """Records the erasure (the member's key is destroyed beside it): the aggregate
+        keeps its id and organisation, never the person's name or address."""
+        self.check_not_erased()
+        self._erased()
 
     def change_details(self, display_name: str, profession: Profession) -> None:
         if (display_name, profession) != (self.display_name, self.profession):
@@ -62,6 +74,7 @@ class Member(TracedAggregate):
     ) -> None:
         """FailedPrecondition while MAX_OPEN_EMAIL_REQUESTS requests have not expired
         (whatever the addresses: the answer tells nothing of them)."""
+        self.check_not_erased()
         open_requests = sorted(t for t in self.email_requests if t > now)
         if len(open_requests) >= MAX_OPEN_EMAIL_REQUESTS:
             raise FailedPrecondition(
@@ -73,6 +86,7 @@ class Member(TracedAggregate):
     def confirm_email_change(self, code: str, now: datetime) -> str:
         """The confirmed address (now the member's); FailedPrecondition for a wrong code,
         an expired one, or none pending."""
+        self.check_not_erased()
         pending = self.pending_email
         given = normalise_code(code).encode()
         if (
@@ -106,3 +120,10 @@ class Member(TracedAggregate):
     @event("HomeOrganisationChanged")
     def _home_organisation_changed(self, home_organisation_id: UUID) -> None:
         self.home_organisation_id = home_organisation_id
+
+    @event("Erased")
+    def _erased(self) -> None:
+        self.display_name = ERASED_NAME
+        self.email = ""
+        self.erased = True
+        self.pending_email = None
