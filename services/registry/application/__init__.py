@@ -71,6 +71,7 @@ class Registry(Memberships):
         Member.Registered: PersonalFields("originator_id", {**_NAME, **_EMAIL}),
         Member.DetailsChanged: PersonalFields("originator_id", _NAME),
         Member.EmailChanged: PersonalFields("originator_id", _EMAIL),
+        Member.EmailChangeRequested: PersonalFields("originator_id", {**_EMAIL, "code": ""}),
         Membership.Requested: PersonalFields("member_id", {"message": ""}),
         Membership.RequestRejected: PersonalFields("member_id", {"reason": ""}),
         Membership.Removed: PersonalFields("member_id", {"reason": ""}),
