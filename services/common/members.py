@@ -1,12 +1,14 @@
 """Whether a member token names a member of this node.
 
-A token signed by the node for a member id that was never registered (or a typo) must
-not read anything: the gRPC interceptor asks the service's own record of members (the
-registry's store; the other services' registry mirror) before a call runs, and refuses
-an unknown member with UNAUTHENTICATED. A mirror follows the registry by a moment, so
-an unknown member is looked for again for up to `grace` seconds (5) before the refusal
-(only the node signs tokens, so such calls are rare: an operator's mistake);
-members found are remembered for a minute.
+A token signed by the node for a member id that was never registered (or a typo, or an
+erased member) must not read anything: the gRPC interceptor asks the service's own
+record of members before a call runs (after any `min_registry_position` wait). The
+registry's store is the authority: an unknown member is UNAUTHENTICATED at once. The
+other services know members from their registry mirror, which follows the registry by a
+moment: there an unknown member is looked for again for up to a second, then refused
+with PERMISSION_DENIED, as any answer from a copy a moment old ("pass
+min_registry_position" for a member registered just now). Members found are
+remembered for a minute.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from collections.abc import Callable
 from uuid import UUID
 
 from services.common.apiwork import ApiWork
-from services.common.errors import Unauthenticated
+from services.common.errors import PermissionDenied, Unauthenticated
 from services.common.identity import Caller
 
 REMEMBER_FOR = 60.0
 REMEMBERED = 4096
-GRACE = 5.0
+GRACE = 1.0
 POLL = 0.1
 
 
@@ -32,16 +34,19 @@ class KnownMembers:
         self,
         known: Callable[[UUID], bool],
         work: ApiWork | None = None,
+        authoritative: bool = False,
         grace: float = GRACE,
     ) -> None:
         self.known = known
         self.work = work
-        self.grace = grace
+        self.authoritative = authoritative
+        self.grace = 0.0 if authoritative else grace
         self._seen: OrderedDict[UUID, float] = OrderedDict()
 
     async def check(self, caller: Caller) -> None:
         """Returns if the caller is not a member, or a member this node knows; raises
-        Unauthenticated otherwise (store errors pass through: UNAVAILABLE)."""
+        Unauthenticated (the registry) or PermissionDenied (a mirror) otherwise; store
+        errors pass through (UNAVAILABLE)."""
         member = caller.member_id
         if member is None:
             return
@@ -51,7 +56,12 @@ class KnownMembers:
         deadline = now + self.grace
         while not await self._look(member):
             if time.monotonic() >= deadline:
-                raise Unauthenticated("the token names no member of this node")
+                if self.authoritative:
+                    raise Unauthenticated("the token names no member of this node")
+                raise PermissionDenied(
+                    "the token names no member this service knows yet; for a member "
+                    "registered a moment ago, pass min_registry_position"
+                )
             await asyncio.sleep(POLL)
         self._seen[member] = time.monotonic() + REMEMBER_FOR
         self._seen.move_to_end(member)

@@ -116,6 +116,8 @@ class ServiceParts:
     # Whether a member id is a member of this node (blocking; run on the API's threads):
     # calls with a token for any other member id are UNAUTHENTICATED.
     known_member: Callable[[UUID], bool] | None = None
+    # Whether `known_member` is the authority (the registry's store) or a mirror's copy.
+    known_member_authoritative: bool = False
 
 
 @dataclass(frozen=True)
@@ -314,7 +316,11 @@ class ServiceRuntime(Generic[A]):
                 ),
                 maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs,
                 members=(
-                    KnownMembers(self.parts.known_member, self.api_work)
+                    KnownMembers(
+                        self.parts.known_member,
+                        self.api_work,
+                        authoritative=self.parts.known_member_authoritative,
+                    )
                     if self.parts.known_member is not None
                     else None
                 ),

@@ -12,6 +12,7 @@ def build(runtime: ServiceRuntime[Registry]) -> ServiceParts:
     return ServiceParts(
         servicer=lambda: RegistryServicer(runtime.app, directory, runtime.follower(Directory.name)),
         known_member=runtime.app.is_registered,
+        known_member_authoritative=True,
     )
 
 
