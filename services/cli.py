@@ -51,6 +51,8 @@ def _settings(options: argparse.Namespace) -> NodeSettings:
         "nats_port": getattr(options, "nats_port", None),
         "listen_host": getattr(options, "listen_host", None),
         "grpc_port_base": getattr(options, "grpc_port_base", None),
+        "metrics_port_base": getattr(options, "metrics_port_base", None),
+        "nats_monitor_port": getattr(options, "nats_monitor_port", None),
         "postgres_dsn": getattr(options, "postgres_dsn", None),
         "hub_url": getattr(options, "hub", None),
         "hub_credentials": getattr(options, "hub_credentials", None),
@@ -83,7 +85,7 @@ def _up(options: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"copnet up: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, "node")
+    configure_logging(settings.log_level, "node", settings.node_id)
     return run_node(settings)
 
 
@@ -124,7 +126,7 @@ def _hub(options: argparse.Namespace) -> int:
 def _demo(options: argparse.Namespace) -> int:
     from services.demo.main import run_demo
 
-    configure_logging(options.log_level or "WARNING", "demo")
+    configure_logging(options.log_level or "WARNING", "demo", json_lines=False)
     return run_demo(
         options.data_dir,
         options.base_port,
@@ -225,7 +227,7 @@ def _republish(options: argparse.Namespace) -> int:
     from services.common.streamguard import StreamGuard
 
     settings = _settings(options)
-    configure_logging("WARNING", "cli")
+    configure_logging("WARNING", "cli", json_lines=False)
     if not (settings.data_dir / "node.json").exists() and not settings.postgres_dsn:
         print(f"{settings.data_dir} is not a node's data directory", file=sys.stderr)
         return 2
@@ -265,6 +267,16 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--nats-port", type=int, help="NATS client port (4222)")
     up.add_argument("--listen-host", help="address to listen on (127.0.0.1)")
     up.add_argument("--grpc-port-base", type=int, help="registry's port; others follow (50051)")
+    up.add_argument(
+        "--metrics-port-base",
+        type=int,
+        help="the registry's /metrics port; the others follow (9464; 0: no metrics endpoints)",
+    )
+    up.add_argument(
+        "--nats-monitor-port",
+        type=int,
+        help="nats-server's monitoring port on loopback (-1: any free one; 0: none)",
+    )
     up.add_argument("--postgres-dsn", help="store in PostgreSQL instead of SQLite")
     up.add_argument("--hub", help="the regional hub's leaf-node URL, e.g. nats-leaf://hub:7422")
     up.add_argument(

@@ -60,6 +60,9 @@ class HubSettings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_ca: Path | None = None
+    # The monitoring endpoint (`/leafz`: which nodes are linked), on loopback: -1 any free
+    # port (in the ports file under <data-dir>/nats), 0 none.
+    monitor_port: int = -1
 
     @property
     def manifest_file(self) -> Path:
@@ -151,6 +154,8 @@ class Hub:
             leaf_listen_port=self.settings.leaf_port,
             accounts=hub_accounts(self.manifest, signing.public_key(self.secrets.admin_seed)),
             leaf_tls=self.tls.listener if self.tls else None,
+            monitor_port=self.settings.monitor_port,
+            ports_file_dir=self.settings.data_dir / "nats",
         )
         self.server = NatsServer(config, self.settings.data_dir / "nats", self.lock.inherited)
         self.server.start()

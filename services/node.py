@@ -101,6 +101,8 @@ def node_nats_server(settings: NodeSettings) -> NatsServer:
         if settings.tls_cert
         else None,
         client_seed=users.seed(OPERATOR),
+        monitor_port=settings.nats_monitor_port,
+        ports_file_dir=settings.data_dir / "nats",
     )
     return NatsServer(config, settings.data_dir / "nats")
 
@@ -239,6 +241,12 @@ class Node:
                 f"{self.settings.listen_host}:{self.settings.grpc_port_base + len(SERVICES)}"
             )
             wanted.append((*_host_port(web), "notify pages"))
+        for name in self.services:
+            if self.settings.metrics_port_of(name):
+                port = self.settings.metrics_port_of(name)
+                wanted.append((self.settings.listen_host, port, f"{name} metrics"))
+        if self.settings.nats_monitor_port > 0:
+            wanted.append(("127.0.0.1", self.settings.nats_monitor_port, "NATS monitoring"))
         return wanted
 
     def start(self) -> None:
@@ -257,7 +265,8 @@ class Node:
         env = {**os.environ, **self.settings.to_env(), "COPNET_NATS_URL": self.nats.url}
         for name in self.services:
             log_file = self.log_dir / f"{name}.log" if self.log_dir else None
-            process = ServiceProcess(name, env, log_file, self.lock.inherited)
+            metrics = {"COPNET_METRICS_PORT": str(self.settings.metrics_port_of(name))}
+            process = ServiceProcess(name, {**env, **metrics}, log_file, self.lock.inherited)
             process.start()
             self.processes.append(process)
         for process in self.processes:

@@ -11,7 +11,7 @@
 - Transport: TLS or mutual TLS when given a `ServerTls` (`services.common.transport`);
   the client certificate's CN and SANs join the Caller (`client_certificate`), the
   call's span (`copnet.client.cn`, `copnet.client.san`) and DEBUG logs.
-- OpenTelemetry server spans come from the contrib aio interceptor.
+- OpenTelemetry: a server span and the RED metrics of each call (`telemetry.RpcTelemetry`).
 """
 
 from __future__ import annotations
@@ -31,14 +31,13 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
 from opentelemetry import trace
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
-from opentelemetry.instrumentation.grpc.filters import negate, service_name
 
 from services.common import errors
 from services.common.apiwork import ApiWork, use_api_work
 from services.common.apiwork import reset_api_work as _reset_api_work
 from services.common.identity import Caller
 from services.common.stores import STORE_OUTAGES
+from services.common.telemetry import RpcTelemetry
 from services.common.tokens import TokenAuthority
 from services.common.transport import ServerTls, client_certificate
 
@@ -214,12 +213,12 @@ async def start_server(
     options: Sequence[tuple[str, Any]] = (),
     work: ApiWork | None = None,
     tls: ServerTls | None = None,
+    telemetry: RpcTelemetry | None = None,
 ) -> ServerHandle:
     """Builds, binds and starts a server (over `tls` when given, else plain); the named
     services report NOT_SERVING until told otherwise, service "" SERVING from the start."""
-    tracing = aio_server_interceptor(filter_=negate(service_name(HEALTH_SERVICE)))
     server = grpc.aio.server(
-        interceptors=[tracing, CallInterceptor(authority, work)],
+        interceptors=[telemetry or RpcTelemetry(address=address), CallInterceptor(authority, work)],
         options=[("grpc.so_reuseport", 0), *options],
     )
     register(server)

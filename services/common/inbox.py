@@ -44,7 +44,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from opentelemetry import metrics, propagate, trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.common.envelopes import IntegrationMessage, RejectedMessage, read_message
 from services.common.health import Backoff, Progress, describe_error
@@ -144,6 +144,7 @@ class Inbox:
         self.recipient = recipient
         self.stats = InboxStats()
         self.progress = Progress(f"inbox {name}")
+        refusals.add(0, {"copnet.inbox": name})  # shown from the start
 
     @property
     def consumer_config(self) -> ConsumerConfig:
@@ -319,20 +320,26 @@ class Inbox:
                 "process",
                 raw.subject,
                 message.envelope.event_id,
-                **{"messaging.consumer.group.name": self.name},
+                self.link.url,
+                **{"messaging.consumer.group.name": self.name, **_jetstream(raw)},
             ),
-        ):
+            set_status_on_exception=False,
+        ) as span:
             keep = asyncio.create_task(self._keep_in_progress(raw))
             try:
                 applied = await self._apply(message, stopping)
             except RejectedMessage as error:
+                span.set_status(Status(StatusCode.ERROR, f"refused: {error}"[:200]))
                 await self._reject(raw, error)
                 return
             except Exception as error:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, f"parked: {describe_error(error)}"))
                 await self._park(raw, message, error)
                 return
             finally:
                 keep.cancel()
+            span.set_attribute("copnet.applied", bool(applied))
         if applied is None:
             return  # stopping while the store was away: redelivered after the restart
         self.stats.parked_on = ""
@@ -383,6 +390,22 @@ class Inbox:
             delivered,
         )
         await raw.nak(delay=delay)
+
+
+def _jetstream(raw: Msg) -> dict[str, str | int]:
+    """What JetStream says of a delivered message, for its span."""
+    try:
+        meta = raw.metadata
+    except nats.errors.Error:  # not a JetStream message
+        return {}
+    return {
+        "copnet.stream": meta.stream,
+        "copnet.stream.sequence": meta.sequence.stream,
+        "copnet.consumer.sequence": meta.sequence.consumer,
+        "copnet.delivery_count": meta.num_delivered,
+        "copnet.pending": meta.num_pending,
+        "copnet.stored_at": meta.timestamp.isoformat(),
+    }
 
 
 async def _drop(subscription: JetStreamContext.PullSubscription | None) -> None:

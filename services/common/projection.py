@@ -17,15 +17,21 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Tracking
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Link
 
 from services.common.application import CopnetApplication
 from services.common.health import Backoff, Progress
 from services.common.sqlstore import SqlStore, SqlTx
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("copnet.projection")
+# A batch's span links the traces of at most this many of its other events.
+MAX_LINKS = 16
 
 _META_TABLE = (
     "CREATE TABLE IF NOT EXISTS projection_meta ("
@@ -71,6 +77,10 @@ class Projection:
         """Applies a batch of (domain event, notification id); False if already applied."""
         if not batch:
             return True
+        with _batch_span(self.name, batch):
+            return self._process(batch)
+
+    def _process(self, batch: Sequence[tuple[Any, int]]) -> bool:
         try:
             with self.store.transaction() as tx:
                 tx.track(Tracking(self.upstream, batch[-1][1]))
@@ -97,6 +107,29 @@ class Projection:
             "INSERT INTO projection_meta (name, schema_version) VALUES (?, ?)",
             (self.name, self.schema_version),
         )
+
+
+def _batch_span(name: str, batch: Sequence[tuple[Any, int]]) -> AbstractContextManager[trace.Span]:
+    """A span for a batch applied to a read model: a child of the trace of its last event
+    (the command that caused it), linked to the traces of (some of) the others."""
+    contexts = [
+        trace.get_current_span(propagate.extract(carrier)).get_span_context()
+        for carrier in (getattr(event, "trace_context", None) for event, _ in batch)
+        if carrier
+    ]
+    contexts = [context for context in contexts if context.is_valid]
+    parent = trace.set_span_in_context(trace.NonRecordingSpan(contexts[-1])) if contexts else None
+    others = {c.trace_id: c for c in contexts[:-1] if c.trace_id != contexts[-1].trace_id}
+    return tracer.start_as_current_span(
+        f"project {name}",
+        context=parent,
+        links=[Link(context) for context in list(others.values())[:MAX_LINKS]],
+        attributes={
+            "copnet.read_model": name,
+            "copnet.events": len(batch),
+            "copnet.position": batch[-1][1],
+        },
+    )
 
 
 class ProjectionFollower:

@@ -34,6 +34,7 @@ from services.common.health import Backoff, Progress, describe_error
 from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
 from services.common.messaging import FederationLimits, NodeIdentity
+from services.common.metrics import RuntimeSampler
 from services.common.natslink import NatsLink, client_tls
 from services.common.nodeauth import ServiceGrants, inbox_prefix, seed_for
 from services.common.projection import Projection, ProjectionFollower
@@ -42,6 +43,7 @@ from services.common.relay import Relay
 from services.common.settings import NodeSettings
 from services.common.shutdown import bounded, finish
 from services.common.sqlstore import SqlStore
+from services.common.telemetry import RpcTelemetry
 from services.common.tokens import TokenAuthority
 from services.common.transport import ServerTls, check_binding
 from services.common.trust import node_keys
@@ -296,9 +298,12 @@ class ServiceRuntime(Generic[A]):
                 [self.definition.grpc_service_name],
                 work=self.api_work,
                 tls=self.tls,
+                telemetry=RpcTelemetry(self.definition.name, self.identity.node_id, self.address),
             )
         await self._check_health()
         self._tasks.append(asyncio.create_task(self._watch_health(), name="health checks"))
+        self.sampler = RuntimeSampler(self)
+        self._tasks.append(asyncio.create_task(self.sampler.run(self._stopping), name="metrics"))
         if self.relay is not None:
             self._spawn("relay", self.relay.run, self.relay.progress)
         for worker in [*self.inboxes, *self.workers]:

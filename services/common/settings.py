@@ -73,6 +73,13 @@ class NodeSettings:
     tls_client_key: Path | None = None
     # Plain gRPC on a non-loopback address (refused without it; a WARNING at every start).
     insecure: bool = False
+    # This process's Prometheus `/metrics` port on `listen_host` (0: none). `copnet up` gives
+    # each service `metrics_port_base` + its index in SERVICES (0 there: no endpoints).
+    metrics_port: int = 0
+    metrics_port_base: int = 9464
+    # The node's nats-server monitoring port (`/varz`, `/leafz`, on loopback): -1 any free
+    # port (found by `copnet status` in the server's ports file), 0 none.
+    nats_monitor_port: int = -1
 
     def __post_init__(self) -> None:
         parse_token_name(self.node_id, "node id")
@@ -115,6 +122,12 @@ class NodeSettings:
             return self.addresses[service]
         return f"{self.listen_host}:{self.grpc_port_base + SERVICES.index(service)}"
 
+    def metrics_port_of(self, service: str) -> int:
+        """The metrics port `copnet up` gives a service (0: none)."""
+        if not self.metrics_port_base:
+            return 0
+        return self.metrics_port_base + SERVICES.index(service)
+
     def with_overrides(self, **overrides: Any) -> NodeSettings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -142,6 +155,9 @@ class NodeSettings:
             "COPNET_TLS_CLIENT_CERT": str(self.tls_client_cert or ""),
             "COPNET_TLS_CLIENT_KEY": str(self.tls_client_key or ""),
             "COPNET_INSECURE": "1" if self.insecure else "",
+            "COPNET_METRICS_PORT": str(self.metrics_port or ""),
+            "COPNET_METRICS_PORT_BASE": str(self.metrics_port_base),
+            "COPNET_NATS_MONITOR_PORT": str(self.nats_monitor_port),
         }
         for service, address in self.addresses.items():
             env[f"COPNET_{service.upper()}_ADDRESS"] = address
@@ -191,4 +207,7 @@ class NodeSettings:
             tls_client_cert=path("TLS_CLIENT_CERT"),
             tls_client_key=path("TLS_CLIENT_KEY"),
             insecure=str(get("INSECURE", "")).lower() in ("1", "true", "yes", "on"),
+            metrics_port=int(get("METRICS_PORT", 0)),
+            metrics_port_base=int(get("METRICS_PORT_BASE", defaults.metrics_port_base)),
+            nats_monitor_port=int(get("NATS_MONITOR_PORT", defaults.nats_monitor_port)),
         )

@@ -2,8 +2,9 @@
 `copnet up --hub-credentials` run them, under one data directory.
 
 Ports: the hub takes `base_port` (clients) and `base_port + 1` (leaf nodes);
-node i (from 0) takes `base_port + 10 * (i + 1)` for NATS and the next ports
-for its services' gRPC servers, all over TLS: the demo's own CA
+node i (from 0) takes `base_port + 10 * (i + 1)` for NATS, the next ports for its
+services' gRPC servers, notify's pages and then each service's `/metrics`, and
+`base_port + 2 + i` for its nats-server's monitoring; gRPC is over TLS: the demo's own CA
 (`<data-dir>/grpc-tls/ca.crt`) signs each node's server certificate.
 """
 
@@ -37,7 +38,7 @@ class DemoRegion:
         base_port: int,
         listen_host: str = "127.0.0.1",
     ) -> None:
-        if len(SERVICES) + 1 > PORTS_PER_NODE:
+        if 2 * len(SERVICES) + 2 > PORTS_PER_NODE:
             raise ValueError("more services than the demo's port layout has room for")
         self.data_dir = data_dir
         self.region = region
@@ -79,6 +80,9 @@ class DemoRegion:
             nats_port=port,
             listen_host=self.listen_host,
             grpc_port_base=port + 1,
+            # gRPC, the notify pages, then each service's /metrics; NATS monitoring below.
+            metrics_port_base=port + len(SERVICES) + 2,
+            nats_monitor_port=self.base_port + 2 + index if index < PORTS_PER_NODE - 2 else -1,
             hub_credentials=self.hub.settings.credentials_file(spec.node_id),
             log_level="INFO",
             tls_cert=server.cert_file,

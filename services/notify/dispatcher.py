@@ -35,7 +35,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 
 from services.common.errors import CopnetError
 from services.common.health import Backoff, Progress
@@ -223,6 +223,8 @@ class Dispatcher:
             return "not due"
         with tracer.start_as_current_span(
             "notify deliver",
+            # In the trace of what caused the e-mail (stored with the notification's creation).
+            context=propagate.extract(self.app.trace_of(notification_id)),
             attributes={
                 "copnet.notification.id": str(notification_id),
                 "copnet.notification.kind": notification.kind.value,
@@ -250,6 +252,10 @@ class Dispatcher:
                 prepared.message, self.composer.envelope_sender, prepared.recipient
             )
             change = self._outcome(delivery)
+            span = trace.get_current_span()
+            span.set_attribute("copnet.delivery.outcome", delivery.outcome.value)
+            if delivery.outcome is not Outcome.DELIVERED:
+                span.set_status(trace.Status(trace.StatusCode.ERROR, str(delivery.detail)[:200]))
             change(notification, self.app.clock.now())
             carry.hold(notification_id, change, notification)
             log.info(

@@ -75,6 +75,8 @@ def test_two_organisations_share_learning_through_their_hub(tmp_path: Path):
                         str(free_port()),
                         "--grpc-port-base",
                         str(ports[node]),
+                        "--metrics-port-base",
+                        str(free_port_block(len(SERVICES))),
                         "--hub-credentials",
                         str(credentials / f"{node}.json"),
                     ],

@@ -65,6 +65,7 @@ class RunningNode:
         natsauth.remember(self.nats_url, data_dir)  # copnet up writes the operator's key there
         # The services' gRPC ports, then notify's unsubscribe pages.
         self.grpc_port = free_port_block(len(SERVICES) + 1)
+        self.metrics_port = free_port_block(len(SERVICES))
         self.log = data_dir.parent / f"{node_id}-up.log"
         self.process: subprocess.Popen[bytes] | None = None
         # Every child seen, so that even orphans of a killed supervisor are cleaned up.
@@ -89,6 +90,9 @@ class RunningNode:
         """A channel to one of its services, as it serves them (plain or TLS)."""
         return open_channel(self.address(service), self.security)
 
+    def metrics_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_port + SERVICES.index(service)}/metrics"
+
     def apis(self) -> list[tuple[str, str]]:
         """(address, gRPC service) of every service the node runs; ready when SERVING."""
         return [(self.address(name), api_name(name)) for name in available_services()]
@@ -107,6 +111,8 @@ class RunningNode:
             str(self.nats_port),
             "--grpc-port-base",
             str(self.grpc_port),
+            "--metrics-port-base",
+            str(self.metrics_port),
         ]
         command += self.args
         return command + (["--postgres-dsn", self.postgres_dsn] if self.postgres_dsn else [])

@@ -104,7 +104,7 @@ def test_a_command_is_traced_from_the_client_to_the_nats_message(
         message = read_stream(nats_server.url, "COPNET_TESTNODE")[0]
         assert message.headers["traceparent"].split("-")[1] == trace_id
 
-        server_name = "/copnet.registry.v1.RegistryService/CreateOrganisation"
+        server_name = "copnet.registry.v1.RegistryService/CreateOrganisation"
         publish_name = "publish copnet.test-region.testnode.registry.organisation_registered"
         eventually(lambda: receiver.named(server_name) and receiver.named(publish_name))
         resource, server_span = receiver.named(server_name)[0]
@@ -124,7 +124,7 @@ def test_a_command_is_traced_from_the_client_to_the_nats_message(
     attributes = {a.key: a.value.string_value for a in publish_span.attributes}
     assert attributes["messaging.system"] == "nats"
     assert attributes["messaging.message.id"] == message.headers["Nats-Msg-Id"]
-    assert not receiver.named("/grpc.health.v1.Health/Check"), "health probes are not traced"
+    assert not receiver.named("grpc.health.v1.Health/Check"), "health probes are not traced"
 
 
 def test_no_exporter_is_configured_without_otel_settings():
