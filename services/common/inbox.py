@@ -185,10 +185,13 @@ class Inbox:
                 try:
                     messages = await subscription.fetch(1, timeout=FETCH_TIMEOUT)
                 except nats.errors.TimeoutError:
+                    self._caught_up()
                     self.progress.beat()
                     continue
                 for message in messages:
                     await self._process(message, stopping)
+                    if raw_pending(message) == 0:
+                        self._caught_up()
                 backoff.reset()
             except Exception as error:
                 await _drop(subscription)
@@ -204,6 +207,8 @@ class Inbox:
     async def _bind(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
         """Creates (or brings up to date) the durable consumer, then binds to it."""
         is_empty = getattr(self.handler, "is_empty", None)
+        if getattr(self.handler, "rebuilding", False):
+            self.progress.hold(f"rebuilding {getattr(self.handler, 'name', '')} from {self.stream}")
         if is_empty is not None and await asyncio.to_thread(is_empty):
             # Nothing applied yet (a new or rebuilt view): consume from the start.
             with contextlib.suppress(nats.js.errors.NotFoundError):
@@ -215,6 +220,12 @@ class Inbox:
             await js.delete_consumer(self.stream, self.name)
             await js.add_consumer(self.stream, self.consumer_config)
         return await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
+
+    def _caught_up(self) -> None:
+        """A view rebuilding from the stream is ready once nothing is left to receive."""
+        if getattr(self.handler, "rebuilding", False):
+            self.handler.rebuilding = False  # type: ignore[attr-defined]  # an InboxView
+        self.progress.release()
 
     async def _check_consumer(self, js: JetStreamContext) -> None:
         """Puts the consumer back as this inbox defines it if someone deleted, changed or
@@ -390,6 +401,14 @@ class Inbox:
             delivered,
         )
         await raw.nak(delay=delay)
+
+
+def raw_pending(raw: Msg) -> int | None:
+    """How many messages the consumer has left after this one (None if unknown)."""
+    try:
+        return raw.metadata.num_pending
+    except nats.errors.Error:
+        return None
 
 
 def _jetstream(raw: Msg) -> dict[str, str | int]:

@@ -52,6 +52,8 @@ class Projection:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self._load_state: Any = None
+        # Rebuilding from the events (a new schema, or `reset`): not ready until caught up.
+        self.rebuilding = False
         with store.transaction() as tx:
             tx.execute(_META_TABLE)
             row = tx.one("SELECT schema_version FROM projection_meta WHERE name = ?", (self.name,))
@@ -64,6 +66,7 @@ class Projection:
                 tx.execute(statement)
             if row is None or changed:
                 self._forget(tx)
+        self.rebuilding = changed
 
     def position(self) -> int:
         return self.store.max_tracking_id(self.upstream)
@@ -97,6 +100,7 @@ class Projection:
     def reset(self) -> None:
         with self.store.transaction() as tx:
             self._forget(tx)
+        self.rebuilding = True
 
     def _forget(self, tx: SqlTx) -> None:
         for table in self.table_names:
@@ -153,6 +157,7 @@ class ProjectionFollower:
         self._advanced = threading.Condition()
         self._loaded = False
         self._position = 0
+        self._rebuild_to: int | None = None
         self.progress = Progress(f"read model {projection.name}")
         self._thread = threading.Thread(
             target=self._run, name=f"follow-{projection.name}", daemon=True
@@ -199,6 +204,10 @@ class ProjectionFollower:
         if not self._loaded:
             self._advance(self.projection.position())
             self._loaded = True
+            if self.projection.rebuilding:
+                self._rebuild_to = self.app.recorder.max_notification_id() or 0
+        if self._rebuild_to is not None:
+            self._rebuilt()
         notifications = self.app.recorder.select_notifications(
             start=self._position, limit=self.batch_size, inclusive_of_start=False
         )
@@ -218,6 +227,16 @@ class ProjectionFollower:
         )
         self._advance(notifications[-1].id)
         return True
+
+    def _rebuilt(self) -> None:
+        """While rebuilding, NOT_SERVING (its lists would be partial) until caught up."""
+        target = self._rebuild_to or 0
+        if self._position >= target:
+            self._rebuild_to = None
+            self.projection.rebuilding = False
+            self.progress.release()
+        else:
+            self.progress.hold(f"rebuilding from the events ({self._position} of {target})")
 
     def _advance(self, position: int) -> None:
         with self._advanced:
