@@ -89,6 +89,14 @@ def _up(options: argparse.Namespace) -> int:
     return run_node(settings)
 
 
+def _status(options: argparse.Namespace) -> int:
+    from services.status import run_node_status
+
+    default = Path(os.environ.get("COPNET_DATA_DIR") or "copnet-data")
+    data_dir = None if options.node else (options.data_dir or default)
+    return run_node_status(data_dir, options.node or "", options.nats_monitor or "", options.json)
+
+
 def _node_spec(text: str) -> tuple[str, str]:
     node_id, _, name = text.partition("=")
     return node_id.strip(), name.strip()
@@ -97,6 +105,12 @@ def _node_spec(text: str) -> tuple[str, str]:
 def _hub(options: argparse.Namespace) -> int:
     from services.hub import HubSettings, run_hub
 
+    if options.action == "status":
+        from services.status import run_hub_status
+
+        return run_hub_status(options.data_dir, options.json)
+    if not options.region:
+        raise SystemExit("copnet hub: --region is required")
     configure_logging(options.log_level or "INFO", "hub")
     own = (options.tls_cert, options.tls_key, options.tls_ca)
     if any(own) and not all(own):
@@ -286,9 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     _tls_options(up)
     up.set_defaults(run=_up)
 
-    hub = commands.add_parser("hub", help="run a region's hub in the foreground")
+    hub = commands.add_parser(
+        "hub", help="run a region's hub in the foreground (`copnet hub status`: its links)"
+    )
+    hub.add_argument("action", nargs="?", default="run", choices=["run", "status"], help="(run)")
     hub.add_argument("--data-dir", type=Path, default=Path("copnet-hub"), help="(copnet-hub)")
-    hub.add_argument("--region", required=True, help="the region's id (a lower-case slug)")
+    hub.add_argument("--region", help="the region's id (a lower-case slug; required to run)")
+    hub.add_argument("--json", action="store_true", help="status: as JSON, for scripts")
     hub.add_argument(
         "--node",
         action="append",
@@ -318,6 +336,20 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--tls-ca", type=Path, help="the CA that signed it, handed to the nodes")
     hub.add_argument("--log-level", help="DEBUG, INFO, WARNING (INFO)")
     hub.set_defaults(run=_hub)
+
+    status = commands.add_parser(
+        "status", help="what a running node is doing: services, lags, streams, hub link"
+    )
+    where = status.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", type=Path, help="the node's data directory (copnet-data)")
+    where.add_argument(
+        "--node", metavar="URL", help="the node's registry metrics URL, e.g. http://host:9464"
+    )
+    status.add_argument(
+        "--nats-monitor", metavar="URL", help="with --node: its nats-server's monitoring URL"
+    )
+    status.add_argument("--json", action="store_true", help="as JSON, for scripts")
+    status.set_defaults(run=_status)
 
     demo = commands.add_parser(
         "demo", help="a region on this machine with the seed communities loaded"

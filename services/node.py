@@ -34,6 +34,7 @@ from services.common.channels import ChannelSecurity, open_channel
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig, TlsConfig
 from services.common.nodeauth import OPERATOR, NodeUsers, ServiceGrants
+from services.common.pki import write_file
 from services.common.region import HubCredentials
 from services.common.settings import SERVICES, NodeSettings, available_services
 from services.common.supervision import (
@@ -269,11 +270,25 @@ class Node:
             process = ServiceProcess(name, {**env, **metrics}, log_file, self.lock.inherited)
             process.start()
             self.processes.append(process)
+        self.write_endpoints()
         for process in self.processes:
             address = self.settings.address(process.name)
             api = f"copnet.{process.name}.v1.{process.name.capitalize()}Service"
             if not wait_serving(address, READY_TIMEOUT, api, ChannelSecurity.of(self.settings)):
                 raise RuntimeError(f"{process.name} did not report SERVING on {address}")
+
+    def write_endpoints(self) -> None:
+        """Where `copnet status` finds the services' figures (`<data-dir>/endpoints.json`)."""
+        host = self.settings.listen_host
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        metrics = {
+            name: f"http://{host}:{self.settings.metrics_port_of(name)}/metrics"
+            for name in self.services
+            if self.settings.metrics_port_of(name)
+        }
+        grpc = {name: self.settings.address(name) for name in self.services}
+        endpoints = {"metrics": metrics, "grpc": grpc}
+        write_file(self.settings.data_dir / "endpoints.json", json.dumps(endpoints).encode(), 0o644)
 
     def supervise(self) -> None:
         """Restarts what exits, until the node stops."""
