@@ -287,7 +287,7 @@ class Node:
             if self.settings.metrics_port_of(name)
         }
         grpc = {name: self.settings.address(name) for name in self.services}
-        endpoints = {"metrics": metrics, "grpc": grpc}
+        endpoints = {"metrics": metrics, "grpc": grpc, "joins_hub": self.settings.joins_hub}
         write_file(self.settings.data_dir / "endpoints.json", json.dumps(endpoints).encode(), 0o644)
 
     def supervise(self) -> None:

@@ -53,12 +53,14 @@ class NodeEndpoints:
 
     metrics: dict[str, str]
     nats_monitor: str = ""
+    joins_hub: bool = True
 
     @classmethod
     def of_data_dir(cls, data_dir: Path) -> NodeEndpoints:
         """What `copnet up` wrote into the data directory (`endpoints.json`)."""
         written = json.loads((data_dir / "endpoints.json").read_text())
-        return cls(dict(written["metrics"]), monitor_url(data_dir / "nats"))
+        joins = bool(written.get("joins_hub", True))
+        return cls(dict(written["metrics"]), monitor_url(data_dir / "nats"), joins)
 
     @classmethod
     def of_url(cls, url: str, nats_monitor: str = "") -> NodeEndpoints:
@@ -150,7 +152,9 @@ def node_status(endpoints: NodeEndpoints) -> dict[str, Any]:
         "services": services,
         "streams": streams,
         "federation": federation,
-        "hub": hub_link(endpoints.nats_monitor),
+        "hub": hub_link(endpoints.nats_monitor)
+        if endpoints.joins_hub
+        else {"known": True, "up": None, "why": "this node joins no hub"},
         "email": services.get("notify", {}).pop("email", {}),
     }
     status["problems"] = node_problems(status)
@@ -201,7 +205,7 @@ def print_node(status: dict[str, Any]) -> None:
     for stream, figures in sorted(status["streams"].items()):
         print(f"stream {stream}: {figures.get('messages')} messages, {figures.get('bytes')} bytes")
     hub = status["hub"]
-    if hub.get("known"):
+    if hub.get("known") and hub["up"] is not None:
         print(f"hub link: {'up' if hub['up'] else 'DOWN'}")
     else:
         print(f"hub link: unknown ({hub.get('why')})")

@@ -168,7 +168,10 @@ class ProjectionFollower:
         return self._position
 
     def start(self) -> None:
-        """Follows in a thread of its own; the position is read there (with retries)."""
+        """Follows in a thread of its own; the position is read there (with retries). A
+        projection rebuilding is not ready from the start until it has caught up."""
+        if self.projection.rebuilding:
+            self.progress.hold("rebuilding from the events")
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
