@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import uuid
-from concurrent import futures
 from pathlib import Path
 
 import grpc
 import pytest
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from copnet.registry.v1 import registry_pb2 as pb
@@ -20,40 +17,16 @@ from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.node import wait_serving
+from tests.support import otlp
 from tests.support.ports import free_port
 from tests.support.streams import read_stream
 from tests.support.waiting import eventually
 
 
-class Collector(trace_service_pb2_grpc.TraceServiceServicer):
-    """The receiving end of OTLP/gRPC, as an OpenTelemetry collector would run it."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[dict[str, str], trace_pb2.Span]] = []
-        self._lock = threading.Lock()
-
-    def Export(self, request, context):
-        with self._lock:
-            for resource_spans in request.resource_spans:
-                resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
-                for scope_spans in resource_spans.scope_spans:
-                    self.spans.extend((resource, span) for span in scope_spans.spans)
-        return trace_service_pb2.ExportTraceServiceResponse()
-
-    def named(self, name: str) -> list[tuple[dict[str, str], trace_pb2.Span]]:
-        with self._lock:
-            return [(r, s) for r, s in self.spans if s.name == name]
-
-
 @pytest.fixture
 def collector():
-    servicer = Collector()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield servicer, port
-    server.stop(0)
+    with otlp.collector() as (servicer, port):
+        yield servicer, port
 
 
 def test_a_command_is_traced_from_the_client_to_the_nats_message(
