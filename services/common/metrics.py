@@ -214,6 +214,11 @@ class RuntimeSampler:
             sample.put("copnet.relay.published", relay.stats.published)
             sample.put("copnet.relay.failures", relay.stats.failures)
             sample.put("copnet.relay.alarmed", 1.0 if relay.progress.alarmed else 0.0)
+        for inbox in runtime.inboxes:
+            inbox_labels = {"inbox": inbox.name}
+            sample.put("copnet.inbox.parked", 1.0 if inbox.stats.parked_on else 0.0, **inbox_labels)
+            sample.put("copnet.inbox.applied", inbox.stats.applied, **inbox_labels)
+            sample.put("copnet.inbox.failures", inbox.stats.failures, **inbox_labels)
         if "worker" in runtime.roles and runtime.nats.connected:
             await self._nats_figures(sample)
         self.sample = sample
@@ -236,9 +241,6 @@ class RuntimeSampler:
         streams = {runtime.identity.stream_name} if runtime.relay is not None else set()
         for inbox in runtime.inboxes:
             inbox_labels = {"inbox": inbox.name}
-            sample.put("copnet.inbox.parked", 1.0 if inbox.stats.parked_on else 0.0, **inbox_labels)
-            sample.put("copnet.inbox.applied", inbox.stats.applied, **inbox_labels)
-            sample.put("copnet.inbox.failures", inbox.stats.failures, **inbox_labels)
             streams.add(inbox.stream)
             try:
                 info = await js.consumer_info(inbox.stream, inbox.name)

@@ -1,0 +1,113 @@
+"""`copnet status` and `copnet hub status` on a region as operators run it: `copnet hub` and a
+`copnet up --hub-credentials` node; the hub link is reported up, then down once the hub is
+killed, and each service's figures come from its own /metrics endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from services.common.settings import available_services
+from tests.support.node_process import COPNET, RunningNode
+from tests.support.ports import free_port
+from tests.support.waiting import eventually
+
+REGION = "south-east-london"
+
+
+def copnet(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPNET_")}
+    return subprocess.run([*COPNET, *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def status(node: RunningNode) -> dict:
+    done = copnet("status", "--data-dir", str(node.data_dir), "--json")
+    assert done.stdout, done.stderr
+    return {**json.loads(done.stdout), "exit": done.returncode}
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPNET_")}
+    with (tmp_path / "hub.log").open("ab") as log:
+        process = subprocess.Popen(
+            [
+                *COPNET,
+                *("hub", "--data-dir", str(tmp_path / "hub"), "--region", REGION),
+                *("--port", str(free_port()), "--leaf-port", str(free_port())),
+                *("--node", "guys=Guy's and St Thomas'", "--node", "kings=King's College"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    yield process
+    if process.poll() is None:
+        for child in psutil.Process(process.pid).children(recursive=True):
+            child.kill()
+    process.kill()
+    process.wait(10)
+
+
+@pytest.fixture
+def node(tmp_path: Path, hub) -> Iterator[RunningNode]:
+    credentials = tmp_path / "hub" / "credentials" / "guys.json"
+    eventually(credentials.exists, 30)
+    running = RunningNode(
+        tmp_path / "guys", "guys", REGION, args=["--hub-credentials", str(credentials)]
+    )
+    running.start()
+    yield running
+    running.kill_everything()
+
+
+def test_status_shows_services_and_the_hub_link_going_down_when_the_hub_dies(
+    node: RunningNode, hub: subprocess.Popen[bytes], tmp_path: Path
+):
+    eventually(node.all_serving, 60, message=node.log_text)
+
+    # Each service samples its figures every 2 s: the hub link and the streams are there soon.
+    def ready(s: dict) -> bool:
+        return bool(
+            s["hub"].get("up") and s["streams"] and "COPNET_KINGS_FOR_GUYS" in s["federation"]
+        )
+
+    up = eventually(lambda: ready(s := status(node)) and s, 30)
+    # kings is in the region's directory but not running: its stream for guys is silent.
+    assert up["problems"] == ["federation source COPNET_KINGS_FOR_GUYS is not heard from"]
+    assert up["exit"] == 1
+    assert up["node_id"] == "guys"
+    assert set(up["services"]) == set(available_services())
+    for name, service in up["services"].items():
+        assert service["up"] and service["serving"], name
+        assert service["relay"]["backlog"] == 0
+        assert service["metrics"] == node.metrics_url(name)
+    assert up["services"]["learning"]["inboxes"]["learning-federation"]["parked"] == 0
+    assert "COPNET_GUYS" in up["streams"]
+    assert up["email"]["pending"] == 0
+
+    def hub_status() -> dict:
+        done = copnet("hub", "status", "--data-dir", str(tmp_path / "hub"), "--json")
+        return {**json.loads(done.stdout), "exit": done.returncode}
+
+    hub_view = eventually(lambda: (s := hub_status())["nodes"]["guys"]["connected"] and s, 30)
+    assert hub_view["running"] and hub_view["nodes"]["kings"]["connected"] is False
+    assert "node kings is not linked" in hub_view["problems"]
+
+    hub_tree = psutil.Process(hub.pid).children(recursive=True)
+    hub.send_signal(signal.SIGKILL)
+    for child in hub_tree:  # its nats-server goes with it (as with a machine lost)
+        child.kill()
+    down = eventually(lambda: (s := status(node))["hub"].get("up") is False and s, 30)
+    assert down["exit"] == 1
+    assert "the link to the hub is down" in down["problems"]
+    assert all(service["up"] for service in down["services"].values())
+    gone = hub_status()
+    assert gone["exit"] == 2 and gone["running"] is False
