@@ -6,20 +6,28 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
+from copnet.registry.v1 import registry_pb2 as rpb
+from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
 from services.common.settings import available_services
+from services.status import samples
 from tests.support.node_process import COPNET, RunningNode
 from tests.support.ports import free_port
 from tests.support.waiting import eventually
 
 REGION = "south-east-london"
+OBSERVABILITY = Path(__file__).parents[2] / "deploy" / "observability"
+NAMES = re.compile(r"\b(?:copnet|rpc_server)_[a-z_]+")
+LABELS = {"copnet_node", "copnet_service", "copnet_inbox", "copnet_reason"}
 
 
 def copnet(*args: str) -> subprocess.CompletedProcess[str]:
@@ -100,6 +108,19 @@ def test_status_shows_services_and_the_hub_link_going_down_when_the_hub_dies(
     hub_view = eventually(lambda: (s := hub_status())["nodes"]["guys"]["connected"] and s, 30)
     assert hub_view["running"] and hub_view["nodes"]["kings"]["connected"] is False
     assert "node kings is not linked" in hub_view["problems"]
+
+    # Every series the alert rules and the dashboard read is served (after one gRPC call).
+    registry = rpb_grpc.RegistryServiceStub(node.channel("registry"))
+    operator = [("authorization", f"Bearer {node.token()}")]
+    registry.ListOrganisations(rpb.ListOrganisationsRequest(), metadata=operator, timeout=10)
+    served = set()
+    for name in up["services"]:
+        with urllib.request.urlopen(node.metrics_url(name), timeout=5) as response:
+            served |= {sample[0] for sample in samples(response.read().decode())}
+    wanted = set()
+    for file in ("alerts.yaml", "grafana-dashboard.json"):
+        wanted |= set(NAMES.findall((OBSERVABILITY / file).read_text())) - LABELS
+    assert wanted and wanted <= served, wanted - served
 
     hub_tree = psutil.Process(hub.pid).children(recursive=True)
     hub.send_signal(signal.SIGKILL)
