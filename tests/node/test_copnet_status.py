@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
@@ -121,6 +122,20 @@ def test_status_shows_services_and_the_hub_link_going_down_when_the_hub_dies(
     for file in ("alerts.yaml", "grafana-dashboard.json"):
         wanted |= set(NAMES.findall((OBSERVABILITY / file).read_text())) - LABELS
     assert wanted and wanted <= served, wanted - served
+
+    # Reflection (what grpcurl uses) answers, and a normal start and these calls log nothing
+    # above INFO (JSON lines, each tagged with its service and node).
+    reflection = reflection_pb2_grpc.ServerReflectionStub(node.channel("registry"))
+    [answer] = reflection.ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10
+    )
+    listed = {s.name for s in answer.list_services_response.service}
+    assert "copnet.registry.v1.RegistryService" in listed
+    lines = [json.loads(line) for line in node.log_text().splitlines() if line.startswith("{")]
+    assert {line["service"] for line in lines} >= {f"copnet-{name}" for name in up["services"]}
+    assert {line["node"] for line in lines} == {"guys"}
+    loud = [line for line in lines if line["level"] not in ("DEBUG", "INFO")]
+    assert not loud, loud
 
     hub_tree = psutil.Process(hub.pid).children(recursive=True)
     hub.send_signal(signal.SIGKILL)
