@@ -262,6 +262,21 @@ def _republish(options: argparse.Namespace) -> int:
     return 0
 
 
+def _rebuild_views(options: argparse.Namespace) -> int:
+    from services.maintenance import rebuild_views
+
+    settings = _settings(options)
+    configure_logging("WARNING", "cli", json_lines=False)
+    if not (settings.data_dir / "node.json").exists():
+        print(f"{settings.data_dir} is not a node's data directory", file=sys.stderr)
+        return 2
+    unknown = set(options.service) - set(available_services())
+    if unknown:
+        print(f"no such service: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    return rebuild_views(settings, options.service or list(available_services()))
+
+
 def _serve(options: argparse.Namespace) -> int:
     import importlib
 
@@ -408,6 +423,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this service's log (repeat; all by default)",
     )
     republish.set_defaults(run=_republish)
+
+    rebuild = commands.add_parser(
+        "rebuild-views", help="rebuild read models from the events, then exit (node stopped)"
+    )
+    rebuild.add_argument(
+        "service", nargs="*", help=f"of these services ({', '.join(available_services())}; all)"
+    )
+    _node_options(rebuild)
+    rebuild.add_argument("--postgres-dsn", help="the node's PostgreSQL (as for `copnet up`)")
+    rebuild.set_defaults(run=_rebuild_views)
 
     serve = commands.add_parser("serve", help="run one service process")
     serve.add_argument("service", choices=available_services())

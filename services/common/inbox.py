@@ -207,9 +207,11 @@ class Inbox:
     async def _bind(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
         """Creates (or brings up to date) the durable consumer, then binds to it."""
         is_empty = getattr(self.handler, "is_empty", None)
-        if getattr(self.handler, "rebuilding", False):
-            self.progress.hold(f"rebuilding {getattr(self.handler, 'name', '')} from {self.stream}")
-        if is_empty is not None and await asyncio.to_thread(is_empty):
+        empty = is_empty is not None and await asyncio.to_thread(is_empty)
+        if empty or getattr(self.handler, "rebuilding", False):
+            # Not ready until it has what the stream holds (`_caught_up`).
+            self.progress.hold(f"filling {getattr(self.handler, 'name', '')} from {self.stream}")
+        if empty:
             # Nothing applied yet (a new or rebuilt view): consume from the start.
             with contextlib.suppress(nats.js.errors.NotFoundError):
                 await js.delete_consumer(self.stream, self.name)
