@@ -277,6 +277,18 @@ def _rebuild_views(options: argparse.Namespace) -> int:
     return rebuild_views(settings, options.service or list(available_services()))
 
 
+def _backup(options: argparse.Namespace) -> int:
+    from services.backup import run_backup
+
+    return run_backup(_settings(options), options.to)
+
+
+def _restore(options: argparse.Namespace) -> int:
+    from services.backup import run_restore
+
+    return run_restore(options.source, options.data_dir)
+
+
 def _serve(options: argparse.Namespace) -> int:
     import importlib
 
@@ -433,6 +445,18 @@ def build_parser() -> argparse.ArgumentParser:
     _node_options(rebuild)
     rebuild.add_argument("--postgres-dsn", help="the node's PostgreSQL (as for `copnet up`)")
     rebuild.set_defaults(run=_rebuild_views)
+
+    backup = commands.add_parser("backup", help="copy a node's stores and keys (while it runs)")
+    _node_options(backup)
+    backup.add_argument("--to", type=Path, required=True, help="a new (or empty) directory")
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser(
+        "restore", help="a back-up into a fresh data directory, with a new relay epoch"
+    )
+    restore.add_argument("source", type=Path, help="the back-up's directory")
+    restore.add_argument("--data-dir", type=Path, required=True, help="a new (or empty) one")
+    restore.set_defaults(run=_restore)
 
     serve = commands.add_parser("serve", help="run one service process")
     serve.add_argument("service", choices=available_services())

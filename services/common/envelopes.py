@@ -37,6 +37,14 @@ class IntegrationMessage:
         stream in log order; copies addressed to a partner come through another
         route, which may interleave with the first in any order.
         """
+        base = self.base_origin
+        if self.envelope.epoch:  # a restored origin: a sequence of its own (see Envelope)
+            base = f"{base}@{self.envelope.epoch}"
+        return f"{base}.for.{self.addressed_to}" if self.addressed_to else base
+
+    @property
+    def base_origin(self) -> str:
+        """The origin's route in its first epoch (for checks across epochs)."""
         base = f"{self.envelope.origin_node}.{self.envelope.service}"
         return f"{base}.for.{self.addressed_to}" if self.addressed_to else base
 

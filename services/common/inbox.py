@@ -306,6 +306,8 @@ class Inbox:
         if not self.federated or last_position is None:
             return ""
         last = await asyncio.to_thread(last_position, message.origin)
+        if message.envelope.epoch:  # a restored origin's new epoch: against its first one
+            last = max(last, await asyncio.to_thread(last_position, message.base_origin))
         if message.envelope.position > last + MAX_POSITION_JUMP:
             return (
                 f"position {message.envelope.position} of {message.origin} jumps more than "

@@ -114,6 +114,8 @@ class Relay:
         # `recorded_position` that fact is also in the tracking store.
         self.position = 0
         self.recorded_position = 0
+        # 0 until the node is restored from a back-up (`StreamGuard.start_new_epoch`).
+        self.epoch = 0
         self._recorded_at = 0.0
         self._checked_at = 0.0
 
@@ -160,6 +162,7 @@ class Relay:
     async def _prepare(self, js: JetStreamContext) -> None:
         """(Re)starts from the recorded position, on the stream it published to."""
         await asyncio.to_thread(self.guard.reload)
+        self.epoch = await asyncio.to_thread(self.guard.epoch)
         self.position = await asyncio.to_thread(self.tracking.max_tracking_id, self.app.name)
         self.recorded_position = self.position
         if await asyncio.to_thread(self.guard.republish_requested):
@@ -176,7 +179,12 @@ class Relay:
                 await asyncio.to_thread(self.guard.adopt, info)  # a node from before the guard
         self.progress.clear_alarm()
         self._checked_at = time.monotonic()
-        log.info("relay of %s starts after position %d", self.app.name, self.position)
+        log.info(
+            "relay of %s starts after position %d%s",
+            self.app.name,
+            self.position,
+            f" (epoch {self.epoch})" if self.epoch else "",
+        )
 
     async def _start_republishing(self, js: JetStreamContext) -> None:
         await messaging.ensure_node_streams(js, self.identity)
@@ -247,7 +255,7 @@ class Relay:
             for notification in notifications:
                 domain_event = self.app.mapper.to_domain_event(notification)
                 publications = self.integration.publications(
-                    domain_event, notification.id, self.identity, self._state_after
+                    domain_event, notification.id, self.identity, self._state_after, self.epoch
                 )
                 if not publications:
                     self.stats.skipped += 1
