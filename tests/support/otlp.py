@@ -12,7 +12,12 @@ import grpc
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.metrics.v1 import (
+    metrics_service_pb2,
+    metrics_service_pb2_grpc,
+)
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -23,6 +28,7 @@ class Collector(trace_service_pb2_grpc.TraceServiceServicer):
 
     def __init__(self) -> None:
         self.spans: list[tuple[dict[str, str], trace_pb2.Span]] = []
+        self.metrics: list[metrics_pb2.Metric] = []
         self._lock = threading.Lock()
 
     def Export(self, request, context):
@@ -33,6 +39,11 @@ class Collector(trace_service_pb2_grpc.TraceServiceServicer):
                     self.spans.extend((resource, span) for span in scope_spans.spans)
         return trace_service_pb2.ExportTraceServiceResponse()
 
+    def metric(self, name: str) -> list[metrics_pb2.Metric]:
+        """Every export of the metric `name` received so far."""
+        with self._lock:
+            return [m for m in self.metrics if m.name == name]
+
     def named(self, name: str) -> list[tuple[dict[str, str], trace_pb2.Span]]:
         with self._lock:
             return [(r, s) for r, s in self.spans if s.name == name]
@@ -42,11 +53,25 @@ class Collector(trace_service_pb2_grpc.TraceServiceServicer):
             return [s for _, s in self.spans if s.trace_id.hex() == trace_id]
 
 
+class _Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+
+    def Export(self, request, context):
+        with self.collector._lock:
+            for resource_metrics in request.resource_metrics:
+                for scope_metrics in resource_metrics.scope_metrics:
+                    self.collector.metrics.extend(scope_metrics.metrics)
+        return metrics_service_pb2.ExportMetricsServiceResponse()
+
+
 @contextmanager
 def collector() -> Iterator[tuple[Collector, int]]:
+    """An OTLP/gRPC receiver of traces and metrics on a loopback port."""
     servicer = Collector()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(servicer, server)
+    metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(_Metrics(servicer), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     try:
