@@ -37,7 +37,7 @@ class IntegrationMessage:
         stream in log order; copies addressed to a partner come through another
         route, which may interleave with the first in any order.
         """
-        base = self.base_origin
+        base = f"{self.envelope.origin_node}.{self.envelope.service}"
         if self.envelope.epoch:  # a restored origin: a sequence of its own (see Envelope)
             base = f"{base}@{self.envelope.epoch}"
         return f"{base}.for.{self.addressed_to}" if self.addressed_to else base

@@ -144,6 +144,11 @@ class Inbox:
         self.recipient = recipient
         self.stats = InboxStats()
         self.progress = Progress(f"inbox {name}")
+        is_empty = getattr(handler, "is_empty", None)
+        if getattr(handler, "rebuilding", False) or (is_empty is not None and is_empty()):
+            # A view new or rebuilding: not ready until it has what the stream holds (from
+            # the start, so readiness never flaps; released by `_caught_up`).
+            self.progress.hold(f"filling {getattr(handler, 'name', '')} from {stream}")
         refusals.add(0, {"copnet.inbox": name})  # shown from the start
 
     @property
@@ -208,9 +213,6 @@ class Inbox:
         """Creates (or brings up to date) the durable consumer, then binds to it."""
         is_empty = getattr(self.handler, "is_empty", None)
         empty = is_empty is not None and await asyncio.to_thread(is_empty)
-        if empty or getattr(self.handler, "rebuilding", False):
-            # Not ready until it has what the stream holds (`_caught_up`).
-            self.progress.hold(f"filling {getattr(self.handler, 'name', '')} from {self.stream}")
         if empty:
             # Nothing applied yet (a new or rebuilt view): consume from the start.
             with contextlib.suppress(nats.js.errors.NotFoundError):
