@@ -132,6 +132,13 @@ class Progress:
             log.warning("%s: alarm cleared", self.name)
 
     @property
+    def holding(self) -> bool:
+        """Not ready only because it is still catching up (`hold`), not because of a fault."""
+        with self._lock:
+            quiet = time.monotonic() - self._beat > self.stall_after
+            return bool(self._held) and not self._alarm and not self._error and not quiet
+
+    @property
     def alarmed(self) -> bool:
         return bool(self._alarm)
 

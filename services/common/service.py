@@ -391,17 +391,22 @@ class ServiceRuntime(Generic[A]):
         store_ok = await self._store_reachable()
         self.api_work.store_available = store_ok
         problems = {} if store_ok else {"store": "the store is unreachable"}
+        catching_up = True  # every problem is work still catching up (no fault)
         for progress in self.progresses():
             problem = progress.problem()
             if problem:
                 problems[progress.name] = problem
+                catching_up = catching_up and progress.holding
         serving = not problems
         if serving != self.serving or sorted(problems) != sorted(self.problems):
             if serving and self.serving is False:
                 log.info("%s is SERVING again", self.definition.name)
             elif not serving:
-                log.error(
-                    "%s is NOT_SERVING: %s", self.definition.name, "; ".join(problems.values())
+                log.log(
+                    logging.INFO if store_ok and catching_up else logging.ERROR,
+                    "%s is NOT_SERVING: %s",
+                    self.definition.name,
+                    "; ".join(problems.values()),
                 )
             if self.server is not None and serving != self.serving:
                 await self.server.set_serving(serving)
