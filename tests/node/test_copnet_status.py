@@ -101,6 +101,11 @@ def test_status_shows_services_and_the_hub_link_going_down_when_the_hub_dies(
     assert up["services"]["learning"]["inboxes"]["learning-federation"]["parked"] == 0
     assert "COPNET_GUYS" in up["streams"]
     assert up["email"]["pending"] == 0
+    # From elsewhere: the registry's metrics URL (the others follow it); no NATS monitor given.
+    remote = copnet("status", "--node", f"http://127.0.0.1:{node.metrics_port}", "--json")
+    seen = json.loads(remote.stdout)
+    assert all(service["up"] for service in seen["services"].values())
+    assert seen["hub"]["known"] is False
 
     def hub_status() -> dict:
         done = copnet("hub", "status", "--data-dir", str(tmp_path / "hub"), "--json")
