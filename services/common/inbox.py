@@ -218,11 +218,13 @@ class Inbox:
             with contextlib.suppress(nats.js.errors.NotFoundError):
                 await js.delete_consumer(self.stream, self.name)
         try:
-            await js.add_consumer(self.stream, self.consumer_config)
+            info = await js.add_consumer(self.stream, self.consumer_config)
         except nats.js.errors.BadRequestError:
             # An incompatible older definition: recreate it. Tracking absorbs the replay.
             await js.delete_consumer(self.stream, self.name)
-            await js.add_consumer(self.stream, self.consumer_config)
+            info = await js.add_consumer(self.stream, self.consumer_config)
+        if not info.num_pending and not info.num_ack_pending:
+            self._caught_up()  # nothing to fill a new view with
         return await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
 
     def _caught_up(self) -> None:
