@@ -40,6 +40,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SAMPLE_INTERVAL = 2.0
+# How long the figures JetStream gives (consumers, streams, sources) may take.
+NATS_FIGURES_WITHIN = 3.0
+NATS_FIGURES = (
+    "copnet.inbox.pending",
+    "copnet.inbox.ack_pending",
+    "copnet.inbox.redelivered",
+    "copnet.stream.messages",
+    "copnet.stream.bytes",
+    "copnet.federation.link.up",
+    "copnet.federation.link.age",
+    "copnet.federation.link.lag",
+)
 # A federation source heard from (a message or the server's heartbeat) within this is up.
 LINK_UP_WITHIN = 10.0
 
@@ -220,7 +232,11 @@ class RuntimeSampler:
             sample.put("copnet.inbox.applied", inbox.stats.applied, **inbox_labels)
             sample.put("copnet.inbox.failures", inbox.stats.failures, **inbox_labels)
         if "worker" in runtime.roles and runtime.nats.connected:
-            await self._nats_figures(sample)
+            try:  # NATS frozen or away: its figures as last seen, the others fresh
+                await asyncio.wait_for(self._nats_figures(sample), NATS_FIGURES_WITHIN)
+            except (TimeoutError, nats.errors.Error, nats.js.errors.Error):
+                for name in NATS_FIGURES:
+                    sample.values[name] = self.sample.values.get(name, [])
         self.sample = sample
 
     def _relay_lag(self, backlog: int) -> float:
@@ -237,7 +253,7 @@ class RuntimeSampler:
 
     async def _nats_figures(self, sample: Sample) -> None:
         runtime = self.runtime
-        js = (await runtime.nats.client()).jetstream(timeout=2)
+        js = (await runtime.nats.client()).jetstream(timeout=1)
         streams = {runtime.identity.stream_name} if runtime.relay is not None else set()
         for inbox in runtime.inboxes:
             inbox_labels = {"inbox": inbox.name}

@@ -16,14 +16,20 @@ from copnet.events.v1 import events_pb2 as pb
 from copnet.registry.v1 import registry_pb2 as rpb
 from tests.support.events_node import DURING, Api, Cop, rid
 from tests.support.events_world import MovableClock
+from tests.support.waiting import eventually
 
 
 class TestServing:
     def test_health_and_reflection(self, api: Api):
         health = health_pb2_grpc.HealthStub(api.events_channel)
+
+        # Ready once its registry mirror has what the node stream holds (at once, here).
+        def serving(name: str) -> bool:
+            request = health_pb2.HealthCheckRequest(service=name)
+            return health.Check(request, timeout=5).status == health_pb2.HealthCheckResponse.SERVING
+
         for name in ["", "copnet.events.v1.EventsService"]:
-            reply = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
-            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            eventually(lambda name=name: serving(name), 20)
         stub = reflection_pb2_grpc.ServerReflectionStub(api.events_channel)
         replies = stub.ServerReflectionInfo(
             iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5

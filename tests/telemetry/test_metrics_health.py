@@ -95,7 +95,7 @@ def test_relay_backlog_and_inbox_pending_move_under_load(
     node = {"copnet_node": "testnode"}
     registry_labels = {**node, "copnet_service": "registry"}
     inbox = {**node, "copnet_service": "events", "inbox": "events-registry"}
-    eventually(lambda: figure(metrics_url, "copnet_inbox_pending", **inbox) == 0, 20)
+    eventually(lambda: figure(metrics_url, "copnet_inbox_pending", **inbox) == 0, 60)
     # What was there from the start: the alarms and refusals counters, at 0.
     assert (
         figure(metrics_url, "copnet_relay_stream_alarms_total", **{"copnet_service": "registry"})
@@ -110,7 +110,7 @@ def test_relay_backlog_and_inbox_pending_move_under_load(
         # Stored but not published: the relay's backlog is everything written meanwhile.
         eventually(
             lambda: (figure(metrics_url, "copnet_relay_backlog", **registry_labels) or 0) >= count,
-            20,
+            60,
         )
         assert (figure(metrics_url, "copnet_relay_lag_seconds", **registry_labels) or 0) > 0
     finally:
