@@ -22,6 +22,7 @@ def build(runtime: ServiceRuntime[Events]) -> ServiceParts:
         servicer=lambda: EventsServicer(
             runtime.app, schedule, runtime.follower(Schedule.name), directory
         ),
+        registry_position=directory.registry_position,
     )
 
 

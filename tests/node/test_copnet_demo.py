@@ -129,8 +129,13 @@ def check_the_mail(report: str, data_dir: Path) -> None:
     written = eventually(all_written, 120, interval=0.5, message="every newsletter and invitation")
     assert sum(newsletter in s for s in written) == members, "the newsletter once to each"
     assert len(written) >= sum(sent.values())
-    mails = [path.read_text() for path in outbox.glob("**/*.eml")]
-    assert any("text/calendar" in mail and "METHOD:REQUEST" in mail for mail in mails)
+    calendars = [
+        part.get_payload(decode=True)
+        for path in outbox.glob("**/*.eml")
+        for part in message_from_bytes(path.read_bytes(), policy=policy.default).walk()
+        if part.get_content_type() == "text/calendar"
+    ]
+    assert any(b"\r\nMETHOD:REQUEST\r\n" in calendar for calendar in calendars)
 
 
 def demo_processes(data_dir: Path) -> list[psutil.Process]:

@@ -289,7 +289,9 @@ class NodeClient:
             try:
                 scheduled.append(self.convening(community, lead, title))
             except grpc.RpcError as error:
-                waiting = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION)
+                # Not yet in the mirror (no consistency token here: the registry answered
+                # in another process): NOT_FOUND or PERMISSION_DENIED until it arrives.
+                waiting = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
                 assert error.code() in waiting, error
                 return False
             return True
