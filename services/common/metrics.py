@@ -153,6 +153,10 @@ _samplers: weakref.WeakSet[RuntimeSampler] = weakref.WeakSet()
 def _observe(name: str) -> Any:
     def callback(_options: CallbackOptions) -> Iterable[Observation]:
         for sampler in list(_samplers):
+            if name == "copnet.service.serving":  # as the health service says it now
+                serving = 1.0 if sampler.runtime.serving else 0.0
+                yield Observation(serving, sampler.sample.labels)
+                continue
             for value, attributes in sampler.sample.values.get(name, []):
                 yield Observation(value, attributes)
 
@@ -212,7 +216,6 @@ class RuntimeSampler:
     async def take(self) -> None:
         runtime = self.runtime
         sample = Sample(self.sample.labels)
-        sample.put("copnet.service.serving", 1.0 if runtime.serving else 0.0)
         stored = await asyncio.to_thread(runtime.app.recorder.max_notification_id) or 0
         for name, follower in runtime.followers.items():
             sample.put("copnet.read_model.position", follower.position, view=name)
