@@ -6,7 +6,12 @@
     copnet certs    development certificates for serving the gRPC APIs over (mutual) TLS
     copnet demo     a hub and several organisations' nodes with the seed communities loaded
     copnet serve    run one service process (what `copnet up` starts for each)
+    copnet health   whether a service (or the node's nats-server) answers: a probe
     copnet republish  publish a node's whole log again (after its NATS stream was lost)
+    copnet export-member  everything the node holds about a member, as one JSON file
+    copnet erase-member   erase a member (crypto-shredding; docs/data-protection.md)
+    copnet report   the report page (charts of communities, convenings, learning): to a file
+                    (--html FILE) or served (--serve); a node's, or a region's (--region-file)
 
 Every flag has a COPNET_* environment variable; flags win (see README.md).
 """
@@ -23,9 +28,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from services.common.identity import OPERATOR_SUBJECT
-from services.common.settings import NodeSettings, available_services
+from services.common.settings import SERVICES, NodeSettings, available_services
 from services.common.telemetry import configure_logging
 from services.common.tokens import TokenAuthority
+from services.operations import add_monitoring_options
+from services.operations import add_parsers as add_operations
 
 
 def _duration(text: str) -> timedelta:
@@ -87,14 +94,6 @@ def _up(options: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_level, "node", settings.node_id)
     return run_node(settings)
-
-
-def _status(options: argparse.Namespace) -> int:
-    from services.status import run_node_status
-
-    default = Path(os.environ.get("COPNET_DATA_DIR") or "copnet-data")
-    data_dir = None if options.node else (options.data_dir or default)
-    return run_node_status(data_dir, options.node or "", options.nats_monitor or "", options.json)
 
 
 def _node_spec(text: str) -> tuple[str, str]:
@@ -262,31 +261,59 @@ def _republish(options: argparse.Namespace) -> int:
     return 0
 
 
-def _rebuild_views(options: argparse.Namespace) -> int:
-    from services.maintenance import rebuild_views
+def _member_tool(options: argparse.Namespace) -> tuple[NodeSettings, str] | None:
+    import uuid
 
     settings = _settings(options)
-    configure_logging("WARNING", "cli", json_lines=False)
-    if not (settings.data_dir / "node.json").exists():
-        print(f"{settings.data_dir} is not a node's data directory", file=sys.stderr)
+    if not settings.signing_key_file.exists():
+        print(f"no signing key at {settings.signing_key_file}", file=sys.stderr)
+        return None
+    try:
+        return settings, str(uuid.UUID(options.member_id))
+    except ValueError:
+        print("MEMBER_ID must be a member id (a UUID)", file=sys.stderr)
+        return None
+
+
+def _export_member(options: argparse.Namespace) -> int:
+    import grpc
+
+    from services.personal_data import export_member, write_export
+
+    found = _member_tool(options)
+    if found is None:
         return 2
-    unknown = set(options.service) - set(available_services())
-    if unknown:
-        print(f"no such service: {', '.join(sorted(unknown))}", file=sys.stderr)
+    settings, member_id = found
+    try:
+        services = list(options.service or available_services())
+        document = export_member(settings, member_id, services)
+    except grpc.RpcError as error:
+        print(f"export failed: {error.code().name}: {error.details()}", file=sys.stderr)
+        return 1
+    write_export(document, options.out)
+    print(f"wrote the export of member {member_id} to {options.out} (0600: personal data)")
+    return 0
+
+
+def _erase_member(options: argparse.Namespace) -> int:
+    import grpc
+
+    from services.personal_data import erase_member
+
+    found = _member_tool(options)
+    if found is None:
         return 2
-    return rebuild_views(settings, options.service or list(available_services()))
-
-
-def _backup(options: argparse.Namespace) -> int:
-    from services.backup import run_backup
-
-    return run_backup(_settings(options), options.to)
-
-
-def _restore(options: argparse.Namespace) -> int:
-    from services.backup import run_restore
-
-    return run_restore(options.source, options.data_dir)
+    settings, member_id = found
+    try:
+        position = erase_member(settings, member_id)
+    except grpc.RpcError as error:
+        print(f"erasure failed: {error.code().name}: {error.details()}", file=sys.stderr)
+        return 1
+    print(
+        f"member {member_id} erased (registry position {position}); the other services "
+        "follow within seconds"
+    )
+    return 0
 
 
 def _serve(options: argparse.Namespace) -> int:
@@ -299,6 +326,48 @@ def _serve(options: argparse.Namespace) -> int:
     return 0
 
 
+def _health(options: argparse.Namespace) -> int:
+    """A probe for containers (Kubernetes' own gRPC probe speaks no TLS): one health check of
+    a service of this node, the way the node serves it (TLS, mutual TLS), from COPNET_*."""
+    if options.nats:
+        import urllib.error
+        import urllib.request
+
+        url = f"http://{options.nats}/healthz?js-enabled-only=true"
+        try:
+            with urllib.request.urlopen(url, timeout=options.timeout) as answer:
+                print(f"nats-server at {options.nats}: {answer.status}")
+                return 0
+        except (OSError, urllib.error.URLError) as error:
+            print(f"nats-server at {options.nats}: {error}", file=sys.stderr)
+            return 1
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from services.common.channels import ChannelSecurity, open_channel
+
+    try:
+        settings = NodeSettings.from_env()
+    except ValueError as error:
+        print(f"copnet health: {error}", file=sys.stderr)
+        return 2
+    service = options.service
+    name = f"copnet.{service}.v1.{service.capitalize()}Service" if options.ready else ""
+    address = settings.address(service)
+    with open_channel(address, ChannelSecurity.of(settings)) as channel:
+        request = health_pb2.HealthCheckRequest(service=name)
+        try:
+            # types-grpcio-health-checking declares HealthStub without its methods.
+            check = health_pb2_grpc.HealthStub(channel).Check  # type: ignore[attr-defined]
+            status = check(request, timeout=options.timeout).status
+        except grpc.RpcError as error:
+            print(f"{service} at {address}: {error.code().name}", file=sys.stderr)
+            return 1
+    text = health_pb2.HealthCheckResponse.ServingStatus.Name(status)
+    print(f"{service}{' (ready)' if options.ready else ''} at {address}: {text}")
+    return 0 if status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="copnet", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -308,16 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--nats-port", type=int, help="NATS client port (4222)")
     up.add_argument("--listen-host", help="address to listen on (127.0.0.1)")
     up.add_argument("--grpc-port-base", type=int, help="registry's port; others follow (50051)")
-    up.add_argument(
-        "--metrics-port-base",
-        type=int,
-        help="the registry's /metrics port; the others follow (9464; 0: no metrics endpoints)",
-    )
-    up.add_argument(
-        "--nats-monitor-port",
-        type=int,
-        help="nats-server's monitoring port on loopback (-1: any free one; 0: none)",
-    )
+    add_monitoring_options(up)
     up.add_argument("--postgres-dsn", help="store in PostgreSQL instead of SQLite")
     up.add_argument("--hub", help="the regional hub's leaf-node URL, e.g. nats-leaf://hub:7422")
     up.add_argument(
@@ -364,26 +424,15 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--log-level", help="DEBUG, INFO, WARNING (INFO)")
     hub.set_defaults(run=_hub)
 
-    status = commands.add_parser(
-        "status", help="what a running node is doing: services, lags, streams, hub link"
-    )
-    where = status.add_mutually_exclusive_group()
-    where.add_argument("--data-dir", type=Path, help="the node's data directory (copnet-data)")
-    where.add_argument(
-        "--node", metavar="URL", help="the node's registry metrics URL, e.g. http://host:9464"
-    )
-    status.add_argument(
-        "--nats-monitor", metavar="URL", help="with --node: its nats-server's monitoring URL"
-    )
-    status.add_argument("--json", action="store_true", help="as JSON, for scripts")
-    status.set_defaults(run=_status)
-
     demo = commands.add_parser(
         "demo", help="a region on this machine with the seed communities loaded"
     )
     demo.add_argument("--data-dir", type=Path, default=Path("copnet-demo"), help="(copnet-demo)")
     demo.add_argument(
-        "--base-port", type=int, default=7600, help="first of the ports it uses, 10 per node (7600)"
+        "--base-port",
+        type=int,
+        default=7600,
+        help="first of the ports it uses: 10 per node, then 4 per node for /metrics (7600)",
     )
     mode = demo.add_mutually_exclusive_group()
     mode.add_argument(
@@ -436,32 +485,56 @@ def build_parser() -> argparse.ArgumentParser:
     )
     republish.set_defaults(run=_republish)
 
-    rebuild = commands.add_parser(
-        "rebuild-views", help="rebuild read models from the events, then exit (node stopped)"
+    export = commands.add_parser(
+        "export-member", help="everything this node holds about a member, as one JSON file"
     )
-    rebuild.add_argument(
-        "service", nargs="*", help=f"of these services ({', '.join(available_services())}; all)"
+    _node_options(export)
+    export.add_argument("member_id", metavar="MEMBER_ID")
+    export.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    export.add_argument(
+        "--service",
+        action="append",
+        choices=available_services(),
+        help="only this service's part (repeat; all by default)",
     )
-    _node_options(rebuild)
-    rebuild.add_argument("--postgres-dsn", help="the node's PostgreSQL (as for `copnet up`)")
-    rebuild.set_defaults(run=_rebuild_views)
+    export.set_defaults(run=_export_member)
 
-    backup = commands.add_parser("backup", help="copy a node's stores and keys (while it runs)")
-    _node_options(backup)
-    backup.add_argument("--to", type=Path, required=True, help="a new (or empty) directory")
-    backup.set_defaults(run=_backup)
-
-    restore = commands.add_parser(
-        "restore", help="a back-up into a fresh data directory, with a new relay epoch"
+    erase = commands.add_parser(
+        "erase-member", help="erase a member (their data key is destroyed; cannot be undone)"
     )
-    restore.add_argument("source", type=Path, help="the back-up's directory")
-    restore.add_argument("--data-dir", type=Path, required=True, help="a new (or empty) one")
-    restore.set_defaults(run=_restore)
+    _node_options(erase)
+    erase.add_argument("member_id", metavar="MEMBER_ID")
+    erase.set_defaults(run=_erase_member)
+
+    from services.report.cli import add_parser as add_report
+
+    add_report(commands, _node_options, _tls_options, _settings)
+
+    add_operations(commands, _node_options, _settings)
 
     serve = commands.add_parser("serve", help="run one service process")
     serve.add_argument("service", choices=available_services())
     serve.add_argument("role", nargs="?", default="all", choices=["all", "api", "worker"])
     serve.set_defaults(run=_serve)
+
+    health = commands.add_parser(
+        "health",
+        help="whether a service of this node answers SERVING (over TLS when the node serves "
+        "it), or its nats-server is healthy: exit 0 if so (a container probe)",
+    )
+    what = health.add_mutually_exclusive_group(required=True)
+    what.add_argument("--service", choices=SERVICES, help="a service, at COPNET_<SERVICE>_ADDRESS")
+    what.add_argument(
+        "--nats", metavar="HOST:PORT", help="nats-server's monitoring address, e.g. 127.0.0.1:8222"
+    )
+    health.add_argument(
+        "--ready",
+        action="store_true",
+        help="the service's readiness (its store answers, its work progresses), not only the "
+        "process's",
+    )
+    health.add_argument("--timeout", type=float, default=2.0, help="seconds (2)")
+    health.set_defaults(run=_health)
     return parser
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from services.demo.client import DemoCallFailed, NodeAccess, NodeClient
+from services.demo.erasure import erase_one, render_erasure
 from services.demo.loader import Loader
 from services.demo.region import DemoRegion
 from services.demo.region_file import RegionFile
@@ -48,6 +49,15 @@ def load_and_report(region_file: Path, today: date | None = None) -> DemoReport:
         say("Loading the seed communities through the nodes' gRPC APIs...")
         loaded = Loader(SCENARIO, clients, described.demo_date, say).load()
         report = gather(SCENARIO, clients, loaded, described.region)
+        say("Exporting, then erasing, one generated member (docs/data-protection.md)...")
+        erasure = erase_one(
+            SCENARIO,
+            clients,
+            loaded,
+            report,
+            lambda: gather(SCENARIO, clients, loaded, described.region),
+        )
+        report.erasure = render_erasure(erasure)
         report.token_help = _token_help(nodes)
         return report
     finally:
@@ -66,6 +76,21 @@ def _token_help(nodes: list[NodeAccess]) -> list[str]:
         f'  grpcurl {transport} -H "authorization: Bearer $TOKEN" {first.addresses["registry"]} '
         "copnet.registry.v1.RegistryService/ListCommunities",
     ]
+
+
+def report_pages(demo: DemoRegion, data_dir: Path) -> str:
+    lines = [
+        "The report pages (charts; sign in with a node's operator token, over HTTPS "
+        f"with the demo's CA, {data_dir / 'grpc-tls' / 'ca.crt'}):"
+    ]
+    for name, url in demo.report_urls():
+        lines.append(f"  {name}: {url}")
+    first = demo.nodes[0].settings
+    lines.append(
+        f"  a token: copnet token --operator --data-dir {first.data_dir} "
+        "(the region's page takes any node's operator token)"
+    )
+    return "\n".join(lines)
 
 
 def run_demo(
@@ -101,6 +126,7 @@ def run_demo(
         say(f"Region {REGION} is up; the nodes are listed in {demo.region_file}")
         if not no_load:
             say(render(load_and_report(demo.region_file)))
+        say(report_pages(demo, data_dir))
         say("The region keeps running. Ctrl-C stops every process the demo started.")
         demo.supervise()
     except DemoStopped as stopped:

@@ -109,6 +109,8 @@ class DemoReport:
     model_item: str = ""
     token_help: list[str] = field(default_factory=list)
     mail: list[MailFigures] = field(default_factory=list)
+    # The data protection step's lines (services.demo.erasure), when it ran.
+    erasure: list[str] = field(default_factory=list)
 
 
 def gather(
@@ -364,6 +366,7 @@ def render(report: DemoReport) -> str:
                 f"  {mail.node_id}: {sum(mail.sent.values())} sent{kinds}, "
                 f"{mail.waiting} waiting{where}"
             )
+    lines.extend(report.erasure)
     lines.append("")
     lines.append("Call any node's gRPC API (reflection is on; the .proto files are in protos/):")
     for node_id, name, addresses in report.nodes:

@@ -6,6 +6,7 @@ from services.common.service import (
     ServiceParts,
     ServiceRuntime,
 )
+from services.contracts.erasure import INBOX_NAME, ErasurePolicy, erasure_inbox
 from services.contracts.registry_mirror import RegistryMirror, registry_subjects
 from services.events.application import Events
 from services.events.grpc_api import SERVICE_NAME, EventsServicer
@@ -22,6 +23,7 @@ def build(runtime: ServiceRuntime[Events]) -> ServiceParts:
         servicer=lambda: EventsServicer(
             runtime.app, schedule, runtime.follower(Schedule.name), directory
         ),
+        handlers={INBOX_NAME: lambda: ErasurePolicy(runtime.app)},
         registry_position=directory.registry_position,
     )
 
@@ -33,5 +35,8 @@ DEFINITION = ServiceDefinition(
     grpc_service_name=SERVICE_NAME,
     build=build,
     projections=(Schedule,),
-    inboxes=(InboxDefinition(name="registry", subjects=registry_subjects, view=RegistryMirror),),
+    inboxes=(
+        InboxDefinition(name="registry", subjects=registry_subjects, view=RegistryMirror),
+        erasure_inbox(),
+    ),
 )

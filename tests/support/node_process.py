@@ -63,8 +63,8 @@ class RunningNode:
         self.extra_env = env or {}
         self.nats_port = free_port()
         natsauth.remember(self.nats_url, data_dir)  # copnet up writes the operator's key there
-        # The services' gRPC ports, then notify's unsubscribe pages.
-        self.grpc_port = free_port_block(len(SERVICES) + 1)
+        # The services' gRPC ports, notify's unsubscribe pages, a spare, the report page.
+        self.grpc_port = free_port_block(len(SERVICES) + 3)
         self.metrics_port = free_port_block(len(SERVICES))
         self.log = data_dir.parent / f"{node_id}-up.log"
         self.process: subprocess.Popen[bytes] | None = None

@@ -14,6 +14,7 @@ from services.common.paging import Page
 from services.common.protoconv import optional_time
 from services.common.servicer import (
     Context,
+    member_export,
     page,
     parse_optional_uuid,
     read_your_writes,
@@ -153,3 +154,9 @@ class OverviewCalls(Servicer):
             ),
             registry_position=position,
         )
+
+    async def ExportMemberData(
+        self, request: pb.ExportMemberDataRequest, context: Context
+    ) -> pb.ExportMemberDataResponse:
+        document = await member_export(request.member_id, self.schedule.member_data)
+        return pb.ExportMemberDataResponse(document_json=document)

@@ -1070,3 +1070,15 @@ class GetCommunityResponse(_message.Message):
     community: Community
     registry_position: int
     def __init__(self, community: _Optional[_Union[Community, _Mapping]] = ..., registry_position: _Optional[int] = ...) -> None: ...
+
+class ExportMemberDataRequest(_message.Message):
+    __slots__ = ("member_id",)
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+
+class ExportMemberDataResponse(_message.Message):
+    __slots__ = ("document_json",)
+    DOCUMENT_JSON_FIELD_NUMBER: _ClassVar[int]
+    document_json: str
+    def __init__(self, document_json: _Optional[str] = ...) -> None: ...

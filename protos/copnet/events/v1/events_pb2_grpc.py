@@ -195,6 +195,11 @@ class EventsServiceStub:
                 request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityRequest.SerializeToString,
                 response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityResponse.FromString,
                 _registered_method=True)
+        self.ExportMemberData = channel.unary_unary(
+                '/copnet.events.v1.EventsService/ExportMemberData',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataResponse.FromString,
+                _registered_method=True)
 
 
 class EventsServiceServicer:
@@ -425,6 +430,14 @@ class EventsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportMemberData(self, request, context):
+        """Everything the events service holds about a member, as a JSON document (subject
+        access; the node operator or the member themselves). See docs/data-protection.md.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -567,6 +580,11 @@ def add_EventsServiceServicer_to_server(servicer, server):
                     servicer.GetCommunity,
                     request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityRequest.FromString,
                     response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityResponse.SerializeToString,
+            ),
+            'ExportMemberData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportMemberData,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1346,6 +1364,33 @@ class EventsService:
             '/copnet.events.v1.EventsService/GetCommunity',
             copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityRequest.SerializeToString,
             copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMemberData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/ExportMemberData',
+            copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataResponse.FromString,
             options,
             channel_credentials,
             insecure,
