@@ -35,7 +35,7 @@ from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig, TlsConfig
 from services.common.nodeauth import OPERATOR, NodeUsers, ServiceGrants
 from services.common.region import HubCredentials
-from services.common.settings import SERVICES, NodeSettings, available_services
+from services.common.settings import WEB_SERVICES, NodeSettings, available_services
 from services.common.supervision import (
     Child,
     DataDirInUse,
@@ -234,12 +234,19 @@ class Node:
         wanted = [(self.settings.listen_host, self.settings.nats_port, "NATS")]
         for name in self.services:
             wanted.append((*_host_port(self.settings.address(name)), f"{name} gRPC"))
-        if "notify" in self.services:
-            web = os.environ.get("COPNET_NOTIFY_HTTP_ADDRESS") or (
-                f"{self.settings.listen_host}:{self.settings.grpc_port_base + len(SERVICES)}"
-            )
-            wanted.append((*_host_port(web), "notify pages"))
+        for name, web in self.web_addresses().items():
+            wanted.append((*_host_port(web), f"{name} web pages"))
         return wanted
+
+    def web_addresses(self) -> dict[str, str]:
+        """Where the services with web pages serve them (COPNET_<SERVICE>_HTTP_ADDRESS, else
+        the ports after the gRPC ports)."""
+        return {
+            name: os.environ.get(f"COPNET_{name.upper()}_HTTP_ADDRESS")
+            or self.settings.default_web_address(name)
+            for name in WEB_SERVICES
+            if name in self.services
+        }
 
     def start(self) -> None:
         check_node_transport(
@@ -311,6 +318,9 @@ class Node:
             transport = "gRPC, no TLS: --insecure"
         for name in self.services:
             lines.append(f"  {name + ':':<10} {self.settings.address(name)} ({transport})")
+        scheme = "https" if self.settings.tls else "http"
+        for name, web in self.web_addresses().items():
+            lines.append(f"  {name + ' web:':<10} {scheme}://{web}")
         data_dir = f" --data-dir {self.settings.data_dir}" if self.settings.data_dir else ""
         lines.append(f"A token for API calls: copnet token --operator{data_dir}")
         lines.append("Stop with Ctrl-C.")

@@ -22,6 +22,8 @@ class CalendarEntry:
     convening: ConveningRecord
     # Whether the reader may see the join link.
     show_join_link: bool
+    # The reader waits for a place.
+    tentative: bool = False
 
 
 def calendar_event(
@@ -47,6 +49,7 @@ def calendar_event(
         join_link_hidden=bool(c.join_link) and not entry.show_join_link,
         cancelled=c.status == ConveningStatus.CANCELLED.value,
         cancel_reason=c.cancel_reason,
+        tentative=entry.tentative,
         organiser_id=first,
         organiser_name=organiser_names.get(first, "") if first else "",
     )

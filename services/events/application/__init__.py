@@ -20,6 +20,7 @@ from services.common.errors import FailedPrecondition, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller
 from services.events.application.base import policy_words
+from services.events.application.evidence import Evidence
 from services.events.application.plans import MeetingPlans
 from services.events.commands import CancelledRecord, HeldRecord
 from services.events.domain import (
@@ -39,9 +40,9 @@ from services.events.values import (
 )
 
 
-class Events(MeetingPlans):
+class Events(Evidence, MeetingPlans):
     """The use cases: convenings (`EventsBase` decides who may act, `MeetingPlans` holds
-    the plans' commands)."""
+    the plans' commands, `Evidence` calendar feeds and CPD evidence)."""
 
     name = "Events"
 

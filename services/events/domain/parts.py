@@ -53,6 +53,8 @@ class SignUp:
     signed_up_at: datetime
     updated_at: datetime
     attendance: Attendance | None = None
+    # When the attendance was last recorded (a certificate names it: a correction voids it).
+    attendance_at: datetime | None = None
     rating: int | None = None
     comment: str = ""
     note: str = ""

@@ -20,6 +20,7 @@ from services.common.sqlstore import SqlTx, time_text, update_row
 from services.events.domain import Convening, MeetingPlan
 from services.events.values import Attendance, ConveningStatus, SignUpStatus, local_time
 from services.events.views.analytics import ScheduleAnalytics
+from services.events.views.evidence import MemberQueries
 from services.events.views.queries import ScheduleQueries
 from services.events.views.records import topic_key
 
@@ -44,7 +45,7 @@ def _buckets(status: str | None, attendance: str | None) -> dict[str, int]:
     return buckets
 
 
-class Schedule(ScheduleQueries, ScheduleAnalytics, Projection):
+class Schedule(ScheduleQueries, ScheduleAnalytics, MemberQueries, Projection):
     name = "schedule"
     upstream = "Events"
     schema_version = 2
