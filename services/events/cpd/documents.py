@@ -51,15 +51,14 @@ class CertificateFacts:
 
 
 def latin1(text: str) -> str:
-    """Text the core PDF fonts can show: accents dropped where that is enough."""
-    try:
-        text.encode("latin-1")
-        return text
-    except UnicodeEncodeError:
-        plain = "".join(
-            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-        )
-        return plain.encode("latin-1", "replace").decode("latin-1")
+    """Text the core PDF fonts can show: each other character without its accents where
+    that is enough ("Ž" as "Z"), else "?"."""
+    return "".join(c if ord(c) < 256 else _plain(c) for c in text)
+
+
+def _plain(c: str) -> str:
+    base = "".join(d for d in unicodedata.normalize("NFKD", c) if not unicodedata.combining(d))
+    return base if base and all(ord(d) < 256 for d in base) else "?"
 
 
 def hours_text(hours: float) -> str:
@@ -132,7 +131,8 @@ def certificate_pdf(facts: CertificateFacts) -> bytes:
     ]
     for text in lines:
         pdf.set_x(pdf.l_margin + 38)
-        pdf.multi_cell(0, 5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        link = e.verification_url if text == e.verification_url else None
+        pdf.multi_cell(0, 5, latin1(text), link=link, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 
 
