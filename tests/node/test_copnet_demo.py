@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import grpc
+import httpx
 import psutil
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -133,6 +135,24 @@ def check_the_mail(report: str, data_dir: Path) -> None:
     assert any("text/calendar" in mail and "METHOD:REQUEST" in mail for mail in mails)
 
 
+def check_what_a_member_keeps(report: str, data_dir: Path) -> None:
+    """One member of the cancer CoP attended the journal club held while loading: their
+    record lists it, their certificate is a PDF that verifies over HTTPS (the demo's CA),
+    and their calendar feed is a calendar."""
+    (activities,) = figure(report, r"CPD record: (\d+) activities")
+    assert activities == 1 and "Cancer CoP journal club" in report
+    certificate = Path(re.search(r"^  certificate: (.*)$", report, re.M)[1])  # type: ignore[index]
+    assert certificate.parent == data_dir / "cpd" and certificate.read_bytes()[:4] == b"%PDF"
+    ca = ssl.create_default_context(cafile=data_dir / "grpc-tls" / "ca.crt")
+    verify = re.search(r"verify it at (https://\S+)", report)[1]  # type: ignore[index]
+    page = httpx.get(verify, verify=ca, timeout=10)
+    assert page.status_code == 200 and "Certificate genuine" in page.text
+    feed = re.search(r"calendar feed .*: (https://\S+\.ics)", report)[1]  # type: ignore[index]
+    answer = httpx.get(feed, verify=ca, timeout=10)
+    assert answer.status_code == 200 and b"BEGIN:VCALENDAR" in answer.content
+    assert b"Cancer CoP journal club" in answer.content
+
+
 def demo_processes(data_dir: Path) -> list[psutil.Process]:
     """Processes whose command line or working files are under the demo's data directory."""
     found = []
@@ -172,6 +192,7 @@ def test_the_demo_region_loads_the_seeds_reports_them_and_stops_cleanly(tmp_path
         report = wait_for_line(log, READY, demo, timeout=420)
         check_against_the_seeds(report)
         check_the_mail(report, data_dir)
+        check_what_a_member_keeps(report, data_dir)
         assert len(demo_processes(data_dir)) > len(SCENARIO.nodes) * 4
         check_every_api_is_tls(data_dir)
 
@@ -181,6 +202,7 @@ def test_the_demo_region_loads_the_seeds_reports_them_and_stops_cleanly(tmp_path
         second = again_log.read_text()
         check_against_the_seeds(second)
         check_the_mail(second, data_dir)
+        check_what_a_member_keeps(second, data_dir)
         members = r"Members \((\d+)\)"
         assert figure(second, members) == figure(report, members), "a second load adds nobody"
     finally:
