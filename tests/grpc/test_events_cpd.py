@@ -19,7 +19,8 @@ from tests.support.waiting import eventually
 
 
 def pdf_text(data: bytes) -> str:
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages)
+    pages = PdfReader(io.BytesIO(data)).pages
+    return " ".join(" ".join(page.extract_text().split()) for page in pages)
 
 
 def attendance(api: Api, cop: Cop, convening_id: str, member: str, value: int) -> int:
@@ -121,7 +122,8 @@ def test_certificates_for_what_was_attended_and_their_verification(api: Api, clo
         page = httpx.get(answer.verification_url, timeout=10)
         assert page.status_code == 200 and "Certificate genuine" in page.text
         assert title in page.text and "Member 0" in page.text
-    forged = one.verification_url[:-3] + ("AAA" if not one.verification_url.endswith("AAA") else "BBB")
+    url = one.verification_url
+    forged = url[:-3] + ("BBB" if url.endswith("AAA") else "AAA")
     assert httpx.get(forged, timeout=10).status_code == 404
 
     record = api.events(

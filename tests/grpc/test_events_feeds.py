@@ -80,7 +80,8 @@ def test_member_and_community_feeds_follow_changes(api: Api):
     community = events_of(fetch(theirs.feed.url))
     assert set(community) == {uid_a, uid_b}
     # The community's calendar is not public: no URL without a secret.
-    public = theirs.feed.url.split("/calendars/")[0] + f"/calendars/communities/{cop.community_id}.ics"
+    base = theirs.feed.url.split("/calendars/")[0]
+    public = f"{base}/calendars/communities/{cop.community_id}.ics"
     assert fetch(public).status_code == 404
 
     # Conditional requests: 304 until something changes.
@@ -181,6 +182,6 @@ def test_a_public_community_has_a_feed_without_secrets(api: Api):
     cop.sign_up(full.convening_id, cop.facilitator)
     cop.sign_up(full.convening_id, cop.member)
     waiting = eventually(
-        lambda: (e := events_of(fetch(member_feed.url))).get(f"{full.convening_id}@copnet")
+        lambda: events_of(fetch(member_feed.url)).get(f"{full.convening_id}@copnet")
     )
     assert str(waiting["STATUS"]) == "TENTATIVE" and "URL" not in waiting
