@@ -16,6 +16,7 @@ from copnet.events.v1 import events_pb2 as pb
 from copnet.registry.v1 import registry_pb2 as rpb
 from tests.support.events_node import DURING, Api, Cop, rid
 from tests.support.events_world import MovableClock
+from tests.support.waiting import eventually
 
 
 class TestServing:
@@ -286,7 +287,10 @@ class TestConveningLifeOverGrpc:
         # Sign-ups are for organisers and each member's own.
         refused = api.fails("ListSignUps", pb.ListSignUpsRequest(convening_id=cid), a)
         assert refused.code == grpc.StatusCode.PERMISSION_DENIED
-        mine = api.events("ListSignUps", pb.ListSignUpsRequest(member_id=c), c).sign_ups
+        # The list follows the log: wait for the sign-up to reach it.
+        mine = eventually(
+            lambda: api.events("ListSignUps", pb.ListSignUpsRequest(member_id=c), c).sign_ups
+        )
         assert [(s.convening_id, s.waitlist_position) for s in mine] == [(cid, 1)]
 
         clock.set(datetime(2024, 2, 21, 12, 45, tzinfo=UTC))
