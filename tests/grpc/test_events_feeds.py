@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import grpc
 import httpx
@@ -185,3 +186,18 @@ def test_a_public_community_has_a_feed_without_secrets(api: Api):
         lambda: events_of(fetch(member_feed.url)).get(f"{full.convening_id}@copnet")
     )
     assert str(waiting["STATUS"]) == "TENTATIVE" and "URL" not in waiting
+    # Cancelling the sign-up takes it out of the feed: a conditional request sees the change
+    # whether it asks by ETag or by date.
+    before = fetch(member_feed.url)
+    # HTTP dates have whole seconds: change it in a later second than Last-Modified says.
+    stamp = parsedate_to_datetime(before.headers["last-modified"])
+    eventually(lambda: datetime.now(UTC) >= stamp + timedelta(seconds=1))
+    api.events(
+        "CancelSignUp",
+        pb.CancelSignUpRequest(request_id=rid(), convening_id=full.convening_id),
+        cop.member,
+    )
+    since = {"If-Modified-Since": before.headers["last-modified"]}
+    changed = eventually(lambda: (r := fetch(member_feed.url, **since)).status_code == 200 and r)
+    assert f"{full.convening_id}@copnet" not in events_of(changed)
+    assert changed.headers["etag"] != before.headers["etag"]

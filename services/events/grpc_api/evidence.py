@@ -213,9 +213,9 @@ class EvidenceCalls(Servicer):
         member_id, found, truncated, _ = await self._record(
             request.member_id, request.from_date, request.before_date, request.min_position, v
         )
+        entries = await run(lambda: [self.evidence.entry(a) for a in found])
         activities = []
-        for attended in found:
-            entry = await run(self.evidence.entry, attended)
+        for attended, entry in zip(found, entries, strict=True):
             c = attended.convening
             activities.append(
                 pb.CpdActivity(

@@ -9,8 +9,8 @@ over HTTPS when the node has a certificate (`COPNET_EVENTS_TLS_CERT`/`_KEY`, els
   feed, an erased member, or a member who left a community that is not public: 404.
 - `GET /calendars/communities/<community id>.ics`: a public (open) community's
   calendar, without join links; 404 for any other community.
-- Feeds answer with a strong `ETag` (a hash of the text) and `Last-Modified` (the last
-  change of what they list), and `If-None-Match` / `If-Modified-Since` with 304. The
+- Feeds answer with a strong `ETag` (a hash of the text) and `Last-Modified` (when this
+  process first served that text), and `If-None-Match` / `If-Modified-Since` with 304. The
   text of a feed is rendered once per change (`MemberEvidence`), so a calendar
   application polling every few minutes costs one small query.
 - `GET /cpd/verify/<reference>`: whether a CPD certificate is genuine (200) or not (404),

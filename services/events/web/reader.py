@@ -36,6 +36,7 @@ class FeedBody:
     ics: bytes
     # A strong ETag (quoted), from the text itself.
     etag: str
+    # When this process first served the text as it is.
     last_modified: datetime
 
 
@@ -65,6 +66,7 @@ class MemberEvidence:
         self.links = links
         self.node_id = node_id
         self._bodies: OrderedDict[Hashable, FeedBody] = OrderedDict()
+        self._first_seen: OrderedDict[Hashable, datetime] = OrderedDict()
         self._lock = threading.Lock()
 
     # Calendar feeds
@@ -73,13 +75,14 @@ class MemberEvidence:
         if feed.kind is FeedKind.MEMBER:
             fingerprint = self.schedule.member_fingerprint(feed.member_id)
             return self._cached(
-                ("member", feed.id, feed.version, fingerprint), lambda: self._member_feed(feed)
+                ("member", feed.id), (feed.version, fingerprint), lambda: self._member_feed(feed)
             )
         assert feed.community_id is not None
         community_id = feed.community_id
         fingerprint = self.schedule.community_fingerprint(community_id)
         return self._cached(
-            ("community", feed.id, feed.version, fingerprint),
+            ("community", feed.id),
+            (feed.version, fingerprint),
             lambda: self._community_feed(community_id, feed.member_id),
         )
 
@@ -90,25 +93,37 @@ class MemberEvidence:
             return None
         fingerprint = self.schedule.community_fingerprint(community_id)
         return self._cached(
-            ("public", community_id, fingerprint), lambda: self._community_feed(community_id)
+            ("public", community_id), fingerprint, lambda: self._community_feed(community_id)
         )
 
-    def _cached(self, key: tuple[Hashable, ...], render: Callable[[], FeedBody]) -> FeedBody:
-        # What else a feed shows: names (registry position) and the window (today).
-        key = (*key, self.mirror.registry_position(), self.app.clock.today())
+    def _cached(
+        self, feed: tuple[Hashable, ...], fingerprint: Hashable, render: Callable[[], bytes]
+    ) -> FeedBody:
+        """The feed's text, rendered again only when what it shows may have changed (the
+        fingerprint, the names it shows: the registry position, and the one-year window:
+        the day). Last-Modified is when this process first rendered the text as it is (a
+        restart or an eviction makes it later: a client downloads the feed once more)."""
+        key = (feed, fingerprint, self.mirror.registry_position(), self.app.clock.today())
         with self._lock:
             body = self._bodies.get(key)
             if body is not None:
                 self._bodies.move_to_end(key)
                 return body
-        body = render()
+        ics = render()
+        etag = '"' + hashlib.sha256(ics).hexdigest()[:32] + '"'
         with self._lock:
+            first = self._first_seen.setdefault(
+                (feed, etag), datetime.now(UTC).replace(microsecond=0)
+            )
+            self._first_seen.move_to_end((feed, etag))
+            body = FeedBody(ics, etag, first)
             self._bodies[key] = body
-            while len(self._bodies) > CACHE_SIZE:
-                self._bodies.popitem(last=False)
+            for cache in (self._bodies, self._first_seen):
+                while len(cache) > CACHE_SIZE:
+                    cache.popitem(last=False)
         return body
 
-    def _member_feed(self, feed: CalendarFeed) -> FeedBody:
+    def _member_feed(self, feed: CalendarFeed) -> bytes:
         records, registered = self.schedule.member_convenings(
             feed.member_id, self._window_start(), CALENDAR_LIMIT
         )
@@ -121,9 +136,9 @@ class MemberEvidence:
             )
             for r in records
         ]
-        return self._render(entries, "My convenings", f"{feed.id}@copnet", feed.created_on)
+        return self._render(entries, "My convenings", f"{feed.id}@copnet")
 
-    def _community_feed(self, community_id: UUID, member_id: UUID | None = None) -> FeedBody:
+    def _community_feed(self, community_id: UUID, member_id: UUID | None = None) -> bytes:
         community = self.mirror.community(community_id)
         name = community.name if community else "A community of practice"
         records, _ = self.schedule.list_convenings(
@@ -137,7 +152,7 @@ class MemberEvidence:
             else:
                 visible = self.schedule.registered_convenings(member_id, with_links)
         entries = [calendar.CalendarEntry(r, r.convening_id in visible) for r in records]
-        return self._render(entries, name, f"{community_id}@copnet", None)
+        return self._render(entries, name, f"{community_id}@copnet")
 
     def _organised(self, member_id: UUID, records: list[ConveningRecord]) -> set[UUID]:
         caller = Caller.member(member_id)
@@ -155,8 +170,7 @@ class MemberEvidence:
         entries: list[calendar.CalendarEntry],
         name: str,
         uid: str,
-        since: datetime | None,
-    ) -> FeedBody:
+    ) -> bytes:
         communities: dict[UUID, str] = {}
 
         def community_name(community_id: UUID) -> str:
@@ -167,13 +181,7 @@ class MemberEvidence:
 
         organisers = {m for e in entries for m in e.convening.organiser_ids[:1]}
         names = self.mirror.display_names(organisers)
-        ics = calendar.calendar(entries, name, uid, community_name, names).encode()
-        changes = [e.convening.updated_at for e in entries]
-        if since is not None:
-            changes.append(since)
-        last_modified = max(changes) if changes else datetime(2000, 1, 1, tzinfo=UTC)
-        etag = '"' + hashlib.sha256(ics).hexdigest()[:32] + '"'
-        return FeedBody(ics, etag, last_modified.replace(microsecond=0))
+        return calendar.calendar(entries, name, uid, community_name, names).encode()
 
     # CPD
 
