@@ -199,10 +199,8 @@ class Evidence(EventsBase):
         sign_up = convening.signups.get(member_id)
         if sign_up is None or sign_up.attendance is not Attendance.ATTENDED:
             return None
-        if sign_up.attendance_at is None:
-            return None
         claim = CertificateClaim(
-            convening.id, member_id, sign_up.attendance_at, round(convening.cpd_hours * 60)
+            convening.id, member_id, sign_up.attendance_version, round(convening.cpd_hours * 60)
         )
         return Attended(convening, sign_up, claim, self.keys.certificates.issue(claim))
 
@@ -216,7 +214,7 @@ class Evidence(EventsBase):
         if convening is None or not self.member_present(claim.member_id):
             return Verdict(False, "The node no longer holds the records this certificate names.")
         attended = self.attendance_of(convening, claim.member_id)
-        if attended is None or attended.claim.attended_at != claim.attended_at:
+        if attended is None or attended.claim.recorded_in != claim.recorded_in:
             return Verdict(
                 False, "The attendance this certificate rests on was corrected after it was issued."
             )

@@ -5,7 +5,8 @@
   IssueCalendarFeed gets the same URL), and stored only as its SHA-256 hash, so the
   event store alone opens no feed. A rotation moves to the next generation.
 - A certificate token is `<payload>.<mac>` (base64url): the payload names the
-  convening, the member, when their attendance was recorded and the hours; the mac is
+  convening, the member, the convening's version whose event recorded their
+  attendance, and the CPD minutes; the mac is
   the first 16 bytes of HMAC-SHA256 with the certificate key. The node checks the mac
   and that its records still say the same (a corrected attendance or changed hours
   voids the certificate).
@@ -22,7 +23,6 @@ import hmac
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 FEED_PURPOSE = "events-calendar-feed-v1"
@@ -31,8 +31,6 @@ MAC_LENGTH = 16
 MAX_SECRET_LENGTH = 64
 MAX_TOKEN_LENGTH = 200
 _PAYLOAD = struct.Struct(">16s16sqI")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def b64(data: bytes) -> str:
@@ -76,8 +74,8 @@ class CertificateClaim:
 
     convening_id: UUID
     member_id: UUID
-    # When the attendance the certificate rests on was recorded.
-    attended_at: datetime
+    # The convening's version whose event recorded the attendance it rests on.
+    recorded_in: int
     # CPD minutes.
     minutes: int
 
@@ -92,9 +90,8 @@ class CertificateTokens:
         return hmac.new(self._key, payload, hashlib.sha256).digest()[:MAC_LENGTH]
 
     def issue(self, claim: CertificateClaim) -> str:
-        micros = (claim.attended_at - _EPOCH) // _MICROSECOND
         payload = _PAYLOAD.pack(
-            claim.convening_id.bytes, claim.member_id.bytes, micros, claim.minutes
+            claim.convening_id.bytes, claim.member_id.bytes, claim.recorded_in, claim.minutes
         )
         return f"{b64(payload)}.{b64(self._mac(payload))}"
 
@@ -111,13 +108,8 @@ class CertificateTokens:
             raise ValueError("was not issued by this node")
         if len(payload) != _PAYLOAD.size:
             raise ValueError("is not a certificate reference this node understands")
-        convening, member, micros, minutes = _PAYLOAD.unpack(payload)
-        return CertificateClaim(
-            UUID(bytes=convening),
-            UUID(bytes=member),
-            _EPOCH + micros * _MICROSECOND,
-            minutes,
-        )
+        convening, member, recorded_in, minutes = _PAYLOAD.unpack(payload)
+        return CertificateClaim(UUID(bytes=convening), UUID(bytes=member), recorded_in, minutes)
 
 
 @dataclass(frozen=True)

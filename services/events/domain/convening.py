@@ -423,7 +423,8 @@ class Convening(ConveningState, TracedAggregate):
             self.signups[member_id] = replace(
                 self.signups[member_id],
                 attendance=Attendance(entry["attendance"]),
-                attendance_at=at,
+                # The version this event gives the convening (applied before it is set).
+                attendance_version=self.version + 1,
                 updated_at=at,
             )
 

@@ -53,8 +53,9 @@ class SignUp:
     signed_up_at: datetime
     updated_at: datetime
     attendance: Attendance | None = None
-    # When the attendance was last recorded (a certificate names it: a correction voids it).
-    attendance_at: datetime | None = None
+    # The convening's version whose event last recorded the attendance (a certificate
+    # names it: any later correction voids the certificate).
+    attendance_version: int = 0
     rating: int | None = None
     comment: str = ""
     note: str = ""
