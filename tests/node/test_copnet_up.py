@@ -226,4 +226,8 @@ def test_up_sends_mail_out_of_the_box_as_files(node: RunningNode):
     assert str(message["List-Unsubscribe"]).startswith(f"<{pages}/unsubscribe?token=")
     with urllib.request.urlopen(f"{pages}/healthz", timeout=5) as response:
         assert response.read() == b"ok\n"
+    # The events service's pages (calendar feeds, certificates) on the port after notify's.
+    feeds = f"http://127.0.0.1:{node.grpc_port + len(SERVICES) + 1}"
+    with urllib.request.urlopen(f"{feeds}/healthz", timeout=5) as response:
+        assert response.read() == b"ok\n"
     assert node.stop() == 0
