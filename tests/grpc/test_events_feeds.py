@@ -177,6 +177,15 @@ def test_a_public_community_has_a_feed_without_secrets(api: Api):
     response = fetch(public)
     assert "public" in response.headers["cache-control"]
     assert fetch(f"{base}/calendars/communities/not-a-uuid.ics").status_code == 404
+    # GET and HEAD only; HEAD has the same headers and no body.
+    assert httpx.post(public, content=b"x", timeout=10).status_code == 405
+    head = httpx.head(public, timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == response.headers["etag"]
+    # One feed's secret opens no other feed.
+    secret = member_feed.url.rsplit("/", 1)[1]
+    other = issue(api, cop.facilitator, pb.CALENDAR_FEED_KIND_MEMBER).feed
+    assert fetch(other.url.rsplit("/", 1)[0] + "/" + secret).status_code == 404
     # A waitlisted member's own feed shows the convening as tentative, without its link.
     full = cop.schedule(title="Small group", capacity=1, start="2024-03-01T12:00",
                         end="2024-03-01T13:00")  # fmt: skip
