@@ -76,9 +76,21 @@ class _Document(FPDF):
 
     def line_of(self, text: str, size: float = 11, style: str = "", align: str = "L") -> None:
         self.set_font("Helvetica", style, size)
-        self.multi_cell(
-            0, size * 0.5, latin1(text), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        text = latin1(text)
+        height = size * 0.5
+        room = self.epw - 2 * self.c_margin
+        width = self.get_string_width(text)
+        # fpdf2's line breaking costs milliseconds a line (more for a long link): text that
+        # fits is one cell, a link too long is cut into pieces that fit.
+        if width < room:
+            self.cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        elif " " not in text.strip():
+            step = max(1, int(len(text) * room / width) - 1)
+            for start in range(0, len(text), step):
+                piece = text[start : start + step]
+                self.cell(0, height, piece, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        else:
+            self.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def gap(self, height: float = 4) -> None:
         self.ln(height)
@@ -152,7 +164,8 @@ def record_pdf(
         for outcome in e.outcomes:
             pdf.line_of(f"Learned: {outcome[:MAX_OUTCOME_CHARS]}", 9)
         if e.verification_url:
-            pdf.line_of(f"Certificate: {e.verification_url}", 8)
+            pdf.line_of("Certificate:", 8)
+            pdf.line_of(e.verification_url, 7)
         pdf.gap(3)
     return bytes(pdf.output())
 
