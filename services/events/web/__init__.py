@@ -52,10 +52,13 @@ HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 CALENDAR = "text/calendar; charset=utf-8"
 BEAT_EVERY = 10.0
+# Every answer: no referrer leaks a secret URL, no content sniffing; pages run no script.
+SAFE = {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 def _plain(status: int, text: str) -> Response:
-    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    headers = {"Cache-Control": "no-store", **SAFE}
     return Response(text.encode(), status, headers, media_type=TEXT)
 
 
@@ -68,7 +71,7 @@ def _page(title: str, body: str, status: int = 200) -> Response:
         f'padding:0 16px;color:#212b32;"><h1 style="font-size:22px;">{html.escape(title)}</h1>'
         f"{body}</body></html>"
     )
-    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    headers = {"Cache-Control": "no-store", "Content-Security-Policy": PAGE_POLICY, **SAFE}
     return Response(text.encode(), status, headers, media_type=HTML)
 
 
@@ -93,7 +96,7 @@ def feed_response(request: Request, body: FeedBody, private: bool) -> Response:
         "Last-Modified": format_datetime(body.last_modified, usegmt=True),
         # Calendar applications ask again with the ETag; shared caches keep no secret feed.
         "Cache-Control": ("private" if private else "public") + ", no-cache",
-        "Referrer-Policy": "no-referrer",
+        **SAFE,
     }
     if not_modified(request, body):
         return Response(b"", 304, headers)
