@@ -318,9 +318,10 @@ def _keeps(client: NodeClient, loaded: Loaded) -> list[str]:
         ),
     )
     attended = "; ".join(f"{a.date} {a.title} ({a.hours:g} h)" for a in record.activities)
+    n = len(record.activities)
     return [
-        f"  {record.member_name}'s CPD record: {len(record.activities)} activities, "
-        f"{record.total_hours:g} hours: {attended}",
+        f"  {record.member_name}'s CPD record: {n} activit{'y' if n == 1 else 'ies'}, "
+        f"{record.total_hours:g} h: {attended}",
         f"  certificate: {keeps.certificate}",
         f"  verify it at {keeps.verification_url}",
         f"  their calendar feed (subscribe in Outlook or Google Calendar): {keeps.feed_url}",
