@@ -71,9 +71,15 @@ class Evidence(EventsBase):
         return self.keys.feeds
 
     def member_present(self, member_id: UUID) -> bool:
-        """Known to the directory: an erased member is not, and their feeds and
-        certificates stop working."""
-        return self.directory.is_known_member(member_id)
+        """Known to the directory and not erased: an erased member's feeds answer 404 and
+        their certificates no longer verify (checked on every request, no read-model lag)."""
+        return self.directory.is_known_member(member_id) and not self.member_erased(member_id)
+
+    def member_erased(self, member_id: UUID) -> bool:
+        """The erasure hook: whether this service recorded the member's erasure. The
+        registry publishes no erasure yet; when it does, this reads the service's own
+        record of it (the events store, so no lag)."""
+        return False
 
     # Calendar feeds
 
