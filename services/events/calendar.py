@@ -24,6 +24,8 @@ class CalendarEntry:
     show_join_link: bool
     # The reader waits for a place.
     tentative: bool = False
+    # More lines for the description.
+    notes: tuple[str, ...] = ()
 
 
 def calendar_event(
@@ -50,6 +52,7 @@ def calendar_event(
         cancelled=c.status == ConveningStatus.CANCELLED.value,
         cancel_reason=c.cancel_reason,
         tentative=entry.tentative,
+        notes=entry.notes,
         organiser_id=first,
         organiser_name=organiser_names.get(first, "") if first else "",
     )

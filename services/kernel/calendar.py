@@ -66,6 +66,8 @@ class CalendarEvent:
     cancel_reason: str = ""
     # The reader waits for a place (a member's own feed).
     tentative: bool = False
+    # More lines for the description (e.g. the reader's certificate of attendance).
+    notes: tuple[str, ...] = ()
     organiser_id: UUID | None = None
     # The first organiser's display name ("" when unknown: the community's is shown).
     organiser_name: str = ""
@@ -85,6 +87,7 @@ def vevent(e: CalendarEvent) -> Event:
         lines.append(f"Cancelled: {e.cancel_reason}")
     elif e.tentative:
         lines.append("You are on the waitlist for a place")
+    lines.extend(e.notes)
     organizer = None
     if e.organiser_id is not None:
         organizer = vCalAddress(f"urn:uuid:{e.organiser_id}")

@@ -122,6 +122,20 @@ def test_certificates_for_what_was_attended_and_their_verification(api: Api, clo
         page = httpx.get(answer.verification_url, timeout=10)
         assert page.status_code == 200 and "Certificate genuine" in page.text
         assert title in page.text and "Member 0" in page.text
+        # The page links the certificate itself (no gRPC needed).
+        download = answer.verification_url.replace("/cpd/verify/", "/cpd/certificates/") + ".pdf"
+        assert f'href="{download}"' in page.text
+        pdf = httpx.get(download, timeout=10)
+        assert pdf.headers["content-type"] == "application/pdf" and title in pdf_text(pdf.content)
+    # The member's own feed links each certificate from its convening.
+    feed = api.events(
+        "IssueCalendarFeed",
+        pb.IssueCalendarFeedRequest(request_id=rid(), kind=pb.CALENDAR_FEED_KIND_MEMBER),
+        member,
+    ).feed
+    text = eventually(lambda: (r := httpx.get(feed.url, timeout=10)).status_code == 200 and r.text)
+    unfolded = text.replace("\r\n ", "")
+    assert one.verification_url in unfolded and two.verification_url in unfolded
     url = one.verification_url
     forged = url[:-3] + ("BBB" if url.endswith("AAA") else "AAA")
     assert httpx.get(forged, timeout=10).status_code == 404
@@ -155,6 +169,13 @@ def test_certificates_for_what_was_attended_and_their_verification(api: Api, clo
     position = attendance(api, cop, second.convening_id, member, pb.ATTENDANCE_NO_SHOW)
     page = httpx.get(two.verification_url, timeout=10)
     assert page.status_code == 404 and "corrected" in page.text
+    voided = two.verification_url.replace("/cpd/verify/", "/cpd/certificates/") + ".pdf"
+    assert httpx.get(voided, timeout=10).status_code == 404
+    eventually(
+        lambda: (
+            two.verification_url not in httpx.get(feed.url, timeout=10).text.replace("\r\n ", "")
+        )
+    )
     assert httpx.get(one.verification_url, timeout=10).status_code == 200
     after = api.events("GetCpdRecord", pb.GetCpdRecordRequest(min_position=position), member)
     assert [a.title for a in after.activities] == ["Enhanced supportive care"]

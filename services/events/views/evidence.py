@@ -128,12 +128,13 @@ class MemberQueries:
 
     def member_convenings(
         self, member_id: UUID, starts_from: datetime, limit: int
-    ) -> tuple[list[ConveningRecord], set[UUID]]:
+    ) -> tuple[list[ConveningRecord], set[UUID], set[UUID]]:
         """The convenings the member holds a place at or waits for (starting from
-        `starts_from`), and which of them they hold a place at."""
+        `starts_from`), which of them they hold a place at, and which they attended."""
         with self.store.read() as tx:
             rows = tx.all(
-                "SELECT c.*, s.status AS sign_up_status FROM sign_ups s JOIN convenings c"
+                "SELECT c.*, s.status AS sign_up_status, s.attendance AS sign_up_attendance"
+                " FROM sign_ups s JOIN convenings c"
                 " ON c.convening_id = s.convening_id WHERE s.member_id = ?"
                 " AND s.status IN (?, ?) AND c.starts_at >= ?"
                 " ORDER BY c.starts_at, c.convening_id LIMIT ?",
@@ -144,7 +145,12 @@ class MemberQueries:
             for r in rows
             if r["sign_up_status"] == SignUpStatus.REGISTERED.value
         }
-        return [convening_from_row(r) for r in rows], registered
+        attended = {
+            UUID(r["convening_id"])
+            for r in rows
+            if r["sign_up_attendance"] == Attendance.ATTENDED.value
+        }
+        return [convening_from_row(r) for r in rows], registered, attended
 
     def member_fingerprint(self, member_id: UUID) -> tuple[Any, ...]:
         """Changes whenever the member's feed may: a sign-up of theirs or a convening of

@@ -232,6 +232,11 @@ class Schedule(ScheduleQueries, ScheduleAnalytics, MemberQueries, Projection):
             sequence=self._sequence_after(tx, e),
         )
 
+    @apply.register(Convening.CpdCreditSet)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        # Nothing listed here; the change shows in a member's feed (its certificate links).
+        self._touch(tx, e)
+
     @apply.register(Convening.Held)
     def _(self, e: Any, tx: SqlTx) -> None:
         self._touch(tx, e, status=ConveningStatus.HELD.value)

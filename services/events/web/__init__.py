@@ -4,8 +4,9 @@ small ASGI app (starlette) served by hypercorn on the service's event loop
 over HTTPS when the node has a certificate (`COPNET_EVENTS_TLS_CERT`/`_KEY`, else
 `COPNET_TLS_CERT`/`_KEY`).
 
-- `GET /calendars/feeds/<feed id>/<secret>.ics`: a member's feed (their convenings, or
-  one community's), as IssueCalendarFeed gave it. A wrong or old secret, a revoked
+- `GET /calendars/feeds/<feed id>/<secret>.ics`: a member's feed (their convenings, with
+  the verification link of each certificate they have, or one community's), as
+  IssueCalendarFeed gave it. A wrong or old secret, a revoked
   feed, an erased member, or a member who left a community that is not public: 404.
 - `GET /calendars/communities/<community id>.ics`: a public (open) community's
   calendar, without join links; 404 for any other community.
@@ -14,7 +15,9 @@ over HTTPS when the node has a certificate (`COPNET_EVENTS_TLS_CERT`/`_KEY`, els
   text of a feed is rendered once per change (`MemberEvidence`), so a calendar
   application polling every few minutes costs one small query.
 - `GET /cpd/verify/<reference>`: whether a CPD certificate is genuine (200) or not (404),
-  with what it certifies.
+  with what it certifies, and a link to:
+- `GET /cpd/certificates/<reference>.pdf`: the certificate itself while it is genuine
+  (whoever holds the reference holds the certificate's text already), else 404.
 - `GET /healthz`: "ok".
 
 Nothing here accepts a body (GET and HEAD only). Reads run on the API's threads
@@ -42,9 +45,15 @@ from services.common.errors import Unavailable
 from services.common.health import Progress
 from services.common.webserver import TlsFiles, WebLimits, WebServer
 from services.events.application import Events
-from services.events.cpd.documents import hours_text
+from services.events.cpd.documents import PDF, hours_text
 from services.events.web.reader import FeedBody, MemberEvidence
-from services.events.web.settings import COMMUNITIES_PATH, FEEDS_PATH, VERIFY_PATH, EventsLinks
+from services.events.web.settings import (
+    CERTIFICATES_PATH,
+    COMMUNITIES_PATH,
+    FEEDS_PATH,
+    VERIFY_PATH,
+    EventsLinks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +149,7 @@ class EventsPages:
                 Route(f"{FEEDS_PATH}/{{feed_id}}/{{secret}}.ics", self._feed, methods=methods),
                 Route(f"{COMMUNITIES_PATH}/{{community_id}}.ics", self._public, methods=methods),
                 Route(f"{VERIFY_PATH}/{{token}}", self._verify, methods=methods),
+                Route(f"{CERTIFICATES_PATH}/{{token}}.pdf", self._pdf, methods=methods),
             ],
             exception_handlers={HTTPException: self._http_error},
         )
@@ -204,6 +214,24 @@ class EventsPages:
         except Unavailable:
             return _page("Not now", "<p>Please try again shortly.</p>", 503)
 
+    async def _pdf(self, request: Request) -> Response:
+        try:
+            return await self.work.run(self._certificate_file, request.path_params["token"])
+        except Unavailable:
+            return _plain(503, "Not now: try again shortly\n")
+
+    def _certificate_file(self, token: str) -> Response:
+        verdict = self.app.verify_certificate(token)
+        if not verdict.genuine or verdict.attended is None:
+            return _plain(404, "Not Found\n")
+        document = self.evidence.certificate_of(verdict.attended)
+        headers = {
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'attachment; filename="{document.file_name}"',
+            **SAFE,
+        }
+        return Response(document.content, 200, headers, media_type=PDF)
+
     def _verification(self, token: str) -> Response:
         verdict = self.app.verify_certificate(token)
         if not verdict.genuine or verdict.attended is None:
@@ -232,7 +260,9 @@ class EventsPages:
             "Certificate genuine",
             f"<p>{html.escape(verdict.reason)} It was issued by copnet node "
             f"{html.escape(self.evidence.node_id)}, whose records confirm:</p>"
-            f"<table>{table}</table>",
+            f"<table>{table}</table>"
+            f'<p><a href="{html.escape(self.evidence.links.certificate(a.token), quote=True)}">'
+            "Download the certificate (PDF)</a></p>",
         )
 
 

@@ -124,19 +124,35 @@ class MemberEvidence:
         return body
 
     def _member_feed(self, feed: CalendarFeed) -> bytes:
-        records, registered = self.schedule.member_convenings(
+        records, registered, attended = self.schedule.member_convenings(
             feed.member_id, self._window_start(), CALENDAR_LIMIT
         )
+        certificates = self._certificate_notes(feed.member_id, attended)
         organised = self._organised(feed.member_id, records)
         entries = [
             calendar.CalendarEntry(
                 r,
                 bool(r.join_link) and (r.convening_id in registered or r.community_id in organised),
                 tentative=r.convening_id not in registered,
+                notes=certificates.get(r.convening_id, ()),
             )
             for r in records
         ]
         return self._render(entries, "My convenings", f"{feed.id}@copnet")
+
+    def _certificate_notes(
+        self, member_id: UUID, attended: set[UUID]
+    ) -> dict[UUID, tuple[str, ...]]:
+        """For each convening the member attended that counts for CPD, where its
+        certificate is checked and downloaded."""
+        notes: dict[UUID, tuple[str, ...]] = {}
+        for convening_id in attended:
+            convening = self.app.convening(convening_id)
+            attendance = self.app.attendance_of(convening, member_id)
+            if attendance is not None and convening.counts_for_cpd:
+                url = self.links.verification(attendance.token)
+                notes[convening_id] = (f"Your CPD certificate: {url}",)
+        return notes
 
     def _community_feed(self, community_id: UUID, member_id: UUID | None = None) -> bytes:
         community = self.mirror.community(community_id)
@@ -222,7 +238,13 @@ class MemberEvidence:
         return self.mirror.display_names([member_id]).get(member_id, "") or "A member"
 
     def certificate(self, caller: Caller, convening_id: UUID, member_id: UUID) -> Document:
-        attended = self.app.attended(caller, convening_id, member_id)
+        return self.certificate_of(self.app.attended(caller, convening_id, member_id))
+
+    def certificate_of(self, attended: Attended) -> Document:
+        """The certificate of one attendance (checked by the caller: `Events.attended`, or
+        a verified reference)."""
+        member_id = attended.sign_up.member_id
+        convening_id = attended.convening.id
         entry = self.entry(attended)
         organisers = self.mirror.display_names(attended.convening.organiser_ids)
         facts = CertificateFacts(

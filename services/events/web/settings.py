@@ -17,6 +17,7 @@ from services.common.webserver import TlsFiles, WebLimits
 FEEDS_PATH = "/calendars/feeds"
 COMMUNITIES_PATH = "/calendars/communities"
 VERIFY_PATH = "/cpd/verify"
+CERTIFICATES_PATH = "/cpd/certificates"
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,6 @@ class EventsLinks:
 
     def verification(self, token: str) -> str:
         return f"{self.base()}{VERIFY_PATH}/{token}"
+
+    def certificate(self, token: str) -> str:
+        return f"{self.base()}{CERTIFICATES_PATH}/{token}.pdf"
