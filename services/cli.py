@@ -7,6 +7,8 @@
     copnet demo     a hub and several organisations' nodes with the seed communities loaded
     copnet serve    run one service process (what `copnet up` starts for each)
     copnet republish  publish a node's whole log again (after its NATS stream was lost)
+    copnet report   the report page (charts of communities, convenings, learning): to a file
+                    (--html FILE) or served (--serve); a node's, or a region's (--region-file)
 
 Every flag has a COPNET_* environment variable; flags win (see README.md).
 """
@@ -364,6 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this service's log (repeat; all by default)",
     )
     republish.set_defaults(run=_republish)
+
+    from services.report.cli import add_parser as add_report
+
+    add_report(commands, _node_options, _tls_options, _settings)
 
     serve = commands.add_parser("serve", help="run one service process")
     serve.add_argument("service", choices=available_services())

@@ -46,6 +46,7 @@ from services.common.supervision import (
 )
 from services.common.tokens import load_or_create_signing_key
 from services.common.transport import check_node_transport
+from services.report.address import REPORT_READS, report_address, report_url
 
 log = logging.getLogger("copnet.node")
 
@@ -236,6 +237,8 @@ class Node:
             wanted.append((*_host_port(self.settings.address(name)), f"{name} gRPC"))
         for name, web in self.web_addresses().items():
             wanted.append((*_host_port(web), f"{name} web pages"))
+        if self.serves_report:
+            wanted.append((*_host_port(report_address(self.settings)), "report page"))
         return wanted
 
     def web_addresses(self) -> dict[str, str]:
@@ -247,6 +250,12 @@ class Node:
             for name in WEB_SERVICES
             if name in self.services
         }
+
+    @property
+    def serves_report(self) -> bool:
+        """The report page (services/report, a client of the node's APIs) runs beside the
+        services it reads."""
+        return all(name in self.services for name in REPORT_READS)
 
     def start(self) -> None:
         check_node_transport(
@@ -272,6 +281,11 @@ class Node:
             api = f"copnet.{process.name}.v1.{process.name.capitalize()}Service"
             if not wait_serving(address, READY_TIMEOUT, api, ChannelSecurity.of(self.settings)):
                 raise RuntimeError(f"{process.name} did not report SERVING on {address}")
+        if self.serves_report:
+            log_file = self.log_dir / "report.log" if self.log_dir else None
+            report = ServiceProcess("report", env, log_file, self.lock.inherited)
+            report.start()
+            self.processes.append(report)
 
     def supervise(self) -> None:
         """Restarts what exits, until the node stops."""
@@ -321,6 +335,8 @@ class Node:
         scheme = "https" if self.settings.tls else "http"
         for name, web in self.web_addresses().items():
             lines.append(f"  {name + ' web:':<10} {scheme}://{web}")
+        if self.serves_report:
+            lines.append(f"  report:    {report_url(self.settings)} (sign in with a token)")
         data_dir = f" --data-dir {self.settings.data_dir}" if self.settings.data_dir else ""
         lines.append(f"A token for API calls: copnet token --operator{data_dir}")
         lines.append("Stop with Ctrl-C.")

@@ -44,6 +44,7 @@ from services.common.errors import (
 )
 from services.common.idempotency import Command, CommandReceipt
 from services.common.signals import ChangeSignal
+from services.common.stores import notification_position
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,15 @@ T = TypeVar("T")
 
 # Passed for an optional field that the caller did not set (use cases and servicers).
 KEEP: Any = object()
+
+
+def _position(recordings: Sequence[Any]) -> int:
+    """A command's position: its last domain event (saved just before its receipt), or the
+    receipt's when the command changed nothing but claims."""
+    for recording in reversed(recordings[:-1]):
+        if not isinstance(recording.domain_event, UniqueClaim.Event):
+            return int(recording.notification.id)
+    return int(recordings[-1].notification.id)
 
 
 def or_current(value: T, current: T) -> T:
@@ -215,6 +225,11 @@ class CopnetApplication(Application):
                         return self._replay(receipt, command)
                     raise
                 primary = changes.primary
+                # Unique-key claims first, the receipt last: the command's position is its
+                # last domain event (one the service publishes, which other services'
+                # mirrors reach; never a claim or a receipt), just before the receipt.
+                claims = [a for a in changes.others if isinstance(a, UniqueClaim)]
+                domain = [a for a in changes.aggregates if not isinstance(a, UniqueClaim)]
                 receipt = CommandReceipt(
                     scope=command.actor,
                     request_id=command.request_id,
@@ -222,9 +237,10 @@ class CopnetApplication(Application):
                     fingerprint=command.fingerprint,
                     entity_id=primary.id,
                     entity_version=primary.version,
+                    after_changes=any(a.pending_events for a in domain),
                 )
             try:
-                recordings = self.save(*changes.aggregates, receipt)
+                recordings = self.save(*claims, *domain, receipt)
             except IntegrityError:
                 earlier = self._find(rid, CommandReceipt)
                 if earlier is not None:
@@ -235,7 +251,7 @@ class CopnetApplication(Application):
             return Outcome(
                 entity_id=primary.id,
                 version=primary.version,
-                position=recordings[-1].notification.id,
+                position=_position(recordings),
                 replayed=False,
                 entity=primary,
             )
@@ -251,9 +267,19 @@ class CopnetApplication(Application):
         return Outcome(
             entity_id=receipt.entity_id,
             version=receipt.entity_version,
-            position=self.recorder.max_notification_id() or 0,
+            position=self._first_position(receipt),
             replayed=True,
         )
+
+    def _first_position(self, receipt: CommandReceipt) -> int:
+        """The position the first outcome answered with: the last domain event, saved just
+        before the receipt in the same transaction (whose positions are consecutive), or the
+        receipt's own (a command that changed nothing but claims, and receipts written
+        before they said which: `after_changes` None)."""
+        own = notification_position(self.recorder, receipt.id, receipt.version)
+        if own is None:
+            return self.recorder.max_notification_id() or 0
+        return own - 1 if receipt.after_changes else own
 
     # Reading aggregates
 

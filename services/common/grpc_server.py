@@ -3,9 +3,11 @@
 - Authentication: every call but health and reflection must carry
   `authorization: Bearer <token>`; the caller is then available to servicers
   through `current_caller()`.
-- Errors: copnet errors become their gRPC status (with `google.rpc.BadRequest`
-  field violations for INVALID_ARGUMENT); store outages become UNAVAILABLE;
-  anything else is logged and answered INTERNAL with the trace id to quote.
+- Errors: `services.common.guard` answers every call: a request that does not decode
+  is INVALID_ARGUMENT, copnet errors become their gRPC status (with `google.rpc.BadRequest`
+  field violations for INVALID_ARGUMENT), bounded; store outages become UNAVAILABLE;
+  anything else is logged and answered INTERNAL with the trace id to quote. A request's
+  `min_registry_position` waits for the service's registry mirror (`guard.Consistency`).
 - Standard health (`grpc.health.v1`) and server reflection are served (on the same
   port, so over TLS too when the node serves TLS).
 - Transport: TLS or mutual TLS when given a `ServerTls` (`services.common.transport`);
@@ -24,21 +26,17 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import grpc
-from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
-from grpc_status import rpc_status
 from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.instrumentation.grpc.filters import negate, service_name
 
-from services.common import errors
+from services.common import errors, guard
 from services.common.apiwork import ApiWork, use_api_work
 from services.common.apiwork import reset_api_work as _reset_api_work
 from services.common.identity import Caller
-from services.common.stores import STORE_OUTAGES
 from services.common.tokens import TokenAuthority
 from services.common.transport import ServerTls, client_certificate
 
@@ -53,41 +51,12 @@ OPEN_SERVICE_PREFIXES = (
 
 _current_caller: ContextVar[Caller | None] = ContextVar("copnet_caller", default=None)
 
-_CODES: dict[type[errors.CopnetError], int] = {
-    errors.InvalidArgument: code_pb2.INVALID_ARGUMENT,
-    errors.NotFound: code_pb2.NOT_FOUND,
-    errors.AlreadyExists: code_pb2.ALREADY_EXISTS,
-    errors.FailedPrecondition: code_pb2.FAILED_PRECONDITION,
-    errors.ConcurrencyConflict: code_pb2.ABORTED,
-    errors.PermissionDenied: code_pb2.PERMISSION_DENIED,
-    errors.Unauthenticated: code_pb2.UNAUTHENTICATED,
-    errors.Unavailable: code_pb2.UNAVAILABLE,
-}
-
 
 def current_caller() -> Caller:
     caller = _current_caller.get()
     if caller is None:  # Only reachable if a servicer runs outside the interceptor.
         raise errors.Unauthenticated("no caller on this call")
     return caller
-
-
-def status_of(error: errors.CopnetError) -> status_pb2.Status:
-    code = next(c for kind, c in _CODES.items() if isinstance(error, kind))
-    status = status_pb2.Status(code=code, message=str(error))
-    if isinstance(error, errors.InvalidArgument):
-        bad_request = error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(
-                    field=v.field, description=v.description
-                )
-                for v in error.violations
-            ]
-        )
-        detail = any_pb2.Any()
-        detail.Pack(bad_request)
-        status.details.append(detail)
-    return status
 
 
 def _bearer_token(metadata: Sequence[Any]) -> str:
@@ -105,9 +74,15 @@ def _bearer_token(metadata: Sequence[Any]) -> str:
 class CallInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates unary calls and maps what they raise to gRPC statuses."""
 
-    def __init__(self, authority: TokenAuthority, work: ApiWork | None = None) -> None:
+    def __init__(
+        self,
+        authority: TokenAuthority,
+        work: ApiWork | None = None,
+        consistency: guard.Consistency | None = None,
+    ) -> None:
         self.authority = authority
         self.work = work
+        self.consistency = consistency
 
     async def intercept_service(
         self,
@@ -129,36 +104,27 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
         metadata = details.invocation_metadata
         method = details.method
 
+        consistency = self.consistency
+
         async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            try:
+            async def call() -> Any:
                 caller = _with_transport(self.authority.verify(_bearer_token(metadata)), context)
                 log.debug("%s by %s from %s", method, caller.actor, _who(caller))
                 token = _current_caller.set(caller)
                 work = use_api_work(self.work)
                 try:
-                    return await inner(request, context)
+                    return await guard.admitted(
+                        method, request, lambda: inner(request, context), consistency
+                    )
                 finally:
                     _reset_api_work(work)
                     _current_caller.reset(token)
-            except grpc.aio.AbortError:
-                raise
-            except errors.CopnetError as error:
-                await context.abort_with_status(rpc_status.to_status(status_of(error)))
-            except STORE_OUTAGES as error:
-                log.warning("%s: store unavailable: %s", method, error)
-                unavailable = errors.Unavailable("the store is unavailable; retry shortly")
-                await context.abort_with_status(rpc_status.to_status(status_of(unavailable)))
-            except Exception:
-                trace_id = trace.get_current_span().get_span_context().trace_id
-                log.exception("%s failed", method)
-                await context.abort(
-                    grpc.StatusCode.INTERNAL,
-                    f"internal error; quote trace id {trace_id:032x} to the node operator",
-                )
+
+            return await guard.guarded(method, context, call)
 
         return grpc.unary_unary_rpc_method_handler(
             behaviour,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=guard.tolerant(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
 
@@ -214,12 +180,13 @@ async def start_server(
     options: Sequence[tuple[str, Any]] = (),
     work: ApiWork | None = None,
     tls: ServerTls | None = None,
+    consistency: guard.Consistency | None = None,
 ) -> ServerHandle:
     """Builds, binds and starts a server (over `tls` when given, else plain); the named
     services report NOT_SERVING until told otherwise, service "" SERVING from the start."""
     tracing = aio_server_interceptor(filter_=negate(service_name(HEALTH_SERVICE)))
     server = grpc.aio.server(
-        interceptors=[tracing, CallInterceptor(authority, work)],
+        interceptors=[tracing, CallInterceptor(authority, work, consistency)],
         options=[("grpc.so_reuseport", 0), *options],
     )
     register(server)

@@ -40,12 +40,16 @@ class CommandReceipt(TracedAggregate):
         fingerprint: str,
         entity_id: UUID,
         entity_version: int,
+        after_changes: bool | None = None,
     ):
         self.request_id = request_id
         self.command = command
         self.fingerprint = fingerprint
         self.entity_id = entity_id
         self.entity_version = entity_version
+        # Saved right after the command's domain events (so the command's position is the
+        # receipt's minus one); None in receipts written before this was recorded.
+        self.after_changes = after_changes
 
     @staticmethod
     def create_id(scope: str, request_id: str) -> UUID:

@@ -83,11 +83,28 @@ def timestamp(value: datetime | None) -> Timestamp | None:
     return stamp
 
 
+# The Timestamps a request may carry: 1900-01-01T00:00:00Z up to the end of 2200 (UTC),
+# the years the kernel's dates allow (`services.kernel.parsing.MIN_YEAR`, `MAX_YEAR`).
+MIN_TIMESTAMP_SECONDS = -2208988800
+MAX_TIMESTAMP_SECONDS = 7289654399
+
+
+def checked_time(stamp: Timestamp) -> datetime:
+    """The time of a request's Timestamp (UTC); ValueError outside 1900 to 2200 or with
+    nanos outside 0..999,999,999 (what protobuf's own conversion would fail on)."""
+    if not 0 <= stamp.nanos <= 999_999_999:
+        raise ValueError("must have nanos between 0 and 999999999")
+    if not MIN_TIMESTAMP_SECONDS <= stamp.seconds <= MAX_TIMESTAMP_SECONDS:
+        raise ValueError("must be between the years 1900 and 2200 (UTC)")
+    return stamp.ToDatetime(UTC)
+
+
 def optional_time(message: Message, field: str) -> datetime | None:
-    """The time in a message's optional Timestamp field (UTC); None when it is unset."""
+    """The time in a message's optional Timestamp field (UTC); None when it is unset.
+    Raises ValueError (`checked_time`) for one out of range: read it with `Violations.check`."""
     if not message.HasField(field):
         return None
-    return cast(Timestamp, getattr(message, field)).ToDatetime(UTC)
+    return checked_time(cast(Timestamp, getattr(message, field)))
 
 
 def date_text(value: date | None) -> str:

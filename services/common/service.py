@@ -30,6 +30,7 @@ import psycopg
 from services.common.apiwork import ApiWork
 from services.common.application import Clock, CopnetApplication
 from services.common.grpc_server import ServerHandle, start_server
+from services.common.guard import Consistency
 from services.common.health import Backoff, Progress, describe_error
 from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
@@ -107,6 +108,9 @@ class ServiceParts:
     api_workers: Sequence[Callable[[], Worker]] = ()
     # The handler of each inbox without a view, by the inbox's name (the worker role).
     handlers: Mapping[str, Callable[[], IntegrationHandler]] = field(default_factory=dict)
+    # How far the service's registry mirror has read the registry's log, for services that
+    # keep one: a request's `min_registry_position` waits for it (`guard.Consistency`).
+    registry_position: Callable[[], int] | None = None
 
 
 @dataclass(frozen=True)
@@ -296,6 +300,11 @@ class ServiceRuntime(Generic[A]):
                 [self.definition.grpc_service_name],
                 work=self.api_work,
                 tls=self.tls,
+                consistency=(
+                    Consistency(self.parts.registry_position)
+                    if self.parts.registry_position is not None
+                    else None
+                ),
             )
         await self._check_health()
         self._tasks.append(asyncio.create_task(self._watch_health(), name="health checks"))

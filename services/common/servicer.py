@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 
 from services.common.apiwork import current_api_work
 from services.common.application import KEEP
-from services.common.errors import Unavailable, Violations, stand_in
+from services.common.errors import InvalidArgument, Unavailable, Violations, stand_in
 from services.common.grpc_server import current_caller
 from services.common.idempotency import Command
 from services.common.paging import Page, parse_page_size, parse_page_token
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 else:
     Context = grpc.aio.ServicerContext
 
-MAX_REQUEST_ID_LENGTH = 128
 READ_YOUR_WRITES_TIMEOUT = 5.0
 
 
@@ -59,8 +58,15 @@ def required_uuid(field: str, value: str) -> UUID:
     return parsed
 
 
-def uuid_list(field: str, values: Iterable[str], v: Violations, repeated: str) -> list[UUID]:
-    """The UUIDs of a repeated field; `repeated` is the violation when one comes twice."""
+def uuid_list(
+    field: str, values: Iterable[str], v: Violations, repeated: str, limit: int
+) -> list[UUID]:
+    """The UUIDs of a repeated field of at most `limit`; `repeated` is the violation when one
+    comes twice."""
+    values = list(values)
+    if len(values) > limit:
+        v.add(field, f"must name at most {limit}")
+        return []
     parsed = []
     for index, value in enumerate(values):
         item = v.check(f"{field}[{index}]", parse_uuid, value)
@@ -78,11 +84,27 @@ def optional(request: Message, field: str, v: Violations, parse: Callable[[Any],
     return v.check(field, parse, getattr(request, field))
 
 
+def _request_uuid(value: str) -> None:
+    try:
+        UUID(value)
+    except ValueError:
+        raise ValueError(
+            "must be a UUID (e.g. a random one per intended change), reused on retry"
+        ) from None
+
+
+# What a request's fingerprint leaves out: how it is identified and how fresh a read it
+# needs, not what it asks for (a retry may carry a newer consistency token).
+NOT_CONTENT = ("request_id", "min_registry_position")
+
+
 def fingerprint(request: Message) -> str:
-    """Identifies a request's content, ignoring its request_id."""
+    """Identifies a request's content, ignoring its request_id and min_registry_position."""
     copy = type(request)()
     copy.CopyFrom(request)
-    copy.ClearField("request_id")
+    for name in NOT_CONTENT:
+        if name in copy.DESCRIPTOR.fields_by_name:
+            copy.ClearField(name)
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 
@@ -93,8 +115,8 @@ def command(request: Message, name: str, violations: Violations) -> Command:
         violations.add(
             "request_id", "is required: a unique id per intended change (a UUID), reused on retry"
         )
-    elif len(request_id) > MAX_REQUEST_ID_LENGTH:
-        violations.add("request_id", f"must be at most {MAX_REQUEST_ID_LENGTH} characters")
+    else:
+        violations.check("request_id", _request_uuid, request_id)
     return Command(
         name=name, request_id=request_id, caller=current_caller(), fingerprint=fingerprint(request)
     )
@@ -125,7 +147,16 @@ async def run(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 
 async def read_your_writes(follower: ProjectionFollower, min_position: int) -> None:
-    """Waits until a view reflects `min_position` (from a command's response)."""
+    """Waits until a view reflects `min_position` (from a command's response); a position
+    beyond the service's log is INVALID_ARGUMENT at once (no command of it returned that)."""
+    if follower.position < min_position:
+        last = await run(follower.app.recorder.max_notification_id) or 0
+        if min_position > last:
+            raise InvalidArgument.single(
+                "min_position",
+                f"is beyond this service's log (its last position is {last}): pass the "
+                "`position` a call of this service returned",
+            )
     deadline = time.monotonic() + READ_YOUR_WRITES_TIMEOUT
     pause = 0.002
     while follower.position < min_position and time.monotonic() < deadline:

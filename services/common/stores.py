@@ -13,9 +13,12 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool.base import AttemptWithBackoff
@@ -140,3 +143,30 @@ class StoreSettings:
                     sql.Identifier(self.schema(service))
                 )
             )
+
+
+def notification_position(recorder: object, originator_id: UUID, version: int) -> int | None:
+    """The notification id (log position) of one stored event, or None if there is none
+    (or the recorder keeps no log: the in-memory one)."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT rowid AS n FROM {recorder.events_table_name}"
+                " WHERE originator_id = ? AND originator_version = ?",
+                (originator_id.hex, version),
+            )
+            row = cursor.fetchone()
+        return int(row["n"]) if row else None
+    if isinstance(recorder, PostgresApplicationRecorder):
+        statement = sql.SQL(
+            "SELECT notification_id AS n FROM {schema}.{table}"
+            " WHERE originator_id = %s AND originator_version = %s"
+        ).format(
+            schema=sql.Identifier(recorder.datastore.schema),
+            table=sql.Identifier(recorder.events_table_name),
+        )
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(statement, (originator_id, version))
+            found = cursor.fetchone()
+        return int(found["n"]) if found else None
+    return None

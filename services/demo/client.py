@@ -139,6 +139,7 @@ class NodeClient:
         """Calls as the operator (or `member`); waits while the service says a fact has not
         reached it yet, or the service is not up yet."""
         stub = getattr(self._stubs[service], method)
+        self._see_own_registry_changes(request)
         metadata = [("authorization", f"Bearer {self.token(member or OPERATOR_SUBJECT)}")]
         deadline = time.monotonic() + FACT_WAIT_SECONDS
         while True:
@@ -158,6 +159,14 @@ class NodeClient:
                 with self._positions_lock:
                     self.positions[service] = max(position, self.positions.get(service, 0))
             return reply
+
+    def _see_own_registry_changes(self, request: Any) -> None:
+        """Read your writes across services: a request to a service that mirrors the registry
+        waits for every registry change the demo made (its consistency token)."""
+        with self._positions_lock:
+            seen = self.positions.get("registry", 0)
+        if seen and hasattr(request, "min_registry_position") and not request.min_registry_position:
+            request.min_registry_position = seen
 
     def wait_until(self, what: str, check: Callable[[], T | None]) -> T:
         deadline = time.monotonic() + FACT_WAIT_SECONDS

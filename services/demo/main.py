@@ -68,6 +68,21 @@ def _token_help(nodes: list[NodeAccess]) -> list[str]:
     ]
 
 
+def report_pages(demo: DemoRegion, data_dir: Path) -> str:
+    lines = [
+        "The report pages (charts; sign in with a node's operator token, over HTTPS "
+        f"with the demo's CA, {data_dir / 'grpc-tls' / 'ca.crt'}):"
+    ]
+    for name, url in demo.report_urls():
+        lines.append(f"  {name}: {url}")
+    first = demo.nodes[0].settings
+    lines.append(
+        f"  a token: copnet token --operator --data-dir {first.data_dir} "
+        "(the region's page takes any node's operator token)"
+    )
+    return "\n".join(lines)
+
+
 def run_demo(
     data_dir: Path,
     base_port: int,
@@ -101,6 +116,7 @@ def run_demo(
         say(f"Region {REGION} is up; the nodes are listed in {demo.region_file}")
         if not no_load:
             say(render(load_and_report(demo.region_file)))
+        say(report_pages(demo, data_dir))
         say("The region keeps running. Ctrl-C stops every process the demo started.")
         demo.supervise()
     except DemoStopped as stopped:

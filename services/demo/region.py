@@ -10,6 +10,7 @@ for its services' gRPC servers, all over TLS: the demo's own CA
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,11 +19,13 @@ from services.common.channels import ChannelSecurity
 from services.common.grpccerts import server_names
 from services.common.pki import RegionPki, Usage
 from services.common.settings import SERVICES, WEB_SERVICES, NodeSettings, available_services
+from services.common.supervision import Keeper
 from services.demo.client import NodeAccess
 from services.demo.region_file import RegionFile
 from services.demo.scenario.model import NodeSpec
 from services.hub import Hub, HubSettings
-from services.node import Node
+from services.node import Node, ServiceProcess
+from services.report.address import report_url
 
 log = logging.getLogger("copnet.demo")
 PORTS_PER_NODE = 10
@@ -37,7 +40,7 @@ class DemoRegion:
         base_port: int,
         listen_host: str = "127.0.0.1",
     ) -> None:
-        if 1 + len(SERVICES) + len(WEB_SERVICES) > PORTS_PER_NODE:
+        if 1 + len(SERVICES) + len(WEB_SERVICES) + 1 > PORTS_PER_NODE:  # NATS ... report
             raise ValueError("more services than the demo's port layout has room for")
         self.data_dir = data_dir
         self.region = region
@@ -55,6 +58,8 @@ class DemoRegion:
             )
         )
         self.nodes: list[Node] = []
+        self.region_report: ServiceProcess | None = None
+        self.keeper = Keeper("the demo's region report")
         self._stopping = threading.Event()
         # The CA of the demo's gRPC certificates (every node serves its APIs over TLS).
         self.pki = RegionPki(data_dir / "grpc-tls", common_name="copnet demo gRPC CA")
@@ -102,7 +107,35 @@ class DemoRegion:
         earlier = RegionFile.load_if_present(self.region_file)
         demo_date = earlier.demo_date if earlier else None
         RegionFile(self.region, access, demo_date).save(self.region_file)
+        self._start_region_report()
         return list(access)
+
+    @property
+    def region_report_address(self) -> str:
+        return f"{self.listen_host}:{self.base_port + 2}"
+
+    def _start_region_report(self) -> None:
+        """The region's report page: a report process reading every node's APIs (with the
+        nodes' keys, which the demo holds), over HTTPS with a certificate of the demo's CA."""
+        tls = self.pki.issue(
+            "region-report", server_names(self.listen_host), Usage.SERVER, common_name="report"
+        )
+        env = {
+            **os.environ,
+            "COPNET_REPORT_REGION_FILE": str(self.region_file),
+            "COPNET_REPORT_ADDRESS": self.region_report_address,
+            "COPNET_TLS_CERT": str(tls.cert_file),
+            "COPNET_TLS_KEY": str(tls.key_file),
+            "COPNET_DATA_DIR": str(self.data_dir / "hub"),
+            "COPNET_LOG_LEVEL": "INFO",
+        }
+        self.region_report = ServiceProcess("report", env, self.data_dir / "hub" / "report.log")
+        self.region_report.start()
+
+    def report_urls(self) -> list[tuple[str, str]]:
+        """Each node's report page and the region's."""
+        urls = [(node.settings.node_id, report_url(node.settings)) for node in self.nodes]
+        return [*urls, ("region", f"https://{self.region_report_address}/")]
 
     @staticmethod
     def _start_node(node: Node) -> None:
@@ -127,6 +160,8 @@ class DemoRegion:
             for node in self.nodes:
                 node.tend()
             self.hub.tend()
+            if self.region_report is not None:
+                self.keeper.tend(self.region_report)
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -136,6 +171,8 @@ class DemoRegion:
     def stop(self) -> None:
         """Stops every node at once (each its services, then its nats-server), then the hub."""
         self.request_stop()
+        if self.region_report is not None:
+            self.region_report.stop()
         with ThreadPoolExecutor(max(len(self.nodes), 1)) as pool:
             list(pool.map(lambda node: node.stop(), self.nodes))
         self.hub.stop()

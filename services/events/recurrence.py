@@ -14,6 +14,7 @@ from itertools import islice
 from dateutil.rrule import rrulestr
 
 from services.events.values import local_time
+from services.kernel.parsing import check_years
 
 MAX_OCCURRENCES = 60
 _FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
@@ -66,6 +67,7 @@ def parse_rule(text: str, time_zone: str) -> str:
             raise ValueError(
                 "UNTIL must be a date (20241231) or a time (20241231T235959Z)"
             ) from None
+        check_years(until)
         parts["UNTIL"] = local_time(until, time_zone).strftime("%Y%m%dT%H%M%S")
     return ";".join(f"{name}={setting}" for name, setting in parts.items())
 
@@ -80,4 +82,9 @@ def expand(rule: str, first_start: datetime, limit: int = MAX_OCCURRENCES) -> li
         raise ValueError("gives no occurrences from the first start")
     if len(occurrences) > limit:
         raise ValueError(f"gives more than {limit} occurrences; add them in several steps")
+    for index, start in enumerate(occurrences):
+        try:
+            check_years(start)
+        except ValueError as error:
+            raise ValueError(f"occurrence {index + 1} ({start:%Y-%m-%d}) {error}") from None
     return occurrences

@@ -69,6 +69,7 @@ def build(
                 limits=s.web_limits,
             ),
         ),
+        registry_position=directory.registry_position,
     )
 
 

@@ -16,6 +16,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, available_timezones
 
 from services.kernel.parsing import parse_line
+from services.kernel.parsing import parse_local_datetime as parse_local_datetime
 
 DEFAULT_TIME_ZONE = "Europe/London"
 MAX_TITLE_LENGTH = 200
@@ -26,6 +27,7 @@ MAX_COMMENT_LENGTH = 2000
 MAX_LINKS_PER_OUTCOME = 10
 MAX_OUTCOMES = 20
 MAX_CAPACITY = 100_000
+MAX_ORGANISERS = 50  # organisers named on one convening
 MAX_DURATION = timedelta(days=14)
 
 
@@ -144,24 +146,6 @@ def parse_time_zone(value: str) -> str:
     if name not in _zone_names():
         raise ValueError("must be an IANA time zone name such as 'Europe/London'")
     return name
-
-
-def parse_local_datetime(value: str) -> datetime:
-    """A wall-clock date and time without offset, e.g. '2024-06-18T19:00'."""
-    text = value.strip()
-    if not text:
-        raise ValueError("is required")
-    try:
-        parsed = datetime.fromisoformat(text) if len(text) > 10 else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise ValueError("must be a local date and time such as '2024-06-18T19:00'")
-    if parsed.tzinfo is not None:
-        raise ValueError(
-            "must be a local date and time without an offset; give the zone in time_zone"
-        )
-    return parsed
 
 
 def to_instant(local: datetime, time_zone: str) -> datetime:

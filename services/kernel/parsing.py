@@ -9,13 +9,18 @@ item's summary) by choosing a length.
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 MAX_NAME_LENGTH = 200
 MAX_TEXT_LENGTH = 4000
 MAX_SLUG_LENGTH = 64
 MAX_LINK_LENGTH = 2000
+# Every date and time a request gives (dates, local times, Timestamps) lies in these years.
+MIN_YEAR = 1900
+MAX_YEAR = 2200
+YEARS = f"between the years {MIN_YEAR} and {MAX_YEAR}"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -66,11 +71,38 @@ def parse_slug(value: str) -> str:
     return slug
 
 
+def check_years(value: date) -> None:
+    """Raises ValueError unless the date (or a datetime's date) lies in MIN_YEAR..MAX_YEAR."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"must be {YEARS}")
+
+
 def parse_date(value: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        parsed = date.fromisoformat(value.strip())
     except ValueError:
         raise ValueError("must be an ISO 8601 date such as '2024-03-01'") from None
+    check_years(parsed)
+    return parsed
+
+
+def parse_local_datetime(value: str) -> datetime:
+    """A wall-clock date and time without offset, e.g. '2024-06-18T19:00'."""
+    text = value.strip()
+    if not text:
+        raise ValueError("is required")
+    try:
+        parsed = datetime.fromisoformat(text) if len(text) > 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValueError("must be a local date and time such as '2024-06-18T19:00'")
+    if parsed.tzinfo is not None:
+        raise ValueError(
+            "must be a local date and time without an offset; give the zone in time_zone"
+        )
+    check_years(parsed)
+    return parsed
 
 
 def parse_optional_date(value: str) -> date | None:
@@ -94,3 +126,14 @@ def parse_link(value: str, required: bool = False) -> str:
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise ValueError("must be an http or https address such as 'https://meet.nhs.uk/abc'")
     return link
+
+
+# Errors name at most this many ids (or other values) of a list; the rest are counted.
+MAX_LISTED = 10
+
+
+def listing(values: Sequence[object], limit: int = MAX_LISTED) -> str:
+    """Values for a message, bounded: 'a, b, c' or 'a, b, ..., j and 397 more'."""
+    shown = ", ".join(str(v) for v in values[:limit])
+    rest = len(values) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown

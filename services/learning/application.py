@@ -120,9 +120,9 @@ class Learning(CopnetApplication):
                 member = self._member(caller)
                 status = self._view().membership_status(str(community_id), str(caller.member_id))
                 if status is None:
-                    raise FailedPrecondition(
-                        f"you are not a member of '{community['slug']}': join it first "
-                        "(if you just did, retry shortly)"
+                    raise PermissionDenied(
+                        f"only members of '{community['slug']}' may draft its items: join it "
+                        "first (if you just did, pass that `position` as min_registry_position)"
                     )
                 if status != "active":
                     raise PermissionDenied(
@@ -387,9 +387,10 @@ class Learning(CopnetApplication):
     def _community(self, community_id: UUID) -> dict[str, Any]:
         community = self._view().community(str(community_id))
         if community is None:
-            raise FailedPrecondition(
-                f"community {community_id} is not known here yet (the learning service hears "
-                "of communities from the registry's events); retry shortly"
+            raise NotFound(
+                f"community {community_id} is not known to the learning service (it hears of "
+                "communities from the registry's events); if it was created a moment ago, pass "
+                "that `position` as min_registry_position"
             )
         if community["lifecycle"] == "closed":
             raise FailedPrecondition(f"community '{community['slug']}' is closed")
@@ -398,8 +399,9 @@ class Learning(CopnetApplication):
     def _organisation(self, organisation_id: UUID) -> dict[str, Any]:
         organisation = self._view().organisation(str(organisation_id))
         if organisation is None:
-            raise FailedPrecondition(
-                f"organisation {organisation_id} is not known on this node (yet); retry shortly"
+            raise NotFound(
+                f"organisation {organisation_id} is not known on this node; if it was registered "
+                "a moment ago, pass that `position` as min_registry_position"
             )
         if organisation["retired"]:
             raise FailedPrecondition(f"organisation {organisation_id} is retired")

@@ -18,7 +18,8 @@ from services.learning.views import Catalogue
 
 def build(runtime: ServiceRuntime[Learning]) -> ServiceParts:
     app = runtime.app
-    app.connect(runtime.view(RegistryMirror))
+    mirror = runtime.view(RegistryMirror)
+    app.connect(mirror)
     catalogue = runtime.view(Catalogue)
     return ServiceParts(
         servicer=lambda: LearningServicer(
@@ -40,6 +41,7 @@ def build(runtime: ServiceRuntime[Learning]) -> ServiceParts:
             ),
         ),
         handlers={"federation": lambda: FederationPolicy(app)},
+        registry_position=mirror.registry_position,
     )
 
 

@@ -29,7 +29,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from services.common.application import Changes, Outcome, check_expected_version
-from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
+from services.common.errors import NotFound, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller, require_self_or_operator
 from services.notify.domain import (
@@ -64,7 +64,7 @@ class Notify(ConveningReactions, LearningReactions):
         found = self._find(MemberPreferences.create_id(member_id), MemberPreferences)
         if found is None:
             return DEFAULT_PREFERENCES, 0, None
-        return found.settings, found.version, found.modified_on
+        return found.settings, found.changes, found.modified_on
 
     def read_preferences(
         self, caller: Caller, member_id: UUID
@@ -108,7 +108,7 @@ class Notify(ConveningReactions, LearningReactions):
             require_self_or_operator(command.caller, member_id, "change these preferences")
             self._known_member(member_id)
             preferences = self._preferences(member_id)
-            check_expected_version(preferences, expected_version, "the preferences")
+            preferences.check_changes(expected_version)
             preferences.change(change(preferences.settings), via="api")
             return Changes(preferences)
 
@@ -131,9 +131,9 @@ class Notify(ConveningReactions, LearningReactions):
 
     def _known_member(self, member_id: UUID) -> None:
         if not self._directory().registry.is_known_member(member_id):
-            raise FailedPrecondition(
-                f"member {member_id} is not known to the notify service (yet): registered on "
-                "this node? If just registered, retry shortly"
+            raise NotFound(
+                f"member {member_id} is not known to the notify service: registered on this "
+                "node? If a moment ago, pass that `position` as min_registry_position"
             )
 
     # Newsletters
@@ -215,9 +215,9 @@ class Notify(ConveningReactions, LearningReactions):
     def _community(self, community_id: UUID) -> dict[str, Any]:
         community = self._directory().registry.community(community_id)
         if community is None:
-            raise FailedPrecondition(
-                f"community {community_id} is not known to the notify service (yet); "
-                "if it was just created, retry shortly"
+            raise NotFound(
+                f"community {community_id} is not known to the notify service; if it was "
+                "created a moment ago, pass that `position` as min_registry_position"
             )
         return community
 

@@ -94,6 +94,7 @@ def build(runtime: ServiceRuntime[Notify], settings: NotifySettings | None = Non
             ),
         ),
         handlers={"events": lambda: NotifyPolicy(app), "learning": lambda: NotifyPolicy(app)},
+        registry_position=directory.registry.registry_position,
     )
 
 

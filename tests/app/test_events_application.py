@@ -14,6 +14,7 @@ from services.common.errors import (
     AlreadyExists,
     ConcurrencyConflict,
     FailedPrecondition,
+    NotFound,
     PermissionDenied,
 )
 from services.common.identity import Caller
@@ -196,7 +197,7 @@ class TestJoiningPolicies:
         cop = Community(node)
         c = schedule(node, cop)
         stranger = uuid.uuid4()
-        with pytest.raises(FailedPrecondition, match="not known to the events service"):
+        with pytest.raises(NotFound, match="not known to the events service"):
             node.events.sign_up(cmd(Caller.member(stranger)), c, stranger)
 
     def test_a_closed_community_takes_no_convenings_or_sign_ups(self, node: Node):
@@ -213,7 +214,9 @@ class TestJoiningPolicies:
 
 
 class TestMirrorLag:
-    """Until the registry's events arrive, callers get clear, retryable answers."""
+    """Until the registry's events arrive, an unknown id is NOT_FOUND and a role not yet seen
+    PERMISSION_DENIED, both naming the registry position and how to wait for it
+    (`min_registry_position`: tests/grpc/test_api_edge.py)."""
 
     def test_an_unknown_community_and_a_role_not_yet_seen(self, node: Node):
         cop = Community(node)
@@ -233,7 +236,7 @@ class TestMirrorLag:
             JoiningPolicy.OPEN,
         ).entity_id
         # Neither the role nor the new community has reached the events service.
-        with pytest.raises(FailedPrecondition, match="not known to the events service yet") as e:
+        with pytest.raises(NotFound, match="not known to the events service") as e:
             node.events.schedule_convening(
                 cmd(cop.as_(cop.lead)),
                 other_id,
@@ -242,7 +245,7 @@ class TestMirrorLag:
                 None,
                 RegistrationWindow(),
             )
-        assert "registry position" in str(e.value) and "retry" in str(e.value)
+        assert "up to position" in str(e.value) and "min_registry_position" in str(e.value)
         with pytest.raises(PermissionDenied, match="as of registry position"):
             schedule(node, cop, cop.as_(newcomer))
         node.feed.sync()

@@ -129,6 +129,21 @@ class TestIdempotency:
         assert (again.entity_id, again.version, again.replayed) == (first.entity_id, 1, True)
         assert event_count(registry) == count
 
+    def test_a_retry_answers_the_first_outcome_s_position(self, registry):
+        """The position is the command's last domain event (never its unique-key claim or
+        its receipt, which are not published): a retry answers it, however far the log
+        moved on."""
+        with_claim = cmd(request_id="r-ods")
+        first = registry.create_organisation(
+            with_claim, "Trust", OrganisationKind.NHS_TRUST, "london", "RJ1"
+        )
+        assert first.position == event_count(registry) - 1  # the receipt came last
+        registry.create_organisation(cmd(), "Other", OrganisationKind.NHS_TRUST, "london", None)
+        again = registry.create_organisation(
+            with_claim, "Trust", OrganisationKind.NHS_TRUST, "london", "RJ1"
+        )
+        assert again.replayed and again.position == first.position
+
     def test_a_request_id_reused_for_another_request_is_refused(self, registry):
         registry.create_organisation(
             cmd(request_id="r-1", fingerprint="a"), "T", OrganisationKind.NHS_TRUST, "x", None

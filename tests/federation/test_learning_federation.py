@@ -381,8 +381,8 @@ def test_commands_refuse_bad_requests_with_clear_statuses(region):
         community_id=guys.community_id,
     )
     assert code("CreateItem", draft, node.authority.issue(outsider)) == (
-        grpc.StatusCode.FAILED_PRECONDITION
-    ), "join first"
+        grpc.StatusCode.PERMISSION_DENIED
+    ), "members only"
     member = rpb.JoinCommunityRequest(request_id=rid(), community_id=guys.community_id)
     node.registry("JoinCommunity", member, node.authority.issue(outsider))
     node.registry(

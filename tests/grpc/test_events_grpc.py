@@ -100,8 +100,8 @@ class TestStatuses:
                 end="2024-02-21T13:00",
             ),
         )
-        assert unknown_community.code == grpc.StatusCode.FAILED_PRECONDITION
-        assert "not known to the events service yet" in unknown_community.message
+        assert unknown_community.code == grpc.StatusCode.NOT_FOUND
+        assert "not known to the events service" in unknown_community.message
 
         convening = cop.schedule()
         cop.sign_up(convening.convening_id, member)
@@ -148,13 +148,14 @@ class TestStatuses:
     def test_a_retry_returns_the_first_response(self, api: Api):
         cop = Cop(api)
         convening = cop.schedule(capacity=1)
-        request = pb.SignUpRequest(request_id="same", convening_id=convening.convening_id)
+        same = rid()
+        request = pb.SignUpRequest(request_id=same, convening_id=convening.convening_id)
         first = api.events("SignUp", request, cop.member)
         second = api.events("SignUp", request, cop.member)
         assert first.sign_up == second.sign_up
         reused = api.fails(
             "SignUp",
-            pb.SignUpRequest(request_id="same", convening_id=cop.schedule().convening_id),
+            pb.SignUpRequest(request_id=same, convening_id=cop.schedule().convening_id),
             cop.member,
         )
         assert reused.code == grpc.StatusCode.INVALID_ARGUMENT and "request_id" in reused.violations

@@ -88,7 +88,7 @@ def test_preferences_start_as_the_defaults_and_are_private(node, cop):
     failure = node.notify_fails("GetPreferences", npb.GetPreferencesRequest(member_id="x"))
     assert failure.violations == {"member_id": "must be a UUID"}
     unknown = node.notify_fails("GetPreferences", npb.GetPreferencesRequest(member_id=rid()))
-    assert code(unknown) == "FAILED_PRECONDITION" and "not known" in unknown.message
+    assert code(unknown) == "NOT_FOUND" and "not known" in unknown.message
 
 
 def test_every_bad_preference_is_reported_at_once(node, cop):
@@ -143,7 +143,7 @@ def test_setting_preferences_by_mask_with_concurrency_and_idempotency(node, cop)
     assert prefs.learning == npb.FREQUENCY_DAILY_DIGEST
     assert list(prefs.learning_domains) == ["diabetes", "cancer-care"]
     assert prefs.invitations == npb.FREQUENCY_IMMEDIATELY
-    assert prefs.version == 2 and prefs.HasField("updated_at")
+    assert prefs.version == 1 and prefs.HasField("updated_at")  # one change: version 1
 
     reused = npb.SetPreferencesRequest()
     reused.CopyFrom(request)
@@ -152,7 +152,7 @@ def test_setting_preferences_by_mask_with_concurrency_and_idempotency(node, cop)
     assert code(failure) == "INVALID_ARGUMENT" and "request_id" in failure.violations
 
     stale = set_request(mask=["newsletters"], newsletters=npb.FREQUENCY_NEVER)
-    stale.expected_version = 1
+    stale.expected_version = 2
     assert code(node.notify_fails("SetPreferences", stale, member)) == "ABORTED"
 
     # No mask: every field; an unspecified frequency keeps its value, lists are replaced.
@@ -162,8 +162,9 @@ def test_setting_preferences_by_mask_with_concurrency_and_idempotency(node, cop)
         reminder_hours_before=2,
         learning_from_my_communities=False,
     )
-    everything.expected_version = 2
+    everything.expected_version = 1
     prefs = node.notify("SetPreferences", everything, member).preferences
+    assert prefs.version == 2
     assert prefs.learning == npb.FREQUENCY_DAILY_DIGEST
     assert prefs.my_sign_ups == npb.FREQUENCY_NEVER and prefs.reminder_hours_before == 2
     assert list(prefs.learning_domains) == [] and not prefs.learning_from_my_communities
@@ -304,7 +305,7 @@ def test_newsletters_need_a_co_lead_and_a_real_draft(node, cop):
         npb.ComposeNewsletterRequest(request_id=rid(), community_id=rid(), subject="S", body="B"),
         cop.lead,
     )
-    assert code(unknown) == "FAILED_PRECONDITION"
+    assert code(unknown) == "NOT_FOUND"
     denied = node.notify_fails(
         "ComposeNewsletter",
         npb.ComposeNewsletterRequest(

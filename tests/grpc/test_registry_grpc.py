@@ -296,7 +296,7 @@ class TestStatuses:
 class TestRetries:
     def test_a_retry_with_the_same_request_id_returns_the_first_response(self, api: Api):
         request = pb.CreateOrganisationRequest(
-            request_id="retry-1",
+            request_id="6f1c2a4e-0b7d-4c1e-9a55-3f2b8d7e1c01",
             name="Haringey GP Federation",
             kind=pb.ORGANISATION_KIND_GP_PRACTICE,
             region="north-central-london",
@@ -304,13 +304,19 @@ class TestRetries:
         first = api("CreateOrganisation", request)
         second = api("CreateOrganisation", request)
         assert second.organisation == first.organisation
+        assert second.position == first.position  # the first outcome's, not the log's now
         listed = api("ListOrganisations", pb.ListOrganisationsRequest(min_position=second.position))
         assert [o.organisation_id for o in listed.organisations] == [
             first.organisation.organisation_id
         ]
+        later = pb.CreateOrganisationRequest(
+            request_id=str(uuid.uuid4()), name="Later", kind=pb.ORGANISATION_KIND_OTHER, region="x"
+        )
+        assert api("CreateOrganisation", later).position > first.position
+        assert api("CreateOrganisation", request).position == first.position
 
     def test_a_request_id_cannot_be_reused_for_a_different_request(self, api: Api):
-        base = dict(kind=pb.ORGANISATION_KIND_OTHER, region="x", request_id="once")
+        base = dict(kind=pb.ORGANISATION_KIND_OTHER, region="x", request_id=str(uuid.uuid4()))
         api("CreateOrganisation", pb.CreateOrganisationRequest(name="A", **base))
         code, _, violations = api.fails(
             "CreateOrganisation", pb.CreateOrganisationRequest(name="B", **base)

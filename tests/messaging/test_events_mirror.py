@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.common.errors import FailedPrecondition
+from services.common.errors import NotFound
 from services.common.identity import Caller
 from services.common.service import ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
@@ -157,7 +157,7 @@ def test_an_api_without_a_worker_answers_clearly_until_the_mirror_catches_up(ser
         None,
         RegistrationWindow(),
     )
-    with pytest.raises(FailedPrecondition, match="not known to the events service yet"):
+    with pytest.raises(NotFound, match="not known to the events service"):
         api.app.schedule_convening(cmd(Caller.member(lead)), *arguments)
     services.start("events", roles=("worker",))
 

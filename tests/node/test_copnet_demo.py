@@ -1,213 +1,300 @@
 """`copnet demo` end to end: a hub and six organisations' nodes as processes, the seeds loaded
 through the public APIs, the report checked against the seeds, a second load that adds
-nothing, and Ctrl-C stopping every process the demo started."""
+nothing, the report pages (HTTP, a real browser, `copnet report --html`), and Ctrl-C
+stopping every process the demo started. One demo serves every test of this file (they
+run in order, on one worker: `--dist loadfile`)."""
 
 from __future__ import annotations
 
-import os
-import re
 import signal
-import ssl
 import subprocess
-import sys
-from email import message_from_bytes, policy
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-import httpx
-import psutil
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from selenium.webdriver.common.by import By
 
-from services.common.channels import ChannelSecurity, open_channel
+from copnet.events.v1 import events_pb2 as epb
+from copnet.learning.v1 import learning_pb2 as lpb
+from copnet.registry.v1 import registry_pb2 as rpb
+from services.common.tokens import TokenAuthority
+from services.demo.client import NodeClient
 from services.demo.region import PORTS_PER_NODE
 from services.demo.region_file import RegionFile
 from services.demo.scenario import SCENARIO
+from tests.support.browser import chromium, console_errors, save_screenshot
+from tests.support.demo_checks import (
+    READY,
+    check_against_the_seeds,
+    check_every_api_is_tls,
+    check_the_mail,
+    check_what_a_member_keeps,
+    copnet,
+    demo_processes,
+    figure,
+    wait_for_line,
+)
 from tests.support.ports import free_port_block
+from tests.support.report_page import Answer, fetch, post_form, report_urls, row, table
 from tests.support.waiting import eventually
 
-COPNET = [sys.executable, "-m", "services.cli"]
-READY = "The region keeps running"
+
+@dataclass
+class RunningDemo:
+    data_dir: Path
+    log: Path
+    process: subprocess.Popen[bytes]
+    report: str
+    tmp: Path
 
 
-def copnet(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COPNET_")}
-    with log.open("ab") as out:
-        return subprocess.Popen([*COPNET, *args], stdout=out, stderr=subprocess.STDOUT, env=env)
-
-
-def wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float) -> str:
-    def printed() -> str:
-        output = log.read_text() if log.exists() else ""
-        if text in output:
-            return output
-        if process.poll() is not None:
-            raise AssertionError(f"copnet demo exited with {process.returncode}:\n{output}")
-        return ""
-
-    return eventually(
-        printed, timeout, interval=0.5, message=lambda: f"{text!r} not printed:\n{log.read_text()}"
-    )
-
-
-def figure(report: str, pattern: str) -> tuple[int, ...]:
-    match = re.search(pattern, report)
-    assert match, f"{pattern!r} not in the report:\n{report}"
-    return tuple(int(group) for group in match.groups())
-
-
-def check_against_the_seeds(report: str) -> None:
-    # Seed 003: the London cancer CoP's seven 2023 events; the seed prints "360 +" for the
-    # first six rows' attendance, all seven make 392.
-    assert figure(report, r"all, 2023 +(\d+) events, (\d+) signed up, (\d+) attended") == (
-        7,
-        647,
-        392,
-    )
-    assert figure(report, r"face-to-face +(\d+) events, (\d+) signed up, (\d+) attended") == (
-        3,
-        145,
-        88,
-    )
-    assert figure(report, r"webinar +(\d+) events, (\d+) signed up, (\d+) attended") == (
-        4,
-        502,
-        304,
-    )
-    # Seed 001: four of seven trusts adopted GDm-Health, three in progress; on three nodes.
-    assert figure(
-        report, r"GDm-Health.*?(\d+) organisations adopted it, (\d+) in progress \(on (\d+) nodes"
-    ) == (4, 3, 3)
-    # Seed 000: the Portadown plan's twelve meetings, June 2018 to September 2020; "met 6
-    # times 2018/2019".
-    assert figure(
-        report,
-        r"Portadown, 2018-06-18 to 2020-09-29: (\d+) planned, (\d+) held, (\d+) cancelled, "
-        r"(\d+) to come, (\d+) without a record",
-    ) == (12, 6, 0, 0, 6)
-    nodes = len(SCENARIO.nodes)
-    assert figure(report, r"GDm-Health.*?received by (\d+) nodes") == (nodes - 1,)
-    assert re.search(r"Steering group working notes \[resource, node, .*\]: stays home", report)
-    assert (
-        figure(report, r"Cancer Community of Practice \(node southbank-gps\): (\d+) members")[0]
-        > 150
-    ), "the seed's mailing list has over 150 members"
-
-
-def check_the_mail(report: str, data_dir: Path) -> None:
-    """The cancer CoP's newsletter went to every member, and the upcoming webinar's
-    invitations (with calendar files) went out, as files in the node's outbox."""
-    cancer_node = SCENARIO.community(SCENARIO.cancer_community).node_id
-    (members,) = figure(
-        report, rf"Cancer Community of Practice \(node {cancer_node}\): (\d+) members"
-    )
-    line = re.search(
-        rf"^  {cancer_node}: \d+ sent \((.*)\), \d+ waiting; as files in (.*)$", report, re.M
-    )
-    assert line, report
-    sent = dict(
-        (kind, int(count)) for kind, count in re.findall(r"([a-z ]+?) (\d+)(?:, |$)", line[1])
-    )
-    # The report is a snapshot: the dispatcher may still be writing the last invitations and
-    # newsletters. It never counts more than there are; the outbox then gets every one.
-    assert 0 < sent.get("newsletter", 0) <= members, line[0]
-    assert sent.get("invitation", 0) > 0, line[0]
-    outbox = Path(line[2])
-    assert outbox == data_dir / cancer_node / "notify" / "outbox"
-    newsletter = SCENARIO.newsletter["subject"]
-
-    def subjects() -> list[str]:
-        return [
-            str(message_from_bytes(path.read_bytes(), policy=policy.default)["Subject"])
-            for path in outbox.glob("**/*.eml")
-        ]
-
-    def all_written() -> list[str]:
-        found = subjects()
-        invitations = sum(subject.startswith("Invitation:") for subject in found)
-        letters = sum(newsletter in subject for subject in found)
-        return found if letters >= members and invitations >= members else []
-
-    written = eventually(all_written, 120, interval=0.5, message="every newsletter and invitation")
-    assert sum(newsletter in s for s in written) == members, "the newsletter once to each"
-    assert len(written) >= sum(sent.values())
-    mails = [path.read_text() for path in outbox.glob("**/*.eml")]
-    assert any("text/calendar" in mail and "METHOD:REQUEST" in mail for mail in mails)
-
-
-def check_what_a_member_keeps(report: str, data_dir: Path) -> None:
-    """One member of the cancer CoP attended the journal club held while loading: their
-    record lists it, their certificate is a PDF that verifies over HTTPS (the demo's CA),
-    and their calendar feed is a calendar."""
-    (activities,) = figure(report, r"CPD record: (\d+) activit(?:y|ies)")
-    assert activities == 1 and "Cancer CoP journal club" in report
-    certificate = Path(re.search(r"^  certificate: (.*)$", report, re.M)[1])  # type: ignore[index]
-    assert certificate.parent == data_dir / "cpd" and certificate.read_bytes()[:4] == b"%PDF"
-    ca = ssl.create_default_context(cafile=data_dir / "grpc-tls" / "ca.crt")
-    verify = re.search(r"verify it at (https://\S+)", report)[1]  # type: ignore[index]
-    page = httpx.get(verify, verify=ca, timeout=10)
-    assert page.status_code == 200 and "Certificate genuine" in page.text
-    feed = re.search(r"calendar feed .*: (https://\S+\.ics)", report)[1]  # type: ignore[index]
-    answer = httpx.get(feed, verify=ca, timeout=10)
-    assert answer.status_code == 200 and b"BEGIN:VCALENDAR" in answer.content
-    assert b"Cancer CoP journal club" in answer.content
-
-
-def demo_processes(data_dir: Path) -> list[psutil.Process]:
-    """Processes whose command line or working files are under the demo's data directory."""
-    found = []
-    for process in psutil.process_iter(["cmdline", "environ"]):
-        try:
-            cmdline = " ".join(process.info["cmdline"] or [])
-            environ = process.info["environ"] or {}
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        if str(data_dir) in cmdline or str(data_dir) in environ.get("COPNET_DATA_DIR", ""):
-            found.append(process)
-    return found
-
-
-def check_every_api_is_tls(data_dir: Path) -> None:
-    """The loader and the report above went over TLS: a plain client is refused, a client
-    trusting the demo's CA gets through (`grpcurl -cacert` as the report says)."""
-    region = RegionFile.load(data_dir / "region-nodes.json")
-    for node in region.nodes:
-        assert node.security.tls and node.security.ca_file == data_dir / "grpc-tls" / "ca.crt"
-        for address in node.addresses.values():
-            with open_channel(address, node.security) as channel:
-                grpc.channel_ready_future(channel).result(10)
-            with open_channel(address, ChannelSecurity.plain()) as channel:
-                health = health_pb2_grpc.HealthStub(channel)
-                with pytest.raises(grpc.RpcError) as refused:
-                    health.Check(health_pb2.HealthCheckRequest(), timeout=5)  # type: ignore[attr-defined]
-                assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-
-
-def test_the_demo_region_loads_the_seeds_reports_them_and_stops_cleanly(tmp_path: Path):
-    data_dir = tmp_path / "demo"
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    tmp = tmp_path_factory.mktemp("demo")
+    data_dir = tmp / "demo"
     base_port = free_port_block(PORTS_PER_NODE * (len(SCENARIO.nodes) + 1))
-    log = tmp_path / "demo.log"
-    demo = copnet(["demo", "--data-dir", str(data_dir), "--base-port", str(base_port)], log)
+    log = tmp / "demo.log"
+    process = copnet(["demo", "--data-dir", str(data_dir), "--base-port", str(base_port)], log)
     try:
-        report = wait_for_line(log, READY, demo, timeout=420)
-        check_against_the_seeds(report)
-        check_the_mail(report, data_dir)
-        check_what_a_member_keeps(report, data_dir)
-        assert len(demo_processes(data_dir)) > len(SCENARIO.nodes) * 4
-        check_every_api_is_tls(data_dir)
-
-        again_log = tmp_path / "again.log"
-        again = copnet(["demo", "--data-dir", str(data_dir), "--load-only"], again_log)
-        assert again.wait(300) == 0, again_log.read_text()
-        second = again_log.read_text()
-        check_against_the_seeds(second)
-        check_the_mail(second, data_dir)
-        check_what_a_member_keeps(second, data_dir)
-        members = r"Members \((\d+)\)"
-        assert figure(second, members) == figure(report, members), "a second load adds nobody"
+        report = wait_for_line(log, READY, process, timeout=420)
+        yield RunningDemo(data_dir, log, process, report, tmp)
     finally:
-        demo.send_signal(signal.SIGINT)
-        returncode = demo.wait(90)
-    assert returncode == 0, log.read_text()
-    assert "Stopped." in log.read_text()
-    assert demo_processes(data_dir) == []
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(90)
+
+
+def test_the_demo_region_loads_the_seeds_and_reports_them(demo: RunningDemo):
+    check_against_the_seeds(demo.report)
+    check_the_mail(demo.report, demo.data_dir)
+    check_what_a_member_keeps(demo.report, demo.data_dir)
+    assert len(demo_processes(demo.data_dir)) > len(SCENARIO.nodes) * 4
+    check_every_api_is_tls(demo.data_dir)
+
+    again_log = demo.tmp / "again.log"
+    again = copnet(["demo", "--data-dir", str(demo.data_dir), "--load-only"], again_log)
+    assert again.wait(300) == 0, again_log.read_text()
+    second = again_log.read_text()
+    check_against_the_seeds(second)
+    check_the_mail(second, demo.data_dir)
+    check_what_a_member_keeps(second, demo.data_dir)
+    members = r"Members \((\d+)\)"
+    assert figure(second, members) == figure(demo.report, members), "a second load adds nobody"
+
+
+# The report pages (services/report): served by every node and, for the region, by the demo.
+
+
+def _client(demo: RunningDemo, node_id: str) -> NodeClient:
+    region = RegionFile.load(demo.data_dir / "region-nodes.json")
+    return NodeClient(next(n for n in region.nodes if n.node_id == node_id))
+
+
+def _token(demo: RunningDemo, node_id: str, subject: str = "operator") -> str:
+    key = demo.data_dir / node_id / "secrets" / "token-signing-key.pem"
+    return TokenAuthority.for_node(node_id, key).issue(subject)
+
+
+def _community_id(client: NodeClient, name: str) -> str:
+    reply = client.call("registry", "ListCommunities", rpb.ListCommunitiesRequest(page_size=100))
+    return next(c.community_id for c in reply.communities if c.name == name)
+
+
+def _page(demo: RunningDemo, where: str, query: str = "", token: str = "") -> Answer:
+    url = report_urls(demo.report)[where] + (f"?{query}" if query else "")
+    ca = demo.data_dir / "grpc-tls" / "ca.crt"
+
+    def served() -> Answer | None:
+        try:
+            return fetch(url, ca, token)
+        except OSError:  # the report process may still be starting
+            return None
+
+    answer = eventually(served, 60, interval=0.5, message=f"{url} did not answer")
+    return answer
+
+
+CANCER = SCENARIO.community(SCENARIO.cancer_community)
+YEAR_2023 = "from=2023-01-01&before=2024-01-01"
+
+
+def test_the_report_pages_show_what_the_apis_say(demo: RunningDemo):
+    urls = report_urls(demo.report)
+    assert set(urls) == {*(n.node_id for n in SCENARIO.nodes), "region"}, demo.report
+    cancer = _client(demo, CANCER.node_id)
+    try:
+        cancer_id = _community_id(cancer, CANCER.name)
+        api = cancer.call(
+            "events",
+            "GetAnalytics",
+            epb.GetAnalyticsRequest(
+                group_by=epb.ANALYTICS_GROUPING_FORMAT,
+                community_id=cancer_id,
+                from_date="2023-01-01",
+                before_date="2024-01-01",
+            ),
+        )
+    finally:
+        cancer.close()
+    operator = _token(demo, "riverside")
+    for where in ("region", CANCER.node_id):
+        token = operator if where == "region" else _token(demo, where)
+        answer = _page(demo, where, f"community={cancer_id}&{YEAR_2023}", token)
+        assert answer.status == 200, answer.body[:500]
+        assert "default-src 'none'" in answer.headers["content-security-policy"]
+        rows = table(answer.body, f"attendance-{cancer_id}")
+        for group in api.groups:
+            shown = row(rows, group.label.replace("_", "-"))
+            assert (shown["held"], shown["signed up"], shown["attended"]) == (
+                str(group.convenings_held),
+                str(group.signed_up),
+                str(group.attended),
+            )
+        # Seed 003: the cancer CoP's 2023 events.
+        assert row(rows, "face-to-face")["signed up"] == "145"
+        assert row(rows, "face-to-face")["attended"] == "88"
+        assert row(rows, "webinar")["signed up"] == "502"
+        assert row(rows, "webinar")["attended"] == "304"
+        assert (row(rows, "all")["signed up"], row(rows, "all")["attended"]) == ("647", "392")
+        assert (api.totals.signed_up, api.totals.attended) == (647, 392)
+
+    region = _page(demo, "region", token=operator).body
+    adoption = row(table(region, "adoption"), "GDm-Health")
+    gdm = next(i for i in SCENARIO.items if i.title.startswith("GDm-Health"))
+    origin = _client(demo, gdm.node_id)
+    try:
+        items = origin.call(
+            "learning", "SearchCatalogue", lpb.SearchCatalogueRequest(origin_node=gdm.node_id)
+        ).items
+        item = next(i for i in items if i.title == gdm.title)
+    finally:
+        origin.close()
+    statuses = [a.status for a in item.adoptions]
+    in_progress = statuses.count(lpb.ADOPTION_STATUS_EXPLORING) + statuses.count(
+        lpb.ADOPTION_STATUS_PILOTING
+    )
+    assert int(adoption["adopted"]) == statuses.count(lpb.ADOPTION_STATUS_ADOPTED) == 4
+    assert int(adoption["exploring"]) + int(adoption["piloting"]) == in_progress == 3
+    assert f"4 of 7 organisations adopted {gdm.title}, 3 in progress" in region
+    assert len(adoption["received by"].split(", ")) == len(SCENARIO.nodes) - 1
+    # Seed 000: the Portadown plan, 12 planned, 6 held, 6 without a record.
+    portadown = row(table(region, "plans-"), "CoP Portadown meeting")
+    assert portadown["first"] == "2018-06-18"
+    assert (portadown["planned"], portadown["held"], portadown["without a record"]) == (
+        "12",
+        "6",
+        "6",
+    )
+
+
+def test_an_item_kept_home_shows_only_on_its_own_node(demo: RunningDemo):
+    home = next(i for i in SCENARIO.items if i.visibility == lpb.VISIBILITY_NODE)
+    own = _page(demo, home.node_id, token=_token(demo, home.node_id)).body
+    assert home.title in own
+    for node in SCENARIO.nodes:
+        if node.node_id != home.node_id:
+            page = _page(demo, node.node_id, token=_token(demo, node.node_id))
+            assert page.status == 200 and home.title not in page.body, node.node_id
+    region = _page(demo, "region", token=_token(demo, home.node_id))
+    assert region.status == 200 and home.title not in region.body
+
+
+def test_the_page_lets_in_operators_and_co_leads_only(demo: RunningDemo):
+    node = CANCER.node_id
+    client = _client(demo, node)
+    try:
+        cancer_id = _community_id(client, CANCER.name)
+        leads = client.call(
+            "registry",
+            "ListMemberships",
+            rpb.ListMembershipsRequest(
+                community_id=cancer_id, role=rpb.ROLE_CO_LEAD, page_size=100
+            ),
+        ).memberships
+        led = {m.member_id for m in leads}
+        members = client.call(
+            "registry", "ListMembers", rpb.ListMembersRequest(page_size=500)
+        ).members
+    finally:
+        client.close()
+    assert led, "the cancer CoP has co-leads"
+    plain = next(m.member_id for m in members if m.member_id not in led)
+
+    refused = _page(demo, node, token=_token(demo, node, plain))
+    assert refused.status == 403
+    assert "647" not in refused.body and CANCER.name not in refused.body
+    lead = _page(demo, node, token=_token(demo, node, sorted(led)[0]))
+    assert lead.status == 200 and CANCER.name in lead.body
+    signed_out = _page(demo, node)
+    assert signed_out.status == 401 and 'name="token"' in signed_out.body
+    other_node = next(n.node_id for n in SCENARIO.nodes if n.node_id != node)
+    assert _page(demo, node, token=_token(demo, other_node)).status == 401
+    assert _page(demo, "region", token=_token(demo, node, plain)).status == 403
+    assert _page(demo, node, "from=yesterday", _token(demo, node)).status == 400
+    # The sign-in form: the token kept in an HttpOnly, SameSite=Strict, Secure cookie.
+    url, ca = report_urls(demo.report)[node] + "sign-in", demo.data_dir / "grpc-tls" / "ca.crt"
+    signed_in = post_form(url, ca, f"token={_token(demo, node)}".encode())
+    assert signed_in.status == 303, signed_in.body
+    cookie = signed_in.headers["set-cookie"].lower()
+    assert all(flag in cookie for flag in ("httponly", "samesite=strict", "secure")), cookie
+    assert post_form(url, ca, f"token={_token(demo, node, plain)}".encode()).status == 403
+    assert post_form(url, ca, b"token=" + b"x" * 5000).status == 413
+
+
+def test_the_region_page_in_a_browser(demo: RunningDemo):
+    url = report_urls(demo.report)["region"]
+    _page(demo, "region")  # up
+    with chromium() as browser:
+        browser.get(url)
+        assert browser.find_element(By.NAME, "token")
+        console_errors(browser)  # the sign-in page came with a 401: not a fault
+        browser.find_element(By.NAME, "token").send_keys(_token(demo, "riverside"))
+        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+
+        def drawn() -> int:
+            sizes = browser.execute_script(
+                "return [...document.querySelectorAll('figure.chart svg')]"
+                ".map(s => s.getBoundingClientRect().width * s.getBoundingClientRect().height)"
+            )
+            return len(sizes) if sizes and all(size > 1000 for size in sizes) else 0
+
+        charts = eventually(drawn, 60, interval=0.5, message="the charts did not render")
+        assert charts >= 6
+        assert browser.title == "Communities of practice in region demo-region"
+        assert "4 of 7 organisations adopted GDm-Health" in browser.page_source
+        assert console_errors(browser) == []
+        # Printed: no form, no button, and every chart still there.
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        hidden = browser.execute_script(
+            "return getComputedStyle(document.querySelector('form.filters')).display"
+        )
+        assert hidden == "none"
+        assert drawn() == charts
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        screenshot = save_screenshot(browser, "report-region")
+        full = save_screenshot(browser, "report-region-full", full_page=True)
+    assert screenshot.stat().st_size > 20_000 and full.stat().st_size > screenshot.stat().st_size
+
+
+def test_copnet_report_writes_the_same_report_to_a_file(demo: RunningDemo):
+    out = demo.tmp / "region-report.html"
+    log = demo.tmp / "report-html.log"
+    process = copnet(
+        ["report", "--html", str(out), "--region-file", str(demo.data_dir / "region-nodes.json")],
+        log,
+    )
+    assert process.wait(180) == 0, log.read_text()
+    page = out.read_text()
+    assert "<script" not in page and "src=" not in page, "self-contained, nothing fetched"
+    served = _page(demo, "region", token=_token(demo, "riverside")).body
+    for key in ("adoption", "plans-", "community-table"):
+        assert table(page, key) == table(served, key)
+
+
+def test_ctrl_c_stops_every_process_the_demo_started(demo: RunningDemo):
+    demo.process.send_signal(signal.SIGINT)
+    returncode = demo.process.wait(90)
+    assert returncode == 0, demo.log.read_text()
+    assert "Stopped." in demo.log.read_text()
+    assert demo_processes(demo.data_dir) == []

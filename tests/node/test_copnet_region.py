@@ -125,7 +125,7 @@ def test_two_organisations_share_learning_through_their_hub(tmp_path: Path):
             timeout=10,
         ).member.member_id
         lead_token = [("authorization", f"Bearer {token('guys', lead)}")]
-        community = guys_registry.CreateCommunity(
+        created = guys_registry.CreateCommunity(
             rpb.CreateCommunityRequest(
                 request_id=str(uuid.uuid4()),
                 slug="dip-cop",
@@ -136,27 +136,20 @@ def test_two_organisations_share_learning_through_their_hub(tmp_path: Path):
             ),
             metadata=lead_token,
             timeout=10,
-        ).community.community_id
-
-        def create_item():
-            try:
-                return guys_learning.CreateItem(
-                    lpb.CreateItemRequest(
-                        request_id="dip-model",
-                        kind=lpb.ITEM_KIND_REPLICABLE_MODEL,
-                        title="GDm-Health",
-                        community_id=community,
-                        visibility=lpb.VISIBILITY_REGION,
-                    ),
-                    metadata=lead_token,
-                    timeout=10,
-                ).item
-            except grpc.RpcError as error:  # the learning service may not know the community yet
-                assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
-                return None
-
-        eventually(lambda: create_item() is not None, 20)
-        item = create_item()
+        )
+        # At once: the learning service waits until it has heard of the community.
+        item = guys_learning.CreateItem(
+            lpb.CreateItemRequest(
+                request_id=str(uuid.uuid4()),
+                kind=lpb.ITEM_KIND_REPLICABLE_MODEL,
+                title="GDm-Health",
+                community_id=created.community.community_id,
+                visibility=lpb.VISIBILITY_REGION,
+                min_registry_position=created.position,
+            ),
+            metadata=lead_token,
+            timeout=10,
+        ).item
         guys_learning.PublishItem(
             lpb.PublishItemRequest(request_id=str(uuid.uuid4()), item_id=item.item_id),
             metadata=lead_token,

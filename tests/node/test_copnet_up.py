@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,30 @@ REGISTRY_API = "copnet.registry.v1.RegistryService"
 def port_open(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def check_the_report_page(node: RunningNode, token: str, community: str) -> None:
+    """`copnet up` runs the node's report page beside its services (the gRPC base port + 6;
+    plain HTTP on loopback for a node without a certificate): the operator sees the
+    community, a request without a token is asked to sign in."""
+    base = f"http://127.0.0.1:{node.grpc_port + len(SERVICES) + 2}/"
+
+    def page(token: str = "") -> tuple[int, str]:
+        request = urllib.request.Request(base)
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return reply.status, reply.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+        except OSError:
+            return 0, ""
+
+    status, body = eventually(lambda: page(token) if page()[0] else None, 30, interval=0.3)
+    assert status == 200 and community in body, body[:300]
+    assert page()[0] == 401
+    assert f"report:    {base}" in node.log.read_text()
 
 
 @pytest.fixture
@@ -100,6 +125,7 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
         return reply.community.slug == "cancer-cop"
 
     eventually(events_knows_the_community)
+    check_the_report_page(node, token, "Cancer CoP")
 
     assert node.stop() == 0
     assert not port_open(node.grpc_port) and not port_open(node.nats_port)

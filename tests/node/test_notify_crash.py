@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -162,7 +163,7 @@ def test_killed_mid_send_the_message_is_not_sent_twice_and_shows_in_doubt(world,
         with node_channel(settings, "notify") as channel:
             npb_grpc.NotifyServiceStub(channel).ResendNotification(
                 npb.ResendNotificationRequest(
-                    request_id="resend-1", notification_id=doubtful.notification_id
+                    request_id=str(uuid.uuid4()), notification_id=doubtful.notification_id
                 ),
                 metadata=[("authorization", f"Bearer {operator}")],
                 timeout=10,

@@ -63,8 +63,9 @@ class RunningNode:
         self.extra_env = env or {}
         self.nats_port = free_port()
         natsauth.remember(self.nats_url, data_dir)  # copnet up writes the operator's key there
-        # The services' gRPC ports, then the web pages (notify's, the events service's).
-        self.grpc_port = free_port_block(len(SERVICES) + len(WEB_SERVICES))
+        # The services' gRPC ports, the web pages (notify's, the events service's), the
+        # report page.
+        self.grpc_port = free_port_block(len(SERVICES) + len(WEB_SERVICES) + 1)
         self.log = data_dir.parent / f"{node_id}-up.log"
         self.process: subprocess.Popen[bytes] | None = None
         # Every child seen, so that even orphans of a killed supervisor are cleaned up.
@@ -283,7 +284,9 @@ class NodeClient:
             try:
                 scheduled.append(self.convening(community, lead, title))
             except grpc.RpcError as error:
-                waiting = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION)
+                # Not yet in the mirror (no consistency token here: the registry answered
+                # in another process): NOT_FOUND or PERMISSION_DENIED until it arrives.
+                waiting = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
                 assert error.code() in waiting, error
                 return False
             return True

@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from services.common.application import KEEP, Changes, Outcome, check_expected_version
-from services.common.errors import FailedPrecondition, PermissionDenied
+from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller
 from services.events.application.base import policy_words
@@ -227,9 +227,10 @@ class Events(Evidence, MeetingPlans):
                     "or the node operator may sign a member up"
                 )
             if not self.directory.is_known_member(member_id):
-                raise FailedPrecondition(
-                    f"member {member_id} is not known to the events service yet (registry "
-                    f"events applied up to position {self.directory.registry_position()})"
+                raise NotFound(
+                    f"member {member_id} is not known to the events service (registry changes "
+                    f"applied up to position {self.directory.registry_position()}); if they "
+                    "were registered a moment ago, pass that `position` as min_registry_position"
                 )
             if community.sign_ups_need_membership and not self.directory.is_active_member(
                 community.community_id, member_id

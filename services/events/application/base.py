@@ -14,12 +14,13 @@ from services.common.application import (
     Outcome,
     check_expected_version,
 )
-from services.common.errors import FailedPrecondition, PermissionDenied
+from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller
 from services.events.commands import ORGANISER_ROLES, CommunityDirectory
 from services.events.domain import Convening
 from services.events.values import Community
+from services.kernel.parsing import listing
 
 
 class EventsBase(CopnetApplication):
@@ -48,10 +49,11 @@ class EventsBase(CopnetApplication):
     def community(self, community_id: UUID) -> Community:
         community = self.directory.community(community_id)
         if community is None:
-            raise FailedPrecondition(
-                f"community {community_id} is not known to the events service yet: it learns "
-                "communities from the registry's events (applied up to registry position "
-                f"{self.directory.registry_position()}); if it was just created, retry shortly"
+            raise NotFound(
+                f"community {community_id} is not known to the events service (it has applied "
+                f"the registry's changes up to position {self.directory.registry_position()}); "
+                "if it was created a moment ago, pass the `position` its creation returned as "
+                "min_registry_position"
             )
         return community
 
@@ -90,7 +92,7 @@ class EventsBase(CopnetApplication):
         if strangers:
             raise FailedPrecondition(
                 f"organisers must be active members of community '{community.slug}'; "
-                f"these are not: {', '.join(strangers)}"
+                f"these are not: {listing(strangers)}"
             )
 
     def _default_organisers(

@@ -31,6 +31,7 @@ from services.events.values import (
     SignUpStatus,
     TimeSlot,
 )
+from services.kernel.parsing import listing
 
 
 class Convening(ConveningState, TracedAggregate):
@@ -240,7 +241,7 @@ class Convening(ConveningState, TracedAggregate):
         if without_place:
             raise FailedPrecondition(
                 "attendance is recorded only for people who held a place; "
-                f"these members did not: {', '.join(without_place)}"
+                f"these members did not: {listing(without_place)}"
             )
         if self.is_upcoming:
             self._held()

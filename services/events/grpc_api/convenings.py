@@ -269,8 +269,8 @@ class ConveningCalls(Servicer):
         community = v.check("community_id", parse_optional_uuid, request.community_id)
         plan = v.check("plan_id", parse_optional_uuid, request.plan_id)
         status = v.check("status", codecs.STATUS.to_domain_or_none, request.status)
-        starts_from = optional_time(request, "starts_from")
-        starts_before = optional_time(request, "starts_before")
+        starts_from = v.check("starts_from", optional_time, request, "starts_from")
+        starts_before = v.check("starts_before", optional_time, request, "starts_before")
         filters = {
             "community": str(community or ""),
             "plan": str(plan or ""),

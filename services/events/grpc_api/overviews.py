@@ -49,12 +49,13 @@ class OverviewCalls(Servicer):
         self, request: pb.GetCommunityCalendarRequest, context: Context
     ) -> pb.GetCommunityCalendarResponse:
         community_id = required_uuid("community_id", request.community_id)
+        v = Violations()
+        starts_from = v.check("starts_from", optional_time, request, "starts_from")
+        v.raise_if_any()
+        starts_from = starts_from or (self.app.clock.now() - CALENDAR_LOOKBACK)
         community = await run(self.mirror.community, community_id)
         if community is None:
             raise NotFound(f"community {community_id} is not known to the events service")
-        starts_from = optional_time(request, "starts_from") or (
-            self.app.clock.now() - CALENDAR_LOOKBACK
-        )
         await read_your_writes(self.follower, request.min_position)
         records, _ = await run(
             self.schedule.list_convenings,

@@ -17,6 +17,7 @@ from services.events.commands import PlanEntry
 from services.events.recurrence import MAX_OCCURRENCES, expand, parse_rule
 from services.events.values import (
     MAX_LINKS_PER_OUTCOME,
+    MAX_ORGANISERS,
     MAX_OUTCOME_TEXT_LENGTH,
     MAX_OUTCOMES,
     LearningOutcome,
@@ -33,7 +34,7 @@ DEFAULT_DURATION_MINUTES = 90
 
 
 def organiser_ids(values: Iterable[str], v: Violations) -> list[UUID]:
-    return uuid_list("organiser_ids", values, v, "must not name anyone twice")
+    return uuid_list("organiser_ids", values, v, "must not name anyone twice", MAX_ORGANISERS)
 
 
 def parse_instant(v: Violations, field: str, value: str, zone: str | None) -> datetime | None:

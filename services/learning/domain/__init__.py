@@ -21,7 +21,10 @@ from services.learning.domain.item import LearningItem
 from services.learning.domain.received import ReceivedItem
 from services.learning.domain.subscription import Subscription
 from services.learning.domain.values import (
+    MAX_CONTRIBUTORS,
     MAX_LINKS,
+    MAX_PARTNER_NODES,
+    MAX_SEARCH_TEXT,
     AdoptionReport,
     AdoptionStatus,
     Content,
@@ -38,7 +41,10 @@ from services.learning.domain.values import (
 )
 
 __all__ = [
+    "MAX_CONTRIBUTORS",
     "MAX_LINKS",
+    "MAX_PARTNER_NODES",
+    "MAX_SEARCH_TEXT",
     "Adoption",
     "AdoptionReport",
     "AdoptionStatus",

@@ -45,6 +45,9 @@ MAX_SUMMARY_LENGTH = 2000
 MAX_BODY_LENGTH = 50_000
 MAX_LINKS = 50
 MAX_TAGS = 20
+MAX_CONTRIBUTORS = 50  # contributor_member_ids of one item
+MAX_PARTNER_NODES = 50  # partner_nodes of one item
+MAX_SEARCH_TEXT = 200  # SearchCatalogue's text
 _NODE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 

@@ -12,10 +12,13 @@ from services.common.servicer import (
     parse_uuid,
     read_your_writes,
     run,
+    uuid_list,
 )
 from services.kernel.parsing import parse_date
 from services.learning import codecs
 from services.learning.domain import (
+    MAX_CONTRIBUTORS,
+    MAX_SEARCH_TEXT,
     Content,
     Presentation,
     Visibility,
@@ -49,11 +52,13 @@ class ItemCalls(Servicer):
         )
         community_id = v.check("community_id", parse_uuid, request.community_id)
         organisation_id = v.check("organisation_id", parse_optional_uuid, request.organisation_id)
-        contributors = []
-        for index, member in enumerate(request.contributor_member_ids):
-            parsed = v.check(f"contributor_member_ids[{index}]", parse_uuid, member)
-            if parsed:
-                contributors.append(parsed)
+        contributors = uuid_list(
+            "contributor_member_ids",
+            request.contributor_member_ids,
+            v,
+            "must not name anyone twice",
+            MAX_CONTRIBUTORS,
+        )
         visibility = (
             v.check("visibility", codecs.VISIBILITY.to_domain, request.visibility)
             if request.visibility
@@ -198,6 +203,8 @@ class ItemCalls(Servicer):
         organisation = v.check("organisation_id", parse_optional_uuid, request.organisation_id)
         if request.domain_tag:
             v.check("domain_tag", parse_tags, [request.domain_tag])
+        if len(request.text) > MAX_SEARCH_TEXT:
+            v.add("text", f"must be at most {MAX_SEARCH_TEXT} characters")
         dates = {}
         for field in ("published_from", "published_until"):
             value = getattr(request, field)

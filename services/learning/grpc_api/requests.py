@@ -11,6 +11,7 @@ from services.kernel.parsing import parse_name
 from services.learning.application import ContentChanges
 from services.learning.domain import (
     MAX_LINKS,
+    MAX_PARTNER_NODES,
     Visibility,
     parse_body,
     parse_node_id,
@@ -25,7 +26,7 @@ def item_links(field: str, links: Any, v: Violations) -> list[list[str]]:
     parsed = []
     if len(links) > MAX_LINKS:
         v.add(field, f"at most {MAX_LINKS} links")
-    for index, link in enumerate(links):
+    for index, link in enumerate(links[:MAX_LINKS]):
         title = v.check(f"{field}[{index}].title", parse_name, link.title or link.url)
         url = v.check(f"{field}[{index}].url", parse_url, link.url)
         if title and url:
@@ -49,7 +50,9 @@ def content_changes(request: Any, v: Violations) -> ContentChanges:
 
 def partner_nodes(request: Any, visibility: Visibility | None, v: Violations) -> list[str]:
     partners = []
-    for index, node in enumerate(request.partner_nodes):
+    if len(request.partner_nodes) > MAX_PARTNER_NODES:
+        v.add("partner_nodes", f"must name at most {MAX_PARTNER_NODES} nodes")
+    for index, node in enumerate(request.partner_nodes[:MAX_PARTNER_NODES]):
         parsed = v.check(f"partner_nodes[{index}]", parse_node_id, node)
         if parsed:
             partners.append(parsed)

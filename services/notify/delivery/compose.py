@@ -277,7 +277,14 @@ class Composer:
         message.add_alternative(mail.html, subtype="html")
         if calendar is not None:
             method, ics = calendar
-            message.add_alternative(ics, subtype="calendar", params={"method": method})
+            # As bytes: the email package re-joins a text part's lines with bare LFs before
+            # base64, and RFC 5545 lines end with CRLF (the attachment is bytes too).
+            message.add_alternative(
+                ics.encode(),
+                maintype="text",
+                subtype="calendar",
+                params={"method": method, "charset": "utf-8"},
+            )
             name = "cancel.ics" if method == "CANCEL" else "invite.ics"
             message.add_attachment(
                 ics.encode(), maintype="application", subtype="ics", filename=name

@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from services.common.aggregate import TracedAggregate
+from services.common.errors import ConcurrencyConflict
 from services.kernel.parsing import parse_slug
 from services.notify.domain.values import Frequency, Topic
 
@@ -121,6 +122,20 @@ class MemberPreferences(TracedAggregate):
     def __init__(self, member_id: UUID):
         self.member_id = member_id
         self.settings = DEFAULT_PREFERENCES
+
+    @property
+    def changes(self) -> int:
+        """The preferences' version as members see it: how many times they changed (the
+        aggregate's own version also counts its creation, saved with the first change)."""
+        return max(self.version - 1, 0)
+
+    def check_changes(self, expected: int) -> None:
+        """Optimistic concurrency on `changes` (0: whatever the version): ABORTED otherwise."""
+        if expected and self.changes != expected:
+            raise ConcurrencyConflict(
+                f"the preferences are at version {self.changes}, not {expected}; "
+                "read them again and retry"
+            )
 
     def change(self, settings: PreferenceSettings, via: str) -> bool:
         """False when nothing changes (no event)."""

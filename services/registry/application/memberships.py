@@ -201,7 +201,10 @@ class Memberships(CopnetApplication):
             community = self.load(community_id, Community, "community")
             if not allow_closed:
                 community.check_open()
-            membership = self.membership(community.id, member.id)
+            # As for co-leads' decisions: no membership at all is one more wrong state
+            # (accepting an invitation nobody sent is FAILED_PRECONDITION, like approving
+            # a request nobody made).
+            membership = self._membership(community.id, member.id)
             change(membership)
             return Changes(membership)
 

@@ -258,7 +258,7 @@ class AttendanceEntry(_message.Message):
     def __init__(self, member_id: _Optional[str] = ..., attendance: _Optional[_Union[Attendance, str]] = ...) -> None: ...
 
 class ScheduleConveningRequest(_message.Message):
-    __slots__ = ("request_id", "community_id", "title", "topic", "description", "format", "venue", "join_link", "start", "end", "time_zone", "capacity", "registration_opens", "registration_closes", "organiser_ids")
+    __slots__ = ("request_id", "community_id", "title", "topic", "description", "format", "venue", "join_link", "start", "end", "time_zone", "capacity", "registration_opens", "registration_closes", "organiser_ids", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -274,6 +274,7 @@ class ScheduleConveningRequest(_message.Message):
     REGISTRATION_OPENS_FIELD_NUMBER: _ClassVar[int]
     REGISTRATION_CLOSES_FIELD_NUMBER: _ClassVar[int]
     ORGANISER_IDS_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     community_id: str
     title: str
@@ -289,7 +290,8 @@ class ScheduleConveningRequest(_message.Message):
     registration_opens: str
     registration_closes: str
     organiser_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, request_id: _Optional[str] = ..., community_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., join_link: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ..., time_zone: _Optional[str] = ..., capacity: _Optional[int] = ..., registration_opens: _Optional[str] = ..., registration_closes: _Optional[str] = ..., organiser_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., community_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., join_link: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ..., time_zone: _Optional[str] = ..., capacity: _Optional[int] = ..., registration_opens: _Optional[str] = ..., registration_closes: _Optional[str] = ..., organiser_ids: _Optional[_Iterable[str]] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ScheduleConveningResponse(_message.Message):
     __slots__ = ("convening", "position")
@@ -300,7 +302,7 @@ class ScheduleConveningResponse(_message.Message):
     def __init__(self, convening: _Optional[_Union[Convening, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class UpdateConveningRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "title", "topic", "description", "format", "venue", "join_link", "capacity", "replace_registration_window", "registration_opens", "registration_closes", "replace_organisers", "organiser_ids", "expected_version")
+    __slots__ = ("request_id", "convening_id", "title", "topic", "description", "format", "venue", "join_link", "capacity", "replace_registration_window", "registration_opens", "registration_closes", "replace_organisers", "organiser_ids", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -316,6 +318,7 @@ class UpdateConveningRequest(_message.Message):
     REPLACE_ORGANISERS_FIELD_NUMBER: _ClassVar[int]
     ORGANISER_IDS_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     title: str
@@ -331,7 +334,8 @@ class UpdateConveningRequest(_message.Message):
     replace_organisers: bool
     organiser_ids: _containers.RepeatedScalarFieldContainer[str]
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., join_link: _Optional[str] = ..., capacity: _Optional[int] = ..., replace_registration_window: _Optional[bool] = ..., registration_opens: _Optional[str] = ..., registration_closes: _Optional[str] = ..., replace_organisers: _Optional[bool] = ..., organiser_ids: _Optional[_Iterable[str]] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., join_link: _Optional[str] = ..., capacity: _Optional[int] = ..., replace_registration_window: _Optional[bool] = ..., registration_opens: _Optional[str] = ..., registration_closes: _Optional[str] = ..., replace_organisers: _Optional[bool] = ..., organiser_ids: _Optional[_Iterable[str]] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class UpdateConveningResponse(_message.Message):
     __slots__ = ("convening", "position")
@@ -342,7 +346,7 @@ class UpdateConveningResponse(_message.Message):
     def __init__(self, convening: _Optional[_Union[Convening, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class RescheduleConveningRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "start", "end", "time_zone", "reason", "expected_version")
+    __slots__ = ("request_id", "convening_id", "start", "end", "time_zone", "reason", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
@@ -350,6 +354,7 @@ class RescheduleConveningRequest(_message.Message):
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     start: str
@@ -357,7 +362,8 @@ class RescheduleConveningRequest(_message.Message):
     time_zone: str
     reason: str
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ..., time_zone: _Optional[str] = ..., reason: _Optional[str] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ..., time_zone: _Optional[str] = ..., reason: _Optional[str] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class RescheduleConveningResponse(_message.Message):
     __slots__ = ("convening", "position")
@@ -368,16 +374,18 @@ class RescheduleConveningResponse(_message.Message):
     def __init__(self, convening: _Optional[_Union[Convening, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class CancelConveningRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "reason", "expected_version")
+    __slots__ = ("request_id", "convening_id", "reason", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     reason: str
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., reason: _Optional[str] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., reason: _Optional[str] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class CancelConveningResponse(_message.Message):
     __slots__ = ("convening", "position")
@@ -388,12 +396,14 @@ class CancelConveningResponse(_message.Message):
     def __init__(self, convening: _Optional[_Union[Convening, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class MarkConveningHeldRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id")
+    __slots__ = ("request_id", "convening_id", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class MarkConveningHeldResponse(_message.Message):
     __slots__ = ("convening", "position")
@@ -404,14 +414,16 @@ class MarkConveningHeldResponse(_message.Message):
     def __init__(self, convening: _Optional[_Union[Convening, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class RecordAttendanceRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "entries")
+    __slots__ = ("request_id", "convening_id", "entries", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     entries: _containers.RepeatedCompositeFieldContainer[AttendanceEntry]
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[AttendanceEntry, _Mapping]]] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[AttendanceEntry, _Mapping]]] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class RecordAttendanceResponse(_message.Message):
     __slots__ = ("convening", "position")
@@ -422,16 +434,18 @@ class RecordAttendanceResponse(_message.Message):
     def __init__(self, convening: _Optional[_Union[Convening, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class CloseConveningRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "outcomes", "attendee_count")
+    __slots__ = ("request_id", "convening_id", "outcomes", "attendee_count", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     OUTCOMES_FIELD_NUMBER: _ClassVar[int]
     ATTENDEE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     outcomes: _containers.RepeatedCompositeFieldContainer[LearningOutcome]
     attendee_count: int
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., outcomes: _Optional[_Iterable[_Union[LearningOutcome, _Mapping]]] = ..., attendee_count: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., outcomes: _Optional[_Iterable[_Union[LearningOutcome, _Mapping]]] = ..., attendee_count: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class CloseConveningResponse(_message.Message):
     __slots__ = ("convening", "position")
@@ -442,7 +456,7 @@ class CloseConveningResponse(_message.Message):
     def __init__(self, convening: _Optional[_Union[Convening, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class ImportConveningRequest(_message.Message):
-    __slots__ = ("request_id", "community_id", "title", "topic", "description", "format", "venue", "start", "end", "time_zone", "organiser_ids", "plan_id", "held", "cancelled_reason")
+    __slots__ = ("request_id", "community_id", "title", "topic", "description", "format", "venue", "start", "end", "time_zone", "organiser_ids", "plan_id", "held", "cancelled_reason", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -457,6 +471,7 @@ class ImportConveningRequest(_message.Message):
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     HELD_FIELD_NUMBER: _ClassVar[int]
     CANCELLED_REASON_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     community_id: str
     title: str
@@ -471,7 +486,8 @@ class ImportConveningRequest(_message.Message):
     plan_id: str
     held: PastConvening
     cancelled_reason: str
-    def __init__(self, request_id: _Optional[str] = ..., community_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ..., time_zone: _Optional[str] = ..., organiser_ids: _Optional[_Iterable[str]] = ..., plan_id: _Optional[str] = ..., held: _Optional[_Union[PastConvening, _Mapping]] = ..., cancelled_reason: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., community_id: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., description: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., start: _Optional[str] = ..., end: _Optional[str] = ..., time_zone: _Optional[str] = ..., organiser_ids: _Optional[_Iterable[str]] = ..., plan_id: _Optional[str] = ..., held: _Optional[_Union[PastConvening, _Mapping]] = ..., cancelled_reason: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class PastConvening(_message.Message):
     __slots__ = ("signed_up", "attended", "attendee_count", "outcomes")
@@ -494,10 +510,12 @@ class ImportConveningResponse(_message.Message):
     def __init__(self, convening: _Optional[_Union[Convening, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class GetConveningRequest(_message.Message):
-    __slots__ = ("convening_id",)
+    __slots__ = ("convening_id", "min_registry_position")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
-    def __init__(self, convening_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, convening_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetConveningResponse(_message.Message):
     __slots__ = ("convening",)
@@ -506,7 +524,7 @@ class GetConveningResponse(_message.Message):
     def __init__(self, convening: _Optional[_Union[Convening, _Mapping]] = ...) -> None: ...
 
 class ListConveningsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "community_id", "plan_id", "status", "starts_from", "starts_before", "min_position")
+    __slots__ = ("page_size", "page_token", "community_id", "plan_id", "status", "starts_from", "starts_before", "min_position", "min_registry_position")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -515,6 +533,7 @@ class ListConveningsRequest(_message.Message):
     STARTS_FROM_FIELD_NUMBER: _ClassVar[int]
     STARTS_BEFORE_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     community_id: str
@@ -523,7 +542,8 @@ class ListConveningsRequest(_message.Message):
     starts_from: _timestamp_pb2.Timestamp
     starts_before: _timestamp_pb2.Timestamp
     min_position: int
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., community_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., status: _Optional[_Union[ConveningStatus, str]] = ..., starts_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., starts_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., community_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., status: _Optional[_Union[ConveningStatus, str]] = ..., starts_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., starts_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ListConveningsResponse(_message.Message):
     __slots__ = ("convenings", "next_page_token")
@@ -534,14 +554,16 @@ class ListConveningsResponse(_message.Message):
     def __init__(self, convenings: _Optional[_Iterable[_Union[Convening, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class SignUpRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "member_id")
+    __slots__ = ("request_id", "convening_id", "member_id", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     member_id: str
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class SignUpResponse(_message.Message):
     __slots__ = ("sign_up", "position")
@@ -552,16 +574,18 @@ class SignUpResponse(_message.Message):
     def __init__(self, sign_up: _Optional[_Union[SignUp, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class CancelSignUpRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "member_id", "reason")
+    __slots__ = ("request_id", "convening_id", "member_id", "reason", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     member_id: str
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., reason: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class CancelSignUpResponse(_message.Message):
     __slots__ = ("sign_up", "position")
@@ -572,14 +596,16 @@ class CancelSignUpResponse(_message.Message):
     def __init__(self, sign_up: _Optional[_Union[SignUp, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class ApproveSignUpRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "member_id")
+    __slots__ = ("request_id", "convening_id", "member_id", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     member_id: str
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ApproveSignUpResponse(_message.Message):
     __slots__ = ("sign_up", "position")
@@ -590,16 +616,18 @@ class ApproveSignUpResponse(_message.Message):
     def __init__(self, sign_up: _Optional[_Union[SignUp, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class DeclineSignUpRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "member_id", "reason")
+    __slots__ = ("request_id", "convening_id", "member_id", "reason", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     member_id: str
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., reason: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class DeclineSignUpResponse(_message.Message):
     __slots__ = ("sign_up", "position")
@@ -610,12 +638,14 @@ class DeclineSignUpResponse(_message.Message):
     def __init__(self, sign_up: _Optional[_Union[SignUp, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class GetSignUpRequest(_message.Message):
-    __slots__ = ("convening_id", "member_id")
+    __slots__ = ("convening_id", "member_id", "min_registry_position")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     member_id: str
-    def __init__(self, convening_id: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetSignUpResponse(_message.Message):
     __slots__ = ("sign_up",)
@@ -624,20 +654,22 @@ class GetSignUpResponse(_message.Message):
     def __init__(self, sign_up: _Optional[_Union[SignUp, _Mapping]] = ...) -> None: ...
 
 class ListSignUpsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "convening_id", "member_id", "status", "min_position")
+    __slots__ = ("page_size", "page_token", "convening_id", "member_id", "status", "min_position", "min_registry_position")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     convening_id: str
     member_id: str
     status: SignUpStatus
     min_position: int
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., status: _Optional[_Union[SignUpStatus, str]] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., status: _Optional[_Union[SignUpStatus, str]] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ListSignUpsResponse(_message.Message):
     __slots__ = ("sign_ups", "next_page_token")
@@ -648,16 +680,18 @@ class ListSignUpsResponse(_message.Message):
     def __init__(self, sign_ups: _Optional[_Iterable[_Union[SignUp, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GiveFeedbackRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "rating", "comment")
+    __slots__ = ("request_id", "convening_id", "rating", "comment", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     RATING_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     rating: int
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., rating: _Optional[int] = ..., comment: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., rating: _Optional[int] = ..., comment: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GiveFeedbackResponse(_message.Message):
     __slots__ = ("feedback", "position")
@@ -668,16 +702,18 @@ class GiveFeedbackResponse(_message.Message):
     def __init__(self, feedback: _Optional[_Union[Feedback, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class ListFeedbackRequest(_message.Message):
-    __slots__ = ("convening_id", "page_size", "page_token", "min_position")
+    __slots__ = ("convening_id", "page_size", "page_token", "min_position", "min_registry_position")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     page_size: int
     page_token: str
     min_position: int
-    def __init__(self, convening_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, convening_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ListFeedbackResponse(_message.Message):
     __slots__ = ("feedback", "next_page_token")
@@ -758,7 +794,7 @@ class MeetingPlan(_message.Message):
     def __init__(self, plan_id: _Optional[str] = ..., community_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., time_zone: _Optional[str] = ..., recurrence_rule: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., join_link: _Optional[str] = ..., capacity: _Optional[int] = ..., duration_minutes: _Optional[int] = ..., ended: _Optional[bool] = ..., end_reason: _Optional[str] = ..., occurrence_count: _Optional[int] = ..., occurrences: _Optional[_Iterable[_Union[PlannedOccurrence, _Mapping]]] = ..., version: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateMeetingPlanRequest(_message.Message):
-    __slots__ = ("request_id", "community_id", "title", "description", "time_zone", "format", "venue", "join_link", "capacity", "duration_minutes", "recurrence", "occurrences")
+    __slots__ = ("request_id", "community_id", "title", "description", "time_zone", "format", "venue", "join_link", "capacity", "duration_minutes", "recurrence", "occurrences", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -771,6 +807,7 @@ class CreateMeetingPlanRequest(_message.Message):
     DURATION_MINUTES_FIELD_NUMBER: _ClassVar[int]
     RECURRENCE_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCES_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     community_id: str
     title: str
@@ -783,7 +820,8 @@ class CreateMeetingPlanRequest(_message.Message):
     duration_minutes: int
     recurrence: Recurrence
     occurrences: _containers.RepeatedCompositeFieldContainer[PlanOccurrence]
-    def __init__(self, request_id: _Optional[str] = ..., community_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., time_zone: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., join_link: _Optional[str] = ..., capacity: _Optional[int] = ..., duration_minutes: _Optional[int] = ..., recurrence: _Optional[_Union[Recurrence, _Mapping]] = ..., occurrences: _Optional[_Iterable[_Union[PlanOccurrence, _Mapping]]] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., community_id: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., time_zone: _Optional[str] = ..., format: _Optional[_Union[ConveningFormat, str]] = ..., venue: _Optional[str] = ..., join_link: _Optional[str] = ..., capacity: _Optional[int] = ..., duration_minutes: _Optional[int] = ..., recurrence: _Optional[_Union[Recurrence, _Mapping]] = ..., occurrences: _Optional[_Iterable[_Union[PlanOccurrence, _Mapping]]] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class CreateMeetingPlanResponse(_message.Message):
     __slots__ = ("plan", "convening_ids", "position")
@@ -796,16 +834,18 @@ class CreateMeetingPlanResponse(_message.Message):
     def __init__(self, plan: _Optional[_Union[MeetingPlan, _Mapping]] = ..., convening_ids: _Optional[_Iterable[str]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class AddPlanOccurrencesRequest(_message.Message):
-    __slots__ = ("request_id", "plan_id", "recurrence", "occurrences")
+    __slots__ = ("request_id", "plan_id", "recurrence", "occurrences", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     RECURRENCE_FIELD_NUMBER: _ClassVar[int]
     OCCURRENCES_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     plan_id: str
     recurrence: Recurrence
     occurrences: _containers.RepeatedCompositeFieldContainer[PlanOccurrence]
-    def __init__(self, request_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., recurrence: _Optional[_Union[Recurrence, _Mapping]] = ..., occurrences: _Optional[_Iterable[_Union[PlanOccurrence, _Mapping]]] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., recurrence: _Optional[_Union[Recurrence, _Mapping]] = ..., occurrences: _Optional[_Iterable[_Union[PlanOccurrence, _Mapping]]] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class AddPlanOccurrencesResponse(_message.Message):
     __slots__ = ("plan", "convening_ids", "position")
@@ -818,14 +858,16 @@ class AddPlanOccurrencesResponse(_message.Message):
     def __init__(self, plan: _Optional[_Union[MeetingPlan, _Mapping]] = ..., convening_ids: _Optional[_Iterable[str]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class EndMeetingPlanRequest(_message.Message):
-    __slots__ = ("request_id", "plan_id", "reason")
+    __slots__ = ("request_id", "plan_id", "reason", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     plan_id: str
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., plan_id: _Optional[str] = ..., reason: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class EndMeetingPlanResponse(_message.Message):
     __slots__ = ("plan", "cancelled_convening_ids", "position")
@@ -838,10 +880,12 @@ class EndMeetingPlanResponse(_message.Message):
     def __init__(self, plan: _Optional[_Union[MeetingPlan, _Mapping]] = ..., cancelled_convening_ids: _Optional[_Iterable[str]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class GetMeetingPlanRequest(_message.Message):
-    __slots__ = ("plan_id",)
+    __slots__ = ("plan_id", "min_registry_position")
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     plan_id: str
-    def __init__(self, plan_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, plan_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetMeetingPlanResponse(_message.Message):
     __slots__ = ("plan",)
@@ -850,16 +894,18 @@ class GetMeetingPlanResponse(_message.Message):
     def __init__(self, plan: _Optional[_Union[MeetingPlan, _Mapping]] = ...) -> None: ...
 
 class ListMeetingPlansRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "community_id", "min_position")
+    __slots__ = ("page_size", "page_token", "community_id", "min_position", "min_registry_position")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     community_id: str
     min_position: int
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., community_id: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., community_id: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ListMeetingPlansResponse(_message.Message):
     __slots__ = ("plans", "next_page_token")
@@ -870,16 +916,18 @@ class ListMeetingPlansResponse(_message.Message):
     def __init__(self, plans: _Optional[_Iterable[_Union[MeetingPlan, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetPlanAdherenceRequest(_message.Message):
-    __slots__ = ("plan_id", "planned_from", "planned_before", "min_position")
+    __slots__ = ("plan_id", "planned_from", "planned_before", "min_position", "min_registry_position")
     PLAN_ID_FIELD_NUMBER: _ClassVar[int]
     PLANNED_FROM_FIELD_NUMBER: _ClassVar[int]
     PLANNED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     plan_id: str
     planned_from: str
     planned_before: str
     min_position: int
-    def __init__(self, plan_id: _Optional[str] = ..., planned_from: _Optional[str] = ..., planned_before: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, plan_id: _Optional[str] = ..., planned_from: _Optional[str] = ..., planned_before: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetPlanAdherenceResponse(_message.Message):
     __slots__ = ("planned", "held", "cancelled", "to_come", "unrecorded", "adherence_rate")
@@ -898,10 +946,12 @@ class GetPlanAdherenceResponse(_message.Message):
     def __init__(self, planned: _Optional[int] = ..., held: _Optional[int] = ..., cancelled: _Optional[int] = ..., to_come: _Optional[int] = ..., unrecorded: _Optional[int] = ..., adherence_rate: _Optional[float] = ...) -> None: ...
 
 class GetConveningCalendarRequest(_message.Message):
-    __slots__ = ("convening_id",)
+    __slots__ = ("convening_id", "min_registry_position")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
-    def __init__(self, convening_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, convening_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetConveningCalendarResponse(_message.Message):
     __slots__ = ("ics", "content_type", "file_name")
@@ -914,14 +964,16 @@ class GetConveningCalendarResponse(_message.Message):
     def __init__(self, ics: _Optional[str] = ..., content_type: _Optional[str] = ..., file_name: _Optional[str] = ...) -> None: ...
 
 class GetCommunityCalendarRequest(_message.Message):
-    __slots__ = ("community_id", "starts_from", "min_position")
+    __slots__ = ("community_id", "starts_from", "min_position", "min_registry_position")
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     STARTS_FROM_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     community_id: str
     starts_from: _timestamp_pb2.Timestamp
     min_position: int
-    def __init__(self, community_id: _Optional[str] = ..., starts_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, community_id: _Optional[str] = ..., starts_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetCommunityCalendarResponse(_message.Message):
     __slots__ = ("ics", "content_type", "file_name")
@@ -974,7 +1026,7 @@ class ConveningMetrics(_message.Message):
     def __init__(self, key: _Optional[str] = ..., label: _Optional[str] = ..., convenings_held: _Optional[int] = ..., convenings_cancelled: _Optional[int] = ..., convenings_upcoming: _Optional[int] = ..., convenings_unrecorded: _Optional[int] = ..., signed_up: _Optional[int] = ..., attended: _Optional[int] = ..., no_shows: _Optional[int] = ..., attendance_unrecorded: _Optional[int] = ..., conversion_rate: _Optional[float] = ..., waitlisted: _Optional[int] = ..., attendee_count: _Optional[int] = ..., feedback_count: _Optional[int] = ..., feedback_average: _Optional[float] = ..., planned: _Optional[int] = ..., planned_held: _Optional[int] = ..., planned_cancelled: _Optional[int] = ...) -> None: ...
 
 class GetAnalyticsRequest(_message.Message):
-    __slots__ = ("group_by", "community_id", "from_date", "before_date", "page_size", "page_token", "min_position")
+    __slots__ = ("group_by", "community_id", "from_date", "before_date", "page_size", "page_token", "min_position", "min_registry_position")
     GROUP_BY_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -982,6 +1034,7 @@ class GetAnalyticsRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     group_by: AnalyticsGrouping
     community_id: str
     from_date: str
@@ -989,7 +1042,8 @@ class GetAnalyticsRequest(_message.Message):
     page_size: int
     page_token: str
     min_position: int
-    def __init__(self, group_by: _Optional[_Union[AnalyticsGrouping, str]] = ..., community_id: _Optional[str] = ..., from_date: _Optional[str] = ..., before_date: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, group_by: _Optional[_Union[AnalyticsGrouping, str]] = ..., community_id: _Optional[str] = ..., from_date: _Optional[str] = ..., before_date: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetAnalyticsResponse(_message.Message):
     __slots__ = ("groups", "totals", "next_page_token")
@@ -1020,10 +1074,12 @@ class Community(_message.Message):
     def __init__(self, community_id: _Optional[str] = ..., slug: _Optional[str] = ..., name: _Optional[str] = ..., joining_policy: _Optional[_Union[_registry_pb2.JoiningPolicy, str]] = ..., lifecycle: _Optional[_Union[_registry_pb2.CommunityLifecycle, str]] = ..., organiser_ids: _Optional[_Iterable[str]] = ..., caller_may_organise: _Optional[bool] = ...) -> None: ...
 
 class GetCommunityRequest(_message.Message):
-    __slots__ = ("community_id",)
+    __slots__ = ("community_id", "min_registry_position")
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     community_id: str
-    def __init__(self, community_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, community_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetCommunityResponse(_message.Message):
     __slots__ = ("community", "registry_position")

@@ -183,7 +183,7 @@ class Revision(_message.Message):
     def __init__(self, revision: _Optional[int] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., body: _Optional[str] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., domain_tags: _Optional[_Iterable[str]] = ..., note: _Optional[str] = ..., revised_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateItemRequest(_message.Message):
-    __slots__ = ("request_id", "kind", "title", "summary", "body", "links", "domain_tags", "community_id", "organisation_id", "contributor_member_ids", "visibility", "partner_nodes")
+    __slots__ = ("request_id", "kind", "title", "summary", "body", "links", "domain_tags", "community_id", "organisation_id", "contributor_member_ids", "visibility", "partner_nodes", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +196,7 @@ class CreateItemRequest(_message.Message):
     CONTRIBUTOR_MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     VISIBILITY_FIELD_NUMBER: _ClassVar[int]
     PARTNER_NODES_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     kind: ItemKind
     title: str
@@ -208,7 +209,8 @@ class CreateItemRequest(_message.Message):
     contributor_member_ids: _containers.RepeatedScalarFieldContainer[str]
     visibility: Visibility
     partner_nodes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, request_id: _Optional[str] = ..., kind: _Optional[_Union[ItemKind, str]] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., body: _Optional[str] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., domain_tags: _Optional[_Iterable[str]] = ..., community_id: _Optional[str] = ..., organisation_id: _Optional[str] = ..., contributor_member_ids: _Optional[_Iterable[str]] = ..., visibility: _Optional[_Union[Visibility, str]] = ..., partner_nodes: _Optional[_Iterable[str]] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., kind: _Optional[_Union[ItemKind, str]] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., body: _Optional[str] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., domain_tags: _Optional[_Iterable[str]] = ..., community_id: _Optional[str] = ..., organisation_id: _Optional[str] = ..., contributor_member_ids: _Optional[_Iterable[str]] = ..., visibility: _Optional[_Union[Visibility, str]] = ..., partner_nodes: _Optional[_Iterable[str]] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class CreateItemResponse(_message.Message):
     __slots__ = ("item", "position")
@@ -219,7 +221,7 @@ class CreateItemResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[LearningItem, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class UpdateDraftRequest(_message.Message):
-    __slots__ = ("request_id", "item_id", "title", "summary", "body", "replace_links", "links", "replace_domain_tags", "domain_tags", "expected_version")
+    __slots__ = ("request_id", "item_id", "title", "summary", "body", "replace_links", "links", "replace_domain_tags", "domain_tags", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -230,6 +232,7 @@ class UpdateDraftRequest(_message.Message):
     REPLACE_DOMAIN_TAGS_FIELD_NUMBER: _ClassVar[int]
     DOMAIN_TAGS_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     item_id: str
     title: str
@@ -240,7 +243,8 @@ class UpdateDraftRequest(_message.Message):
     replace_domain_tags: bool
     domain_tags: _containers.RepeatedScalarFieldContainer[str]
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., body: _Optional[str] = ..., replace_links: _Optional[bool] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., replace_domain_tags: _Optional[bool] = ..., domain_tags: _Optional[_Iterable[str]] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., body: _Optional[str] = ..., replace_links: _Optional[bool] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., replace_domain_tags: _Optional[bool] = ..., domain_tags: _Optional[_Iterable[str]] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class UpdateDraftResponse(_message.Message):
     __slots__ = ("item", "position")
@@ -251,14 +255,16 @@ class UpdateDraftResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[LearningItem, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class PublishItemRequest(_message.Message):
-    __slots__ = ("request_id", "item_id", "expected_version")
+    __slots__ = ("request_id", "item_id", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     item_id: str
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class PublishItemResponse(_message.Message):
     __slots__ = ("item", "position")
@@ -269,7 +275,7 @@ class PublishItemResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[LearningItem, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class ReviseItemRequest(_message.Message):
-    __slots__ = ("request_id", "item_id", "title", "summary", "body", "replace_links", "links", "replace_domain_tags", "domain_tags", "note", "expected_version")
+    __slots__ = ("request_id", "item_id", "title", "summary", "body", "replace_links", "links", "replace_domain_tags", "domain_tags", "note", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -281,6 +287,7 @@ class ReviseItemRequest(_message.Message):
     DOMAIN_TAGS_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     item_id: str
     title: str
@@ -292,7 +299,8 @@ class ReviseItemRequest(_message.Message):
     domain_tags: _containers.RepeatedScalarFieldContainer[str]
     note: str
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., body: _Optional[str] = ..., replace_links: _Optional[bool] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., replace_domain_tags: _Optional[bool] = ..., domain_tags: _Optional[_Iterable[str]] = ..., note: _Optional[str] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., title: _Optional[str] = ..., summary: _Optional[str] = ..., body: _Optional[str] = ..., replace_links: _Optional[bool] = ..., links: _Optional[_Iterable[_Union[Link, _Mapping]]] = ..., replace_domain_tags: _Optional[bool] = ..., domain_tags: _Optional[_Iterable[str]] = ..., note: _Optional[str] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ReviseItemResponse(_message.Message):
     __slots__ = ("item", "position")
@@ -303,16 +311,18 @@ class ReviseItemResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[LearningItem, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class WithdrawItemRequest(_message.Message):
-    __slots__ = ("request_id", "item_id", "reason", "expected_version")
+    __slots__ = ("request_id", "item_id", "reason", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     item_id: str
     reason: str
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., reason: _Optional[str] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., reason: _Optional[str] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class WithdrawItemResponse(_message.Message):
     __slots__ = ("item", "position")
@@ -323,18 +333,20 @@ class WithdrawItemResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[LearningItem, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class ChangeVisibilityRequest(_message.Message):
-    __slots__ = ("request_id", "item_id", "visibility", "partner_nodes", "expected_version")
+    __slots__ = ("request_id", "item_id", "visibility", "partner_nodes", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     VISIBILITY_FIELD_NUMBER: _ClassVar[int]
     PARTNER_NODES_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     item_id: str
     visibility: Visibility
     partner_nodes: _containers.RepeatedScalarFieldContainer[str]
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., visibility: _Optional[_Union[Visibility, str]] = ..., partner_nodes: _Optional[_Iterable[str]] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., visibility: _Optional[_Union[Visibility, str]] = ..., partner_nodes: _Optional[_Iterable[str]] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ChangeVisibilityResponse(_message.Message):
     __slots__ = ("item", "position")
@@ -345,18 +357,20 @@ class ChangeVisibilityResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[LearningItem, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class RecordPresentationRequest(_message.Message):
-    __slots__ = ("request_id", "item_id", "convening_id", "title", "presented_on")
+    __slots__ = ("request_id", "item_id", "convening_id", "title", "presented_on", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     PRESENTED_ON_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     item_id: str
     convening_id: str
     title: str
     presented_on: str
-    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., title: _Optional[str] = ..., presented_on: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., title: _Optional[str] = ..., presented_on: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class RecordPresentationResponse(_message.Message):
     __slots__ = ("item", "position")
@@ -367,12 +381,14 @@ class RecordPresentationResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[LearningItem, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class GetItemRequest(_message.Message):
-    __slots__ = ("item_id", "min_position")
+    __slots__ = ("item_id", "min_position", "min_registry_position")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     item_id: str
     min_position: int
-    def __init__(self, item_id: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, item_id: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetItemResponse(_message.Message):
     __slots__ = ("item",)
@@ -381,12 +397,14 @@ class GetItemResponse(_message.Message):
     def __init__(self, item: _Optional[_Union[LearningItem, _Mapping]] = ...) -> None: ...
 
 class ListRevisionsRequest(_message.Message):
-    __slots__ = ("item_id", "min_position")
+    __slots__ = ("item_id", "min_position", "min_registry_position")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     item_id: str
     min_position: int
-    def __init__(self, item_id: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, item_id: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ListRevisionsResponse(_message.Message):
     __slots__ = ("revisions",)
@@ -395,7 +413,7 @@ class ListRevisionsResponse(_message.Message):
     def __init__(self, revisions: _Optional[_Iterable[_Union[Revision, _Mapping]]] = ...) -> None: ...
 
 class SearchCatalogueRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "text", "domain_tag", "kind", "origin_node", "organisation_id", "published_from", "published_until", "include_withdrawn", "min_position")
+    __slots__ = ("page_size", "page_token", "text", "domain_tag", "kind", "origin_node", "organisation_id", "published_from", "published_until", "include_withdrawn", "min_position", "min_registry_position")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
@@ -407,6 +425,7 @@ class SearchCatalogueRequest(_message.Message):
     PUBLISHED_UNTIL_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_WITHDRAWN_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     text: str
@@ -418,7 +437,8 @@ class SearchCatalogueRequest(_message.Message):
     published_until: str
     include_withdrawn: bool
     min_position: int
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., text: _Optional[str] = ..., domain_tag: _Optional[str] = ..., kind: _Optional[_Union[ItemKind, str]] = ..., origin_node: _Optional[str] = ..., organisation_id: _Optional[str] = ..., published_from: _Optional[str] = ..., published_until: _Optional[str] = ..., include_withdrawn: _Optional[bool] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., text: _Optional[str] = ..., domain_tag: _Optional[str] = ..., kind: _Optional[_Union[ItemKind, str]] = ..., origin_node: _Optional[str] = ..., organisation_id: _Optional[str] = ..., published_from: _Optional[str] = ..., published_until: _Optional[str] = ..., include_withdrawn: _Optional[bool] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class SearchCatalogueResponse(_message.Message):
     __slots__ = ("items", "next_page_token")
@@ -429,20 +449,22 @@ class SearchCatalogueResponse(_message.Message):
     def __init__(self, items: _Optional[_Iterable[_Union[LearningItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class DeclareAdoptionRequest(_message.Message):
-    __slots__ = ("request_id", "item_id", "organisation_id", "status", "evidence", "effective_on")
+    __slots__ = ("request_id", "item_id", "organisation_id", "status", "evidence", "effective_on", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     ORGANISATION_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     EFFECTIVE_ON_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     item_id: str
     organisation_id: str
     status: AdoptionStatus
     evidence: str
     effective_on: str
-    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., organisation_id: _Optional[str] = ..., status: _Optional[_Union[AdoptionStatus, str]] = ..., evidence: _Optional[str] = ..., effective_on: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., item_id: _Optional[str] = ..., organisation_id: _Optional[str] = ..., status: _Optional[_Union[AdoptionStatus, str]] = ..., evidence: _Optional[str] = ..., effective_on: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class DeclareAdoptionResponse(_message.Message):
     __slots__ = ("adoption", "position")
@@ -453,12 +475,14 @@ class DeclareAdoptionResponse(_message.Message):
     def __init__(self, adoption: _Optional[_Union[Adoption, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class GetAdoptionSummaryRequest(_message.Message):
-    __slots__ = ("domain_tag", "min_position")
+    __slots__ = ("domain_tag", "min_position", "min_registry_position")
     DOMAIN_TAG_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     domain_tag: str
     min_position: int
-    def __init__(self, domain_tag: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, domain_tag: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class AdoptionCount(_message.Message):
     __slots__ = ("item_id", "origin_node", "title", "exploring", "piloting", "adopted", "abandoned")
@@ -485,12 +509,14 @@ class GetAdoptionSummaryResponse(_message.Message):
     def __init__(self, items: _Optional[_Iterable[_Union[AdoptionCount, _Mapping]]] = ...) -> None: ...
 
 class GetSpreadRequest(_message.Message):
-    __slots__ = ("item_id", "min_position")
+    __slots__ = ("item_id", "min_position", "min_registry_position")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     item_id: str
     min_position: int
-    def __init__(self, item_id: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, item_id: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class SpreadStep(_message.Message):
     __slots__ = ("at", "kind", "node_id", "organisation_id", "organisation_name", "adoption_status", "revision", "detail")
@@ -519,14 +545,16 @@ class GetSpreadResponse(_message.Message):
     def __init__(self, steps: _Optional[_Iterable[_Union[SpreadStep, _Mapping]]] = ...) -> None: ...
 
 class SubscribeRequest(_message.Message):
-    __slots__ = ("request_id", "node_id", "domain_tags")
+    __slots__ = ("request_id", "node_id", "domain_tags", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     DOMAIN_TAGS_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     node_id: str
     domain_tags: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, request_id: _Optional[str] = ..., node_id: _Optional[str] = ..., domain_tags: _Optional[_Iterable[str]] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., node_id: _Optional[str] = ..., domain_tags: _Optional[_Iterable[str]] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class SubscribeResponse(_message.Message):
     __slots__ = ("subscription", "position")
@@ -537,12 +565,14 @@ class SubscribeResponse(_message.Message):
     def __init__(self, subscription: _Optional[_Union[Subscription, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class UnsubscribeRequest(_message.Message):
-    __slots__ = ("request_id", "node_id")
+    __slots__ = ("request_id", "node_id", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     node_id: str
-    def __init__(self, request_id: _Optional[str] = ..., node_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., node_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class UnsubscribeResponse(_message.Message):
     __slots__ = ("subscription", "position")

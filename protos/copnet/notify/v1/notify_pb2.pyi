@@ -119,10 +119,12 @@ class Preferences(_message.Message):
     def __init__(self, member_id: _Optional[str] = ..., invitations: _Optional[_Union[Frequency, str]] = ..., my_sign_ups: _Optional[_Union[Frequency, str]] = ..., learning: _Optional[_Union[Frequency, str]] = ..., newsletters: _Optional[_Union[Frequency, str]] = ..., learning_domains: _Optional[_Iterable[str]] = ..., learning_communities: _Optional[_Iterable[str]] = ..., learning_from_my_communities: _Optional[bool] = ..., newsletter_opt_outs: _Optional[_Iterable[str]] = ..., reminder_hours_before: _Optional[int] = ..., default_reminder_hours_before: _Optional[int] = ..., version: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetPreferencesRequest(_message.Message):
-    __slots__ = ("member_id",)
+    __slots__ = ("member_id", "min_registry_position")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     member_id: str
-    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, member_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetPreferencesResponse(_message.Message):
     __slots__ = ("preferences",)
@@ -131,16 +133,18 @@ class GetPreferencesResponse(_message.Message):
     def __init__(self, preferences: _Optional[_Union[Preferences, _Mapping]] = ...) -> None: ...
 
 class SetPreferencesRequest(_message.Message):
-    __slots__ = ("request_id", "preferences", "update_mask", "expected_version")
+    __slots__ = ("request_id", "preferences", "update_mask", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PREFERENCES_FIELD_NUMBER: _ClassVar[int]
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     preferences: Preferences
     update_mask: _field_mask_pb2.FieldMask
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., preferences: _Optional[_Union[Preferences, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., preferences: _Optional[_Union[Preferences, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class SetPreferencesResponse(_message.Message):
     __slots__ = ("preferences", "position")
@@ -151,12 +155,14 @@ class SetPreferencesResponse(_message.Message):
     def __init__(self, preferences: _Optional[_Union[Preferences, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class UnsubscribeRequest(_message.Message):
-    __slots__ = ("request_id", "token")
+    __slots__ = ("request_id", "token", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     token: str
-    def __init__(self, request_id: _Optional[str] = ..., token: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., token: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class UnsubscribeResponse(_message.Message):
     __slots__ = ("preferences", "description", "position")
@@ -225,20 +231,22 @@ class Notification(_message.Message):
     def __init__(self, notification_id: _Optional[str] = ..., member_id: _Optional[str] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., subject: _Optional[str] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., status_reason: _Optional[str] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., retry_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message_id: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[DeliveryAttempt, _Mapping]]] = ..., convening_id: _Optional[str] = ..., newsletter_id: _Optional[str] = ..., item_id: _Optional[str] = ..., digest_frequency: _Optional[_Union[Frequency, str]] = ..., digest_period: _Optional[str] = ..., entry_count: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class ListNotificationsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "member_id", "status", "kind", "min_position")
+    __slots__ = ("page_size", "page_token", "member_id", "status", "kind", "min_position", "min_registry_position")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     member_id: str
     status: DeliveryStatus
     kind: NotificationKind
     min_position: int
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., member_id: _Optional[str] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., member_id: _Optional[str] = ..., status: _Optional[_Union[DeliveryStatus, str]] = ..., kind: _Optional[_Union[NotificationKind, str]] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ListNotificationsResponse(_message.Message):
     __slots__ = ("notifications", "next_page_token")
@@ -249,10 +257,12 @@ class ListNotificationsResponse(_message.Message):
     def __init__(self, notifications: _Optional[_Iterable[_Union[Notification, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetNotificationRequest(_message.Message):
-    __slots__ = ("notification_id",)
+    __slots__ = ("notification_id", "min_registry_position")
     NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     notification_id: str
-    def __init__(self, notification_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, notification_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetNotificationResponse(_message.Message):
     __slots__ = ("notification",)
@@ -261,12 +271,14 @@ class GetNotificationResponse(_message.Message):
     def __init__(self, notification: _Optional[_Union[Notification, _Mapping]] = ...) -> None: ...
 
 class ResendNotificationRequest(_message.Message):
-    __slots__ = ("request_id", "notification_id")
+    __slots__ = ("request_id", "notification_id", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     NOTIFICATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     notification_id: str
-    def __init__(self, request_id: _Optional[str] = ..., notification_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., notification_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ResendNotificationResponse(_message.Message):
     __slots__ = ("notification", "position")
@@ -303,16 +315,18 @@ class Newsletter(_message.Message):
     def __init__(self, newsletter_id: _Optional[str] = ..., community_id: _Optional[str] = ..., community_name: _Optional[str] = ..., subject: _Optional[str] = ..., body: _Optional[str] = ..., status: _Optional[_Union[NewsletterStatus, str]] = ..., author_member_id: _Optional[str] = ..., recipients: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class ComposeNewsletterRequest(_message.Message):
-    __slots__ = ("request_id", "community_id", "subject", "body")
+    __slots__ = ("request_id", "community_id", "subject", "body", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     community_id: str
     subject: str
     body: str
-    def __init__(self, request_id: _Optional[str] = ..., community_id: _Optional[str] = ..., subject: _Optional[str] = ..., body: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., community_id: _Optional[str] = ..., subject: _Optional[str] = ..., body: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ComposeNewsletterResponse(_message.Message):
     __slots__ = ("newsletter", "position")
@@ -323,14 +337,16 @@ class ComposeNewsletterResponse(_message.Message):
     def __init__(self, newsletter: _Optional[_Union[Newsletter, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class SendNewsletterRequest(_message.Message):
-    __slots__ = ("request_id", "newsletter_id", "expected_version")
+    __slots__ = ("request_id", "newsletter_id", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     NEWSLETTER_ID_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     newsletter_id: str
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., newsletter_id: _Optional[str] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., newsletter_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class SendNewsletterResponse(_message.Message):
     __slots__ = ("newsletter", "position")
@@ -341,10 +357,12 @@ class SendNewsletterResponse(_message.Message):
     def __init__(self, newsletter: _Optional[_Union[Newsletter, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class GetNewsletterRequest(_message.Message):
-    __slots__ = ("newsletter_id",)
+    __slots__ = ("newsletter_id", "min_registry_position")
     NEWSLETTER_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     newsletter_id: str
-    def __init__(self, newsletter_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, newsletter_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetNewsletterResponse(_message.Message):
     __slots__ = ("newsletter",)
@@ -353,16 +371,18 @@ class GetNewsletterResponse(_message.Message):
     def __init__(self, newsletter: _Optional[_Union[Newsletter, _Mapping]] = ...) -> None: ...
 
 class ListNewslettersRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "community_id", "min_position")
+    __slots__ = ("page_size", "page_token", "community_id", "min_position", "min_registry_position")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     community_id: str
     min_position: int
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., community_id: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., community_id: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ListNewslettersResponse(_message.Message):
     __slots__ = ("newsletters", "next_page_token")
@@ -373,10 +393,12 @@ class ListNewslettersResponse(_message.Message):
     def __init__(self, newsletters: _Optional[_Iterable[_Union[Newsletter, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class PreviewDigestRequest(_message.Message):
-    __slots__ = ("member_id",)
+    __slots__ = ("member_id", "min_registry_position")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     member_id: str
-    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, member_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class DigestPreview(_message.Message):
     __slots__ = ("frequency", "period", "due_at", "entry_count", "subject", "text", "html")
