@@ -23,7 +23,8 @@ from services.events.cpd.keys import CertificateClaim, EvidenceKeys, FeedSecrets
 from services.events.domain import CalendarFeed, Convening, FeedKind, SignUp
 from services.events.values import Attendance, Community, JoiningPolicy
 
-MAX_CPD_MINUTES = 100 * 60
+MAX_CPD_HOURS = 100
+MAX_CPD_MINUTES = MAX_CPD_HOURS * 60
 
 
 @dataclass(frozen=True)
