@@ -6,6 +6,7 @@
     copnet certs    development certificates for serving the gRPC APIs over (mutual) TLS
     copnet demo     a hub and several organisations' nodes with the seed communities loaded
     copnet serve    run one service process (what `copnet up` starts for each)
+    copnet health   whether a service (or the node's nats-server) answers: a probe
     copnet republish  publish a node's whole log again (after its NATS stream was lost)
     copnet report   the report page (charts of communities, convenings, learning): to a file
                     (--html FILE) or served (--serve); a node's, or a region's (--region-file)
@@ -25,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from services.common.identity import OPERATOR_SUBJECT
-from services.common.settings import NodeSettings, available_services
+from services.common.settings import SERVICES, NodeSettings, available_services
 from services.common.telemetry import configure_logging
 from services.common.tokens import TokenAuthority
 
@@ -258,6 +259,48 @@ def _serve(options: argparse.Namespace) -> int:
     return 0
 
 
+def _health(options: argparse.Namespace) -> int:
+    """A probe for containers (Kubernetes' own gRPC probe speaks no TLS): one health check of
+    a service of this node, the way the node serves it (TLS, mutual TLS), from COPNET_*."""
+    if options.nats:
+        import urllib.error
+        import urllib.request
+
+        url = f"http://{options.nats}/healthz?js-enabled-only=true"
+        try:
+            with urllib.request.urlopen(url, timeout=options.timeout) as answer:
+                print(f"nats-server at {options.nats}: {answer.status}")
+                return 0
+        except (OSError, urllib.error.URLError) as error:
+            print(f"nats-server at {options.nats}: {error}", file=sys.stderr)
+            return 1
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from services.common.channels import ChannelSecurity, open_channel
+
+    try:
+        settings = NodeSettings.from_env()
+    except ValueError as error:
+        print(f"copnet health: {error}", file=sys.stderr)
+        return 2
+    service = options.service
+    name = f"copnet.{service}.v1.{service.capitalize()}Service" if options.ready else ""
+    address = settings.address(service)
+    with open_channel(address, ChannelSecurity.of(settings)) as channel:
+        request = health_pb2.HealthCheckRequest(service=name)
+        try:
+            # types-grpcio-health-checking declares HealthStub without its methods.
+            check = health_pb2_grpc.HealthStub(channel).Check  # type: ignore[attr-defined]
+            status = check(request, timeout=options.timeout).status
+        except grpc.RpcError as error:
+            print(f"{service} at {address}: {error.code().name}", file=sys.stderr)
+            return 1
+    text = health_pb2.HealthCheckResponse.ServingStatus.Name(status)
+    print(f"{service}{' (ready)' if options.ready else ''} at {address}: {text}")
+    return 0 if status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="copnet", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -375,6 +418,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("service", choices=available_services())
     serve.add_argument("role", nargs="?", default="all", choices=["all", "api", "worker"])
     serve.set_defaults(run=_serve)
+
+    health = commands.add_parser(
+        "health",
+        help="whether a service of this node answers SERVING (over TLS when the node serves "
+        "it), or its nats-server is healthy: exit 0 if so (a container probe)",
+    )
+    what = health.add_mutually_exclusive_group(required=True)
+    what.add_argument("--service", choices=SERVICES, help="a service, at COPNET_<SERVICE>_ADDRESS")
+    what.add_argument(
+        "--nats", metavar="HOST:PORT", help="nats-server's monitoring address, e.g. 127.0.0.1:8222"
+    )
+    health.add_argument(
+        "--ready",
+        action="store_true",
+        help="the service's readiness (its store answers, its work progresses), not only the "
+        "process's",
+    )
+    health.add_argument("--timeout", type=float, default=2.0, help="seconds (2)")
+    health.set_defaults(run=_health)
     return parser
 
 

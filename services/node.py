@@ -14,6 +14,7 @@ first stopped: the stores and the NATS streams are on disk.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import logging
@@ -23,11 +24,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import grpc
+import nats.errors
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.channels import ChannelSecurity, open_channel
@@ -46,11 +49,16 @@ from services.common.supervision import (
 )
 from services.common.tokens import load_or_create_signing_key
 from services.common.transport import check_node_transport
+from services.common.trust import RegionTrust
 from services.report.address import REPORT_READS, report_address, report_url
 
 log = logging.getLogger("copnet.node")
 
 READY_TIMEOUT = 30.0
+# How often `copnet up` looks whether the region directory changed (a file's mtime).
+DIRECTORY_CHECK_INTERVAL = 0.2
+# How long `copnet up` waits for the hub's region directory before starting the services.
+DIRECTORY_READ_TIMEOUT = 3.0
 
 
 class NodeIdentityMismatch(RuntimeError):
@@ -73,7 +81,10 @@ def claim_data_dir(settings: NodeSettings) -> None:
     identity_file.write_text(json.dumps(wanted, indent=2) + "\n")
 
 
-def node_nats_server(settings: NodeSettings) -> NatsServer:
+def node_nats_server(settings: NodeSettings, partners: Collection[str] | None = None) -> NatsServer:
+    """The node's nats-server. `partners`: the region's other nodes, whose partner streams
+    the learning service may keep (by default those of the region directory the node
+    last read; `Node` reloads the server's users when the directory changes)."""
     remotes: tuple[LeafRemote, ...] = ()
     if settings.joins_hub:
         identity = NodeIdentity(settings.node_id, settings.region)
@@ -96,7 +107,11 @@ def node_nats_server(settings: NodeSettings) -> NatsServer:
         port=settings.nats_port,
         jetstream_domain=settings.node_id,
         leaf_remotes=remotes,
-        authorization=users.authorization(identity, service_grants(identity)),
+        authorization=users.authorization(
+            identity,
+            service_grants(identity),
+            region_partners(settings) if partners is None else partners,
+        ),
         # With a certificate, the client port speaks TLS only (the services' too).
         client_tls=TlsConfig(settings.tls_ca, settings.tls_cert, settings.tls_key)
         if settings.tls_cert
@@ -113,6 +128,17 @@ def service_grants(identity: NodeIdentity) -> list[ServiceGrants]:
         definition = importlib.import_module(f"services.{name}.service").DEFINITION
         grants.append(definition.nats_grants(identity))
     return grants
+
+
+def region_partners(settings: NodeSettings) -> frozenset[str]:
+    """The region's other nodes, from the directory the node last read (checked against the
+    hub's key); none for a node outside a region or before its first read."""
+    credentials = hub_credentials(settings)
+    if credentials is None:
+        return frozenset()
+    identity = NodeIdentity(settings.node_id, settings.region)
+    trust = RegionTrust.from_credentials(identity, credentials, settings.data_dir)
+    return frozenset(trust.nodes()) - {settings.node_id}
 
 
 def hub_credentials(settings: NodeSettings) -> HubCredentials | None:
@@ -223,7 +249,12 @@ class Node:
     ):
         self.settings = settings
         self.services = services or available_services()
-        self.nats = node_nats_server(settings)
+        self.partners = region_partners(settings)
+        self.nats = node_nats_server(settings, self.partners)
+        # The region directory the learning service keeps, and when it last changed.
+        self._directory: Path | None = None
+        self._directory_seen: float | None = None
+        self._follower: threading.Thread | None = None
         self.processes: list[ServiceProcess] = []
         self.log_dir = log_dir
         self.lock = DataDirLock(settings.data_dir, f"copnet up (node {settings.node_id})")
@@ -270,6 +301,16 @@ class Node:
         log.info(
             "nats-server listening on %s (store %s)", self.nats.url, self.nats.config.store_dir
         )
+        if self.settings.hub_credentials is not None:
+            # The region's nodes before the services start, so that the learning service
+            # may keep its partners' streams from the first; then its reads of the
+            # directory (whether or not anyone calls `tend`).
+            self.read_region_directory(DIRECTORY_READ_TIMEOUT)
+            self.follow_region_directory()
+            self._follower = threading.Thread(
+                target=self._follow_region_directory, name="region directory", daemon=True
+            )
+            self._follower.start()
         env = {**os.environ, **self.settings.to_env(), "COPNET_NATS_URL": self.nats.url}
         for name in self.services:
             log_file = self.log_dir / f"{name}.log" if self.log_dir else None
@@ -301,12 +342,72 @@ class Node:
         for child in children:
             self.keeper.tend(child)
 
+    def read_region_directory(self, timeout: float) -> bool:
+        """Reads the region directory from the hub through the node's own server (as its
+        operator), as the learning service does, into the same file; False when the hub
+        does not answer within `timeout` (the directory read last, if any, stays)."""
+        credentials = hub_credentials(self.settings)
+        assert credentials is not None
+        identity = NodeIdentity(self.settings.node_id, self.settings.region)
+        trust = RegionTrust.from_credentials(identity, credentials, self.settings.data_dir)
+
+        async def read() -> bool:
+            deadline = time.monotonic() + timeout
+            client = await self.nats.connect(connect_timeout=timeout, allow_reconnect=False)
+            try:
+                while time.monotonic() < deadline:  # the leaf link may still be connecting
+                    if await trust.refresh(client, timeout=0.5) is not None:
+                        return True
+                    await asyncio.sleep(0.1)
+                return False
+            finally:
+                await client.close()
+
+        try:
+            return asyncio.run(read())
+        except (OSError, nats.errors.Error) as error:
+            log.warning("cannot read the region directory: %s", error)
+            return False
+
+    def _follow_region_directory(self) -> None:
+        while not self._stopping.wait(DIRECTORY_CHECK_INTERVAL):
+            try:
+                self.follow_region_directory()
+            except (OSError, ValueError) as error:
+                log.error("cannot follow the region directory: %s", error)
+
+    def follow_region_directory(self) -> None:
+        """When the learning service has read a region directory with other nodes than the
+        server's users allow for, the server reloads its users with them (learning keeps a
+        stream per partner, and may create only those the config names)."""
+        credentials = hub_credentials(self.settings) if self._directory is None else None
+        if credentials is not None:
+            identity = NodeIdentity(self.settings.node_id, self.settings.region)
+            trust = RegionTrust.from_credentials(identity, credentials, self.settings.data_dir)
+            self._directory = trust.cache_file
+        if self._directory is None:
+            return
+        try:
+            changed = self._directory.stat().st_mtime
+        except FileNotFoundError:
+            return
+        if changed == self._directory_seen:
+            return
+        self._directory_seen = changed
+        partners = region_partners(self.settings)
+        if partners != self.partners:
+            log.info("region partners now %s: reloading nats-server's users", sorted(partners))
+            self.partners = partners
+            self.nats.reload(node_nats_server(self.settings, partners).config)
+
     def request_stop(self) -> None:
         self._stopping.set()
 
     def stop(self) -> None:
         """Stops the services (all asked at once, each waited for), then nats-server."""
         self._stopping.set()
+        if self._follower is not None:
+            self._follower.join(5)
         for process in self.processes:
             process.terminate()
         for process in reversed(self.processes):

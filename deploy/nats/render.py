@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 DEPLOY = Path(__file__).resolve().parents[1]
@@ -50,16 +51,28 @@ sys.path.insert(0, str(DEPLOY.parent))  # a clone that is not installed still wo
 
 from services.common.messaging import NodeIdentity  # noqa: E402
 from services.common.natsserver import LeafRemote, TlsConfig  # noqa: E402
+from services.common.nodeauth import (  # noqa: E402
+    OPERATOR,
+    federation_partners,
+    nkey_variable,
+    permissions,
+)
 from services.common.region import HubCredentials, write_private  # noqa: E402
 from services.common.settings import NodeSettings  # noqa: E402
+from services.node import service_grants  # noqa: E402
 
 # The examples kept in deploy/ are rendered for this node and region.
 EXAMPLE_NODE_ID = "guys"
 EXAMPLE_REGION = "south-east-london"
+# The other node of the example region (deploy/compose/hub.yaml's nodes).
+EXAMPLE_PARTNERS = ("kings",)
 
 # Where the server listens and stores inside its container (compose and Kubernetes alike).
 CLIENT_LISTEN = "0.0.0.0:4222"
-MONITOR_LISTEN = "0.0.0.0:8222"
+MONITOR_LISTEN = "127.0.0.1:8222"
+# Where the container finds the client port's certificate and key (a Secret's files).
+NATS_TLS_DIR = "/etc/nats/tls"
+TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE = "tls.crt", "tls.key", "ca.crt"
 STORE_DIR = "/data/jetstream"
 # The environment variables that hold the hub's leaf URL (tls://<hub>:7422) and the
 # node's nkey seed (its secret: the hub knows the public key only).
@@ -89,13 +102,25 @@ def _list(name: str, values: list[str], indent: str) -> list[str]:
     return [f"{indent}{name}: [", *(f"{indent}  {_q(v)}" for v in values), f"{indent}]"]
 
 
-def render_node(node_id: str, region: str, leaf: bool = False, hub_tls: str = "client") -> str:
-    """A node's server: what services/node.py's node_nats_server() configures."""
+def render_node(
+    node_id: str,
+    region: str,
+    leaf: bool = False,
+    hub_tls: str = "client",
+    tls: bool = True,
+    partners: Sequence[str] = (),
+) -> str:
+    """A node's server: what services/node.py's node_nats_server() configures, with the
+    users' public keys read from the environment (`copnet up` writes them in)."""
     NodeSettings(node_id=node_id, region=region)  # the code's own validation of both
     identity = NodeIdentity(node_id, region)
+    partners = federation_partners(identity, partners)
     command = f"python deploy/nats/render.py node --node-id {node_id} --region {region}"
+    command += "".join(f" --partner {p}" for p in partners)
     if leaf:
         command += " --leaf" + (f" --hub-tls {hub_tls}" if hub_tls != "client" else "")
+    if not tls:
+        command += " --no-tls"
     lines = [
         f"# nats-server of copnet node {_q(node_id)} (region {region})"
         + (", a leaf of the region's hub." if leaf else ", on its own."),
@@ -108,8 +133,8 @@ def render_node(node_id: str, region: str, leaf: bool = False, hub_tls: str = "c
         "# All interfaces of the container: the services reach NATS over the node's",
         "# private network. Never publish this port beyond the node.",
         f"listen: {_q(CLIENT_LISTEN)}",
-        "# Monitoring (/healthz for health checks). It has no authentication: keep it",
-        "# inside the node too.",
+        "# Monitoring (/healthz for the probes, which run inside the container): it has no",
+        "# authentication, so it listens on the container's loopback only.",
         f"http: {_q(MONITOR_LISTEN)}",
         "",
         "jetstream {",
@@ -121,10 +146,56 @@ def render_node(node_id: str, region: str, leaf: bool = False, hub_tls: str = "c
         "  # (the default interval lost acknowledged writes in Jepsen's 2025 tests).",
         f"  sync_interval: {_q('always')}",
         "}",
+        "",
+        *_authorization_lines(identity, partners),
     ]
+    if tls:
+        lines += ["", *_client_tls_lines()]
     if leaf:
         lines += ["", *_leaf_lines(identity, hub_tls)]
     return "\n".join(lines) + "\n"
+
+
+def _authorization_lines(identity: NodeIdentity, partners: Sequence[str]) -> list[str]:
+    """The users `copnet up` gives its server (services/common/nodeauth.py): the operator,
+    and one per service with exactly its allow-list; nobody else may connect."""
+    lines = [
+        "# Who may connect: one nkey user per service, each with the allow-list `copnet up`",
+        "# gives it (services/common/nodeauth.py), and the operator. No anonymous user: a",
+        "# client without one of these keys is refused. The public keys come from the",
+        "# environment (`deploy/node_secrets.py` writes them, and each service's seed, which",
+        "# only that service's container gets); this file holds no secret.",
+        "authorization {",
+        "  users: [",
+        f"    {{ nkey: ${nkey_variable(OPERATOR)} }}",
+    ]
+    for grants in service_grants(identity):
+        rules = permissions(identity, grants, partners)
+        lines += [
+            "    {",
+            f"      # {grants.service}",
+            f"      nkey: ${nkey_variable(grants.service)}",
+        ]
+        lines.append("      permissions {")
+        for direction, rule in rules.items():
+            assert isinstance(rule, dict) and set(rule) == {"allow"}, rule
+            lines += [f"        {direction} {{", *_list("allow", rule["allow"], "          ")]
+            lines.append("        }")
+        lines += ["      }", "    }"]
+    return [*lines, "  ]", "}"]
+
+
+def _client_tls_lines() -> list[str]:
+    block = TlsConfig(
+        cert_file=Path(NATS_TLS_DIR) / TLS_CERT_FILE, key_file=Path(NATS_TLS_DIR) / TLS_KEY_FILE
+    ).render()
+    return [
+        "# The client port speaks TLS only (as under `copnet up` with a certificate): the",
+        "# services trust the node's CA (COPNET_TLS_CA). The certificate names `nats`.",
+        "tls {",
+        *(f"  {key}: {_value(value)}" for key, value in block.items()),
+        "}",
+    ]
 
 
 def container_tls(hub_tls: str = "client") -> TlsConfig | None:
@@ -261,16 +332,26 @@ def leaf_secret(credentials_file: Path, directory: Path) -> list[Path]:
 
 
 def examples() -> dict[Path, str]:
-    """The files kept in deploy/, each as this script renders it."""
+    """The files kept in deploy/, each as this script renders it: node "guys" on its own
+    and joined to the hub (its partner "kings"), and both nodes of the compose region."""
     node = render_node(EXAMPLE_NODE_ID, EXAMPLE_REGION)
-    leaf = render_node(EXAMPLE_NODE_ID, EXAMPLE_REGION, leaf=True)
+    leaf = render_node(EXAMPLE_NODE_ID, EXAMPLE_REGION, leaf=True, partners=EXAMPLE_PARTNERS)
+    nodes = DEPLOY / "compose" / "nodes"
+    region = [EXAMPLE_NODE_ID, *EXAMPLE_PARTNERS]
     # Kustomize reads files only below a kustomization's own directory, hence the copies.
-    return {
+    found = {
         DEPLOY / "nats" / "node.conf": node,
         DEPLOY / "nats" / "node-leaf.conf": leaf,
         DEPLOY / "k8s" / "base" / "nats-node.conf": node,
-        DEPLOY / "k8s" / "overlays" / "example" / "nats-node.conf": leaf,
+        DEPLOY / "k8s" / "overlays" / "example" / "node" / "nats-node.conf": leaf,
     }
+    for node_id in region:
+        others = [n for n in region if n != node_id]
+        found[nodes / f"{node_id}.conf"] = render_node(node_id, EXAMPLE_REGION)
+        found[nodes / f"{node_id}-leaf.conf"] = render_node(
+            node_id, EXAMPLE_REGION, leaf=True, partners=others
+        )
+    return found
 
 
 def stale_examples() -> list[Path]:
@@ -286,6 +367,20 @@ def main(argv: list[str] | None = None) -> int:
     node.add_argument("--node-id", required=True, help="the node's COPNET_NODE_ID")
     node.add_argument("--region", required=True, help="the node's COPNET_REGION")
     node.add_argument("--leaf", action="store_true", help="joined to the region's hub")
+    node.add_argument(
+        "--partner",
+        action="append",
+        default=[],
+        metavar="NODE",
+        help="another node of the region (repeat for each): the learning service may keep "
+        "a stream for it (the region directory's nodes)",
+    )
+    node.add_argument(
+        "--tls",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"TLS on the client port, with the certificate in {NATS_TLS_DIR} (on)",
+    )
     node.add_argument(
         "--hub-tls",
         choices=HUB_TLS_MODES,
@@ -310,7 +405,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if options.command == "node":
         sys.stdout.write(
-            render_node(options.node_id, options.region, options.leaf, options.hub_tls)
+            render_node(
+                options.node_id,
+                options.region,
+                options.leaf,
+                options.hub_tls,
+                options.tls,
+                options.partner,
+            )
         )
     elif options.command == "leaf-env":
         sys.stdout.write(leaf_env(options.credentials))

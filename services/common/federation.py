@@ -41,6 +41,11 @@ STALLED_AFTER_NS = 10 * 10**9
 # How often links are checked while all is well, and while something is out of reach.
 CALM_INTERVAL = 5.0
 ANXIOUS_INTERVAL = 1.0
+# A partner whose stream this node may not create (its NATS user does not list it yet:
+# a container deploy whose config predates the partner) is tried again after this long.
+REFUSED_RETRY = 60.0
+# How long one attempt to create a partner's stream may take (a refused request times out).
+PARTNER_STREAM_TIMEOUT = 2.0
 
 
 async def link_states(client: NATS, identity: NodeIdentity) -> dict[str, dict[str, Any]]:
@@ -82,6 +87,8 @@ class FederationLinks:
         self.hub_reachable: bool | None = None
         self.applied_sources: list[tuple[str, str | None]] | None = None
         self._partner_streams: set[str] = set()
+        # Partners whose stream could not be created, and when to try again.
+        self._refused: dict[str, float] = {}
         # Rounds completed (each reads the directory and brings the sources in line).
         self.rounds = 0
 
@@ -118,11 +125,11 @@ class FederationLinks:
             if self.hub_reachable is not None:
                 log.warning("the hub is %s", "reachable again" if reachable else "out of reach")
             self.hub_reachable = reachable
-        others = sorted(n for n in self.directory if n != self.identity.node_id)
-        for partner in others:
-            if partner not in self._partner_streams:
-                await messaging.ensure_stream(js, self.identity.partner_stream_config(partner))
-                self._partner_streams.add(partner)
+        others = [
+            partner
+            for partner in sorted(n for n in self.directory if n != self.identity.node_id)
+            if await self._partner_stream_ready(js, partner)
+        ]
         subscribed = await asyncio.to_thread(self.subscriptions)
         region = f"{messaging.FEDERATED_ROOT}.{self.identity.region}"
         wanted: list[tuple[str, str | None]] = [(node, None) for node in others]
@@ -144,6 +151,35 @@ class FederationLinks:
         if not reachable:
             return False
         return await self._revive_stalled_sources(client, sources)
+
+    async def _partner_stream_ready(self, js: JetStreamContext, partner: str) -> bool:
+        """Creates this node's stream for `partner` once. A refusal (the node's NATS user
+        does not list the partner yet) leaves that partner out, with a WARNING, and the
+        other partners linked; it is tried again after `REFUSED_RETRY`."""
+        if partner in self._partner_streams:
+            return True
+        loop = asyncio.get_running_loop()
+        if self._refused.get(partner, 0.0) > loop.time():
+            return False
+        config = self.identity.partner_stream_config(partner)
+        try:
+            await asyncio.wait_for(messaging.ensure_stream(js, config), PARTNER_STREAM_TIMEOUT)
+        except (nats.errors.Error, nats.js.errors.Error, TimeoutError) as error:
+            if not self.link.connected:
+                raise  # the node's NATS is away: the round fails and is retried
+            log.warning(
+                "partner %s left unlinked: its stream %s cannot be created (%s); "
+                "is the node's NATS configuration current? trying again in %.0f s",
+                partner,
+                config.name,
+                error or type(error).__name__,
+                REFUSED_RETRY,
+            )
+            self._refused[partner] = loop.time() + REFUSED_RETRY
+            return False
+        self._refused.pop(partner, None)
+        self._partner_streams.add(partner)
+        return True
 
     async def _revive_stalled_sources(
         self, client: NATS, sources: dict[tuple[str, str | None], StreamSource]

@@ -217,6 +217,15 @@ class NatsServer:
             self.kill()
             raise
 
+    def reload(self, config: NatsServerConfig) -> None:
+        """Takes `config` (same ports and store; e.g. users' permissions changed): written,
+        and the running server told to reload it (SIGHUP); a stopped one starts with it."""
+        self.config = config
+        write_file(self.config_file, config.render().encode(), 0o600)
+        if self.running:
+            assert self.process is not None
+            self.process.send_signal(signal.SIGHUP)
+
     def poll(self) -> int | None:
         """The exit status once it has exited, else None."""
         return self.process.poll() if self.process is not None else None

@@ -7,20 +7,23 @@ the server's config holds the public keys only, with an allow-list each:
   `copnet-partners.<node>.*.<service>.>`, `copnet-local.<node>.<service>.>`);
 - it uses JetStream only for what its relay and inboxes do: the node's streams'
   info and configuration, and its own durable consumers (create, read, ack,
-  resume); the learning service also keeps the federation streams;
+  resume); the learning service also keeps the federation streams: its own, and one
+  per partner node named in the region directory (`partners`; NATS permissions match
+  whole tokens only, and a stream's name is one token, so each name is listed);
 - it receives only replies to its own requests (its own inbox prefix, `_INBOX_<service>`).
 There is no anonymous user: a connection without a known key is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.common import messaging, signing
 from services.common.messaging import NodeIdentity
 from services.common.region import write_private
+from services.common.settings import parse_token_name
 
 OPERATOR = "operator"
 
@@ -42,8 +45,11 @@ class ServiceGrants:
     requests: tuple[str, ...] = field(default_factory=tuple)
 
 
-def permissions(identity: NodeIdentity, grants: ServiceGrants) -> dict[str, object]:
-    """The server's allow-list for one service's user."""
+def permissions(
+    identity: NodeIdentity, grants: ServiceGrants, partners: Collection[str] = ()
+) -> dict[str, object]:
+    """The server's allow-list for one service's user. `partners`: the other nodes of the
+    region (the directory's), whose partner streams a federation service keeps."""
     s, node, api = grants.service, identity.node_id, "$JS.API"
     node_streams = [identity.stream_name, identity.public_stream_name]
     publish = [
@@ -66,19 +72,35 @@ def permissions(identity: NodeIdentity, grants: ServiceGrants) -> dict[str, obje
             f"$JS.ACK.{stream}.{durable}.>",
         ]
     if grants.federation:
-        # Its partner streams are named after partners the directory lists (any name);
-        # creating them is the one broad grant, and only this service holds it.
-        publish += [
-            f"{api}.STREAM.CREATE.*",
-            f"{api}.STREAM.UPDATE.*",
-            f"{api}.STREAM.INFO.*",
-            "$JS.*.API.STREAM.INFO.*",  # whether another node's stream answers
+        # The federation stream and one stream per partner, each by its full name: a
+        # wildcard matches whole tokens only, and a stream name is one token, so a
+        # prefix such as COPNET_<NODE>_FOR_* cannot be granted (it would be a literal).
+        streams = [identity.federation_stream_name]
+        streams += [
+            identity.partner_stream_name(p) for p in federation_partners(identity, partners)
         ]
+        publish += [
+            f"{api}.STREAM.{verb}.{name}"
+            for name in streams
+            for verb in ("CREATE", "UPDATE", "INFO")
+        ]
+        publish.append("$JS.*.API.STREAM.INFO.*")  # whether another node's stream answers
     publish += list(grants.requests)
     return {
         "publish": {"allow": sorted(set(publish))},
         "subscribe": {"allow": [f"{inbox_prefix(s)}.>"]},
     }
+
+
+def federation_partners(identity: NodeIdentity, partners: Iterable[str]) -> list[str]:
+    """The partner nodes a node keeps streams for: the others, each a valid node id."""
+    return sorted({parse_token_name(p, "partner node id") for p in partners} - {identity.node_id})
+
+
+def nkey_variable(user: str) -> str:
+    """The environment variable a container's nats-server config reads a user's public key
+    from (deploy/: NATS_NKEY_REGISTRY...)."""
+    return f"NATS_NKEY_{user.upper().replace('-', '_')}"
 
 
 class NodeUsers:
@@ -100,7 +122,10 @@ class NodeUsers:
         return seed
 
     def authorization(
-        self, identity: NodeIdentity, services: Iterable[ServiceGrants]
+        self,
+        identity: NodeIdentity,
+        services: Iterable[ServiceGrants],
+        partners: Collection[str] = (),
     ) -> dict[str, object]:
         """The server's `authorization` block: the operator (everything) and each service."""
         users: list[dict[str, object]] = [{"nkey": signing.public_key(self.seed(OPERATOR))}]
@@ -108,7 +133,7 @@ class NodeUsers:
             users.append(
                 {
                     "nkey": signing.public_key(self.seed(grants.service)),
-                    "permissions": permissions(identity, grants),
+                    "permissions": permissions(identity, grants, partners),
                 }
             )
         return {"users": users}

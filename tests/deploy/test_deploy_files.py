@@ -17,6 +17,7 @@ import pytest
 from services.cli import build_parser
 from services.common.messaging import NodeIdentity
 from tests.support.deploy import (
+    AWAITED_VARIABLES,
     DEPLOY,
     ROOT,
     UnsupportedYaml,
@@ -73,10 +74,11 @@ def test_the_yaml_loader_refuses_what_it_does_not_know() -> None:
 
 
 def test_every_copnet_variable_is_one_the_code_reads() -> None:
-    known = known_variables()
+    known = known_variables() | AWAITED_VARIABLES
     render = render_module()
     # The example node's stream names, COPNET_<NODE>..., appear in its deny lists.
-    streams = NodeIdentity(render.EXAMPLE_NODE_ID, render.EXAMPLE_REGION).stream_name
+    nodes = (render.EXAMPLE_NODE_ID, *render.EXAMPLE_PARTNERS)
+    streams = tuple(NodeIdentity(n, render.EXAMPLE_REGION).stream_name for n in nodes)
     unknown = []
     for path in deploy_files():
         for number, line in enumerate(path.read_text().splitlines(), 1):
@@ -84,6 +86,12 @@ def test_every_copnet_variable_is_one_the_code_reads() -> None:
                 if name not in known and not name.startswith(streams):
                     unknown.append(f"{path.relative_to(ROOT)}:{number}: {name}")
     assert not unknown, "variables no code reads:\n" + "\n".join(unknown)
+
+
+def test_the_awaited_variables_are_read_by_the_code() -> None:
+    missing = AWAITED_VARIABLES - known_variables()
+    if missing:
+        pytest.xfail(f"no code reads {sorted(missing)} yet (the metrics work)")
 
 
 def test_the_image_holds_what_pyproject_installs() -> None:
@@ -154,3 +162,11 @@ def test_systemd_units_run_copnet_as_the_cli_defines_it(
     assert service["KillMode"] == "mixed"
     assert service["Restart"] == "on-failure"
     assert service["User"] != "root" and service["UMask"] == "0077"
+
+
+def test_no_deployment_turns_tls_off() -> None:
+    """TLS on gRPC everywhere: no file of deploy/ sets COPNET_INSECURE (or --insecure)."""
+    for path in deploy_files():
+        if path.suffix in (".yaml", ".env", ".service", ".conf"):
+            text = path.read_text()
+            assert not re.search(r"COPNET_INSECURE\s*[:=]|--insecure\b", text), path

@@ -7,27 +7,36 @@ from __future__ import annotations
 import copy
 import json
 import re
+import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from services.cli import build_parser
 from services.common.settings import NodeSettings
 from services.hub import Hub, HubSettings
 from tests.support.deploy import (
     DEPLOY,
     deployments,
     documents,
+    env_file,
     k8s_env,
     k8s_object,
+    k8s_objects,
     kubectl,
     kustomize,
     load_nats_config,
+    make_node_secrets,
     render_module,
     service_of,
 )
 from tests.support.ports import free_port
 
+# The Kubernetes version the manifests are checked against (kubernetes-validate's schemas).
+KUBERNETES_VERSION = "1.32.0"
 # The Secret components/hub-leaf reads (render.py leaf-secret writes its files).
 HUB_LEAF_SECRET = "copnet-hub-leaf"
 
@@ -40,7 +49,9 @@ def test_k8s_settings_are_valid_and_point_at_the_node() -> None:
         service = service_of(deployment)
         env = k8s_env(deployment)
         settings = NodeSettings.from_env(env)
-        assert settings.nats_url == f"nats://nats:{settings.nats_url.rsplit(':', 1)[1]}"
+        assert settings.nats_url == f"tls://nats:{settings.nats_url.rsplit(':', 1)[1]}"
+        assert settings.tls and settings.tls_ca and not settings.insecure, "TLS everywhere"
+        assert "COPNET_INSECURE" not in env
         assert int(settings.nats_url.rsplit(":", 1)[1]) in nats_ports
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         dsn = next(e for e in container["env"] if e["name"] == "COPNET_POSTGRES_DSN")
@@ -58,7 +69,7 @@ def test_k8s_settings_are_valid_and_point_at_the_node() -> None:
     assert generator["files"] == ["node.conf=nats-node.conf"]
     nats = k8s_object("StatefulSet", "nats")
     (container,) = nats["spec"]["template"]["spec"]["containers"]
-    assert container["args"] == ["-c", "/etc/nats/node.conf"]
+    assert container["args"] == ["-c", "/etc/nats/config/node.conf"]
     data = next(m for m in container["volumeMounts"] if m["name"] == "data")
     assert node_conf["jetstream"]["store_dir"].startswith(data["mountPath"] + "/")
     claims = [c["metadata"]["name"] for c in nats["spec"]["volumeClaimTemplates"]]
@@ -66,32 +77,33 @@ def test_k8s_settings_are_valid_and_point_at_the_node() -> None:
     assert nats_service["spec"]["clusterIP"] == "None"
 
 
-def test_k8s_services_are_probed_over_grpc_on_their_grpc_port() -> None:
+def test_k8s_services_are_probed_over_tls_on_their_grpc_port() -> None:
+    """The kubelet's gRPC probe speaks no TLS: `copnet health` does, from the pod's own
+    settings (the real CLI parses each probe's command line)."""
     for deployment in deployments():
         service = service_of(deployment)
         pod = deployment["spec"]["template"]["spec"]
         (container,) = pod["containers"]
         (grpc_port,) = [p["containerPort"] for p in container["ports"] if p["name"] == "grpc"]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            if probe == "startupProbe" and probe not in container:
-                continue
-            assert set(container[probe]) & {"grpc", "httpGet", "tcpSocket", "exec"} == {"grpc"}
-            # Kubernetes' gRPC probes take a port number, not a name.
-            assert container[probe]["grpc"]["port"] == grpc_port, (service, probe)
+            assert set(container[probe]) & {"grpc", "httpGet", "tcpSocket", "exec"} == {"exec"}
+            command = container[probe]["exec"]["command"]
+            assert command[0] == "copnet", command
+            options = build_parser().parse_args(command[1:])
+            assert (options.command, options.service) == ("health", service)
             # Service "" is SERVING while the process is up (liveness); the named
-            # service only while its store answers (readiness, start-up).
-            expected = (
-                ""
-                if probe == "livenessProbe"
-                else (f"copnet.{service}.v1.{service.capitalize()}Service")
-            )
-            assert container[probe]["grpc"].get("service", "") == expected, (service, probe)
+            # service only while its store answers and its work progresses.
+            assert options.ready is (probe != "livenessProbe"), (service, probe)
+            assert container[probe]["timeoutSeconds"] > options.timeout
         address = k8s_env(deployment)[f"COPNET_{service.upper()}_ADDRESS"]
         assert address == f"0.0.0.0:{grpc_port}"
 
         k8s_service = k8s_object("Service", deployment["metadata"]["name"])
-        (port,) = k8s_service["spec"]["ports"]
-        assert port["name"] == "grpc" and port["targetPort"] in ("grpc", grpc_port)
+        ports = {p["name"]: p for p in k8s_service["spec"]["ports"]}
+        assert ports["grpc"]["targetPort"] in ("grpc", grpc_port)
+        (metrics,) = [p for p in container["ports"] if p["name"] == "metrics"]
+        assert metrics["containerPort"] == int(k8s_env(deployment)["COPNET_METRICS_PORT"])
+        assert ports["metrics"]["targetPort"] == "metrics"
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert k8s_service["spec"]["selector"].items() <= labels.items()
         account = k8s_object("ServiceAccount", pod["serviceAccountName"])
@@ -204,7 +216,7 @@ def test_hub_leaf_component_mounts_the_secret_into_nats_and_the_services() -> No
     nats["spec"]["template"]["spec"]["volumes"].extend(
         nats_leaf["spec"]["template"]["spec"]["volumes"]
     )
-    leaf_conf = (DEPLOY / "k8s/overlays/example/nats-node.conf").read_text()
+    leaf_conf = (DEPLOY / "k8s/overlays/example/node/nats-node.conf").read_text()
     objects = [
         nats,
         {
@@ -241,20 +253,188 @@ def test_the_secret_holds_what_the_component_reads(tmp_path: Path) -> None:
     assert read and read <= {p.name for p in written}, read
 
 
+def secrets_made(tmp_path: Path) -> dict[str, set[str]]:
+    """The Secrets and ConfigMaps deploy/node_secrets.py makes: name -> keys."""
+    directory = tmp_path / "secrets"
+    make_node_secrets(directory)
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    for path in directory.rglob("*"):
+        if path.is_file() and path.suffix != ".crt":
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    (kustomization,) = documents(directory / "kustomization.yaml")
+    made = {}
+    for generator in kustomization["secretGenerator"] + kustomization["configMapGenerator"]:
+        keys = {f.split("=", 1)[0] for f in generator.get("files", [])}
+        for env in generator.get("envs", []):
+            keys |= set(env_file(directory / env))
+        made[generator["name"]] = keys
+    return made
+
+
+def references(pod: dict[str, Any]) -> dict[str, set[str]]:
+    """The Secrets and ConfigMaps a pod reads: name -> the keys it names (or {"*"})."""
+    found: dict[str, set[str]] = {}
+    for volume in pod.get("volumes", []):
+        source = volume.get("secret") or volume.get("configMap")
+        if source:
+            name = source.get("secretName") or source.get("name")
+            found.setdefault(name, set()).update(
+                {i["key"] for i in source.get("items", [])} or {"*"}
+            )
+    for container in pod["containers"]:
+        for entry in container.get("envFrom", []):
+            ref = entry.get("secretRef") or entry.get("configMapRef")
+            found.setdefault(ref["name"], set()).add("*")
+        for entry in container.get("env", []):
+            ref = entry.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                found.setdefault(ref["name"], set()).add(ref["key"])
+    return found
+
+
+# Secrets a node's operator makes by other means (base/postgres.md, components/hub-leaf).
+OTHER_SECRETS = {"copnet-postgres", HUB_LEAF_SECRET, "copnet-node", "nats-config"}
+
+
+def test_each_pod_reads_only_its_own_secrets_which_node_secrets_makes(tmp_path: Path) -> None:
+    made = secrets_made(tmp_path)
+    nats = k8s_object("StatefulSet", "nats")["spec"]["template"]["spec"]
+    assert set(references(nats)) == {"nats-config", "copnet-nats-users", "copnet-tls-nats"}
+    for deployment in deployments():
+        service = service_of(deployment)
+        read = references(deployment["spec"]["template"]["spec"])
+        own = {f"copnet-nats-{service}", f"copnet-tls-{service}", "copnet-token-signing-key"}
+        if service == "notify":
+            own.add("copnet-smtp")
+        assert set(read) - OTHER_SECRETS == own, f"{service} reads {sorted(read)}"
+        for name, keys in read.items():
+            if name not in OTHER_SECRETS:
+                assert keys == {"*"} or keys <= made[name], (service, name, keys)
+    for name in ("copnet-nats-users", "copnet-tls-nats"):
+        assert name in made
+    assert made["copnet-tls-nats"] == {"tls.crt", "tls.key", "ca.crt"}
+
+
+def test_network_policies_close_the_node() -> None:
+    policies = {o["metadata"]["name"]: o["spec"] for o in k8s_objects("k8s/base")
+                if o["kind"] == "NetworkPolicy"}  # fmt: skip
+    deny = policies["default-deny"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny and "egress" not in deny
+    nats = policies["nats"]
+    (rule,) = nats["ingress"]
+    (peer,) = rule["from"]
+    assert set(peer) == {"podSelector"}, "the node's own pods only: no namespace, no IP block"
+    assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "service"
+    assert [p["port"] for p in rule["ports"]] == [4222], "the client port; monitoring stays local"
+    config = load_nats_config((DEPLOY / "k8s/base/nats-node.conf").read_text())
+    assert config["http"].startswith("127.0.0.1:") and config["listen"].endswith(":4222")
+    # Only the four services carry that label.
+    labelled = {
+        o["metadata"]["name"]
+        for o in k8s_objects("k8s/base")
+        if o["kind"] in ("Deployment", "StatefulSet")
+        and o["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component")
+        == "service"
+    }
+    assert labelled == {service_of(d) for d in deployments()}
+    services = policies["copnet-services"]
+    egress_ports = {p["port"] for rule in services["egress"] for p in rule.get("ports", [])}
+    assert egress_ports == {4222, 5432, 4317, 53}
+    notify = policies["notify"]
+    assert [p["port"] for r in notify["ingress"] for p in r["ports"]] == ["https"]
+
+
+def test_one_disruption_budget_covers_the_node() -> None:
+    (budget,) = [o for o in k8s_objects("k8s/base") if o["kind"] == "PodDisruptionBudget"]
+    selector = budget["spec"]["selector"]["matchLabels"]
+    assert selector == {"app.kubernetes.io/part-of": "copnet"}
+    assert budget["spec"]["maxUnavailable"] == 1
+    kustomization = documents(DEPLOY / "k8s/base/kustomization.yaml")[0]
+    (labels,) = kustomization["labels"]
+    assert labels["pairs"] == selector and labels["includeTemplates"] is True
+
+
+def node_and_hub(objects: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Any]]:
+    node = [o for o in objects if o["metadata"].get("namespace") == "copnet-guys"]
+    hub = [o for o in objects if o["metadata"].get("namespace") == "copnet-hub"]
+    namespaces = [o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"]
+    assert sorted(namespaces) == ["copnet-guys", "copnet-hub"]
+    assert len(node) + len(hub) + len(namespaces) == len(objects)
+    return node, hub
+
+
 @pytest.mark.skipif(kubectl() is None, reason="kubectl is not installed")
-@pytest.mark.parametrize("overlay", ["base", "overlays/example"])
+@pytest.mark.parametrize("overlay", ["base", "hub", "overlays/example"])
 def test_kustomize_builds_each_kustomization(overlay: str) -> None:
     objects = kustomize(DEPLOY / "k8s" / overlay)
     names = {(o["kind"], o["metadata"]["name"]) for o in objects}
-    assert {("StatefulSet", "nats"), ("Deployment", "registry")} <= names
-    assert ("ConfigMap", "copnet-node") in names
+    if overlay == "hub":
+        assert ("StatefulSet", "hub") in names
+        return
+    node = {
+        ("StatefulSet", "nats"),
+        ("ConfigMap", "copnet-node"),
+        ("PodDisruptionBudget", "copnet-node"),
+    }
+    node |= {("Deployment", service) for service in ("registry", "events", "learning", "notify")}
+    assert node <= names
     if overlay == "base":
         for o in objects:
             assert HUB_LEAF_SECRET not in json.dumps(o), "the base stands alone"
         return
-    check_joined(objects)
-    namespace = {o["metadata"].get("namespace") for o in objects if o["kind"] != "Namespace"}
-    assert namespace == {"copnet-guys"}
-    for deployment in (o for o in objects if o["kind"] == "Deployment"):
+    node_objects, hub_objects = node_and_hub(objects)
+    check_joined(node_objects)
+    assert ("StatefulSet", "hub") in {(o["kind"], o["metadata"]["name"]) for o in hub_objects}
+    (hub,) = [o for o in hub_objects if o["kind"] == "StatefulSet"]
+    (container,) = hub["spec"]["template"]["spec"]["containers"]
+    options = build_parser().parse_args(container["args"])
+    assert options.command == "hub" and options.tls and options.region == "south-east-london"
+    assert [n for n, _ in options.node] == ["guys", "kings"]
+    for deployment in (o for o in node_objects if o["kind"] == "Deployment"):
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         assert "OTEL_EXPORTER_OTLP_ENDPOINT" in {e["name"] for e in container["env"]}
+    (monitor,) = [o for o in node_objects if o["kind"] == "ServiceMonitor"]
+    selected = [
+        o for o in node_objects
+        if o["kind"] == "Service"
+        and monitor["spec"]["selector"]["matchLabels"].items() <= o["metadata"]["labels"].items()
+    ]  # fmt: skip
+    assert sorted(o["metadata"]["name"] for o in selected) == [
+        "events", "learning", "notify", "registry"
+    ]  # fmt: skip
+    for service in selected:
+        assert "metrics" in {p["name"] for p in service["spec"]["ports"]}
+    (ingress,) = [o for o in node_objects if o["kind"] == "Ingress"]
+    (rule,) = ingress["spec"]["rules"]
+    (path,) = rule["http"]["paths"]
+    assert path["backend"]["service"] == {"name": "notify", "port": {"name": "https"}}
+
+
+@pytest.mark.skipif(kubectl() is None, reason="kubectl is not installed")
+def test_the_example_meets_the_kubernetes_schemas(tmp_path: Path) -> None:
+    """kubernetes-validate (the API's own OpenAPI schemas, bundled: offline), strict: no
+    unknown field. The ServiceMonitor is a CRD, checked by the test above instead."""
+    import yaml
+
+    objects = [
+        o for o in kustomize(DEPLOY / "k8s/overlays/example") if o["kind"] != "ServiceMonitor"
+    ]
+    built = tmp_path / "example.yaml"
+    built.write_text(yaml.safe_dump_all(objects))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubernetes_validate",
+            "--strict",
+            "--quiet",
+            "--kubernetes-version",
+            KUBERNETES_VERSION,
+            str(built),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -206,7 +206,8 @@ class Region:
                 tls_cert=issued.cert_file, tls_key=issued.key_file, tls_ca=issued.ca_file
             )
         authority = TokenAuthority.for_node(node_id, self.base / node_id / "signing.pem")
-        nats = node_nats_server(settings)
+        # The region's nodes are known from the start: learning may keep a stream for each.
+        nats = node_nats_server(settings, partners=list(self.hub.manifest.nodes))
         natsauth.remember(nats.url, settings.data_dir, settings.tls_ca)
         try:
             nats.start()
