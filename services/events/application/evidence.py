@@ -90,9 +90,10 @@ class Evidence(EventsBase):
         def decide() -> Changes:
             require_self_or_operator(command.caller, member_id, "issue their calendar feeds")
             if not self.member_present(member_id):
-                raise FailedPrecondition(
-                    f"member {member_id} is not known to the events service (registry events "
-                    f"applied up to position {self.directory.registry_position()})"
+                raise NotFound(
+                    f"member {member_id} is not known to the events service (registry changes "
+                    f"applied up to position {self.directory.registry_position()}); if they "
+                    "were registered a moment ago, pass that `position` as min_registry_position"
                 )
             if kind is FeedKind.COMMUNITY:
                 assert community_id is not None

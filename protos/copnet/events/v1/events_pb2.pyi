@@ -1116,16 +1116,18 @@ class CalendarFeed(_message.Message):
     def __init__(self, feed_id: _Optional[str] = ..., member_id: _Optional[str] = ..., kind: _Optional[_Union[CalendarFeedKind, str]] = ..., community_id: _Optional[str] = ..., url: _Optional[str] = ..., revoked: _Optional[bool] = ..., revoke_reason: _Optional[str] = ..., rotations: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
 
 class IssueCalendarFeedRequest(_message.Message):
-    __slots__ = ("request_id", "member_id", "kind", "community_id")
+    __slots__ = ("request_id", "member_id", "kind", "community_id", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     member_id: str
     kind: CalendarFeedKind
     community_id: str
-    def __init__(self, request_id: _Optional[str] = ..., member_id: _Optional[str] = ..., kind: _Optional[_Union[CalendarFeedKind, str]] = ..., community_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., member_id: _Optional[str] = ..., kind: _Optional[_Union[CalendarFeedKind, str]] = ..., community_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class IssueCalendarFeedResponse(_message.Message):
     __slots__ = ("feed", "position")
@@ -1136,14 +1138,16 @@ class IssueCalendarFeedResponse(_message.Message):
     def __init__(self, feed: _Optional[_Union[CalendarFeed, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class RotateCalendarFeedRequest(_message.Message):
-    __slots__ = ("request_id", "feed_id", "expected_version")
+    __slots__ = ("request_id", "feed_id", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     FEED_ID_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     feed_id: str
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., feed_id: _Optional[str] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., feed_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class RotateCalendarFeedResponse(_message.Message):
     __slots__ = ("feed", "position")
@@ -1154,14 +1158,16 @@ class RotateCalendarFeedResponse(_message.Message):
     def __init__(self, feed: _Optional[_Union[CalendarFeed, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class RevokeCalendarFeedRequest(_message.Message):
-    __slots__ = ("request_id", "feed_id", "reason")
+    __slots__ = ("request_id", "feed_id", "reason", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     FEED_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     feed_id: str
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., feed_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., feed_id: _Optional[str] = ..., reason: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class RevokeCalendarFeedResponse(_message.Message):
     __slots__ = ("feed", "position")
@@ -1172,18 +1178,20 @@ class RevokeCalendarFeedResponse(_message.Message):
     def __init__(self, feed: _Optional[_Union[CalendarFeed, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class ListCalendarFeedsRequest(_message.Message):
-    __slots__ = ("member_id", "include_revoked", "page_size", "page_token", "min_position")
+    __slots__ = ("member_id", "include_revoked", "page_size", "page_token", "min_position", "min_registry_position")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_REVOKED_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     member_id: str
     include_revoked: bool
     page_size: int
     page_token: str
     min_position: int
-    def __init__(self, member_id: _Optional[str] = ..., include_revoked: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, member_id: _Optional[str] = ..., include_revoked: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ListCalendarFeedsResponse(_message.Message):
     __slots__ = ("feeds", "next_page_token")
@@ -1208,18 +1216,20 @@ class CpdCredit(_message.Message):
     def __init__(self, convening_id: _Optional[str] = ..., counts_for_cpd: _Optional[bool] = ..., cpd_hours: _Optional[float] = ..., hours_from_duration: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
 
 class SetConveningCpdRequest(_message.Message):
-    __slots__ = ("request_id", "convening_id", "counts_for_cpd", "cpd_hours", "expected_version")
+    __slots__ = ("request_id", "convening_id", "counts_for_cpd", "cpd_hours", "expected_version", "min_registry_position")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     COUNTS_FOR_CPD_FIELD_NUMBER: _ClassVar[int]
     CPD_HOURS_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     convening_id: str
     counts_for_cpd: bool
     cpd_hours: float
     expected_version: int
-    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., counts_for_cpd: _Optional[bool] = ..., cpd_hours: _Optional[float] = ..., expected_version: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., counts_for_cpd: _Optional[bool] = ..., cpd_hours: _Optional[float] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class SetConveningCpdResponse(_message.Message):
     __slots__ = ("credit", "position")
@@ -1230,12 +1240,14 @@ class SetConveningCpdResponse(_message.Message):
     def __init__(self, credit: _Optional[_Union[CpdCredit, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
 
 class GetCpdCertificateRequest(_message.Message):
-    __slots__ = ("convening_id", "member_id")
+    __slots__ = ("convening_id", "member_id", "min_registry_position")
     CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     convening_id: str
     member_id: str
-    def __init__(self, convening_id: _Optional[str] = ..., member_id: _Optional[str] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetCpdCertificateResponse(_message.Message):
     __slots__ = ("pdf", "content_type", "file_name", "verification_url")
@@ -1278,16 +1290,18 @@ class CpdActivity(_message.Message):
     def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., community_name: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., format: _Optional[str] = ..., date: _Optional[str] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., hours: _Optional[float] = ..., outcomes: _Optional[_Iterable[str]] = ..., verification_url: _Optional[str] = ...) -> None: ...
 
 class GetCpdRecordRequest(_message.Message):
-    __slots__ = ("member_id", "from_date", "before_date", "min_position")
+    __slots__ = ("member_id", "from_date", "before_date", "min_position", "min_registry_position")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_DATE_FIELD_NUMBER: _ClassVar[int]
     BEFORE_DATE_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     member_id: str
     from_date: str
     before_date: str
     min_position: int
-    def __init__(self, member_id: _Optional[str] = ..., from_date: _Optional[str] = ..., before_date: _Optional[str] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, member_id: _Optional[str] = ..., from_date: _Optional[str] = ..., before_date: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class GetCpdRecordResponse(_message.Message):
     __slots__ = ("member_id", "member_name", "activities", "total_hours", "truncated")
@@ -1304,18 +1318,20 @@ class GetCpdRecordResponse(_message.Message):
     def __init__(self, member_id: _Optional[str] = ..., member_name: _Optional[str] = ..., activities: _Optional[_Iterable[_Union[CpdActivity, _Mapping]]] = ..., total_hours: _Optional[float] = ..., truncated: _Optional[bool] = ...) -> None: ...
 
 class ExportCpdRecordRequest(_message.Message):
-    __slots__ = ("member_id", "from_date", "before_date", "format", "min_position")
+    __slots__ = ("member_id", "from_date", "before_date", "format", "min_position", "min_registry_position")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_DATE_FIELD_NUMBER: _ClassVar[int]
     BEFORE_DATE_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
     member_id: str
     from_date: str
     before_date: str
     format: CpdRecordFormat
     min_position: int
-    def __init__(self, member_id: _Optional[str] = ..., from_date: _Optional[str] = ..., before_date: _Optional[str] = ..., format: _Optional[_Union[CpdRecordFormat, str]] = ..., min_position: _Optional[int] = ...) -> None: ...
+    min_registry_position: int
+    def __init__(self, member_id: _Optional[str] = ..., from_date: _Optional[str] = ..., before_date: _Optional[str] = ..., format: _Optional[_Union[CpdRecordFormat, str]] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
 
 class ExportCpdRecordResponse(_message.Message):
     __slots__ = ("content", "content_type", "file_name")
