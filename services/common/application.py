@@ -14,11 +14,11 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     ProcessRecorder,
     Tracking,
     Transcoding,
@@ -43,6 +44,8 @@ from services.common.errors import (
     NotFound,
 )
 from services.common.idempotency import Command, CommandReceipt
+from services.common.keystore import SubjectKeys
+from services.common.shredding import PersonalFields, ShreddingMapper
 from services.common.signals import ChangeSignal
 from services.common.stores import notification_position
 
@@ -149,11 +152,33 @@ class KeyedLocks:
 
 
 class CopnetApplication(Application):
+    # Personal fields of stored events, encrypted per data subject (see `shredding`).
+    personal_data: ClassVar[Mapping[type, PersonalFields]] = {}
+    # Event classes that record a subject's erasure, and the attribute naming the subject.
+    erasure_events: ClassVar[Mapping[type, str]] = {}
+    subject_keys: SubjectKeys
+
     def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
         super().__init__(env)
         self.changes = ChangeSignal()
         self._aggregate_locks = KeyedLocks()
         self.clock = clock or Clock(self.env.get("COPNET_TIME_ZONE") or DEFAULT_TIME_ZONE)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        if self.personal_data and self.factory.is_snapshotting_enabled():
+            # A snapshot holds an aggregate's whole state, personal fields unsealed.
+            raise ValueError(f"{self.name} seals personal data: snapshots would not be sealed")
+        self.subject_keys = SubjectKeys.for_environment(self.env)
+        return ShreddingMapper(
+            self.construct_transcoder(),
+            self.subject_keys,
+            self.personal_data,
+            self.erasure_events,
+        )
+
+    def close(self) -> None:
+        super().close()
+        self.subject_keys.close()
 
     def construct_recorder(self) -> ApplicationRecorder:
         # A process recorder also records tracking in the events' transaction,

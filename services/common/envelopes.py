@@ -76,6 +76,12 @@ def read_message(
             raise RejectedMessage(f"{subject} is addressed to {addressed_to!r}, not {recipient!r}")
     elif tokens[0] == messaging.LOCAL_ROOT and len(tokens) == 4:
         region, (node, service, event_type) = None, tokens[1:]
+    elif (
+        tokens[0] == messaging.LOCAL_ROOT
+        and len(tokens) == 6
+        and tokens[3] == messaging.PERSONAL_TOKEN
+    ):
+        region, (node, service, event_type) = None, (tokens[1], tokens[2], tokens[5])
     else:
         raise RejectedMessage(f"{subject} is not a copnet integration subject")
     try:

@@ -28,6 +28,8 @@ class Publication:
     subject: str
     envelope: envelope_pb2.Envelope
     headers: dict[str, str]
+    # The member whose personal data the node stream must lose before this is published.
+    erases: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,10 @@ class _Mapping:
     audience: Callable[..., Audience]
     build: Callable[..., Message]
     with_state: bool
+    # The member whose personal data the event carries (None: none).
+    personal: Callable[[Any], Any] | None = None
+    # The member the event erases (None: it erases no one).
+    erases: Callable[[Any], Any] | None = None
 
 
 class IntegrationMap:
@@ -75,6 +81,8 @@ class IntegrationMap:
         local: bool = False,
         audience: Callable[..., Audience] | None = None,
         with_state: bool = False,
+        personal: Callable[[Any], Any] | None = None,
+        erases: Callable[[Any], Any] | None = None,
     ) -> Callable[[Build], Build]:
         """Decorates a function that builds the payload message of one domain event class.
 
@@ -82,16 +90,29 @@ class IntegrationMap:
         node; an `audience` function decides per event. With `with_state`, both
         functions are called with the event and the aggregate as it was right
         after it (so payloads can carry the entity's whole state).
+
+        `personal` (node-local events only) names the member whose personal data the
+        event carries: it goes on their personal subject, with the node's retention.
+        `erases` names the member the event erases: before it is published, the node
+        stream loses every message on that member's personal subjects.
         """
+        assert personal is None or local, "personal data never leaves the node"
         if audience is None:
             fixed = Audience.node() if local else Audience.whole_region()
             audience = (lambda _event, _state: fixed) if with_state else (lambda _event: fixed)
 
         def register(build: Build) -> Build:
-            self._mappings[domain_event_class] = _Mapping(event_type, audience, build, with_state)
+            self._mappings[domain_event_class] = _Mapping(
+                event_type, audience, build, with_state, personal, erases
+            )
             return build
 
         return register
+
+    @property
+    def erases_personal_data(self) -> bool:
+        """Whether its relay deletes messages from the node stream (on an erasure)."""
+        return any(m.erases is not None for m in self._mappings.values())
 
     @property
     def event_types(self) -> set[str]:
@@ -138,7 +159,12 @@ class IntegrationMap:
             messaging.HEADER_EVENT_TYPE: mapping.event_type,
             "content-type": "application/x-protobuf",
         }
-        if audience.region:
+        if mapping.personal is not None:
+            member = str(mapping.personal(domain_event))
+            subject = identity.personal_subject(self.service, member, mapping.event_type)
+            copies = [(subject, event_id)]
+            headers[messaging.HEADER_TTL] = identity.personal_ttl
+        elif audience.region:
             copies = [(identity.federated_subject(self.service, mapping.event_type), event_id)]
         else:
             copies = [(identity.local_subject(self.service, mapping.event_type), event_id)]
@@ -150,7 +176,8 @@ class IntegrationMap:
             for partner in audience.partners
             if partner != identity.node_id
         ]
+        erases = str(mapping.erases(domain_event)) if mapping.erases is not None else ""
         return [
-            Publication(subject, envelope, {**headers, messaging.HEADER_MSG_ID: msg_id})
+            Publication(subject, envelope, {**headers, messaging.HEADER_MSG_ID: msg_id}, erases)
             for subject, msg_id in copies
         ]

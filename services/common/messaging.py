@@ -8,6 +8,11 @@ Subjects (the audience of an event decides its subject):
   data, drafts, `node` visibility). Events for partners also get a local copy,
   so the node's own services see every event once, in order, on the region and
   local subjects.
+- `copnet-local.<node>.<service>.member.<member_id>.<event_type>`: a node-local event
+  carrying a member's personal data (name, address, what they wrote). It is kept
+  only `personal_max_age_days` (a per-message TTL), and erasing the member deletes
+  every message under `copnet-local.<node>.*.member.<member_id>.>` (overwritten on
+  disk: JetStream's secure erase).
 
 Streams:
 - `COPNET_<NODE>` holds every event of the node in each service's log order.
@@ -42,7 +47,8 @@ from nats.js.api import (
     StreamConfig,
     StreamSource,
 )
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.manager import JetStreamManager
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,9 @@ FEDERATED_ROOT = "copnet"
 PARTNERS_ROOT = "copnet-partners"
 LOCAL_ROOT = "copnet-local"
 DELIVER_ROOT = "copnet-deliver"
+# The subject token before a member's id on node-local subjects with their personal data.
+PERSONAL_TOKEN = "member"
+HEADER_TTL = "Nats-TTL"
 # Long enough to cover a relay restart, so republished events are dropped by the server.
 DUPLICATE_WINDOW_SECONDS = 600.0
 
@@ -84,7 +93,9 @@ class FederationLimits:
     """Limits on what other nodes can make this node store, and on who may read what it shares.
 
     From the environment: `COPNET_FEDERATION_MAX_BYTES` (default 1 GiB),
-    `COPNET_FEDERATION_MAX_AGE_DAYS` (14), `COPNET_FEDERATION_MAX_MSG_SIZE` (1 MiB)."""
+    `COPNET_FEDERATION_MAX_AGE_DAYS` (14), `COPNET_FEDERATION_MAX_MSG_SIZE` (1 MiB);
+    and how long the node stream keeps messages with personal data,
+    `COPNET_PERSONAL_DATA_MAX_AGE_DAYS` (30: longer than the federation's outages)."""
 
     max_bytes: int = 1024**3
     max_age_days: float = 14.0
@@ -92,6 +103,7 @@ class FederationLimits:
     # Source consumers other nodes may hold on the streams this node shares.
     public_consumers: int = 256
     partner_consumers: int = 16
+    personal_max_age_days: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> FederationLimits:
@@ -103,6 +115,9 @@ class FederationLimits:
                 env.get("COPNET_FEDERATION_MAX_AGE_DAYS") or default.max_age_days
             ),
             "max_msg_size": int(env.get("COPNET_FEDERATION_MAX_MSG_SIZE") or default.max_msg_size),
+            "personal_max_age_days": float(
+                env.get("COPNET_PERSONAL_DATA_MAX_AGE_DAYS") or default.personal_max_age_days
+            ),
         }
         if min(values.values()) <= 0:
             raise ValueError(f"federation limits must be positive: {values}")
@@ -144,6 +159,19 @@ class NodeIdentity:
 
     def local_subject(self, service: str, event_type: str) -> str:
         return f"{LOCAL_ROOT}.{self.node_id}.{service}.{event_type}"
+
+    def personal_subject(self, service: str, member_id: str, event_type: str) -> str:
+        """A node-local event with a member's personal data (erased with them)."""
+        return f"{LOCAL_ROOT}.{self.node_id}.{service}.{PERSONAL_TOKEN}.{member_id}.{event_type}"
+
+    def personal_subjects(self, member_id: str) -> str:
+        """Every message of any service with this member's personal data."""
+        return f"{LOCAL_ROOT}.{self.node_id}.*.{PERSONAL_TOKEN}.{member_id}.>"
+
+    @property
+    def personal_ttl(self) -> str:
+        """The `Nats-TTL` of a message with personal data."""
+        return f"{round(self.limits.personal_max_age_days * 86400)}s"
 
     @property
     def federated_subjects(self) -> str:
@@ -224,6 +252,8 @@ class NodeIdentity:
                     f"{LOCAL_ROOT}.{self.node_id}.>",
                 ],
                 description=f"Every integration event of node {self.node_id} (stays on the node)",
+                # Messages with personal data expire (`personal_ttl`).
+                allow_msg_ttl=True,
                 **common,
             ),
             StreamConfig(
@@ -290,6 +320,24 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
         if error.err_code != 10058:  # "stream name already in use with a different configuration"
             raise
         await js.update_stream(config)
+
+
+async def erase_personal_messages(js: JetStreamManager, identity: NodeIdentity, member: str) -> int:
+    """Deletes every message of the node stream with this member's personal data (any
+    service's), each overwritten on disk (JetStream's secure erase, the default of a
+    message delete). Returns how many went."""
+    stream, subjects = identity.stream_name, identity.personal_subjects(member)
+    erased, sequence = 0, 1
+    while True:
+        try:
+            message = await js.get_msg(stream, seq=sequence, subject=subjects, next=True)
+        except NotFoundError:
+            return erased
+        if message.seq is None:
+            return erased
+        await js.delete_msg(stream, message.seq)
+        erased += 1
+        sequence = message.seq + 1
 
 
 async def ensure_node_streams(js: JetStreamContext, identity: NodeIdentity) -> None:

@@ -43,6 +43,8 @@ class ServiceGrants:
     federation: bool = False
     # Other subjects it may request (e.g. the region directory).
     requests: tuple[str, ...] = field(default_factory=tuple)
+    # Deletes members' personal messages from the node stream (the registry, on erasure).
+    erases: bool = False
 
 
 def permissions(
@@ -85,6 +87,11 @@ def permissions(
             for verb in ("CREATE", "UPDATE", "INFO")
         ]
         publish.append("$JS.*.API.STREAM.INFO.*")  # whether another node's stream answers
+    if grants.erases:
+        publish += [
+            f"{api}.STREAM.MSG.GET.{identity.stream_name}",
+            f"{api}.STREAM.MSG.DELETE.{identity.stream_name}",
+        ]
     publish += list(grants.requests)
     return {
         "publish": {"allow": sorted(set(publish))},

@@ -240,6 +240,7 @@ class Relay:
         if not notifications:
             return False
         pending: list[tuple[asyncio.Future[Any], Any]] = []
+        acks: list[Any] = []
         try:
             for notification in notifications:
                 domain_event = self.app.mapper.to_domain_event(notification)
@@ -249,10 +250,13 @@ class Relay:
                 if not publications:
                     self.stats.skipped += 1
                 for publication in publications:
+                    if publication.erases:
+                        # What came before is stored first, then the member's personal
+                        # messages go, then the erasure itself is published.
+                        acks += await self._acks(pending[len(acks) :])
+                        await self._erase_personal(js, publication.erases)
                     pending.append((await self._send(js, publication, domain_event), domain_event))
-            acks = await asyncio.wait_for(
-                asyncio.gather(*(future for future, _ in pending)), self.publish_timeout
-            )
+            acks += await self._acks(pending[len(acks) :])
         except BaseException:
             for future, _ in pending:
                 future.cancel()
@@ -267,6 +271,23 @@ class Relay:
         self.position = notifications[-1].id
         self._checked_at = time.monotonic()
         return True
+
+    async def _acks(self, pending: list[tuple[asyncio.Future[Any], Any]]) -> list[Any]:
+        return list(
+            await asyncio.wait_for(
+                asyncio.gather(*(future for future, _ in pending)), self.publish_timeout
+            )
+        )
+
+    async def _erase_personal(self, js: JetStreamContext, member: str) -> None:
+        erased = await messaging.erase_personal_messages(js, self.identity, member)
+        log.info(
+            "relay of %s: erased %d message(s) with personal data of member %s from %s",
+            self.app.name,
+            erased,
+            member,
+            self.identity.stream_name,
+        )
 
     def _state_after(self, domain_event: Any) -> Any:
         return self.app.repository.get(

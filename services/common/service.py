@@ -137,6 +137,7 @@ class ServiceDefinition(Generic[A]):
             tuple((inbox.stream(identity), f"{self.name}-{inbox.name}") for inbox in self.inboxes),
             federation=federated,
             requests=(DIRECTORY_SUBJECT,) if federated else (),
+            erases=self.integration.erases_personal_data,
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar
@@ -21,6 +22,7 @@ from services.common.application import KEEP
 from services.common.errors import InvalidArgument, Unavailable, Violations, stand_in
 from services.common.grpc_server import current_caller
 from services.common.idempotency import Command
+from services.common.identity import require_self_or_operator
 from services.common.paging import Page, parse_page_size, parse_page_token
 from services.common.projection import ProjectionFollower
 
@@ -166,3 +168,12 @@ async def read_your_writes(follower: ProjectionFollower, min_position: int) -> N
         raise Unavailable(
             f"the list has not caught up with position {min_position} yet; retry shortly"
         )
+
+
+async def member_export(member_id_text: str, collect: Callable[[UUID], dict[str, Any]]) -> str:
+    """A service's part of a subject access export, as JSON: who may ask (the node
+    operator, or the member themselves) is checked before anything is read."""
+    member_id = required_uuid("member_id", member_id_text)
+    require_self_or_operator(current_caller(), member_id, "export a member's data")
+    document = await run(collect, member_id)
+    return json.dumps({"member_id": str(member_id), **document}, sort_keys=True, default=str)

@@ -9,6 +9,9 @@ transaction runs with the service's schema first on the search path.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +24,28 @@ from eventsourcing.utils import Environment
 from psycopg import sql as pgsql
 
 from services.common.paging import Page
+
+log = logging.getLogger(__name__)
+
+
+def checkpoint_sqlite(db_name: str, attempts: int = 20) -> bool:
+    """Copies an SQLite file's write-ahead log into it and truncates the log to nothing
+    (earlier page images stay in the log until then). A reader in another process can
+    hold the log for a moment: retried, and False if it never became free."""
+    if ":memory:" in db_name or "mode=memory" in db_name:
+        return True
+    # Each attempt waits up to half a second for readers (the busy handler): ten at most.
+    connection = sqlite3.connect(db_name, timeout=0.5, isolation_level=None)
+    try:
+        for _ in range(attempts):
+            busy, _log, _copied = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return True
+            time.sleep(0.05)
+        log.warning("%s: its write-ahead log stayed in use; it keeps old pages for now", db_name)
+        return False
+    finally:
+        connection.close()
 
 
 @overload
@@ -139,6 +164,12 @@ class SqlTx:
     def __init__(self, store: SqlStore, cursor: Any) -> None:
         self._store = store
         self._cursor = cursor
+        self.scrubbed_tables: set[str] = set()
+
+    def scrub(self, *tables: str) -> None:
+        """Personal data was overwritten or deleted in `tables`: once committed, no old
+        copy may remain in the store's files (see `SqlStore.scrub`)."""
+        self.scrubbed_tables.update(tables)
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self._cursor.execute(self._store.dialect(statement), tuple(params))
@@ -166,6 +197,8 @@ class SqlStore:
         )
         self.is_postgres = isinstance(self.recorder, PostgresTrackingRecorder)
         self._factory = factory
+        # Tables whose scrub could not finish yet (tried again after the next write).
+        self._unscrubbed: set[str] = set()
 
     def dialect(self, statement: str) -> str:
         if self.is_postgres:
@@ -190,7 +223,40 @@ class SqlStore:
                         pgsql.Identifier(self.recorder.datastore.schema)
                     )
                 )
-            yield SqlTx(self, cursor)
+            elif commit:
+                # What a write deletes or overwrites is zeroed, not left in free space.
+                cursor.execute("PRAGMA secure_delete=ON")
+            tx = SqlTx(self, cursor)
+            yield tx
+        if commit and (tx.scrubbed_tables or self._unscrubbed):
+            tables = tx.scrubbed_tables | self._unscrubbed
+            self._unscrubbed = set() if self.scrub(sorted(tables)) else tables
+
+    def scrub(self, tables: Sequence[str]) -> bool:
+        """Leaves no old copy of rows that an erasure changed. SQLite (with secure_delete
+        on for every write): the write-ahead log, which keeps earlier page images, is
+        checkpointed and truncated. PostgreSQL: the tables are rewritten (`VACUUM FULL`),
+        so no dead row version keeps the old values. False if it could not finish now
+        (readers held the log): the store tries again after its next write."""
+        if self.is_postgres:
+            recorder = self.recorder
+            assert isinstance(recorder, PostgresTrackingRecorder)
+            with recorder.datastore.get_connection() as connection:
+                connection.autocommit = True
+                try:
+                    for table in tables:
+                        connection.execute(
+                            pgsql.SQL("VACUUM FULL {}.{}").format(
+                                pgsql.Identifier(recorder.datastore.schema),
+                                pgsql.Identifier(table),
+                            )
+                        )
+                finally:
+                    connection.autocommit = False
+            return True
+        recorder = self.recorder
+        assert isinstance(recorder, SQLiteTrackingRecorder)
+        return checkpoint_sqlite(recorder.datastore.pool.db_name)
 
     def read(self) -> Any:
         return self.transaction(commit=False)

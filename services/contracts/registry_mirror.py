@@ -23,6 +23,7 @@ from services.common.inbox import InboxView, IntegrationMessage
 from services.common.messaging import NodeIdentity
 from services.common.protoconv import enum_value
 from services.common.sqlstore import SqlStore, SqlTx
+from services.kernel.erasure import ERASED_NAME
 
 REGISTRY_SERVICE = "registry"
 # Readers take ids as UUIDs or as text.
@@ -166,6 +167,12 @@ class RegistryTables:
         home = p.home_organisation_id
         self._set(tx, "mirror_members", "member_id", p.member_id, home_organisation_id=home)
 
+    def _member_erased(
+        self, p: registry_events.MemberErased, m: IntegrationMessage, tx: SqlTx
+    ) -> None:
+        self._set(tx, "mirror_members", "member_id", p.member_id, display_name=ERASED_NAME)
+        tx.scrub("mirror_members")
+
     def _membership_status_changed(
         self, p: registry_events.MembershipStatusChanged, m: IntegrationMessage, tx: SqlTx
     ) -> None:
@@ -216,6 +223,7 @@ class RegistryTables:
         registry_events.MemberRegistered: _member_registered,
         registry_events.MemberDetailsChanged: _member_details_changed,
         registry_events.MemberHomeOrganisationChanged: _member_moved,
+        registry_events.MemberErased: _member_erased,
         registry_events.MembershipStatusChanged: _membership_status_changed,
         registry_events.RoleAssigned: _role_assigned,
         registry_events.RoleEnded: _role_ended,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from services.demo.client import DemoCallFailed, NodeAccess, NodeClient
+from services.demo.erasure import erase_one, render_erasure
 from services.demo.loader import Loader
 from services.demo.region import DemoRegion
 from services.demo.region_file import RegionFile
@@ -48,6 +49,15 @@ def load_and_report(region_file: Path, today: date | None = None) -> DemoReport:
         say("Loading the seed communities through the nodes' gRPC APIs...")
         loaded = Loader(SCENARIO, clients, described.demo_date, say).load()
         report = gather(SCENARIO, clients, loaded, described.region)
+        say("Exporting, then erasing, one generated member (docs/data-protection.md)...")
+        erasure = erase_one(
+            SCENARIO,
+            clients,
+            loaded,
+            report,
+            lambda: gather(SCENARIO, clients, loaded, described.region),
+        )
+        report.erasure = render_erasure(erasure)
         report.token_help = _token_help(nodes)
         return report
     finally:

@@ -110,6 +110,8 @@ class DemoReport:
     token_help: list[str] = field(default_factory=list)
     mail: list[MailFigures] = field(default_factory=list)
     keeps: list[str] = field(default_factory=list)
+    # The data protection step's lines (services.demo.erasure), when it ran.
+    erasure: list[str] = field(default_factory=list)
 
 
 def gather(
@@ -393,6 +395,7 @@ def render(report: DemoReport) -> str:
         lines.append("")
         lines.append("What a member keeps (calendar feed, CPD evidence)")
         lines.extend(report.keeps)
+    lines.extend(report.erasure)
     lines.append("")
     lines.append("Call any node's gRPC API (reflection is on; the .proto files are in protos/):")
     for node_id, name, addresses in report.nodes:

@@ -14,6 +14,7 @@ from copnet.events.v1 import events_events_pb2 as events
 from copnet.events.v1 import events_pb2 as pb
 from services.common.integration import IntegrationMap
 from services.common.protoconv import timestamp
+from services.contracts.erasure import publish_erasures
 from services.events import codecs
 from services.events.domain import Convening, MeetingPlan
 from services.events.values import SignUpStatus, local_text
@@ -147,6 +148,10 @@ def _(e: Any) -> events.ConveningClosed:
     )
 
 
+def _member(e: Any) -> Any:
+    return e.member_id
+
+
 def _sign_up_change(status: SignUpStatus | None) -> Callable[[Any], events.SignUpChanged]:
     def build(e: Any) -> events.SignUpChanged:
         return events.SignUpChanged(
@@ -167,7 +172,13 @@ for event_class, event_type, status in [
     (Convening.SignUpCancelled, "sign_up_cancelled", SignUpStatus.CANCELLED),
     (Convening.Promoted, "sign_up_promoted", SignUpStatus.REGISTERED),
 ]:
-    EVENTS.publishes(event_class, event_type, local=True)(_sign_up_change(status))
+    # A decline's or cancellation's reason is about the member: on their personal subjects.
+    EVENTS.publishes(
+        event_class,
+        event_type,
+        local=True,
+        personal=_member if event_type in ("sign_up_declined", "sign_up_cancelled") else None,
+    )(_sign_up_change(status))
 
 
 @EVENTS.publishes(Convening.AttendanceRecorded, "attendance_recorded", local=True)
@@ -185,7 +196,7 @@ def _(e: Any) -> events.AttendanceRecorded:
     )
 
 
-@EVENTS.publishes(Convening.FeedbackGiven, "feedback_given", local=True)
+@EVENTS.publishes(Convening.FeedbackGiven, "feedback_given", local=True, personal=_member)
 def _(e: Any) -> events.FeedbackGiven:
     return events.FeedbackGiven(
         convening_id=str(e.originator_id),
@@ -233,3 +244,6 @@ def _(e: Any) -> events.MeetingPlanEnded:
         reason=e.reason,
         cancelled_convening_ids=[str(c) for c in e.cancelled_convening_ids],
     )
+
+
+publish_erasures(EVENTS)

@@ -13,6 +13,7 @@ from services.common.service import (
     ServiceParts,
     ServiceRuntime,
 )
+from services.contracts.erasure import INBOX_NAME, ErasurePolicy, erasure_inbox
 from services.contracts.registry_mirror import RegistryMirror, registry_subjects
 from services.events.application import Events
 from services.events.cpd.keys import EvidenceKeys
@@ -69,6 +70,7 @@ def build(
                 limits=s.web_limits,
             ),
         ),
+        handlers={INBOX_NAME: lambda: ErasurePolicy(runtime.app)},
         registry_position=directory.registry_position,
     )
 
@@ -83,6 +85,7 @@ def definition(settings: EventsWebSettings | None = None) -> ServiceDefinition[E
         projections=(Schedule, Evidence),
         inboxes=(
             InboxDefinition(name="registry", subjects=registry_subjects, view=RegistryMirror),
+            erasure_inbox(),
         ),
     )
 

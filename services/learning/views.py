@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.dispatch import singledispatchmethod
 
@@ -87,6 +88,21 @@ class Catalogue(Projection):
         " node_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (node_id, tag))",
     )
     table_names = ("subscription_tags", "subscriptions", "adoptions", "item_tags", "items")
+
+    def member_data(self, member_id: UUID) -> dict[str, list[dict]]:
+        """The catalogue's items that name a member among their contributors."""
+        with self.store.read() as tx:
+            rows = tx.all(
+                "SELECT item_id, origin_node, title, status, published_at, snapshot FROM items"
+                " WHERE snapshot LIKE ? ORDER BY published_at, item_id",
+                (f"%{member_id}%",),
+            )
+        contributed = [
+            {key: row[key] for key in ("item_id", "origin_node", "title", "status", "published_at")}
+            for row in rows
+            if str(member_id) in json.loads(row["snapshot"]).get("contributors", [])
+        ]
+        return {"contributed_items": contributed}
 
     # Writing
 

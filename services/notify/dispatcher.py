@@ -116,6 +116,7 @@ class Dispatcher:
                         recovered = True
                     seen = self.app.changes.latest
                     worked = await asyncio.to_thread(self.dispatch_due)
+                    await asyncio.to_thread(self.sweep_erased)
                     self.progress.ok()
                     backoff.reset()
                 except Exception as error:
@@ -176,6 +177,24 @@ class Dispatcher:
             log.warning("notification %s was interrupted while sending: %s", notification_id, what)
             resolved += 1
         return resolved
+
+    # Erasure
+
+    def sweep_erased(self) -> int:
+        """Removes the outbox files of messages to members erased since the last pass (their
+        pending messages are skipped by the composer). The number of files removed."""
+        directory = self.composer.directory
+        removed = 0
+        for member_id in directory.erased_unswept():
+            for notification_id in self.mailbox.notification_ids_of(member_id):
+                notification = self.app.notification(notification_id)
+                if notification is None:
+                    continue
+                for attempt in notification.attempts:
+                    removed += self.transport.forget(attempt.message_id)
+            directory.mark_swept(member_id)
+            log.info("erased member %s: %d outbox file(s) removed", member_id, removed)
+        return removed
 
     # Sending
 

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import grpc
+from google.protobuf import json_format
 
 from copnet.notify.v1 import notify_pb2 as pb
 from copnet.notify.v1 import notify_pb2_grpc as pb_grpc
@@ -24,6 +25,7 @@ from services.common.protoconv import timestamp
 from services.common.servicer import (
     Context,
     command,
+    member_export,
     page,
     parse_optional_uuid,
     parse_uuid,
@@ -378,3 +380,38 @@ class NotifyServicer(pb_grpc.NotifyServiceServicer):
                 )
             )
         return pb.PreviewDigestResponse(digests=previews)
+
+    async def ExportMemberData(
+        self, request: pb.ExportMemberDataRequest, context: Context
+    ) -> pb.ExportMemberDataResponse:
+        document = await member_export(request.member_id, self._member_data)
+        return pb.ExportMemberDataResponse(document_json=document)
+
+    def _member_data(self, member_id: UUID) -> dict[str, Any]:
+        name, email = self.directory.person(member_id)
+        notifications = [
+            {
+                "notification_id": str(notification_id),
+                "kind": n.kind.value,
+                "subject": n.subject,
+                "status": n.status.value,
+                "due_at": n.due_at.isoformat(),
+                "attempts": [
+                    {
+                        "started_at": a.started_at.isoformat(),
+                        "outcome": a.outcome.value,
+                        "detail": a.detail,
+                    }
+                    for a in n.attempts
+                ],
+            }
+            for notification_id in self.mailbox.notification_ids_of(member_id)
+            if (n := self.app.notification(notification_id)) is not None
+        ]
+        return {
+            "email": email,
+            "display_name": name,
+            "erased": self.directory.is_erased(member_id),
+            "preferences": json_format.MessageToDict(self._preferences(member_id)),
+            "notifications": notifications,
+        }

@@ -324,6 +324,13 @@ class Mailbox(Projection):
             )
         return [UUID(r["notification_id"]) for r in rows]
 
+    def notification_ids_of(self, member_id: UUID) -> list[UUID]:
+        with self.store.read() as tx:
+            rows = tx.all(
+                "SELECT notification_id FROM notifications WHERE member_id = ?", (str(member_id),)
+            )
+        return [UUID(r["notification_id"]) for r in rows]
+
     def sending(self) -> list[UUID]:
         """Notifications with an attempt under way (or interrupted)."""
         with self.store.read() as tx:

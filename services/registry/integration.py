@@ -1,7 +1,9 @@
 """What the registry publishes: each domain event as a copnet.registry.v1 message.
 
 Organisations and communities may be federated. Members and memberships are
-about people: they are published only on node-local subjects.
+about people: they are published only on node-local subjects; the events with a
+member's name, address or notes about them on that member's personal subjects
+(erased with them, kept for the node's personal-data retention only).
 """
 
 from __future__ import annotations
@@ -114,7 +116,15 @@ def _(e: Any) -> events.CommunityLifecycleChanged:
     )
 
 
-@REGISTRY.publishes(Member.Registered, "member_registered", local=True)
+def _member(e: Any) -> Any:
+    return e.originator_id
+
+
+def _membership_member(e: Any) -> Any:
+    return e.member_id
+
+
+@REGISTRY.publishes(Member.Registered, "member_registered", local=True, personal=_member)
 def _(e: Any) -> events.MemberRegistered:
     return events.MemberRegistered(
         member_id=str(e.originator_id),
@@ -125,7 +135,7 @@ def _(e: Any) -> events.MemberRegistered:
     )
 
 
-@REGISTRY.publishes(Member.DetailsChanged, "member_details_changed", local=True)
+@REGISTRY.publishes(Member.DetailsChanged, "member_details_changed", local=True, personal=_member)
 def _(e: Any) -> events.MemberDetailsChanged:
     return events.MemberDetailsChanged(
         member_id=str(e.originator_id),
@@ -134,7 +144,7 @@ def _(e: Any) -> events.MemberDetailsChanged:
     )
 
 
-@REGISTRY.publishes(Member.EmailChanged, "member_email_changed", local=True)
+@REGISTRY.publishes(Member.EmailChanged, "member_email_changed", local=True, personal=_member)
 def _(e: Any) -> events.MemberEmailChanged:
     return events.MemberEmailChanged(member_id=str(e.originator_id), email=e.email)
 
@@ -144,6 +154,11 @@ def _(e: Any) -> events.MemberHomeOrganisationChanged:
     return events.MemberHomeOrganisationChanged(
         member_id=str(e.originator_id), home_organisation_id=str(e.home_organisation_id)
     )
+
+
+@REGISTRY.publishes(Member.Erased, "member_erased", local=True, erases=_member)
+def _(e: Any) -> events.MemberErased:
+    return events.MemberErased(member_id=str(e.originator_id))
 
 
 def _status_change(
@@ -179,7 +194,11 @@ for event_class, event_type, status, note, day in [
     (Membership.Left, "member_left", MembershipStatus.LEFT, "", "on"),
     (Membership.Removed, "member_removed", MembershipStatus.REMOVED, "reason", "on"),
 ]:
-    REGISTRY.publishes(event_class, event_type, local=True)(_status_change(status, note, day))
+    # A membership's notes (a request's message, a rejection's or removal's reason) are
+    # about the member: on their personal subjects.
+    REGISTRY.publishes(
+        event_class, event_type, local=True, personal=_membership_member if note else None
+    )(_status_change(status, note, day))
 
 
 @REGISTRY.publishes(Membership.RoleAssigned, "role_assigned", local=True)

@@ -26,12 +26,20 @@ from services.common.projection import ProjectionFollower
 from services.common.service import ServiceDefinition
 from services.common.sqlstore import SqlStore
 from services.common.stores import StoreSettings
+from services.contracts.erasure import MemberErasure
 from services.events.service import DEFINITION as EVENTS
 from services.learning.service import DEFINITION as LEARNING
 from services.notify.service import DEFINITION as NOTIFY
+from services.registry.domain import Member
 from services.registry.service import DEFINITION as REGISTRY
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "legacy-stores"
+# Event classes added after the fixture was written (they have no older topic to keep);
+# erasure's are exercised by tests/node/test_erasure.py.
+NEWER_THAN_FIXTURE: set[type] = {Member.Erased, MemberErasure.Recorded}
+NEWER_EVENT_TYPES = {"member_erased", "member_erasure_recorded"}
+# Tables that only an erasure fills.
+NEWER_TABLES = {"erased_members"}
 IDENTITY = NodeIdentity("legacy", "legacy-region")
 DEFINITIONS = {d.name: d for d in (REGISTRY, EVENTS, LEARNING, NOTIFY)}
 
@@ -94,7 +102,7 @@ def test_every_stored_event_and_aggregate_loads(apps: dict[str, CopnetApplicatio
             versions[event.originator_id] = event.originator_version
         for originator_id, version in versions.items():
             assert app.repository.get(originator_id).version == version
-    expected = set().union(*(event_classes(a) for a in aggregate_classes()))
+    expected = set().union(*(event_classes(a) for a in aggregate_classes())) - NEWER_THAN_FIXTURE
     missing = sorted(f"{e.__module__}:{e.__qualname__}" for e in expected - seen)
     assert not missing, f"the fixture has no stored event of {missing}"
 
@@ -146,7 +154,7 @@ def test_registry_mirrors_rebuild(
                     message = read_message(p.subject, p.headers, p.envelope.SerializeToString())
                     applied += view.handle(message)
             assert applied
-            counts = row_counts(store, view.table_names)
+            counts = row_counts(store, set(view.table_names) - NEWER_TABLES)
             assert all(counts.values()), f"{view_class.name}: empty tables in {counts}"
         finally:
             store.close()
@@ -168,4 +176,6 @@ def test_the_relay_publishes_stored_events(
         for p in integration.publications(event, position, IDENTITY, load_state)
     ]
     assert published
-    assert {p.envelope.event_type for p in published} == integration.event_types
+    assert {p.envelope.event_type for p in published} == (
+        integration.event_types - NEWER_EVENT_TYPES
+    )

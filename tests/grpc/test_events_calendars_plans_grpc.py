@@ -191,7 +191,8 @@ def test_integration_events_are_published_and_people_stay_on_the_node(
         "copnet-local.testnode.events.convening_organisers_changed",
         "copnet-local.testnode.events.signed_up",
         "copnet-local.testnode.events.signed_up",
-        "copnet-local.testnode.events.sign_up_cancelled",
+        # The cancellation's reason is the member's: on their personal subject.
+        f"copnet-local.testnode.events.member.{cop.members[0]}.sign_up_cancelled",
         "copnet-local.testnode.events.sign_up_promoted",
         "copnet.test-region.testnode.events.convening_held",
         "copnet-local.testnode.events.attendance_recorded",

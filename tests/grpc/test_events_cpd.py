@@ -14,6 +14,7 @@ import httpx
 from pypdf import PdfReader
 
 from copnet.events.v1 import events_pb2 as pb
+from copnet.registry.v1 import registry_pb2 as rpb
 from tests.support.events_node import Api, Cop, rid
 from tests.support.waiting import eventually
 
@@ -188,3 +189,40 @@ def test_certificates_for_what_was_attended_and_their_verification(api: Api, clo
         cop.lead,
     )
     eventually(lambda: httpx.get(one.verification_url, timeout=10).status_code == 404)
+
+
+def test_an_erased_member_s_feeds_and_certificates_stop_working(api: Api, clock):
+    cop = Cop(api, members=2)
+    member, other = cop.members
+    convening = cop.schedule(title="Lymphoedema clinic review")
+    for who in (member, other):
+        cop.sign_up(convening.convening_id, who)
+    clock.set(datetime(2024, 2, 21, 12, 30, tzinfo=UTC))
+    for who in (member, other):
+        attendance(api, cop, convening.convening_id, who, pb.ATTENDANCE_ATTENDED)
+    feed = api.events(
+        "IssueCalendarFeed",
+        pb.IssueCalendarFeedRequest(request_id=rid(), kind=pb.CALENDAR_FEED_KIND_MEMBER),
+        member,
+    )
+    theirs = certificate(api, convening.convening_id, member)
+    others = certificate(api, convening.convening_id, other)
+    eventually(lambda: httpx.get(feed.feed.url, timeout=10).status_code == 200)
+    assert httpx.get(theirs.verification_url, timeout=10).status_code == 200
+
+    api.registry(
+        "EraseMember", rpb.EraseMemberRequest(request_id=rid(), member_id=member), "operator"
+    )
+    # The events service hears of it through its erasures inbox (NATS).
+    eventually(lambda: httpx.get(feed.feed.url, timeout=10).status_code == 404)
+    page = httpx.get(theirs.verification_url, timeout=10)
+    assert page.status_code == 404 and "no longer holds" in page.text
+    assert httpx.get(others.verification_url, timeout=10).status_code == 200
+
+    def listed() -> list[tuple[bool, str]]:
+        request = pb.ListCalendarFeedsRequest(member_id=member, include_revoked=True)
+        return [
+            (f.revoked, f.revoke_reason) for f in api.events("ListCalendarFeeds", request).feeds
+        ]
+
+    eventually(lambda: listed() == [(True, "member erased")])

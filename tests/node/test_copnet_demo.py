@@ -28,6 +28,7 @@ from tests.support.demo_checks import (
     READY,
     check_against_the_seeds,
     check_every_api_is_tls,
+    check_the_erasure,
     check_the_mail,
     check_what_a_member_keeps,
     copnet,
@@ -69,6 +70,7 @@ def test_the_demo_region_loads_the_seeds_and_reports_them(demo: RunningDemo):
     check_against_the_seeds(demo.report)
     check_the_mail(demo.report, demo.data_dir)
     check_what_a_member_keeps(demo.report, demo.data_dir)
+    check_the_erasure(demo.report)
     assert len(demo_processes(demo.data_dir)) > len(SCENARIO.nodes) * 4
     check_every_api_is_tls(demo.data_dir)
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from copnet.events.v1 import events_pb2 as epb
+from copnet.notify.v1 import notify_pb2 as npb
 from services.demo.loader.base import Steps
 from services.demo.scenario.model import Community, PastMeeting
 
@@ -105,6 +106,10 @@ class EventsSteps(Steps):
             spec = self.scenario.community(upcoming.community)
             client = self.clients[spec.node_id]
             day = (self.today + timedelta(days=upcoming.days_ahead)).isoformat()
+            # Notify invites the community's members as its own copy of the registry knows
+            # them when the convening reaches it: read-your-writes there first (the call
+            # carries the demo's registry position), so every member who joined is invited.
+            client.call("notify", "ListNotifications", npb.ListNotificationsRequest(page_size=1))
             reply = client.call(
                 "events",
                 "ScheduleConvening",

@@ -19,6 +19,8 @@ from services.common.application import KEEP, Changes, Outcome, check_expected_v
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller
+from services.common.shredding import PersonalFields
+from services.contracts.erasure import MemberErasure
 from services.events.application.base import policy_words
 from services.events.application.evidence import Evidence
 from services.events.application.plans import MeetingPlans
@@ -45,6 +47,13 @@ class Events(Evidence, MeetingPlans):
     the plans' commands, `Evidence` calendar feeds and CPD evidence)."""
 
     name = "Events"
+    # What members wrote, or was written about them, sealed with the member's key.
+    personal_data = {
+        Convening.FeedbackGiven: PersonalFields("member_id", {"comment": ""}),
+        Convening.SignUpCancelled: PersonalFields("member_id", {"reason": ""}),
+        Convening.SignUpDeclined: PersonalFields("member_id", {"reason": ""}),
+    }
+    erasure_events = {MemberErasure.Recorded: "member_id"}
 
     # Convenings
 

@@ -4,7 +4,8 @@ and CPD evidence (a convening's CPD credit, certificates and their verification)
 Feed URLs and certificate links are signed with keys derived from the node's signing
 key (`services.events.cpd.keys`), handed over by `connect`. A feed or certificate
 whose member the community directory no longer knows (an erased member) no longer
-opens or verifies (`member_present`).
+opens or verifies (`member_present`), and neither does one the service recorded as
+erased (`MemberErasure`, from the registry's `member_erased`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from services.common.application import Changes, Outcome, check_expected_version
 from services.common.errors import FailedPrecondition, NotFound, PermissionDenied
 from services.common.idempotency import Command
 from services.common.identity import Caller, require_self_or_operator
+from services.contracts.erasure import MemberErasure
 from services.events.application.base import EventsBase, policy_words
 from services.events.commands import CommunityDirectory
 from services.events.cpd.keys import CertificateClaim, EvidenceKeys, FeedSecrets
@@ -77,10 +79,10 @@ class Evidence(EventsBase):
         return self.directory.is_known_member(member_id) and not self.member_erased(member_id)
 
     def member_erased(self, member_id: UUID) -> bool:
-        """The erasure hook: whether this service recorded the member's erasure. The
-        registry publishes no erasure yet; when it does, this reads the service's own
-        record of it (the events store, so no lag)."""
-        return False
+        """Whether this service recorded the member's erasure (`MemberErasure`, saved by
+        its erasures inbox when the registry erases them): read from the event store, so
+        no read model lags behind it."""
+        return self._find(MemberErasure.create_id(member_id), MemberErasure) is not None
 
     # Calendar feeds
 

@@ -5,6 +5,7 @@ service knows of a community.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from copnet.events.v1 import events_pb2 as pb
@@ -14,6 +15,7 @@ from services.common.paging import Page
 from services.common.protoconv import optional_time
 from services.common.servicer import (
     Context,
+    member_export,
     page,
     parse_optional_uuid,
     read_your_writes,
@@ -153,3 +155,16 @@ class OverviewCalls(Servicer):
             ),
             registry_position=position,
         )
+
+    async def ExportMemberData(
+        self, request: pb.ExportMemberDataRequest, context: Context
+    ) -> pb.ExportMemberDataResponse:
+        document = await member_export(request.member_id, self._member_data)
+        return pb.ExportMemberDataResponse(document_json=document)
+
+    def _member_data(self, member_id: UUID) -> dict[str, Any]:
+        """The schedule's rows about the member, and their calendar feeds (without URLs)."""
+        return {
+            **self.schedule.member_data(member_id),
+            **self.evidence.feeds.member_data(member_id),
+        }

@@ -15,6 +15,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from services.common.paging import Page
 from services.common.projection import Projection
 from services.common.sqlstore import SqlStore, SqlTx, Where, page_rows, text_time, time_text
+from services.contracts.erasure import MemberErasure
 from services.events.domain import CalendarFeed
 from services.events.values import Attendance, SignUpStatus
 from services.events.views.records import ConveningRecord, convening_from_row, optional_uuid
@@ -90,7 +91,27 @@ class Evidence(Projection):
              e.originator_version),
         )  # fmt: skip
 
+    @apply.register(MemberErasure.Recorded)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        # Their URLs already answer 404 (the application checks the erasure): say so here.
+        tx.execute(
+            "UPDATE calendar_feeds SET revoked = 1, revoke_reason = 'member erased'"
+            " WHERE member_id = ?",
+            (str(e.member_id),),
+        )
+
     # Reading
+
+    def member_data(self, member_id: UUID) -> dict[str, list[dict[str, Any]]]:
+        """A member's calendar feeds, for their subject access export (never the URLs)."""
+        with self.store.read() as tx:
+            feeds = tx.all(
+                "SELECT feed_id, kind, community_id, revoked, revoke_reason, rotations,"
+                " created_at, updated_at FROM calendar_feeds WHERE member_id = ?"
+                " ORDER BY created_at, feed_id",
+                (str(member_id),),
+            )
+        return {"calendar_feeds": feeds}
 
     def list_feeds(
         self, page: Page, member_id: UUID, include_revoked: bool

@@ -144,3 +144,23 @@ class ScheduleQueries:
             for r in rows
         ]
         return records, token
+
+    # Subject access
+
+    def member_data(self, member_id: UUID) -> dict[str, list[dict]]:
+        """Every row of the schedule about a member: sign-ups (with attendance) and feedback."""
+        key = (str(member_id),)
+        with self.store.read() as tx:
+            return {
+                "sign_ups": tx.all(
+                    "SELECT convening_id, community_id, status, attendance, signed_up_at,"
+                    " updated_at, feedback_given FROM sign_ups WHERE member_id = ?"
+                    " ORDER BY signed_up_at, convening_id",
+                    key,
+                ),
+                "feedback": tx.all(
+                    "SELECT convening_id, rating, comment, given_at FROM feedback"
+                    " WHERE member_id = ? ORDER BY given_at, convening_id",
+                    key,
+                ),
+            }

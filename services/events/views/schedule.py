@@ -17,6 +17,7 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from services.common.projection import Projection
 from services.common.sqlstore import SqlTx, time_text, update_row
+from services.contracts.erasure import MemberErasure
 from services.events.domain import Convening, MeetingPlan
 from services.events.values import Attendance, ConveningStatus, SignUpStatus, local_time
 from services.events.views.analytics import ScheduleAnalytics
@@ -351,6 +352,12 @@ class Schedule(ScheduleQueries, ScheduleAnalytics, MemberQueries, Projection):
             for column, n in _buckets(old["status"], entry["attendance"]).items():
                 added[column] = added.get(column, 0) + n
         self._count(tx, e, removed, added)
+
+    @apply.register(MemberErasure.Recorded)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        # Ratings and counts stay (community figures); the words go.
+        tx.execute("UPDATE feedback SET comment = '' WHERE member_id = ?", (str(e.member_id),))
+        tx.scrub("feedback")
 
     @apply.register(Convening.FeedbackGiven)
     def _(self, e: Any, tx: SqlTx) -> None:

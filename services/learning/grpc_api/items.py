@@ -7,6 +7,7 @@ from services.common.errors import Violations
 from services.common.servicer import (
     Context,
     command,
+    member_export,
     page,
     parse_optional_uuid,
     parse_uuid,
@@ -226,3 +227,9 @@ class ItemCalls(Servicer):
         return pb.SearchCatalogueResponse(
             items=[self._item(e) for e in entries], next_page_token=token
         )
+
+    async def ExportMemberData(
+        self, request: pb.ExportMemberDataRequest, context: Context
+    ) -> pb.ExportMemberDataResponse:
+        document = await member_export(request.member_id, self.catalogue.member_data)
+        return pb.ExportMemberDataResponse(document_json=document)

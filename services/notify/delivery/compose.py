@@ -131,6 +131,8 @@ class Composer:
             notice = self.app._find(LearningNotice.create_id(n.refs["item_id"]), LearningNotice)
             if notice is not None and notice.withdrawn:
                 return Skip("the learning item was withdrawn")
+        if self.directory.is_erased(n.member_id):
+            return Skip("the member was erased")
         name, address = self.directory.person(n.member_id)
         if not address:
             if now - n.due_at < ADDRESS_GRACE:

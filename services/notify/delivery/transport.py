@@ -60,6 +60,10 @@ class Transport(Protocol):
         """After a crash: True/False if the transport can tell whether a message went
         out, None if it cannot (SMTP)."""
 
+    def forget(self, message_id: str) -> bool:
+        """Removes what the transport kept of a message (an erased member's), if anything."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -183,6 +187,9 @@ class SmtpTransport:
     def was_sent(self, message_id: str) -> bool | None:
         return None
 
+    def forget(self, message_id: str) -> bool:
+        return False  # the mail server has it; nothing is kept here
+
     def close(self) -> None:
         while True:
             try:
@@ -227,6 +234,19 @@ class FileTransport:
 
     def was_sent(self, message_id: str) -> bool | None:
         return self.path_of(message_id).exists()
+
+    def forget(self, message_id: str) -> bool:
+        """Overwrites the message's file with zeros, then removes it."""
+        path = self.path_of(message_id)
+        try:
+            with path.open("r+b") as handle:
+                handle.write(bytes(path.stat().st_size))
+                handle.flush()
+                os.fsync(handle.fileno())
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def close(self) -> None:
         for leftover in self.directory.glob(".sending-*"):

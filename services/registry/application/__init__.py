@@ -8,6 +8,8 @@ directory view (lists).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 from uuid import UUID
 
@@ -19,9 +21,11 @@ from services.common.application import (
     or_current,
 )
 from services.common.claims import UniqueClaim
-from services.common.errors import FailedPrecondition, NotFound
+from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from services.common.idempotency import Command
-from services.common.identity import require_operator, require_self_or_operator
+from services.common.identity import Caller, require_operator, require_self_or_operator
+from services.common.shredding import PersonalFields
+from services.kernel.erasure import ERASED_NAME
 from services.registry.application.memberships import Memberships
 from services.registry.domain import (
     Community,
@@ -41,6 +45,11 @@ MEMBER_EMAIL = "member-email"
 EMAIL_TAKEN = "that e-mail address is registered"
 
 REGISTRY_AGGREGATES = (Organisation, Community, Member, Membership)
+# The node's secret for keying the unique-address claims (in the key store, never erased).
+EMAIL_CLAIM_SECRET = "node:member-email-claims"
+
+_NAME = {"display_name": ERASED_NAME}
+_EMAIL = {"email": ""}
 
 
 def _ods_code_taken(ods_code: str | None) -> str:
@@ -49,6 +58,24 @@ def _ods_code_taken(ods_code: str | None) -> str:
 
 class Registry(Memberships):
     name = "Registry"
+    # A member's name and address, and what they or others wrote about them in their
+    # memberships, are sealed with the member's key (erasure destroys it).
+    personal_data = {
+        Member.Registered: PersonalFields("originator_id", {**_NAME, **_EMAIL}),
+        Member.DetailsChanged: PersonalFields("originator_id", _NAME),
+        Member.EmailChanged: PersonalFields("originator_id", _EMAIL),
+        Membership.Requested: PersonalFields("member_id", {"message": ""}),
+        Membership.RequestRejected: PersonalFields("member_id", {"reason": ""}),
+        Membership.Removed: PersonalFields("member_id", {"reason": ""}),
+    }
+    erasure_events = {Member.Erased: "originator_id"}
+
+    def email_key(self, email: str) -> str:
+        """What the unique-address claim is keyed by: an HMAC of the normalised address
+        under the node's secret, so the claim never holds the address itself."""
+        secret = self.subject_keys.key(EMAIL_CLAIM_SECRET, create=True)
+        assert secret is not None, "the claim secret is never erased"
+        return hmac.new(secret, email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
     # Organisations
 
@@ -242,7 +269,8 @@ class Registry(Memberships):
                 home_organisation_id=home_organisation_id,
                 email=email,
             )
-            claim = self.claim(MEMBER_EMAIL, email, member.id, EMAIL_TAKEN)
+            self._check_legacy_email_claim(email, member.id)
+            claim = self.claim(MEMBER_EMAIL, self.email_key(email), member.id, EMAIL_TAKEN)
             return Changes(member, [claim])
 
         return self.execute(command, decide)
@@ -260,6 +288,7 @@ class Registry(Memberships):
         def decide() -> Changes:
             require_self_or_operator(command.caller, member_id, "change a member's details")
             member = self.load(member_id, Member, "member")
+            member.check_not_erased()
             check_expected_version(member, expected_version, "the member")
             claims: list[Any] = []
             member.change_details(
@@ -273,11 +302,62 @@ class Registry(Memberships):
                 self._active_organisation(home_organisation_id)
                 member.move_to(home_organisation_id)
             if email is not KEEP and email != member.email:
-                claims = self.move_claim(MEMBER_EMAIL, member.email, email, member.id, EMAIL_TAKEN)
+                self._check_legacy_email_claim(email, member.id)
+                claims = self.move_claim(
+                    MEMBER_EMAIL,
+                    self.email_key(member.email),
+                    self.email_key(email),
+                    member.id,
+                    EMAIL_TAKEN,
+                )
                 member.change_email(email)
             return Changes(member, claims)
 
         return self.execute(command, decide)
+
+    def _check_legacy_email_claim(self, email: str, member_id: UUID) -> None:
+        """Stores written before claims were keyed by an HMAC hold the address itself as
+        the key: such a claim still counts."""
+        holder = self.holder_of(MEMBER_EMAIL, email)
+        if holder is not None and holder != member_id:
+            raise AlreadyExists(EMAIL_TAKEN)
+
+    # Erasure and export
+
+    def erase_member(self, command: Command, member_id: UUID, confirm: bool) -> Outcome:
+        """Erases a member (UK GDPR art. 17) by destroying their data key, then records
+        it: every personal field stored about them reads as a tombstone from then on,
+        and every read model on the node drops or anonymises them on `Member.Erased`."""
+        _check_may_erase(command.caller, member_id, confirm)
+        member = self.load(member_id, Member, "member")
+        claim_key = self.email_key(member.email) if member.email else None
+        legacy_key = member.email or None
+        if not member.erased:
+            self.subject_keys.erase(str(member_id))
+
+        def decide() -> Changes:
+            _check_may_erase(command.caller, member_id, confirm)
+            member = self.load(member_id, Member, "member")
+            member.erase()
+            keys = [claim_key, legacy_key] if claim_key else []
+            released = [self.release(MEMBER_EMAIL, key, member.id) for key in keys if key]
+            return Changes(member, [claim for claim in released if claim is not None])
+
+        return self.execute(command, decide)
+
+    def member_export(self, member_id: UUID) -> dict[str, Any]:
+        """What the registry's store holds about a member (subject access; the servicer
+        checks who asks)."""
+        member = self.load(member_id, Member, "member")
+        return {
+            "display_name": member.display_name,
+            "email": member.email,
+            "profession": member.profession.value,
+            "home_organisation_id": str(member.home_organisation_id),
+            "erased": member.erased,
+            "registered_at": member.created_on.isoformat(),
+            "history": [_history_entry(e) for e in self.events.get(member.id)],
+        }
 
     # History
 
@@ -286,3 +366,23 @@ class Registry(Memberships):
         if self._find(entity_id, REGISTRY_AGGREGATES) is None:
             raise NotFound(f"no organisation, community, member or membership {entity_id}")
         return self.history(entity_id, after_version, limit)
+
+
+def _check_may_erase(caller: Caller, member_id: UUID, confirm: bool) -> None:
+    require_self_or_operator(caller, member_id, "erase a member")
+    if not caller.is_operator and not confirm:
+        raise InvalidArgument.single("confirm", "must be true: erasing yourself cannot be undone")
+
+
+def _history_entry(event: Any) -> dict[str, Any]:
+    state = {
+        key: (str(value) if not isinstance(value, (str, int, bool, type(None))) else value)
+        for key, value in vars(event).items()
+        if key not in ("originator_id", "originator_version", "timestamp", "trace_context")
+    }
+    return {
+        "type": type(event).__qualname__,
+        "version": event.originator_version,
+        "at": event.timestamp.isoformat(),
+        "data": state,
+    }

@@ -35,6 +35,8 @@ class Memberships(CopnetApplication):
             raise PermissionDenied(
                 f"the token names member {caller.member_id}, who is not registered"
             )
+        if member.erased:
+            raise PermissionDenied(f"member {caller.member_id} was erased")
         return member
 
     def join(self, command: Command, community_id: UUID, member_id: UUID) -> Outcome:

@@ -7,6 +7,8 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from services.common.aggregate import TracedAggregate
+from services.common.errors import FailedPrecondition
+from services.kernel.erasure import ERASED_NAME
 from services.registry.domain.values import Profession
 
 
@@ -19,6 +21,17 @@ class Member(TracedAggregate):
         self.profession = Profession(profession)
         self.home_organisation_id = home_organisation_id
         self.email = email
+        self.erased = False
+
+    def check_not_erased(self) -> None:
+        if getattr(self, "erased", False):
+            raise FailedPrecondition(f"member {self.id} was erased")
+
+    def erase(self) -> None:
+        """Records the erasure (the member's key is destroyed beside it): the aggregate
+        keeps its id and organisation, never the person's name or address."""
+        self.check_not_erased()
+        self._erased()
 
     def change_details(self, display_name: str, profession: Profession) -> None:
         if (display_name, profession) != (self.display_name, self.profession):
@@ -44,3 +57,9 @@ class Member(TracedAggregate):
     @event("HomeOrganisationChanged")
     def _home_organisation_changed(self, home_organisation_id: UUID) -> None:
         self.home_organisation_id = home_organisation_id
+
+    @event("Erased")
+    def _erased(self) -> None:
+        self.display_name = ERASED_NAME
+        self.email = ""
+        self.erased = True

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 from copnet.registry.v1 import registry_pb2 as pb
 from services.common.errors import Violations
+from services.common.paging import MAX_PAGE_SIZE, Page
 from services.common.servicer import (
     Context,
     command,
+    member_export,
     optional,
     page,
     parse_optional_uuid,
@@ -80,3 +85,42 @@ class MemberCalls(Servicer):
         return pb.ListMembersResponse(
             members=[member_pb(r) for r in records], next_page_token=token
         )
+
+    async def EraseMember(
+        self, request: pb.EraseMemberRequest, context: Context
+    ) -> pb.EraseMemberResponse:
+        v = Violations()
+        cmd = command(request, "EraseMember", v)
+        member_id = v.check("member_id", parse_uuid, request.member_id)
+        v.raise_if_any()
+        outcome = await run(self.app.erase_member, cmd, member_id, request.confirm)
+        return pb.EraseMemberResponse(member_id=str(member_id), position=outcome.position)
+
+    async def ExportMemberData(
+        self, request: pb.ExportMemberDataRequest, context: Context
+    ) -> pb.ExportMemberDataResponse:
+        document = await member_export(request.member_id, self._member_data)
+        return pb.ExportMemberDataResponse(document_json=document)
+
+    def _member_data(self, member_id: UUID) -> dict[str, Any]:
+        document = self.app.member_export(member_id)
+        memberships, _ = self.directory.list_memberships(
+            Page(size=MAX_PAGE_SIZE, after=None, filters_digest=""), member_id=str(member_id)
+        )
+        document["memberships"] = [
+            {
+                "membership_id": str(m.membership_id),
+                "community_id": str(m.community_id),
+                "status": m.status,
+                "roles": [
+                    {
+                        "role": t.role.value,
+                        "start": t.start.isoformat(),
+                        "end": t.end.isoformat() if t.end else None,
+                    }
+                    for t in m.role_terms
+                ],
+            }
+            for m in memberships
+        ]
+        return document

@@ -25,6 +25,7 @@ from services.common.sqlstore import (
     time_text,
     update_row,
 )
+from services.kernel.erasure import ERASED_NAME
 from services.registry.domain import (
     Community,
     Member,
@@ -238,6 +239,19 @@ class Directory(Projection):
     @apply.register(Member.EmailChanged)
     def _(self, e: Any, tx: SqlTx) -> None:
         update_row(tx, "members", "member_id", e, email=e.email)
+
+    @apply.register(Member.Erased)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        update_row(
+            tx,
+            "members",
+            "member_id",
+            e,
+            display_name=ERASED_NAME,
+            sort_name=ERASED_NAME.lower(),
+            email="",
+        )
+        tx.scrub("members")
 
     @apply.register(Member.HomeOrganisationChanged)
     def _(self, e: Any, tx: SqlTx) -> None:

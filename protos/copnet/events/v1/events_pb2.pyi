@@ -1089,6 +1089,18 @@ class GetCommunityResponse(_message.Message):
     registry_position: int
     def __init__(self, community: _Optional[_Union[Community, _Mapping]] = ..., registry_position: _Optional[int] = ...) -> None: ...
 
+class ExportMemberDataRequest(_message.Message):
+    __slots__ = ("member_id",)
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+
+class ExportMemberDataResponse(_message.Message):
+    __slots__ = ("document_json",)
+    DOCUMENT_JSON_FIELD_NUMBER: _ClassVar[int]
+    document_json: str
+    def __init__(self, document_json: _Optional[str] = ...) -> None: ...
+
 class CalendarFeed(_message.Message):
     __slots__ = ("feed_id", "member_id", "kind", "community_id", "url", "revoked", "revoke_reason", "rotations", "created_at", "updated_at", "version")
     FEED_ID_FIELD_NUMBER: _ClassVar[int]

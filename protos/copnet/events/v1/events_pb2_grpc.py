@@ -195,6 +195,11 @@ class EventsServiceStub:
                 request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityRequest.SerializeToString,
                 response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityResponse.FromString,
                 _registered_method=True)
+        self.ExportMemberData = channel.unary_unary(
+                '/copnet.events.v1.EventsService/ExportMemberData',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataResponse.FromString,
+                _registered_method=True)
         self.IssueCalendarFeed = channel.unary_unary(
                 '/copnet.events.v1.EventsService/IssueCalendarFeed',
                 request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.IssueCalendarFeedRequest.SerializeToString,
@@ -465,6 +470,14 @@ class EventsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportMemberData(self, request, context):
+        """Everything the events service holds about a member, as a JSON document (subject
+        access; the node operator or the member themselves). See docs/data-protection.md.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def IssueCalendarFeed(self, request, context):
         """Calendar feeds: iCalendar URLs that calendar applications (Outlook, Google,
         Apple) subscribe to, served on the events service's web port. A member's
@@ -673,6 +686,11 @@ def add_EventsServiceServicer_to_server(servicer, server):
                     servicer.GetCommunity,
                     request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityRequest.FromString,
                     response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityResponse.SerializeToString,
+            ),
+            'ExportMemberData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportMemberData,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataResponse.SerializeToString,
             ),
             'IssueCalendarFeed': grpc.unary_unary_rpc_method_handler(
                     servicer.IssueCalendarFeed,
@@ -1492,6 +1510,33 @@ class EventsService:
             '/copnet.events.v1.EventsService/GetCommunity',
             copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityRequest.SerializeToString,
             copnet_dot_events_dot_v1_dot_events__pb2.GetCommunityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMemberData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/ExportMemberData',
+            copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -629,3 +629,15 @@ class ListRegionNodesResponse(_message.Message):
     region: str
     nodes: _containers.RepeatedCompositeFieldContainer[RegionNode]
     def __init__(self, region: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[RegionNode, _Mapping]]] = ...) -> None: ...
+
+class ExportMemberDataRequest(_message.Message):
+    __slots__ = ("member_id",)
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+
+class ExportMemberDataResponse(_message.Message):
+    __slots__ = ("document_json",)
+    DOCUMENT_JSON_FIELD_NUMBER: _ClassVar[int]
+    document_json: str
+    def __init__(self, document_json: _Optional[str] = ...) -> None: ...

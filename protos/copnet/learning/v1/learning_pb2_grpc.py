@@ -122,6 +122,11 @@ class LearningServiceStub:
                 request_serializer=copnet_dot_learning_dot_v1_dot_learning__pb2.ListRegionNodesRequest.SerializeToString,
                 response_deserializer=copnet_dot_learning_dot_v1_dot_learning__pb2.ListRegionNodesResponse.FromString,
                 _registered_method=True)
+        self.ExportMemberData = channel.unary_unary(
+                '/copnet.learning.v1.LearningService/ExportMemberData',
+                request_serializer=copnet_dot_learning_dot_v1_dot_learning__pb2.ExportMemberDataRequest.SerializeToString,
+                response_deserializer=copnet_dot_learning_dot_v1_dot_learning__pb2.ExportMemberDataResponse.FromString,
+                _registered_method=True)
 
 
 class LearningServiceServicer:
@@ -251,6 +256,14 @@ class LearningServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportMemberData(self, request, context):
+        """Everything the learning service holds about a member, as a JSON document (subject
+        access; the node operator or the member themselves). See docs/data-protection.md.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LearningServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -338,6 +351,11 @@ def add_LearningServiceServicer_to_server(servicer, server):
                     servicer.ListRegionNodes,
                     request_deserializer=copnet_dot_learning_dot_v1_dot_learning__pb2.ListRegionNodesRequest.FromString,
                     response_serializer=copnet_dot_learning_dot_v1_dot_learning__pb2.ListRegionNodesResponse.SerializeToString,
+            ),
+            'ExportMemberData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportMemberData,
+                    request_deserializer=copnet_dot_learning_dot_v1_dot_learning__pb2.ExportMemberDataRequest.FromString,
+                    response_serializer=copnet_dot_learning_dot_v1_dot_learning__pb2.ExportMemberDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -802,6 +820,33 @@ class LearningService:
             '/copnet.learning.v1.LearningService/ListRegionNodes',
             copnet_dot_learning_dot_v1_dot_learning__pb2.ListRegionNodesRequest.SerializeToString,
             copnet_dot_learning_dot_v1_dot_learning__pb2.ListRegionNodesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMemberData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.learning.v1.LearningService/ExportMemberData',
+            copnet_dot_learning_dot_v1_dot_learning__pb2.ExportMemberDataRequest.SerializeToString,
+            copnet_dot_learning_dot_v1_dot_learning__pb2.ExportMemberDataResponse.FromString,
             options,
             channel_credentials,
             insecure,

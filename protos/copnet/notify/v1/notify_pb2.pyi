@@ -423,3 +423,15 @@ class PreviewDigestResponse(_message.Message):
     DIGESTS_FIELD_NUMBER: _ClassVar[int]
     digests: _containers.RepeatedCompositeFieldContainer[DigestPreview]
     def __init__(self, digests: _Optional[_Iterable[_Union[DigestPreview, _Mapping]]] = ...) -> None: ...
+
+class ExportMemberDataRequest(_message.Message):
+    __slots__ = ("member_id",)
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+
+class ExportMemberDataResponse(_message.Message):
+    __slots__ = ("document_json",)
+    DOCUMENT_JSON_FIELD_NUMBER: _ClassVar[int]
+    document_json: str
+    def __init__(self, document_json: _Optional[str] = ...) -> None: ...

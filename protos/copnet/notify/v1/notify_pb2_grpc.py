@@ -102,6 +102,11 @@ class NotifyServiceStub:
                 request_serializer=copnet_dot_notify_dot_v1_dot_notify__pb2.PreviewDigestRequest.SerializeToString,
                 response_deserializer=copnet_dot_notify_dot_v1_dot_notify__pb2.PreviewDigestResponse.FromString,
                 _registered_method=True)
+        self.ExportMemberData = channel.unary_unary(
+                '/copnet.notify.v1.NotifyService/ExportMemberData',
+                request_serializer=copnet_dot_notify_dot_v1_dot_notify__pb2.ExportMemberDataRequest.SerializeToString,
+                response_deserializer=copnet_dot_notify_dot_v1_dot_notify__pb2.ExportMemberDataResponse.FromString,
+                _registered_method=True)
 
 
 class NotifyServiceServicer:
@@ -197,6 +202,14 @@ class NotifyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportMemberData(self, request, context):
+        """Everything the notify service holds about a member, as a JSON document (subject
+        access; the node operator or the member themselves). See docs/data-protection.md.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -254,6 +267,11 @@ def add_NotifyServiceServicer_to_server(servicer, server):
                     servicer.PreviewDigest,
                     request_deserializer=copnet_dot_notify_dot_v1_dot_notify__pb2.PreviewDigestRequest.FromString,
                     response_serializer=copnet_dot_notify_dot_v1_dot_notify__pb2.PreviewDigestResponse.SerializeToString,
+            ),
+            'ExportMemberData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportMemberData,
+                    request_deserializer=copnet_dot_notify_dot_v1_dot_notify__pb2.ExportMemberDataRequest.FromString,
+                    response_serializer=copnet_dot_notify_dot_v1_dot_notify__pb2.ExportMemberDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -566,6 +584,33 @@ class NotifyService:
             '/copnet.notify.v1.NotifyService/PreviewDigest',
             copnet_dot_notify_dot_v1_dot_notify__pb2.PreviewDigestRequest.SerializeToString,
             copnet_dot_notify_dot_v1_dot_notify__pb2.PreviewDigestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMemberData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.notify.v1.NotifyService/ExportMemberData',
+            copnet_dot_notify_dot_v1_dot_notify__pb2.ExportMemberDataRequest.SerializeToString,
+            copnet_dot_notify_dot_v1_dot_notify__pb2.ExportMemberDataResponse.FromString,
             options,
             channel_credentials,
             insecure,

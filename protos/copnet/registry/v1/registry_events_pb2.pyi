@@ -133,6 +133,12 @@ class MemberRegistered(_message.Message):
     email: str
     def __init__(self, member_id: _Optional[str] = ..., display_name: _Optional[str] = ..., profession: _Optional[_Union[_registry_pb2.Profession, str]] = ..., home_organisation_id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
 
+class MemberErased(_message.Message):
+    __slots__ = ("member_id",)
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+
 class MemberDetailsChanged(_message.Message):
     __slots__ = ("member_id", "display_name", "profession")
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]

@@ -804,3 +804,33 @@ class ListEntityHistoryResponse(_message.Message):
     entries: _containers.RepeatedCompositeFieldContainer[HistoryEntry]
     next_page_token: str
     def __init__(self, entries: _Optional[_Iterable[_Union[HistoryEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class EraseMemberRequest(_message.Message):
+    __slots__ = ("request_id", "member_id", "confirm")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    member_id: str
+    confirm: bool
+    def __init__(self, request_id: _Optional[str] = ..., member_id: _Optional[str] = ..., confirm: _Optional[bool] = ...) -> None: ...
+
+class EraseMemberResponse(_message.Message):
+    __slots__ = ("member_id", "position")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    position: int
+    def __init__(self, member_id: _Optional[str] = ..., position: _Optional[int] = ...) -> None: ...
+
+class ExportMemberDataRequest(_message.Message):
+    __slots__ = ("member_id",)
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+
+class ExportMemberDataResponse(_message.Message):
+    __slots__ = ("document_json",)
+    DOCUMENT_JSON_FIELD_NUMBER: _ClassVar[int]
+    document_json: str
+    def __init__(self, document_json: _Optional[str] = ...) -> None: ...

@@ -187,6 +187,16 @@ class RegistryServiceStub:
                 request_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ListEntityHistoryRequest.SerializeToString,
                 response_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ListEntityHistoryResponse.FromString,
                 _registered_method=True)
+        self.EraseMember = channel.unary_unary(
+                '/copnet.registry.v1.RegistryService/EraseMember',
+                request_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.EraseMemberRequest.SerializeToString,
+                response_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.EraseMemberResponse.FromString,
+                _registered_method=True)
+        self.ExportMemberData = channel.unary_unary(
+                '/copnet.registry.v1.RegistryService/ExportMemberData',
+                request_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ExportMemberDataRequest.SerializeToString,
+                response_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ExportMemberDataResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -401,6 +411,21 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EraseMember(self, request, context):
+        """Erases a member (UK GDPR right to erasure) by destroying their data key: the node
+        operator, or the member themselves with confirm = true. See docs/data-protection.md.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportMemberData(self, request, context):
+        """Everything the registry holds about a member, as a JSON document (subject access).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -543,6 +568,16 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.ListEntityHistory,
                     request_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ListEntityHistoryRequest.FromString,
                     response_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ListEntityHistoryResponse.SerializeToString,
+            ),
+            'EraseMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseMember,
+                    request_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.EraseMemberRequest.FromString,
+                    response_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.EraseMemberResponse.SerializeToString,
+            ),
+            'ExportMemberData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportMemberData,
+                    request_deserializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ExportMemberDataRequest.FromString,
+                    response_serializer=copnet_dot_registry_dot_v1_dot_registry__pb2.ExportMemberDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1314,6 +1349,60 @@ class RegistryService:
             '/copnet.registry.v1.RegistryService/ListEntityHistory',
             copnet_dot_registry_dot_v1_dot_registry__pb2.ListEntityHistoryRequest.SerializeToString,
             copnet_dot_registry_dot_v1_dot_registry__pb2.ListEntityHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.registry.v1.RegistryService/EraseMember',
+            copnet_dot_registry_dot_v1_dot_registry__pb2.EraseMemberRequest.SerializeToString,
+            copnet_dot_registry_dot_v1_dot_registry__pb2.EraseMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportMemberData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.registry.v1.RegistryService/ExportMemberData',
+            copnet_dot_registry_dot_v1_dot_registry__pb2.ExportMemberDataRequest.SerializeToString,
+            copnet_dot_registry_dot_v1_dot_registry__pb2.ExportMemberDataResponse.FromString,
             options,
             channel_credentials,
             insecure,
