@@ -39,7 +39,7 @@ from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig,
 from services.common.nodeauth import OPERATOR, NodeUsers, ServiceGrants
 from services.common.pki import write_file
 from services.common.region import HubCredentials
-from services.common.settings import SERVICES, NodeSettings, available_services
+from services.common.settings import WEB_SERVICES, NodeSettings, available_services
 from services.common.supervision import (
     Child,
     DataDirInUse,
@@ -269,11 +269,8 @@ class Node:
         wanted = [(self.settings.listen_host, self.settings.nats_port, "NATS")]
         for name in self.services:
             wanted.append((*_host_port(self.settings.address(name)), f"{name} gRPC"))
-        if "notify" in self.services:
-            web = os.environ.get("COPNET_NOTIFY_HTTP_ADDRESS") or (
-                f"{self.settings.listen_host}:{self.settings.grpc_port_base + len(SERVICES)}"
-            )
-            wanted.append((*_host_port(web), "notify pages"))
+        for name, web in self.web_addresses().items():
+            wanted.append((*_host_port(web), f"{name} web pages"))
         for name in self.services:
             if self.settings.metrics_port_of(name):
                 port = self.settings.metrics_port_of(name)
@@ -283,6 +280,16 @@ class Node:
         if self.serves_report:
             wanted.append((*_host_port(report_address(self.settings)), "report page"))
         return wanted
+
+    def web_addresses(self) -> dict[str, str]:
+        """Where the services with web pages serve them (COPNET_<SERVICE>_HTTP_ADDRESS, else
+        the ports after the gRPC ports)."""
+        return {
+            name: os.environ.get(f"COPNET_{name.upper()}_HTTP_ADDRESS")
+            or self.settings.default_web_address(name)
+            for name in WEB_SERVICES
+            if name in self.services
+        }
 
     @property
     def serves_report(self) -> bool:
@@ -450,6 +457,9 @@ class Node:
             transport = "gRPC, no TLS: --insecure"
         for name in self.services:
             lines.append(f"  {name + ':':<10} {self.settings.address(name)} ({transport})")
+        scheme = "https" if self.settings.tls else "http"
+        for name, web in self.web_addresses().items():
+            lines.append(f"  {name + ' web:':<10} {scheme}://{web}")
         if self.serves_report:
             lines.append(f"  report:    {report_url(self.settings)} (sign in with a token)")
         data_dir = f" --data-dir {self.settings.data_dir}" if self.settings.data_dir else ""

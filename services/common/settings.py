@@ -15,6 +15,9 @@ from typing import Any
 from services.common.stores import StoreSettings
 
 SERVICES = ("registry", "events", "learning", "notify")
+# Services with web pages: their HTTP ports follow the gRPC ports, in this order (notify's
+# unsubscribe pages on 50055, the events service's feeds and certificates on 50056).
+WEB_SERVICES = ("notify", "events")
 
 
 def available_services() -> tuple[str, ...]:
@@ -127,6 +130,11 @@ class NodeSettings:
         if not self.metrics_port_base:
             return 0
         return self.metrics_port_base + SERVICES.index(service)
+
+    def default_web_address(self, service: str) -> str:
+        """Where a service's web pages listen unless COPNET_<SERVICE>_HTTP_ADDRESS says."""
+        port = self.grpc_port_base + len(SERVICES) + WEB_SERVICES.index(service)
+        return f"{self.listen_host}:{port}"
 
     def with_overrides(self, **overrides: Any) -> NodeSettings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})

@@ -19,7 +19,7 @@ from pathlib import Path
 from services.common.channels import ChannelSecurity
 from services.common.grpccerts import server_names
 from services.common.pki import RegionPki, Usage
-from services.common.settings import SERVICES, NodeSettings, available_services
+from services.common.settings import SERVICES, WEB_SERVICES, NodeSettings, available_services
 from services.common.supervision import Keeper
 from services.demo.client import NodeAccess
 from services.demo.region_file import RegionFile
@@ -51,7 +51,7 @@ class DemoRegion:
         base_port: int,
         listen_host: str = "127.0.0.1",
     ) -> None:
-        if len(SERVICES) + 4 > PORTS_PER_NODE:
+        if 1 + len(SERVICES) + len(WEB_SERVICES) + 1 > PORTS_PER_NODE:  # NATS ... report
             raise ValueError("more services than the demo's port layout has room for")
         self.data_dir = data_dir
         self.region = region

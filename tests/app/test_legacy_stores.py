@@ -2,10 +2,10 @@
 rebuilds, every read model rebuilds, and the relay can publish every event.
 
 tests/fixtures/legacy-stores/ holds each service's event store as the code before
-the code-shape moves wrote it (tests/fixtures/make_legacy_stores.py): at least one
-event of every aggregate and event class, under the topics (`<module>:<class>`) of
-that time. Moving a domain class must keep those topics resolving
-(`services/<service>/topics.py`).
+the code-shape moves wrote it (tests/fixtures/make_legacy_stores.py; classes added
+since, by tests/fixtures/extend_legacy_stores.py): at least one event of every
+aggregate and event class, under the topics (`<module>:<class>`) of that time. Moving a
+domain class must keep those topics resolving (`services/<service>/topics.py`).
 """
 
 from __future__ import annotations

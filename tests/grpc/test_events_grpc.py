@@ -293,7 +293,10 @@ class TestConveningLifeOverGrpc:
         # Sign-ups are for organisers and each member's own.
         refused = api.fails("ListSignUps", pb.ListSignUpsRequest(convening_id=cid), a)
         assert refused.code == grpc.StatusCode.PERMISSION_DENIED
-        mine = api.events("ListSignUps", pb.ListSignUpsRequest(member_id=c), c).sign_ups
+        # The list follows the log: wait for the sign-up to reach it.
+        mine = eventually(
+            lambda: api.events("ListSignUps", pb.ListSignUpsRequest(member_id=c), c).sign_ups
+        )
         assert [(s.convening_id, s.waitlist_position) for s in mine] == [(cid, 1)]
 
         clock.set(datetime(2024, 2, 21, 12, 45, tzinfo=UTC))
