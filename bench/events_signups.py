@@ -54,6 +54,8 @@ from services.registry.service import DEFINITION as REGISTRY
 from tests.support.ports import free_port
 
 RESULTS = Path(__file__).parent / "results"
+# The events service's web pages (calendar feeds) on any free port: not a node's.
+os.environ.setdefault("COPNET_EVENTS_HTTP_ADDRESS", "127.0.0.1:0")
 
 
 @dataclass

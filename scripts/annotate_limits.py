@@ -70,6 +70,12 @@ LIMITS: list[tuple[str, str, str, str]] = [
     ("events", "*", "before_date", DATE),
     ("events", "*", "planned_from", DATE),
     ("events", "*", "planned_before", DATE),
+    (
+        "events",
+        "SetConveningCpdRequest",
+        "cpd_hours",
+        "Limit: quarter hours, more than 0 and at most 100.",
+    ),
     ("learning", "*", "title", NAME),
     ("learning", "*", "summary", SUMMARY),
     ("learning", "*", "body", BODY),

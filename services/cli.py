@@ -28,10 +28,11 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from services.common.identity import OPERATOR_SUBJECT
 from services.common.settings import SERVICES, NodeSettings, available_services, parse_duration
 from services.common.telemetry import configure_logging
-from services.common.tokens import TokenAuthority, TokenLifetimeError, parse_operator_name
+from services.member_commands import add_parsers as add_member_commands
+from services.operations import add_monitoring_options
+from services.operations import add_parsers as add_operations
 
 
 def _duration(text: str) -> timedelta:
@@ -56,6 +57,8 @@ def _settings(options: argparse.Namespace) -> NodeSettings:
         "nats_port": getattr(options, "nats_port", None),
         "listen_host": getattr(options, "listen_host", None),
         "grpc_port_base": getattr(options, "grpc_port_base", None),
+        "metrics_port_base": getattr(options, "metrics_port_base", None),
+        "nats_monitor_port": getattr(options, "nats_monitor_port", None),
         "postgres_dsn": getattr(options, "postgres_dsn", None),
         "hub_url": getattr(options, "hub", None),
         "hub_credentials": getattr(options, "hub_credentials", None),
@@ -88,7 +91,7 @@ def _up(options: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"copnet up: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, "node")
+    configure_logging(settings.log_level, "node", settings.node_id)
     return run_node(settings)
 
 
@@ -100,6 +103,12 @@ def _node_spec(text: str) -> tuple[str, str]:
 def _hub(options: argparse.Namespace) -> int:
     from services.hub import HubSettings, run_hub
 
+    if options.action == "status":
+        from services.status import run_hub_status
+
+        return run_hub_status(options.data_dir, options.json)
+    if not options.region:
+        raise SystemExit("copnet hub: --region is required")
     configure_logging(options.log_level or "INFO", "hub")
     own = (options.tls_cert, options.tls_key, options.tls_ca)
     if any(own) and not all(own):
@@ -129,7 +138,7 @@ def _hub(options: argparse.Namespace) -> int:
 def _demo(options: argparse.Namespace) -> int:
     from services.demo.main import run_demo
 
-    configure_logging(options.log_level or "WARNING", "demo")
+    configure_logging(options.log_level or "WARNING", "demo", json_lines=False)
     return run_demo(
         options.data_dir,
         options.base_port,
@@ -140,38 +149,9 @@ def _demo(options: argparse.Namespace) -> int:
 
 
 def _token(options: argparse.Namespace) -> int:
-    settings = _settings(options)
-    if not settings.signing_key_file.exists():
-        print(
-            f"no signing key at {settings.signing_key_file}: start the node once with "
-            "`copnet up` (or give the same --data-dir)",
-            file=sys.stderr,
-        )
-        return 2
-    if options.operator and not options.name:
-        print("copnet token: --operator needs --name (who the token is for)", file=sys.stderr)
-        return 2
-    if options.member and options.name:
-        print("copnet token: --name is for operators", file=sys.stderr)
-        return 2
-    authority = TokenAuthority.for_node(
-        settings.node_id, settings.signing_key_file, settings.token_limits
-    )
-    subject = OPERATOR_SUBJECT if options.operator else options.member
-    try:
-        if options.operator:
-            parse_operator_name(options.name)
-        print(authority.issue(subject, ttl=options.ttl, name=options.name or ""))
-    except TokenLifetimeError as error:
-        print(f"copnet token: --ttl refused: {error}", file=sys.stderr)
-        return 2
-    except ValueError as error:
-        print(
-            f"copnet token: {error if options.operator else 'give a member id (a UUID)'}",
-            file=sys.stderr,
-        )
-        return 2
-    return 0
+    from services.keys_cli import token
+
+    return token(_settings(options), options)
 
 
 def _keys(options: argparse.Namespace) -> int:
@@ -260,7 +240,7 @@ def _republish(options: argparse.Namespace) -> int:
     from services.common.streamguard import StreamGuard
 
     settings = _settings(options)
-    configure_logging("WARNING", "cli")
+    configure_logging("WARNING", "cli", json_lines=False)
     if not (settings.data_dir / "node.json").exists() and not settings.postgres_dsn:
         print(f"{settings.data_dir} is not a node's data directory", file=sys.stderr)
         return 2
@@ -277,61 +257,6 @@ def _republish(options: argparse.Namespace) -> int:
         f"asked the relays of {', '.join(services)} (node {settings.node_id}) to publish their "
         f"whole log again into {identity.stream_name}; running relays start within seconds, "
         "stopped ones at their next start. Consumers drop what they already applied."
-    )
-    return 0
-
-
-def _member_tool(options: argparse.Namespace) -> tuple[NodeSettings, str] | None:
-    import uuid
-
-    settings = _settings(options)
-    if not settings.signing_key_file.exists():
-        print(f"no signing key at {settings.signing_key_file}", file=sys.stderr)
-        return None
-    try:
-        return settings, str(uuid.UUID(options.member_id))
-    except ValueError:
-        print("MEMBER_ID must be a member id (a UUID)", file=sys.stderr)
-        return None
-
-
-def _export_member(options: argparse.Namespace) -> int:
-    import grpc
-
-    from services.personal_data import export_member, write_export
-
-    found = _member_tool(options)
-    if found is None:
-        return 2
-    settings, member_id = found
-    try:
-        services = list(options.service or available_services())
-        document = export_member(settings, member_id, services)
-    except grpc.RpcError as error:
-        print(f"export failed: {error.code().name}: {error.details()}", file=sys.stderr)
-        return 1
-    write_export(document, options.out)
-    print(f"wrote the export of member {member_id} to {options.out} (0600: personal data)")
-    return 0
-
-
-def _erase_member(options: argparse.Namespace) -> int:
-    import grpc
-
-    from services.personal_data import erase_member
-
-    found = _member_tool(options)
-    if found is None:
-        return 2
-    settings, member_id = found
-    try:
-        position = erase_member(settings, member_id)
-    except grpc.RpcError as error:
-        print(f"erasure failed: {error.code().name}: {error.details()}", file=sys.stderr)
-        return 1
-    print(
-        f"member {member_id} erased (registry position {position}); the other services "
-        "follow within seconds"
     )
     return 0
 
@@ -397,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--nats-port", type=int, help="NATS client port (4222)")
     up.add_argument("--listen-host", help="address to listen on (127.0.0.1)")
     up.add_argument("--grpc-port-base", type=int, help="registry's port; others follow (50051)")
+    add_monitoring_options(up)
     up.add_argument("--postgres-dsn", help="store in PostgreSQL instead of SQLite")
     up.add_argument("--hub", help="the regional hub's leaf-node URL, e.g. nats-leaf://hub:7422")
     up.add_argument(
@@ -406,9 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     _tls_options(up)
     up.set_defaults(run=_up)
 
-    hub = commands.add_parser("hub", help="run a region's hub in the foreground")
+    hub = commands.add_parser(
+        "hub", help="run a region's hub in the foreground (`copnet hub status`: its links)"
+    )
+    hub.add_argument("action", nargs="?", default="run", choices=["run", "status"], help="(run)")
     hub.add_argument("--data-dir", type=Path, default=Path("copnet-hub"), help="(copnet-hub)")
-    hub.add_argument("--region", required=True, help="the region's id (a lower-case slug)")
+    hub.add_argument("--region", help="the region's id (a lower-case slug; required to run)")
+    hub.add_argument("--json", action="store_true", help="status: as JSON, for scripts")
     hub.add_argument(
         "--node",
         action="append",
@@ -444,7 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--data-dir", type=Path, default=Path("copnet-demo"), help="(copnet-demo)")
     demo.add_argument(
-        "--base-port", type=int, default=7600, help="first of the ports it uses, 10 per node (7600)"
+        "--base-port",
+        type=int,
+        default=7600,
+        help="first of the ports it uses: 10 per node, then 4 per node for /metrics (7600)",
     )
     mode = demo.add_mutually_exclusive_group()
     mode.add_argument(
@@ -509,30 +442,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     republish.set_defaults(run=_republish)
 
-    export = commands.add_parser(
-        "export-member", help="everything this node holds about a member, as one JSON file"
-    )
-    _node_options(export)
-    export.add_argument("member_id", metavar="MEMBER_ID")
-    export.add_argument("--out", type=Path, required=True, help="the JSON file to write")
-    export.add_argument(
-        "--service",
-        action="append",
-        choices=available_services(),
-        help="only this service's part (repeat; all by default)",
-    )
-    export.set_defaults(run=_export_member)
-
-    erase = commands.add_parser(
-        "erase-member", help="erase a member (their data key is destroyed; cannot be undone)"
-    )
-    _node_options(erase)
-    erase.add_argument("member_id", metavar="MEMBER_ID")
-    erase.set_defaults(run=_erase_member)
+    add_member_commands(commands, _node_options, _settings)
 
     from services.report.cli import add_parser as add_report
 
     add_report(commands, _node_options, _tls_options, _settings)
+
+    add_operations(commands, _node_options, _settings)
 
     serve = commands.add_parser("serve", help="run one service process")
     serve.add_argument("service", choices=available_services())

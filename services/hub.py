@@ -18,8 +18,10 @@ import logging
 import os
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nats
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
@@ -40,8 +42,11 @@ from services.common.region import (
     sign_directory,
 )
 from services.common.supervision import DataDirInUse, DataDirLock, Keeper, check_ports_free
+from services.status import record_hub_links
 
 log = logging.getLogger("copnet.hub")
+# How often the hub notes its leaf links' traffic (`copnet hub status`).
+LINKS_EVERY = 5.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,9 @@ class HubSettings:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_ca: Path | None = None
+    # The monitoring endpoint (`/leafz`: which nodes are linked), on loopback: -1 any free
+    # port (in the ports file under <data-dir>/nats), 0 none.
+    monitor_port: int = -1
 
     @property
     def manifest_file(self) -> Path:
@@ -94,6 +102,8 @@ class Hub:
         self.server: NatsServer | None = None
         self.lock = DataDirLock(settings.data_dir, f"copnet hub (region {settings.region})")
         self.keeper = Keeper(f"the hub of {settings.region}")
+        self._links: dict[str, Any] = {}
+        self._links_at = 0.0
         self.tls = settings.leaf_tls()
 
     def add_nodes(self, nodes: list[tuple[str, str]]) -> None:
@@ -151,16 +161,22 @@ class Hub:
             leaf_listen_port=self.settings.leaf_port,
             accounts=hub_accounts(self.manifest, signing.public_key(self.secrets.admin_seed)),
             leaf_tls=self.tls.listener if self.tls else None,
+            monitor_port=self.settings.monitor_port,
+            ports_file_dir=self.settings.data_dir / "nats",
         )
         self.server = NatsServer(config, self.settings.data_dir / "nats", self.lock.inherited)
         self.server.start()
         asyncio.run(self.publish_directory())
 
     def tend(self) -> None:
-        """Restarts a nats-server that exited or stopped answering (after a back-off)."""
+        """Restarts a nats-server that exited or stopped answering (after a back-off); every
+        LINKS_EVERY seconds notes the leaf links' traffic (for `copnet hub status`)."""
         if self.server is not None:
             self.keeper.watch(self.server)
             self.keeper.tend(self.server)
+            if time.monotonic() - self._links_at >= LINKS_EVERY:
+                self._links_at = time.monotonic()
+                self._links = record_hub_links(self.settings.data_dir, self._links)
 
     async def publish_directory(self) -> None:
         """Writes the region directory: the nodes and their public keys, signed by the hub.

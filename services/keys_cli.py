@@ -1,5 +1,5 @@
-"""`copnet keys` and `copnet revoke`: the node's token keys, link secrets and revocations
-(`services.common.keyring`), from the command line."""
+"""`copnet token`, `copnet keys` and `copnet revoke`: tokens, the node's token keys, link
+secrets and revocations (`services.common.keyring`), from the command line."""
 
 from __future__ import annotations
 
@@ -11,8 +11,44 @@ from datetime import datetime
 from typing import Any
 
 from services.common import keyring
+from services.common.identity import OPERATOR_SUBJECT
 from services.common.settings import NodeSettings
-from services.common.tokens import parse_operator_name
+from services.common.tokens import TokenAuthority, TokenLifetimeError, parse_operator_name
+
+
+def token(settings: NodeSettings, options: argparse.Namespace) -> int:
+    """`copnet token --operator --name NAME | --member ID [--ttl SPAN]`."""
+    if not settings.signing_key_file.exists():
+        print(
+            f"no signing key at {settings.signing_key_file}: start the node once with "
+            "`copnet up` (or give the same --data-dir)",
+            file=sys.stderr,
+        )
+        return 2
+    if options.operator and not options.name:
+        print("copnet token: --operator needs --name (who the token is for)", file=sys.stderr)
+        return 2
+    if options.member and options.name:
+        print("copnet token: --name is for operators", file=sys.stderr)
+        return 2
+    authority = TokenAuthority.for_node(
+        settings.node_id, settings.signing_key_file, settings.token_limits
+    )
+    subject = OPERATOR_SUBJECT if options.operator else options.member
+    try:
+        if options.operator:
+            parse_operator_name(options.name)
+        print(authority.issue(subject, ttl=options.ttl, name=options.name or ""))
+    except TokenLifetimeError as error:
+        print(f"copnet token: --ttl refused: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(
+            f"copnet token: {error if options.operator else 'give a member id (a UUID)'}",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
 
 
 def keys(settings: NodeSettings, action: str, kid: str | None) -> int:

@@ -38,8 +38,9 @@ from services.common.keyring import ensure_keys, ensure_link_secrets
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig, TlsConfig
 from services.common.nodeauth import OPERATOR, NodeUsers, ServiceGrants
+from services.common.pki import write_file
 from services.common.region import HubCredentials
-from services.common.settings import SERVICES, NodeSettings, available_services
+from services.common.settings import WEB_SERVICES, NodeSettings, available_services
 from services.common.supervision import (
     Child,
     DataDirInUse,
@@ -117,6 +118,8 @@ def node_nats_server(settings: NodeSettings, partners: Collection[str] | None = 
         if settings.tls_cert
         else None,
         client_seed=users.seed(OPERATOR),
+        monitor_port=settings.nats_monitor_port,
+        ports_file_dir=settings.data_dir / "nats",
     )
     return NatsServer(config, settings.data_dir / "nats")
 
@@ -266,14 +269,27 @@ class Node:
         wanted = [(self.settings.listen_host, self.settings.nats_port, "NATS")]
         for name in self.services:
             wanted.append((*_host_port(self.settings.address(name)), f"{name} gRPC"))
-        if "notify" in self.services:
-            web = os.environ.get("COPNET_NOTIFY_HTTP_ADDRESS") or (
-                f"{self.settings.listen_host}:{self.settings.grpc_port_base + len(SERVICES)}"
-            )
-            wanted.append((*_host_port(web), "notify pages"))
+        for name, web in self.web_addresses().items():
+            wanted.append((*_host_port(web), f"{name} web pages"))
+        for name in self.services:
+            if self.settings.metrics_port_of(name):
+                port = self.settings.metrics_port_of(name)
+                wanted.append((self.settings.listen_host, port, f"{name} metrics"))
+        if self.settings.nats_monitor_port > 0:
+            wanted.append(("127.0.0.1", self.settings.nats_monitor_port, "NATS monitoring"))
         if self.serves_report:
             wanted.append((*_host_port(report_address(self.settings)), "report page"))
         return wanted
+
+    def web_addresses(self) -> dict[str, str]:
+        """Where the services with web pages serve them (COPNET_<SERVICE>_HTTP_ADDRESS, else
+        the ports after the gRPC ports)."""
+        return {
+            name: os.environ.get(f"COPNET_{name.upper()}_HTTP_ADDRESS")
+            or self.settings.default_web_address(name)
+            for name in WEB_SERVICES
+            if name in self.services
+        }
 
     @property
     def serves_report(self) -> bool:
@@ -310,9 +326,11 @@ class Node:
         env = {**os.environ, **self.settings.to_env(), "COPNET_NATS_URL": self.nats.url}
         for name in self.services:
             log_file = self.log_dir / f"{name}.log" if self.log_dir else None
-            process = ServiceProcess(name, env, log_file, self.lock.inherited)
+            metrics = {"COPNET_METRICS_PORT": str(self.settings.metrics_port_of(name))}
+            process = ServiceProcess(name, {**env, **metrics}, log_file, self.lock.inherited)
             process.start()
             self.processes.append(process)
+        self.write_endpoints()
         for process in self.processes:
             address = self.settings.address(process.name)
             api = f"copnet.{process.name}.v1.{process.name.capitalize()}Service"
@@ -323,6 +341,19 @@ class Node:
             report = ServiceProcess("report", env, log_file, self.lock.inherited)
             report.start()
             self.processes.append(report)
+
+    def write_endpoints(self) -> None:
+        """Where `copnet status` finds the services' figures (`<data-dir>/endpoints.json`)."""
+        host = self.settings.listen_host
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        metrics = {
+            name: f"http://{host}:{self.settings.metrics_port_of(name)}/metrics"
+            for name in self.services
+            if self.settings.metrics_port_of(name)
+        }
+        grpc = {name: self.settings.address(name) for name in self.services}
+        endpoints = {"metrics": metrics, "grpc": grpc, "joins_hub": self.settings.joins_hub}
+        write_file(self.settings.data_dir / "endpoints.json", json.dumps(endpoints).encode(), 0o644)
 
     def supervise(self) -> None:
         """Restarts what exits, until the node stops."""
@@ -429,6 +460,9 @@ class Node:
             transport = "gRPC, no TLS: --insecure"
         for name in self.services:
             lines.append(f"  {name + ':':<10} {self.settings.address(name)} ({transport})")
+        scheme = "https" if self.settings.tls else "http"
+        for name, web in self.web_addresses().items():
+            lines.append(f"  {name + ' web:':<10} {scheme}://{web}")
         if self.serves_report:
             lines.append(f"  report:    {report_url(self.settings)} (sign in with a token)")
         data_dir = f" --data-dir {self.settings.data_dir}" if self.settings.data_dir else ""

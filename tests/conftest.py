@@ -7,6 +7,9 @@ import os
 # The tests fork nats-servers, PostgreSQL and whole nodes while gRPC threads run; gRPC's fork
 # handlers would break its pollers (as in services/cli.py). Before anything imports grpc.
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
+# Events services started inside the tests serve their web pages on a free port (nodes started
+# as processes get their own ports: tests/support/node_process.py clears COPNET_* variables).
+os.environ.setdefault("COPNET_EVENTS_HTTP_ADDRESS", "127.0.0.1:0")
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path

@@ -33,6 +33,8 @@ from eventsourcing.persistence import (
     Tracking,
     Transcoding,
 )
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from services.common.aggregate import acting_as
 from services.common.claims import UniqueClaim
@@ -50,6 +52,7 @@ from services.common.signals import ChangeSignal
 from services.common.stores import notification_position
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("copnet.store")
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 T = TypeVar("T")
@@ -208,6 +211,32 @@ class CopnetApplication(Application):
         self._notify(recordings)
         return recordings[-1].notification.id if recordings else 0
 
+    def _record(self, processing_event: ProcessingEvent[Any]) -> list[Any]:
+        """Every write of events (commands, policies), as a CLIENT span of the store."""
+        database = self.env.get("PERSISTENCE_MODULE", "").rpartition(".")[2] or "sqlite"
+        with tracer.start_as_current_span(
+            f"save {self.name}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "db.system.name": "postgresql" if database == "postgres" else database,
+                "db.operation.name": "save",
+                "db.collection.name": self.name,
+                "copnet.events": len(processing_event.events),
+            },
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                recordings = super()._record(processing_event)
+            except IntegrityError:  # a race or a repeat, decided by the caller
+                span.set_attribute("copnet.conflict", True)
+                raise
+            except Exception as error:
+                span.set_status(trace.Status(trace.StatusCode.ERROR, str(error)[:200]))
+                raise
+            if recordings:
+                span.set_attribute("copnet.position", recordings[-1].notification.id)
+            return recordings
+
     def _notify(self, recordings: list[Any]) -> None:
         if recordings:
             self.changes.notify(recordings[-1].notification.id)
@@ -322,6 +351,12 @@ class CopnetApplication(Application):
         if aggregate is None:
             raise NotFound(f"{what} {aggregate_id} not found")
         return aggregate
+
+    def trace_of(self, aggregate_id: UUID) -> dict[str, str]:
+        """The trace context stored with an aggregate's first event: the trace of what
+        caused it (e.g. for the span of work done on it much later)."""
+        first = next(iter(self.events.get(aggregate_id, lte=1)), None)
+        return dict(getattr(first, "trace_context", None) or {})
 
     def entity_at(self, outcome: Outcome) -> Aggregate:
         """The entity a command answered with, as it was right after the command."""

@@ -38,6 +38,14 @@ class IntegrationMessage:
         route, which may interleave with the first in any order.
         """
         base = f"{self.envelope.origin_node}.{self.envelope.service}"
+        if self.envelope.epoch:  # a restored origin: a sequence of its own (see Envelope)
+            base = f"{base}@{self.envelope.epoch}"
+        return f"{base}.for.{self.addressed_to}" if self.addressed_to else base
+
+    @property
+    def base_origin(self) -> str:
+        """The origin's route in its first epoch (for checks across epochs)."""
+        base = f"{self.envelope.origin_node}.{self.envelope.service}"
         return f"{base}.for.{self.addressed_to}" if self.addressed_to else base
 
     @property

@@ -14,7 +14,7 @@
 - Transport: TLS or mutual TLS when given a `ServerTls` (`services.common.transport`);
   the client certificate's CN and SANs join the Caller (`client_certificate`), the
   call's span (`copnet.client.cn`, `copnet.client.san`) and DEBUG logs.
-- OpenTelemetry server spans come from the contrib aio interceptor.
+- OpenTelemetry: a server span and the RED metrics of each call (`telemetry.RpcTelemetry`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import trace
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
-from opentelemetry.instrumentation.grpc.filters import negate, service_name
 
 from services.common import errors, guard
 from services.common.apiwork import ApiWork, use_api_work
@@ -40,6 +38,7 @@ from services.common.apiwork import reset_api_work as _reset_api_work
 from services.common.identity import Caller
 from services.common.members import KnownMembers
 from services.common.settings import DEFAULT_MAX_CONCURRENT_RPCS
+from services.common.telemetry import RpcTelemetry
 from services.common.tokens import TokenAuthority
 from services.common.transport import ServerTls, client_certificate
 
@@ -192,15 +191,18 @@ async def start_server(
     work: ApiWork | None = None,
     tls: ServerTls | None = None,
     consistency: guard.Consistency | None = None,
+    telemetry: RpcTelemetry | None = None,
     maximum_concurrent_rpcs: int | None = DEFAULT_MAX_CONCURRENT_RPCS,
     members: KnownMembers | None = None,
 ) -> ServerHandle:
     """Builds, binds and starts a server (over `tls` when given, else plain); the named
     services report NOT_SERVING until told otherwise, service "" SERVING from the start.
     Beyond `maximum_concurrent_rpcs` calls at once, gRPC answers RESOURCE_EXHAUSTED."""
-    tracing = aio_server_interceptor(filter_=negate(service_name(HEALTH_SERVICE)))
     server = grpc.aio.server(
-        interceptors=[tracing, CallInterceptor(authority, work, consistency, members)],
+        interceptors=[
+            telemetry or RpcTelemetry(address=address),
+            CallInterceptor(authority, work, consistency, members),
+        ],
         options=[("grpc.so_reuseport", 0), *options],
         maximum_concurrent_rpcs=maximum_concurrent_rpcs,
     )

@@ -56,6 +56,21 @@ class Progress:
         self._failures = 0
         self._logged_at = 0.0
         self._alarm = ""
+        self._held = ""
+
+    def hold(self, reason: str) -> None:
+        """Working, but not ready to serve (e.g. a read model rebuilding) until `release`."""
+        with self._lock:
+            new, self._held = not self._held, reason
+            self._beat = time.monotonic()
+        if new:
+            log.info("%s: %s", self.name, reason)
+
+    def release(self) -> None:
+        with self._lock:
+            released, self._held = bool(self._held), ""
+        if released:
+            log.info("%s is ready", self.name)
 
     def beat(self) -> None:
         """Still alive (e.g. waiting for work): no news is not a stall."""
@@ -117,6 +132,13 @@ class Progress:
             log.warning("%s: alarm cleared", self.name)
 
     @property
+    def holding(self) -> bool:
+        """Not ready only because it is still catching up (`hold`), not because of a fault."""
+        with self._lock:
+            quiet = time.monotonic() - self._beat > self.stall_after
+            return bool(self._held) and not self._alarm and not self._error and not quiet
+
+    @property
     def alarmed(self) -> bool:
         return bool(self._alarm)
 
@@ -129,6 +151,8 @@ class Progress:
         with self._lock:
             if self._alarm:
                 return f"{self.name}: {self._alarm}"
+            if self._held:
+                return f"{self.name}: {self._held}"
             if self._error:
                 since = time.monotonic() - (self._failing_since or time.monotonic())
                 return f"{self.name}: {self._error} (for {since:.0f}s)"

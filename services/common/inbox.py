@@ -44,7 +44,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from opentelemetry import metrics, propagate, trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.common.envelopes import IntegrationMessage, RejectedMessage, read_message
 from services.common.health import Backoff, Progress, describe_error
@@ -144,6 +144,12 @@ class Inbox:
         self.recipient = recipient
         self.stats = InboxStats()
         self.progress = Progress(f"inbox {name}")
+        is_empty = getattr(handler, "is_empty", None)
+        if getattr(handler, "rebuilding", False) or (is_empty is not None and is_empty()):
+            # A view new or rebuilding: not ready until it has what the stream holds (from
+            # the start, so readiness never flaps; released by `_caught_up`).
+            self.progress.hold(f"filling {getattr(handler, 'name', '')} from {stream}")
+        refusals.add(0, {"copnet.inbox": name})  # shown from the start
 
     @property
     def consumer_config(self) -> ConsumerConfig:
@@ -184,10 +190,13 @@ class Inbox:
                 try:
                     messages = await subscription.fetch(1, timeout=FETCH_TIMEOUT)
                 except nats.errors.TimeoutError:
+                    self._caught_up()
                     self.progress.beat()
                     continue
                 for message in messages:
                     await self._process(message, stopping)
+                    if raw_pending(message) == 0:
+                        self._caught_up()
                 backoff.reset()
             except Exception as error:
                 await _drop(subscription)
@@ -203,17 +212,26 @@ class Inbox:
     async def _bind(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
         """Creates (or brings up to date) the durable consumer, then binds to it."""
         is_empty = getattr(self.handler, "is_empty", None)
-        if is_empty is not None and await asyncio.to_thread(is_empty):
+        empty = is_empty is not None and await asyncio.to_thread(is_empty)
+        if empty:
             # Nothing applied yet (a new or rebuilt view): consume from the start.
             with contextlib.suppress(nats.js.errors.NotFoundError):
                 await js.delete_consumer(self.stream, self.name)
         try:
-            await js.add_consumer(self.stream, self.consumer_config)
+            info = await js.add_consumer(self.stream, self.consumer_config)
         except nats.js.errors.BadRequestError:
             # An incompatible older definition: recreate it. Tracking absorbs the replay.
             await js.delete_consumer(self.stream, self.name)
-            await js.add_consumer(self.stream, self.consumer_config)
+            info = await js.add_consumer(self.stream, self.consumer_config)
+        if not info.num_pending and not info.num_ack_pending:
+            self._caught_up()  # nothing to fill a new view with
         return await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
+
+    def _caught_up(self) -> None:
+        """A view rebuilding from the stream is ready once nothing is left to receive."""
+        if getattr(self.handler, "rebuilding", False):
+            self.handler.rebuilding = False  # type: ignore[attr-defined]  # an InboxView
+        self.progress.release()
 
     async def _check_consumer(self, js: JetStreamContext) -> None:
         """Puts the consumer back as this inbox defines it if someone deleted, changed or
@@ -292,6 +310,8 @@ class Inbox:
         if not self.federated or last_position is None:
             return ""
         last = await asyncio.to_thread(last_position, message.origin)
+        if message.envelope.epoch:  # a restored origin's new epoch: against its first one
+            last = max(last, await asyncio.to_thread(last_position, message.base_origin))
         if message.envelope.position > last + MAX_POSITION_JUMP:
             return (
                 f"position {message.envelope.position} of {message.origin} jumps more than "
@@ -319,20 +339,26 @@ class Inbox:
                 "process",
                 raw.subject,
                 message.envelope.event_id,
-                **{"messaging.consumer.group.name": self.name},
+                self.link.url,
+                **{"messaging.consumer.group.name": self.name, **_jetstream(raw)},
             ),
-        ):
+            set_status_on_exception=False,
+        ) as span:
             keep = asyncio.create_task(self._keep_in_progress(raw))
             try:
                 applied = await self._apply(message, stopping)
             except RejectedMessage as error:
+                span.set_status(Status(StatusCode.ERROR, f"refused: {error}"[:200]))
                 await self._reject(raw, error)
                 return
             except Exception as error:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, f"parked: {describe_error(error)}"))
                 await self._park(raw, message, error)
                 return
             finally:
                 keep.cancel()
+            span.set_attribute("copnet.applied", bool(applied))
         if applied is None:
             return  # stopping while the store was away: redelivered after the restart
         self.stats.parked_on = ""
@@ -383,6 +409,30 @@ class Inbox:
             delivered,
         )
         await raw.nak(delay=delay)
+
+
+def raw_pending(raw: Msg) -> int | None:
+    """How many messages the consumer has left after this one (None if unknown)."""
+    try:
+        return raw.metadata.num_pending
+    except nats.errors.Error:
+        return None
+
+
+def _jetstream(raw: Msg) -> dict[str, str | int]:
+    """What JetStream says of a delivered message, for its span."""
+    try:
+        meta = raw.metadata
+    except nats.errors.Error:  # not a JetStream message
+        return {}
+    return {
+        "copnet.stream": meta.stream,
+        "copnet.stream.sequence": meta.sequence.stream,
+        "copnet.consumer.sequence": meta.sequence.consumer,
+        "copnet.delivery_count": meta.num_delivered,
+        "copnet.pending": meta.num_pending,
+        "copnet.stored_at": meta.timestamp.isoformat(),
+    }
 
 
 async def _drop(subscription: JetStreamContext.PullSubscription | None) -> None:

@@ -133,8 +133,10 @@ class IntegrationMap:
         position: int,
         identity: NodeIdentity,
         load_state: StateLoader | None = None,
+        epoch: int = 0,
     ) -> list[Publication]:
-        """The messages to publish for a stored event (none if it is not published)."""
+        """The messages to publish for a stored event (none if it is not published), in the
+        relay's `epoch` (0 until the node is restored from a back-up)."""
         mapping = self._mappings.get(type(domain_event))
         if mapping is None:
             return []
@@ -145,7 +147,8 @@ class IntegrationMap:
         audience = mapping.audience(*arguments)
         payload = AnyMessage()
         payload.Pack(mapping.build(*arguments))
-        event_id = f"{identity.node_id}.{self.service}.{position}"
+        era = f"e{epoch}." if epoch else ""
+        event_id = f"{identity.node_id}.{self.service}.{era}{position}"
         envelope = envelope_pb2.Envelope(
             event_id=event_id,
             origin_region=identity.region,
@@ -159,6 +162,7 @@ class IntegrationMap:
             schema_version=self.schema_version,
             payload=payload,
             actor=_actor(getattr(domain_event, "actor", "system"), audience),
+            epoch=epoch,
         )
         headers = {
             messaging.HEADER_ORIGIN: identity.node_id,

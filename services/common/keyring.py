@@ -342,3 +342,43 @@ def link_secret_reader(files: KeyFiles, node_id: str) -> Callable[[], list[bytes
             fixed = [_legacy_link_secret(files, node_id)]
     watched = WatchedFile(files.unsubscribe_secrets, parse_link_secrets)
     return lambda: watched.get() or fixed
+
+
+# The node's secret: the root of secrets a service derives for one purpose (e.g. the events
+# service's evidence keys), apart from the token signing key so the services never need it.
+
+
+def node_secret_file(files: KeyFiles) -> Path:
+    return files.signing_key.with_name(
+        files.verification_keys.name.replace("token-verification-keys.json", "node-secret.bin")
+    )
+
+
+def node_secret_reader(files: KeyFiles, node_id: str) -> Callable[[str], bytes]:
+    """`derive(purpose)`: 32 bytes for one purpose, HKDF-SHA256 of the node's secret (made
+    on first use, 0600). Where it cannot be written (a read-only mount of the signing key
+    alone), the secret is derived from the signing key, as before it had a file."""
+    path = node_secret_file(files)
+    if not path.exists():
+        try:
+            with files.locked():
+                if not path.exists():
+                    write_file(path, secrets.token_bytes(32), 0o600)
+        except OSError:
+            if not files.signing_key.exists():
+                raise
+    root = (
+        path.read_bytes()
+        if path.exists()
+        else read_signing_key(files.signing_key).private_bytes_raw()
+    )
+
+    def derive(purpose: str, length: int = 32) -> bytes:
+        return HKDF(
+            algorithm=hashes.SHA256(),
+            length=length,
+            salt=f"copnet:{node_id}".encode(),
+            info=purpose.encode(),
+        ).derive(root)
+
+    return derive

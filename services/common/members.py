@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from services.common.apiwork import ApiWork
@@ -42,6 +43,12 @@ class KnownMembers:
         self.authoritative = authoritative
         self.grace = 0.0 if authoritative else grace
         self._seen: OrderedDict[UUID, float] = OrderedDict()
+
+    @classmethod
+    def of(cls, parts: Any, work: ApiWork) -> KnownMembers | None:
+        """From a service's parts (`ServiceParts.known_member`), if it has the check."""
+        known = parts.known_member
+        return None if known is None else cls(known, work, parts.known_member_authoritative)
 
     async def check(self, caller: Caller) -> None:
         """Returns if the caller is not a member, or a member this node knows; raises

@@ -37,6 +37,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -129,16 +130,24 @@ def leaves_node(subject: str) -> bool:
     return subject.startswith((f"{FEDERATED_ROOT}.", f"{PARTNERS_ROOT}."))
 
 
-def span_attributes(operation: str, subject: str, message_id: str, **more: str) -> dict[str, str]:
+def span_attributes(
+    operation: str, subject: str, message_id: str, server: str = "", **more: str | int
+) -> dict[str, str | int]:
     """The OpenTelemetry messaging attributes of a span that sends (`operation` "send")
-    or processes ("process") one NATS message; `more` adds to them."""
-    return {
+    or processes ("process") one NATS message; `server` is the NATS URL; `more` adds to
+    them."""
+    attributes: dict[str, str | int] = {
         "messaging.system": "nats",
         "messaging.operation.type": operation,
+        "messaging.operation.name": "publish" if operation == "send" else operation,
         "messaging.destination.name": subject,
         "messaging.message.id": message_id,
-        **more,
     }
+    if server:
+        address = urlsplit(server)
+        attributes["server.address"] = address.hostname or ""
+        attributes["server.port"] = address.port or 4222
+    return {**attributes, **more}
 
 
 def stream_token(node_id: str) -> str:

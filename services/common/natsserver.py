@@ -112,7 +112,10 @@ class NatsServerConfig:
     leaf_remotes: tuple[LeafRemote, ...] = field(default_factory=tuple)
     # TLS on the leaf listener (its remotes must then connect with TLS).
     leaf_tls: TlsConfig | None = None
+    # The monitoring endpoint (`/varz`, `/leafz`, `/jsz`), on loopback only: -1 any free port
+    # (named in the ports file under `ports_file_dir`), None or 0 none.
     monitor_port: int | None = None
+    ports_file_dir: Path | None = None
     # The `accounts` block (users, their permissions, JetStream per account).
     accounts: dict[str, object] | None = None
     # The `authorization` block (users of the global account and their permissions).
@@ -140,7 +143,9 @@ class NatsServerConfig:
         if self.client_tls is not None:
             lines.append("tls: " + json.dumps(self.client_tls.render()))
         if self.monitor_port:
-            lines.append(f"http: {json.dumps(f'{self.host}:{self.monitor_port}')}")
+            lines.append(f"http: {json.dumps(f'127.0.0.1:{self.monitor_port}')}")
+        if self.ports_file_dir is not None:
+            lines.append(f"ports_file_dir: {json.dumps(str(self.ports_file_dir))}")
         leafnodes: dict[str, object] = {}
         if self.leaf_listen_port:
             leafnodes["listen"] = f"{self.host}:{self.leaf_listen_port}"
@@ -153,6 +158,23 @@ class NatsServerConfig:
         if leafnodes:
             lines.append("leafnodes: " + json.dumps(leafnodes))
         return "\n".join(lines) + "\n"
+
+
+def monitor_url(work_dir: Path) -> str:
+    """The monitoring endpoint of the running nats-server of `work_dir` (from the ports file
+    it writes there; the newest whose process is alive), or "" when none is known."""
+    import psutil
+
+    found: list[tuple[float, str]] = []
+    for ports_file in work_dir.glob("nats-server_*.ports"):
+        try:
+            pid = int(ports_file.stem.rsplit("_", 1)[1])
+            urls = json.loads(ports_file.read_text()).get("monitoring") or []
+        except (OSError, ValueError):
+            continue
+        if urls and psutil.pid_exists(pid):
+            found.append((ports_file.stat().st_mtime, str(urls[0])))
+    return max(found)[1] if found else ""
 
 
 class NatsServer:

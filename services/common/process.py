@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from services.common.messaging import NodeIdentity
+from services.common.metrics import configure_metrics, shutdown_metrics
 from services.common.service import EXIT_GAVE_UP, ServiceDefinition, ServiceRuntime
 from services.common.settings import NodeSettings
 from services.common.telemetry import configure_logging, configure_tracing, shutdown_tracing
@@ -33,8 +34,14 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
     except ValueError as error:
         print(f"{definition.name}: {error}", file=sys.stderr)
         sys.exit(2)
-    configure_logging(settings.log_level, definition.name)
-    configure_tracing(definition.name, NodeIdentity(settings.node_id, settings.region))
+    configure_logging(settings.log_level, definition.name, settings.node_id)
+    identity = NodeIdentity(settings.node_id, settings.region)
+    configure_tracing(definition.name, identity)
+    try:
+        configure_metrics(definition.name, identity, settings.metrics_port, settings.listen_host)
+    except OSError as error:
+        log.error("cannot serve metrics on port %d: %s", settings.metrics_port, error)
+        sys.exit(2)
     roles = ("api", "worker") if options.role == "all" else (options.role,)
     try:
         status = asyncio.run(_serve(definition, settings, roles, options.rebuild_views))
@@ -43,6 +50,7 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
         status = 2
     finally:
         shutdown_tracing()
+        shutdown_metrics()
     if status:
         sys.exit(status)
 

@@ -17,15 +17,21 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Tracking
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Link
 
 from services.common.application import CopnetApplication
 from services.common.health import Backoff, Progress
 from services.common.sqlstore import SqlStore, SqlTx
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("copnet.projection")
+# A batch's span links the traces of at most this many of its other events.
+MAX_LINKS = 16
 
 _META_TABLE = (
     "CREATE TABLE IF NOT EXISTS projection_meta ("
@@ -46,6 +52,8 @@ class Projection:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self._load_state: Any = None
+        # Rebuilding from the events (a new schema, or `reset`): not ready until caught up.
+        self.rebuilding = False
         with store.transaction() as tx:
             tx.execute(_META_TABLE)
             row = tx.one("SELECT schema_version FROM projection_meta WHERE name = ?", (self.name,))
@@ -58,6 +66,7 @@ class Projection:
                 tx.execute(statement)
             if row is None or changed:
                 self._forget(tx)
+        self.rebuilding = changed
 
     def position(self) -> int:
         return self.store.max_tracking_id(self.upstream)
@@ -71,6 +80,10 @@ class Projection:
         """Applies a batch of (domain event, notification id); False if already applied."""
         if not batch:
             return True
+        with _batch_span(self.name, batch):
+            return self._process(batch)
+
+    def _process(self, batch: Sequence[tuple[Any, int]]) -> bool:
         try:
             with self.store.transaction() as tx:
                 tx.track(Tracking(self.upstream, batch[-1][1]))
@@ -87,6 +100,7 @@ class Projection:
     def reset(self) -> None:
         with self.store.transaction() as tx:
             self._forget(tx)
+        self.rebuilding = True
 
     def _forget(self, tx: SqlTx) -> None:
         for table in self.table_names:
@@ -97,6 +111,29 @@ class Projection:
             "INSERT INTO projection_meta (name, schema_version) VALUES (?, ?)",
             (self.name, self.schema_version),
         )
+
+
+def _batch_span(name: str, batch: Sequence[tuple[Any, int]]) -> AbstractContextManager[trace.Span]:
+    """A span for a batch applied to a read model: a child of the trace of its last event
+    (the command that caused it), linked to the traces of (some of) the others."""
+    contexts = [
+        trace.get_current_span(propagate.extract(carrier)).get_span_context()
+        for carrier in (getattr(event, "trace_context", None) for event, _ in batch)
+        if carrier
+    ]
+    contexts = [context for context in contexts if context.is_valid]
+    parent = trace.set_span_in_context(trace.NonRecordingSpan(contexts[-1])) if contexts else None
+    others = {c.trace_id: c for c in contexts[:-1] if c.trace_id != contexts[-1].trace_id}
+    return tracer.start_as_current_span(
+        f"project {name}",
+        context=parent,
+        links=[Link(context) for context in list(others.values())[:MAX_LINKS]],
+        attributes={
+            "copnet.read_model": name,
+            "copnet.events": len(batch),
+            "copnet.position": batch[-1][1],
+        },
+    )
 
 
 class ProjectionFollower:
@@ -120,6 +157,7 @@ class ProjectionFollower:
         self._advanced = threading.Condition()
         self._loaded = False
         self._position = 0
+        self._rebuild_to: int | None = None
         self.progress = Progress(f"read model {projection.name}")
         self._thread = threading.Thread(
             target=self._run, name=f"follow-{projection.name}", daemon=True
@@ -130,7 +168,10 @@ class ProjectionFollower:
         return self._position
 
     def start(self) -> None:
-        """Follows in a thread of its own; the position is read there (with retries)."""
+        """Follows in a thread of its own; the position is read there (with retries). A
+        projection rebuilding is not ready from the start until it has caught up."""
+        if self.projection.rebuilding:
+            self.progress.hold("rebuilding from the events")
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -166,6 +207,10 @@ class ProjectionFollower:
         if not self._loaded:
             self._advance(self.projection.position())
             self._loaded = True
+            if self.projection.rebuilding:
+                self._rebuild_to = self.app.recorder.max_notification_id() or 0
+        if self._rebuild_to is not None:
+            self._rebuilt()
         notifications = self.app.recorder.select_notifications(
             start=self._position, limit=self.batch_size, inclusive_of_start=False
         )
@@ -185,6 +230,16 @@ class ProjectionFollower:
         )
         self._advance(notifications[-1].id)
         return True
+
+    def _rebuilt(self) -> None:
+        """While rebuilding, NOT_SERVING (its lists would be partial) until caught up."""
+        target = self._rebuild_to or 0
+        if self._position >= target:
+            self._rebuild_to = None
+            self.projection.rebuilding = False
+            self.progress.release()
+        else:
+            self.progress.hold(f"rebuilding from the events ({self._position} of {target})")
 
     def _advance(self, position: int) -> None:
         with self._advanced:

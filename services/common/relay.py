@@ -25,14 +25,16 @@ happened. `copnet republish` (a request in the relay's store) tells it to
 republish the whole log from the store; consumers drop what they had by their
 tracking.
 
-Each publish continues the trace stored on the event, as a PRODUCER span, and
-carries the new span's `traceparent` in the message headers.
+Each publish continues the trace stored on the event, as a PRODUCER span that ends
+with the PubAck (in error without one), and carries the new span's `traceparent` in
+the message headers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import deque
@@ -43,11 +45,11 @@ import nats.js.errors
 from nats.js import JetStreamContext
 from nats.js.api import StreamInfo
 from opentelemetry import metrics, propagate, trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from services.common import messaging
 from services.common.application import CopnetApplication
-from services.common.health import Backoff, Progress
+from services.common.health import Backoff, Progress, describe_error
 from services.common.integration import IntegrationMap, Publication
 from services.common.messaging import NodeIdentity
 from services.common.natslink import NatsLink
@@ -106,11 +108,14 @@ class Relay:
         self.record_interval = record_interval
         self.stats = RelayStats()
         self.progress = Progress(f"relay of {integration.service}")
+        STREAM_ALARMS.add(0, {"copnet.service": integration.service})  # shown from the start
         self.guard = StreamGuard(tracking, identity.stream_name)
         # Everything up to `position` is acknowledged by JetStream; up to
         # `recorded_position` that fact is also in the tracking store.
         self.position = 0
         self.recorded_position = 0
+        # 0 until the node is restored from a back-up (`StreamGuard.start_new_epoch`).
+        self.epoch = 0
         self._recorded_at = 0.0
         self._checked_at = 0.0
 
@@ -157,6 +162,7 @@ class Relay:
     async def _prepare(self, js: JetStreamContext) -> None:
         """(Re)starts from the recorded position, on the stream it published to."""
         await asyncio.to_thread(self.guard.reload)
+        self.epoch = await asyncio.to_thread(self.guard.epoch)
         self.position = await asyncio.to_thread(self.tracking.max_tracking_id, self.app.name)
         self.recorded_position = self.position
         if await asyncio.to_thread(self.guard.republish_requested):
@@ -173,7 +179,12 @@ class Relay:
                 await asyncio.to_thread(self.guard.adopt, info)  # a node from before the guard
         self.progress.clear_alarm()
         self._checked_at = time.monotonic()
-        log.info("relay of %s starts after position %d", self.app.name, self.position)
+        log.info(
+            "relay of %s starts after position %d%s",
+            self.app.name,
+            self.position,
+            f" (epoch {self.epoch})" if self.epoch else "",
+        )
 
     async def _start_republishing(self, js: JetStreamContext) -> None:
         await messaging.ensure_node_streams(js, self.identity)
@@ -245,7 +256,7 @@ class Relay:
             for notification in notifications:
                 domain_event = self.app.mapper.to_domain_event(notification)
                 publications = self.integration.publications(
-                    domain_event, notification.id, self.identity, self._state_after
+                    domain_event, notification.id, self.identity, self._state_after, self.epoch
                 )
                 if not publications:
                     self.stats.skipped += 1
@@ -297,9 +308,10 @@ class Relay:
     async def _send(
         self, js: JetStreamContext, publication: Publication, domain_event: Any
     ) -> asyncio.Future[Any]:
-        """Sends one message; the returned future resolves to its PubAck."""
+        """Sends one message; the returned future resolves to its PubAck. Its PRODUCER
+        span (continuing the event's trace) ends with the PubAck, in error without one."""
         parent = propagate.extract(getattr(domain_event, "trace_context", {}) or {})
-        with tracer.start_as_current_span(
+        span = tracer.start_span(
             f"publish {publication.subject}",
             context=parent,
             kind=SpanKind.PRODUCER,
@@ -307,17 +319,46 @@ class Relay:
                 "send",
                 publication.subject,
                 publication.headers[messaging.HEADER_MSG_ID],
+                self.link.url,
                 **{"copnet.event_type": publication.envelope.event_type},
             ),
-        ):
-            headers = dict(publication.headers)
-            data = publication.envelope.SerializeToString()
-            if self.signer is not None and messaging.leaves_node(publication.subject):
-                headers.update(self.signer.message_headers(publication.subject, headers, data))
-            propagate.inject(headers)
-            return await js.publish_async(
-                publication.subject,
-                data,
-                headers=headers,
-                wait_stall=self.publish_timeout,
-            )
+        )
+        try:
+            with trace.use_span(span, end_on_exit=False):
+                headers = dict(publication.headers)
+                data = publication.envelope.SerializeToString()
+                if self.signer is not None and messaging.leaves_node(publication.subject):
+                    headers.update(self.signer.message_headers(publication.subject, headers, data))
+                propagate.inject(headers)
+                span.set_attribute("messaging.message.body.size", len(data))
+                future = await js.publish_async(
+                    publication.subject,
+                    data,
+                    headers=headers,
+                    wait_stall=self.publish_timeout,
+                )
+        except BaseException as error:
+            _acknowledged(span, None, error)
+            raise
+        future.add_done_callback(functools.partial(_settle_span, span))
+        return future
+
+
+def _settle_span(span: Span, future: asyncio.Future[Any]) -> None:
+    if future.cancelled():
+        _acknowledged(span, None, TimeoutError("no PubAck in time"))
+    else:
+        error = future.exception()
+        _acknowledged(span, None if error else future.result(), error)
+
+
+def _acknowledged(span: Span, ack: Any, error: BaseException | None) -> None:
+    """Ends a publish span: with the PubAck's stream and sequence, or in error."""
+    if error is not None:
+        span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, f"not acknowledged: {describe_error(error)}"))
+    elif ack is not None:
+        span.set_attribute("copnet.stream", ack.stream)
+        span.set_attribute("copnet.stream.sequence", ack.seq)
+        span.set_attribute("copnet.duplicate", bool(ack.duplicate))
+    span.end()

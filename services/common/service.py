@@ -35,8 +35,10 @@ from services.common.guard import Consistency
 from services.common.health import Backoff, Progress, describe_error
 from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
+from services.common.keyring import node_secret_reader
 from services.common.members import KnownMembers
 from services.common.messaging import FederationLimits, NodeIdentity
+from services.common.metrics import RuntimeSampler
 from services.common.natslink import NatsLink, client_tls
 from services.common.nodeauth import ServiceGrants, inbox_prefix, seed_for
 from services.common.projection import Projection, ProjectionFollower
@@ -45,6 +47,7 @@ from services.common.relay import Relay
 from services.common.settings import NodeSettings
 from services.common.shutdown import bounded, finish
 from services.common.sqlstore import SqlStore
+from services.common.telemetry import RpcTelemetry
 from services.common.tokens import TokenAuthority
 from services.common.transport import ServerTls, check_binding
 from services.common.trust import node_keys
@@ -113,10 +116,8 @@ class ServiceParts:
     # How far the service's registry mirror has read the registry's log, for services that
     # keep one: a request's `min_registry_position` waits for it (`guard.Consistency`).
     registry_position: Callable[[], int] | None = None
-    # Whether a member id is a member of this node (blocking; run on the API's threads):
-    # calls with a token for any other member id are UNAUTHENTICATED.
+    # Is a member id the node's (blocking), and is that the authority? (`common.members`)
     known_member: Callable[[UUID], bool] | None = None
-    # Whether `known_member` is the authority (the registry's store) or a mirror's copy.
     known_member_authoritative: bool = False
 
 
@@ -174,10 +175,9 @@ class ServiceRuntime(Generic[A]):
         self.identity = NodeIdentity(settings.node_id, settings.region, FederationLimits.from_env())
         # The region's keys (to check other nodes' messages) and this node's (to sign its own).
         self.trust, self.signer = node_keys(settings, self.identity)
-        # Verifies with the node's public keys only: a service never reads the signing key.
-        self.authority = authority or TokenAuthority.verifier(
-            settings.node_id, settings.key_files, settings.token_limits
-        )
+        # Public keys only (never the signing key), and secrets from the node's secret.
+        self.authority = authority or TokenAuthority.for_services(settings)
+        self.derived_secret = node_secret_reader(settings.key_files, settings.node_id)
         stores = settings.stores
         stores.prepare(definition.name)
         env = {
@@ -314,19 +314,14 @@ class ServiceRuntime(Generic[A]):
                     if self.parts.registry_position is not None
                     else None
                 ),
+                telemetry=RpcTelemetry(self.definition.name, self.identity.node_id, self.address),
                 maximum_concurrent_rpcs=self.settings.max_concurrent_rpcs,
-                members=(
-                    KnownMembers(
-                        self.parts.known_member,
-                        self.api_work,
-                        authoritative=self.parts.known_member_authoritative,
-                    )
-                    if self.parts.known_member is not None
-                    else None
-                ),
+                members=KnownMembers.of(self.parts, self.api_work),
             )
         await self._check_health()
         self._tasks.append(asyncio.create_task(self._watch_health(), name="health checks"))
+        self.sampler = RuntimeSampler(self)
+        self._tasks.append(asyncio.create_task(self.sampler.run(self._stopping), name="metrics"))
         if self.relay is not None:
             self._spawn("relay", self.relay.run, self.relay.progress)
         for worker in [*self.inboxes, *self.workers]:
@@ -414,17 +409,22 @@ class ServiceRuntime(Generic[A]):
         store_ok = await self._store_reachable()
         self.api_work.store_available = store_ok
         problems = {} if store_ok else {"store": "the store is unreachable"}
+        catching_up = True  # every problem is work still catching up (no fault)
         for progress in self.progresses():
             problem = progress.problem()
             if problem:
                 problems[progress.name] = problem
+                catching_up = catching_up and progress.holding
         serving = not problems
         if serving != self.serving or sorted(problems) != sorted(self.problems):
             if serving and self.serving is False:
                 log.info("%s is SERVING again", self.definition.name)
             elif not serving:
-                log.error(
-                    "%s is NOT_SERVING: %s", self.definition.name, "; ".join(problems.values())
+                log.log(
+                    logging.INFO if store_ok and catching_up else logging.ERROR,
+                    "%s is NOT_SERVING: %s",
+                    self.definition.name,
+                    "; ".join(problems.values()),
                 )
             if self.server is not None and serving != self.serving:
                 await self.server.set_serving(serving)

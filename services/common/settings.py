@@ -18,6 +18,9 @@ from services.common.stores import StoreSettings
 from services.common.tokens import TokenLimits
 
 SERVICES = ("registry", "events", "learning", "notify")
+# Services with web pages: their HTTP ports follow the gRPC ports, in this order (notify's
+# unsubscribe pages on 50055, the events service's feeds and certificates on 50056).
+WEB_SERVICES = ("notify", "events")
 
 
 def available_services() -> tuple[str, ...]:
@@ -98,6 +101,13 @@ class NodeSettings:
     # The longest a bearer token may live (README "Tokens and keys").
     token_limits: TokenLimits = field(default_factory=TokenLimits)
     max_concurrent_rpcs: int = DEFAULT_MAX_CONCURRENT_RPCS
+    # This process's Prometheus `/metrics` port on `listen_host` (0: none). `copnet up` gives
+    # each service `metrics_port_base` + its index in SERVICES (0 there: no endpoints).
+    metrics_port: int = 0
+    metrics_port_base: int = 9464
+    # The node's nats-server monitoring port (`/varz`, `/leafz`, on loopback): -1 any free
+    # port (found by `copnet status` in the server's ports file), 0 none.
+    nats_monitor_port: int = -1
 
     def __post_init__(self) -> None:
         parse_token_name(self.node_id, "node id")
@@ -147,6 +157,17 @@ class NodeSettings:
             return self.addresses[service]
         return f"{self.listen_host}:{self.grpc_port_base + SERVICES.index(service)}"
 
+    def metrics_port_of(self, service: str) -> int:
+        """The metrics port `copnet up` gives a service (0: none)."""
+        if not self.metrics_port_base:
+            return 0
+        return self.metrics_port_base + SERVICES.index(service)
+
+    def default_web_address(self, service: str) -> str:
+        """Where a service's web pages listen unless COPNET_<SERVICE>_HTTP_ADDRESS says."""
+        port = self.grpc_port_base + len(SERVICES) + WEB_SERVICES.index(service)
+        return f"{self.listen_host}:{port}"
+
     def with_overrides(self, **overrides: Any) -> NodeSettings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -177,6 +198,9 @@ class NodeSettings:
             "COPNET_TOKEN_MAX_TTL": format_duration(self.token_limits.member_max_ttl),
             "COPNET_OPERATOR_TOKEN_MAX_TTL": format_duration(self.token_limits.operator_max_ttl),
             "COPNET_MAX_CONCURRENT_RPCS": str(self.max_concurrent_rpcs),
+            "COPNET_METRICS_PORT": str(self.metrics_port or ""),
+            "COPNET_METRICS_PORT_BASE": str(self.metrics_port_base),
+            "COPNET_NATS_MONITOR_PORT": str(self.nats_monitor_port),
         }
         for service, address in self.addresses.items():
             env[f"COPNET_{service.upper()}_ADDRESS"] = address
@@ -238,4 +262,7 @@ class NodeSettings:
                 ),
             ),
             max_concurrent_rpcs=int(get("MAX_CONCURRENT_RPCS", defaults.max_concurrent_rpcs)),
+            metrics_port=int(get("METRICS_PORT", 0)),
+            metrics_port_base=int(get("METRICS_PORT_BASE", defaults.metrics_port_base)),
+            nats_monitor_port=int(get("NATS_MONITOR_PORT", defaults.nats_monitor_port)),
         )

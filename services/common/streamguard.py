@@ -26,6 +26,8 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS relay_stream ("
     "stream TEXT PRIMARY KEY, created TEXT NOT NULL, last_seq BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS relay_requests (kind TEXT PRIMARY KEY, requested_at TEXT NOT NULL)",
+    # The relay's epoch (`Envelope.epoch`): 0 until `copnet restore` starts a new one.
+    "CREATE TABLE IF NOT EXISTS relay_epoch (id INTEGER PRIMARY KEY, epoch INTEGER NOT NULL)",
 )
 
 
@@ -129,6 +131,22 @@ class StreamGuard:
             )
 
     # Operator requests
+
+    def epoch(self) -> int:
+        self._ensure_tables()
+        with self.store.read() as tx:
+            row = tx.one("SELECT epoch FROM relay_epoch WHERE id = 1")
+        return int(row["epoch"]) if row else 0
+
+    def start_new_epoch(self) -> int:
+        """After a restore: what this relay publishes from now on is a new sequence, which
+        consumers track apart from what they saw before (and which is republished whole)."""
+        epoch = self.epoch() + 1
+        with self.store.transaction() as tx:
+            tx.execute("DELETE FROM relay_epoch")
+            tx.execute("INSERT INTO relay_epoch (id, epoch) VALUES (1, ?)", (epoch,))
+        self.request_republish()
+        return epoch
 
     def republish_requested(self) -> bool:
         with self.store.read() as tx:

@@ -5,15 +5,25 @@ Tracing follows the standard variables: spans are exported over OTLP when
 `OTEL_TRACES_EXPORTER=otlp`; `OTEL_TRACES_EXPORTER=console` prints them;
 otherwise nothing is exported, but trace context is still created and
 propagated (into stored events, NATS headers and log lines).
+
+`RpcTelemetry` is the gRPC servers' interceptor: a SERVER span per unary call (named
+`<package>.<Service>/<Method>`, continuing the caller's `traceparent`; health and
+reflection are not traced) and the RED metrics (`rpc.server.call.duration`, by method
+and status code). Logs are JSON lines (`configure_logging`) tagged with the service, the
+node and the current trace and span ids.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, cast
 
-from opentelemetry import trace
+import grpc
+from opentelemetry import metrics, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -21,6 +31,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.common.messaging import NodeIdentity
 
@@ -67,8 +78,11 @@ def configure_tracing(
     if _configured_provider is not None:
         return _configured_provider
     env = os.environ if env is None else env
+    from services.common.metrics import _version
+
     attributes = {
         "service.namespace": "copnet",
+        "service.version": _version(),
         "copnet.node": identity.node_id,
         "copnet.region": identity.region,
     }
@@ -90,22 +104,165 @@ def shutdown_tracing() -> None:
         _configured_provider.shutdown()
 
 
-class _TraceIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
+_LOG_RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, service, node, logger, message, the current
+    trace and span ids, any `extra` fields, and the traceback when there is one."""
+
+    def __init__(self, service: str, node: str = "") -> None:
+        super().__init__()
+        self.service, self.node = f"copnet-{service}", node
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "service": self.service,
+            "node": self.node,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         context = trace.get_current_span().get_span_context()
-        record.trace_id = f"{context.trace_id:032x}" if context.is_valid else "-"
-        return True
+        if context.is_valid:
+            line["trace_id"] = f"{context.trace_id:032x}"
+            line["span_id"] = f"{context.span_id:016x}"
+        for key, value in vars(record).items():
+            if key not in _LOG_RECORD_FIELDS and key not in line and not key.startswith("_"):
+                line[key] = value if isinstance(value, (str, int, float, bool)) else str(value)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
 
 
-def configure_logging(level: str, service: str) -> None:
+JsonLines.converter = time.gmtime
+
+
+def configure_logging(level: str, service: str, node: str = "", json_lines: bool = True) -> None:
+    """JSON lines on stderr, or plain text (`json_lines=False`, the command-line tools);
+    `COPNET_LOG_FORMAT` (`json` or `text`) decides over both."""
     handler = logging.StreamHandler()
-    handler.addFilter(_TraceIdFilter())
-    handler.setFormatter(
-        logging.Formatter(
-            f"%(asctime)s %(levelname)s copnet-{service} %(name)s [trace=%(trace_id)s] %(message)s"
+    chosen = os.environ.get("COPNET_LOG_FORMAT", "").lower() or ("json" if json_lines else "text")
+    if chosen == "text":
+        handler.setFormatter(
+            logging.Formatter(f"%(asctime)s %(levelname)s copnet-{service} %(name)s %(message)s")
         )
-    )
+    else:
+        handler.setFormatter(JsonLines(service, node))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("nats").setLevel(logging.WARNING)
+
+
+_UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+rpc_tracer = trace.get_tracer("copnet.grpc")
+RPC_DURATION = metrics.get_meter("copnet.grpc").create_histogram(
+    "rpc.server.call.duration",
+    unit="s",
+    description="Duration of gRPC calls served, by method and status code",
+    explicit_bucket_boundaries_advisory=[
+        0.002,
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.1,
+        0.25,
+        0.5,
+        1.0,
+        2.5,
+        5.0,
+        10.0,
+    ],
+)
+
+
+class RpcTelemetry(grpc.aio.ServerInterceptor):
+    """A SERVER span and the RED metrics of every unary call but health and reflection."""
+
+    def __init__(self, service: str = "", node: str = "", address: str = "") -> None:
+        host, _, port = address.rpartition(":")
+        self.labels = {"copnet.service": service, "copnet.node": node} if service else {}
+        self.server: dict[str, str | int] = {
+            "server.address": host.strip("[]"),
+            "server.port": int(port or 0),
+        }
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(details)
+        method = details.method
+        if handler is None or handler.unary_unary is None or method.startswith(_UNTRACED):
+            return handler
+        inner = cast(Callable[[Any, Any], Awaitable[Any]], handler.unary_unary)
+        service, _, name = method.lstrip("/").partition("/")
+        carrier = {str(k): str(v) for k, v in details.invocation_metadata or ()}
+
+        async def behaviour(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            with rpc_tracer.start_as_current_span(
+                f"{service}/{name}",
+                context=propagate.extract(carrier),
+                kind=SpanKind.SERVER,
+                record_exception=False,
+                set_status_on_exception=False,
+                attributes={
+                    "rpc.system": "grpc",
+                    "rpc.service": service,
+                    "rpc.method": name,
+                    **self.server,
+                },
+            ) as span:
+                try:
+                    return await inner(request, context)
+                except BaseException:
+                    code = _code(context.code()) or grpc.StatusCode.UNKNOWN
+                    raise
+                finally:
+                    if code is grpc.StatusCode.OK:
+                        code = _code(context.code()) or grpc.StatusCode.OK
+                    span.set_attribute("rpc.grpc.status_code", code.value[0])
+                    if code in _SERVER_FAULTS:
+                        span.set_status(Status(StatusCode.ERROR, code.name))
+                    RPC_DURATION.record(
+                        time.perf_counter() - started,
+                        {
+                            **self.labels,
+                            "rpc.system": "grpc",
+                            "rpc.service": service,
+                            "rpc.method": name,
+                            "rpc.grpc.status_code": code.name,
+                        },
+                    )
+
+        return grpc.unary_unary_rpc_method_handler(
+            behaviour,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+# The codes that are the server's fault (semantic conventions: errors of a gRPC server span).
+_SERVER_FAULTS = {
+    grpc.StatusCode.UNKNOWN,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DATA_LOSS,
+}
+
+
+def _code(value: Any) -> grpc.StatusCode | None:
+    """A context's code: a `StatusCode`, an int, or None when not set."""
+    if value is None or isinstance(value, grpc.StatusCode):
+        return value
+    return next((c for c in grpc.StatusCode if c.value[0] == value), grpc.StatusCode.UNKNOWN)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -165,6 +166,11 @@ class TokenAuthority:
         if not files.verification_keys.exists():
             fixed = _ensure(files)
         return cls._watching(node_id, files, None, limits, fixed)
+
+    @classmethod
+    def for_services(cls, settings: Any) -> TokenAuthority:
+        """A service's verifier, from its `NodeSettings`."""
+        return cls.verifier(settings.node_id, settings.key_files, settings.token_limits)
 
     @classmethod
     def _watching(

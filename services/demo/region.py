@@ -2,8 +2,9 @@
 `copnet up --hub-credentials` run them, under one data directory.
 
 Ports: the hub takes `base_port` (clients) and `base_port + 1` (leaf nodes);
-node i (from 0) takes `base_port + 10 * (i + 1)` for NATS and the next ports
-for its services' gRPC servers, all over TLS: the demo's own CA
+node i (from 0) takes `base_port + 10 * (i + 1)` for NATS and the next ports for its
+services' gRPC servers, notify's pages and its report page; after the nodes' blocks,
+4 ports per node for its services' `/metrics` (`demo_ports`); gRPC is over TLS: the demo's own CA
 (`<data-dir>/grpc-tls/ca.crt`) signs each node's server certificate.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from services.common.channels import ChannelSecurity
 from services.common.grpccerts import server_names
 from services.common.pki import RegionPki, Usage
-from services.common.settings import SERVICES, NodeSettings, available_services
+from services.common.settings import SERVICES, WEB_SERVICES, NodeSettings, available_services
 from services.common.supervision import Keeper
 from services.demo.client import NodeAccess
 from services.demo.region_file import RegionFile
@@ -31,6 +32,16 @@ log = logging.getLogger("copnet.demo")
 PORTS_PER_NODE = 10
 
 
+def demo_ports(nodes: int) -> int:
+    """How many ports from `base_port` a demo of `nodes` nodes uses (without the metrics)."""
+    return PORTS_PER_NODE * (nodes + 1)
+
+
+def ports_used(nodes: int) -> int:
+    """Every port from `base_port` a demo of `nodes` nodes uses, its metrics included."""
+    return demo_ports(nodes) + len(SERVICES) * nodes
+
+
 class DemoRegion:
     def __init__(
         self,
@@ -40,7 +51,7 @@ class DemoRegion:
         base_port: int,
         listen_host: str = "127.0.0.1",
     ) -> None:
-        if len(SERVICES) + 1 > PORTS_PER_NODE:
+        if 1 + len(SERVICES) + len(WEB_SERVICES) + 1 > PORTS_PER_NODE:  # NATS ... report
             raise ValueError("more services than the demo's port layout has room for")
         self.data_dir = data_dir
         self.region = region
@@ -84,6 +95,9 @@ class DemoRegion:
             nats_port=port,
             listen_host=self.listen_host,
             grpc_port_base=port + 1,
+            # Each service's /metrics after the nodes' blocks (nats-server's monitoring: any
+            # free port, named in its ports file).
+            metrics_port_base=self.base_port + demo_ports(len(self.specs)) + 4 * index,
             hub_credentials=self.hub.settings.credentials_file(spec.node_id),
             log_level="INFO",
             tls_cert=server.cert_file,

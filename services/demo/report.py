@@ -109,6 +109,7 @@ class DemoReport:
     model_item: str = ""
     token_help: list[str] = field(default_factory=list)
     mail: list[MailFigures] = field(default_factory=list)
+    keeps: list[str] = field(default_factory=list)
     # The data protection step's lines (services.demo.erasure), when it ran.
     erasure: list[str] = field(default_factory=list)
 
@@ -125,6 +126,7 @@ def gather(
             report.mail.append(_mail(client))
     for community in scenario.communities:
         report.communities.append(_community(clients[community.node_id], community, loaded))
+    report.keeps = _keeps(clients[scenario.community(scenario.cancer_community).node_id], loaded)
     plans: list[HistoricPlan | FuturePlan] = [*scenario.historic_plans, *scenario.future_plans]
     for plan in plans:
         community = scenario.community(plan.community)
@@ -305,6 +307,29 @@ def _has_item(client: NodeClient, origin: str, item_id: str) -> bool:
     return any(i.item_id == item_id for i in items)
 
 
+def _keeps(client: NodeClient, loaded: Loaded) -> list[str]:
+    """One member's CPD record, certificate and calendar feed, as the node gives them."""
+    keeps = loaded.keeps
+    if not keeps.member_id:
+        return []
+    record = client.call(
+        "events",
+        "GetCpdRecord",
+        epb.GetCpdRecordRequest(
+            member_id=keeps.member_id, min_position=client.positions.get("events", 0)
+        ),
+    )
+    attended = "; ".join(f"{a.date} {a.title} ({a.hours:g} h)" for a in record.activities)
+    n = len(record.activities)
+    return [
+        f"  {record.member_name}'s CPD record: {n} activit{'y' if n == 1 else 'ies'}, "
+        f"{record.total_hours:g} h: {attended}",
+        f"  certificate: {keeps.certificate}",
+        f"  verify it at {keeps.verification_url}",
+        f"  their calendar feed (subscribe in Outlook or Google Calendar): {keeps.feed_url}",
+    ]
+
+
 # Rendering
 
 
@@ -366,6 +391,10 @@ def render(report: DemoReport) -> str:
                 f"  {mail.node_id}: {sum(mail.sent.values())} sent{kinds}, "
                 f"{mail.waiting} waiting{where}"
             )
+    if report.keeps:
+        lines.append("")
+        lines.append("What a member keeps (calendar feed, CPD evidence)")
+        lines.extend(report.keeps)
     lines.extend(report.erasure)
     lines.append("")
     lines.append("Call any node's gRPC API (reflection is on; the .proto files are in protos/):")

@@ -22,6 +22,10 @@ class CalendarEntry:
     convening: ConveningRecord
     # Whether the reader may see the join link.
     show_join_link: bool
+    # The reader waits for a place.
+    tentative: bool = False
+    # More lines for the description.
+    notes: tuple[str, ...] = ()
 
 
 def calendar_event(
@@ -47,6 +51,8 @@ def calendar_event(
         join_link_hidden=bool(c.join_link) and not entry.show_join_link,
         cancelled=c.status == ConveningStatus.CANCELLED.value,
         cancel_reason=c.cancel_reason,
+        tentative=entry.tentative,
+        notes=entry.notes,
         organiser_id=first,
         organiser_name=organiser_names.get(first, "") if first else "",
     )

@@ -4,6 +4,7 @@ from copnet.events.v1 import events_pb2 as pb
 from copnet.registry.v1 import registry_pb2
 from services.common.protoconv import EnumCodec
 from services.events import values
+from services.events.domain import FeedKind
 
 FORMAT = EnumCodec(pb.ConveningFormat, values.Format)
 STATUS = EnumCodec(pb.ConveningStatus, values.ConveningStatus)
@@ -18,3 +19,6 @@ LIFECYCLE = EnumCodec(registry_pb2.CommunityLifecycle, values.CommunityLifecycle
 def attendance_pb(value: str | None) -> pb.Attendance:
     """ATTENDANCE_UNSPECIFIED when not recorded."""
     return ATTENDANCE.to_pb(value) if value else pb.ATTENDANCE_UNSPECIFIED
+
+
+FEED_KIND = EnumCodec(pb.CalendarFeedKind, FeedKind)

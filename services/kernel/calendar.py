@@ -7,7 +7,8 @@ invitation agree and a calendar client updates the entry it already has:
 - UID is stable per meeting (`uid_of`: `<convening id>@copnet`);
 - SEQUENCE is the count of calendar-visible changes (details, join link,
   organisers, new time, cancellation);
-- STATUS is CANCELLED once cancelled, CONFIRMED otherwise;
+- STATUS is CANCELLED once cancelled, TENTATIVE for a reader on its waitlist,
+  CONFIRMED otherwise;
 - DTSTART/DTEND carry the meeting's IANA zone;
 - the join link (URL, CONFERENCE, and LOCATION of a webinar) appears only when the
   reader may join; the venue always does;
@@ -63,6 +64,10 @@ class CalendarEvent:
     join_link_hidden: bool = False
     cancelled: bool = False
     cancel_reason: str = ""
+    # The reader waits for a place (a member's own feed).
+    tentative: bool = False
+    # More lines for the description (e.g. the reader's certificate of attendance).
+    notes: tuple[str, ...] = ()
     organiser_id: UUID | None = None
     # The first organiser's display name ("" when unknown: the community's is shown).
     organiser_name: str = ""
@@ -80,6 +85,9 @@ def vevent(e: CalendarEvent) -> Event:
         lines.append("Join online: the link is shown to people holding a place")
     if e.cancelled:
         lines.append(f"Cancelled: {e.cancel_reason}")
+    elif e.tentative:
+        lines.append("You are on the waitlist for a place")
+    lines.extend(e.notes)
     organizer = None
     if e.organiser_id is not None:
         organizer = vCalAddress(f"urn:uuid:{e.organiser_id}")
@@ -96,13 +104,19 @@ def vevent(e: CalendarEvent) -> Event:
         created=e.created_at,
         last_modified=e.updated_at,
         sequence=e.sequence,
-        status=STATUS.CANCELLED if e.cancelled else STATUS.CONFIRMED,
+        status=_status(e),
         location=location or None,
         url=link or None,
         conferences=[Conference(link, feature=["VIDEO"], label="Join online")] if link else None,
         organizer=organizer,
         categories=[part for part in (e.topic, e.format.replace("_", "-")) if part],
     )
+
+
+def _status(e: CalendarEvent) -> STATUS:
+    if e.cancelled:
+        return STATUS.CANCELLED
+    return STATUS.TENTATIVE if e.tentative else STATUS.CONFIRMED
 
 
 def calendar(events: Iterable[CalendarEvent], name: str, uid: str) -> str:

@@ -29,13 +29,16 @@ import asyncio
 import logging
 import threading
 import time
+import weakref
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-from opentelemetry import trace
+from opentelemetry import metrics, propagate, trace
+from opentelemetry.metrics import CallbackOptions, Observation
 
 from services.common.errors import CopnetError
 from services.common.health import Backoff, Progress
@@ -49,6 +52,41 @@ from services.notify.views import Mailbox
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("copnet.notify.dispatcher")
+_dispatchers: weakref.WeakSet[Dispatcher] = weakref.WeakSet()
+# DispatchStats field: the `outcome` of `copnet.notify.emails`.
+_OUTCOMES = {
+    "delivered": "sent",
+    "temporary_failures": "failed_temporarily",
+    "permanent_failures": "failed",
+    "in_doubt": "in_doubt",
+}
+
+
+def _emails(_options: CallbackOptions) -> Iterable[Observation]:
+    for dispatcher in list(_dispatchers):
+        for name, outcome in _OUTCOMES.items():
+            value = getattr(dispatcher.stats, name)
+            yield Observation(value, {**dispatcher.labels, "outcome": outcome})
+
+
+def _queue(_options: CallbackOptions) -> Iterable[Observation]:
+    for dispatcher in list(_dispatchers):
+        try:
+            queue = dispatcher.mailbox.queue()
+        except Exception as error:  # the store away: no figure this time
+            log.debug("cannot count the e-mail queue: %s", error)
+            continue
+        for status, count in queue.items():
+            yield Observation(count, {**dispatcher.labels, "status": status})
+
+
+_meter = metrics.get_meter("copnet.notify")
+_meter.create_observable_counter(
+    "copnet.notify.emails", [_emails], "{email}", "E-mails by outcome: sent, failed, in doubt"
+)
+_meter.create_observable_gauge(
+    "copnet.notify.queue", [_queue], "{email}", "Notifications waiting (pending) or sending"
+)
 
 BATCH = 200
 FOLLOW_TIMEOUT = 5.0
@@ -100,6 +138,11 @@ class Dispatcher:
         self.settings = settings
         self.stats = DispatchStats()
         self.progress = Progress("notify dispatcher")
+        self.labels = {
+            "copnet.node": app.env.get("COPNET_NODE_ID") or "",
+            "copnet.service": "notify",
+        }
+        _dispatchers.add(self)
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="notify-send")
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -242,6 +285,8 @@ class Dispatcher:
             return "not due"
         with tracer.start_as_current_span(
             "notify deliver",
+            # In the trace of what caused the e-mail (stored with the notification's creation).
+            context=propagate.extract(self.app.trace_of(notification_id)),
             attributes={
                 "copnet.notification.id": str(notification_id),
                 "copnet.notification.kind": notification.kind.value,
@@ -269,6 +314,10 @@ class Dispatcher:
                 prepared.message, self.composer.envelope_sender, prepared.recipient
             )
             change = self._outcome(delivery)
+            span = trace.get_current_span()
+            span.set_attribute("copnet.delivery.outcome", delivery.outcome.value)
+            if delivery.outcome is not Outcome.DELIVERED:
+                span.set_status(trace.Status(trace.StatusCode.ERROR, str(delivery.detail)[:200]))
             change(notification, self.app.clock.now())
             carry.hold(notification_id, change, notification)
             log.info(

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from services.common.settings import SERVICES, NodeSettings
+from services.common.settings import NodeSettings
 from services.common.webserver import TlsFiles, WebLimits
 
 SMTP_SECURITY = ("starttls", "tls", "none")
@@ -96,8 +96,6 @@ class NotifySettings:
             password = Path(password_file).read_text().strip()
         security = get("SMTP_SECURITY", "starttls")
         default_port = {"starttls": 587, "tls": 465, "none": 25}.get(security, 587)
-        # The port after the services' gRPC ports: 50055 when the registry has 50051.
-        web_port = node.grpc_port_base + len(SERVICES)
         # The pages' own certificate, else the node's (the one its gRPC APIs use).
         tls_prefix = "NOTIFY_TLS" if get("NOTIFY_TLS_CERT", "") else "TLS"
         tls_cert, tls_key = get(f"{tls_prefix}_CERT", ""), get(f"{tls_prefix}_KEY", "")
@@ -109,7 +107,8 @@ class NotifySettings:
             smtp_user=get("SMTP_USER", ""),
             smtp_password=password,
             mail_from=get("MAIL_FROM", ""),
-            http_address=get("NOTIFY_HTTP_ADDRESS", f"{node.listen_host}:{web_port}"),
+            # The port after the services' gRPC ports: 50055 when the registry has 50051.
+            http_address=get("NOTIFY_HTTP_ADDRESS", node.default_web_address("notify")),
             public_url=get("NOTIFY_PUBLIC_URL", "").rstrip("/"),
             tls_cert=Path(tls_cert) if tls_cert else None,
             tls_key=Path(tls_key) if tls_key else None,

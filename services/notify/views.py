@@ -333,6 +333,15 @@ class Mailbox(Projection):
             )
         return [UUID(r["notification_id"]) for r in rows]
 
+    def queue(self) -> dict[str, int]:
+        """How many notifications are waiting (`pending`) and under way (`sending`)."""
+        with self.store.read() as tx:
+            rows = tx.all(
+                "SELECT status, COUNT(*) AS n FROM notifications"
+                " WHERE status IN ('pending', 'sending') GROUP BY status"
+            )
+        return {"pending": 0, "sending": 0, **{r["status"]: int(r["n"]) for r in rows}}
+
     def notification_ids_of(self, member_id: UUID) -> list[UUID]:
         with self.store.read() as tx:
             rows = tx.all(

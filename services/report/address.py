@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 
 from services.common.channels import client_address
-from services.common.settings import SERVICES, NodeSettings
+from services.common.settings import SERVICES, WEB_SERVICES, NodeSettings
 
 # The services the report reads; a node runs the report when it runs all of them.
 REPORT_READS = ("registry", "events", "learning")
-# The report's port: past the services' gRPC ports and notify's pages (+4), and the next
-# port kept for another web port of the node (+5).
-PORT_OFFSET = len(SERVICES) + 2
+# The report's port: past the services' gRPC ports and their web pages (notify's +4, the
+# events service's +5).
+PORT_OFFSET = len(SERVICES) + len(WEB_SERVICES)
 
 
 def report_address(settings: NodeSettings) -> str:

@@ -113,7 +113,7 @@ def main() -> None:
     from services.common.telemetry import configure_logging
 
     settings = NodeSettings.from_env()
-    configure_logging(settings.log_level, "report")
+    configure_logging(settings.log_level, "report", settings.node_id)
     region_file = os.environ.get("COPNET_REPORT_REGION_FILE", "")
     if region_file:
         region = RegionNodes.load(Path(region_file))

@@ -16,14 +16,20 @@ from copnet.events.v1 import events_pb2 as pb
 from copnet.registry.v1 import registry_pb2 as rpb
 from tests.support.events_node import DURING, Api, Cop, rid
 from tests.support.events_world import MovableClock
+from tests.support.waiting import eventually
 
 
 class TestServing:
     def test_health_and_reflection(self, api: Api):
         health = health_pb2_grpc.HealthStub(api.events_channel)
+
+        # Ready once its registry mirror has what the node stream holds (at once, here).
+        def serving(name: str) -> bool:
+            request = health_pb2.HealthCheckRequest(service=name)
+            return health.Check(request, timeout=5).status == health_pb2.HealthCheckResponse.SERVING
+
         for name in ["", "copnet.events.v1.EventsService"]:
-            reply = health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
-            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            eventually(lambda name=name: serving(name), 20)
         stub = reflection_pb2_grpc.ServerReflectionStub(api.events_channel)
         replies = stub.ServerReflectionInfo(
             iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
@@ -287,7 +293,10 @@ class TestConveningLifeOverGrpc:
         # Sign-ups are for organisers and each member's own.
         refused = api.fails("ListSignUps", pb.ListSignUpsRequest(convening_id=cid), a)
         assert refused.code == grpc.StatusCode.PERMISSION_DENIED
-        mine = api.events("ListSignUps", pb.ListSignUpsRequest(member_id=c), c).sign_ups
+        # The list follows the log: wait for the sign-up to reach it.
+        mine = eventually(
+            lambda: api.events("ListSignUps", pb.ListSignUpsRequest(member_id=c), c).sign_ups
+        )
         assert [(s.convening_id, s.waitlist_position) for s in mine] == [(cid, 1)]
 
         clock.set(datetime(2024, 2, 21, 12, 45, tzinfo=UTC))

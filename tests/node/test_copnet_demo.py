@@ -20,7 +20,7 @@ from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.registry.v1 import registry_pb2 as rpb
 from services.common.tokens import TokenAuthority
 from services.demo.client import NodeClient
-from services.demo.region import PORTS_PER_NODE
+from services.demo.region import ports_used
 from services.demo.region_file import RegionFile
 from services.demo.scenario import SCENARIO
 from tests.support.browser import chromium, console_errors, save_screenshot
@@ -30,6 +30,7 @@ from tests.support.demo_checks import (
     check_every_api_is_tls,
     check_the_erasure,
     check_the_mail,
+    check_what_a_member_keeps,
     copnet,
     demo_processes,
     figure,
@@ -53,7 +54,7 @@ class RunningDemo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     tmp = tmp_path_factory.mktemp("demo")
     data_dir = tmp / "demo"
-    base_port = free_port_block(PORTS_PER_NODE * (len(SCENARIO.nodes) + 1))
+    base_port = free_port_block(ports_used(len(SCENARIO.nodes)))
     log = tmp / "demo.log"
     process = copnet(["demo", "--data-dir", str(data_dir), "--base-port", str(base_port)], log)
     try:
@@ -68,6 +69,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
 def test_the_demo_region_loads_the_seeds_and_reports_them(demo: RunningDemo):
     check_against_the_seeds(demo.report)
     check_the_mail(demo.report, demo.data_dir)
+    check_what_a_member_keeps(demo.report, demo.data_dir)
     check_the_erasure(demo.report)
     assert len(demo_processes(demo.data_dir)) > len(SCENARIO.nodes) * 4
     check_every_api_is_tls(demo.data_dir)
@@ -78,6 +80,7 @@ def test_the_demo_region_loads_the_seeds_and_reports_them(demo: RunningDemo):
     second = again_log.read_text()
     check_against_the_seeds(second)
     check_the_mail(second, demo.data_dir)
+    check_what_a_member_keeps(second, demo.data_dir)
     members = r"Members \((\d+)\)"
     assert figure(second, members) == figure(demo.report, members), "a second load adds nobody"
 

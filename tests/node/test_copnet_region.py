@@ -16,7 +16,7 @@ from copnet.learning.v1 import learning_pb2 as lpb
 from copnet.learning.v1 import learning_pb2_grpc as lpb_grpc
 from copnet.registry.v1 import registry_pb2 as rpb
 from copnet.registry.v1 import registry_pb2_grpc as rpb_grpc
-from services.common.settings import SERVICES
+from services.common.settings import SERVICES, WEB_SERVICES
 from services.node import wait_serving
 from tests.support.ports import free_port, free_port_block
 from tests.support.waiting import eventually
@@ -60,7 +60,7 @@ def test_two_organisations_share_learning_through_their_hub(tmp_path: Path):
         )
         ports = {}
         for node in ("guys", "kings"):
-            ports[node] = free_port_block(len(SERVICES))
+            ports[node] = free_port_block(len(SERVICES) + len(WEB_SERVICES))
             processes.append(
                 start(
                     [
@@ -75,6 +75,8 @@ def test_two_organisations_share_learning_through_their_hub(tmp_path: Path):
                         str(free_port()),
                         "--grpc-port-base",
                         str(ports[node]),
+                        "--metrics-port-base",
+                        str(free_port_block(len(SERVICES))),
                         "--hub-credentials",
                         str(credentials / f"{node}.json"),
                     ],

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import subprocess
 import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import grpc
+import httpx
 import psutil
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -149,6 +151,24 @@ def check_the_mail(report: str, data_dir: Path) -> None:
         if part.get_content_type() == "text/calendar"
     ]
     assert any(b"\r\nMETHOD:REQUEST\r\n" in calendar for calendar in calendars)
+
+
+def check_what_a_member_keeps(report: str, data_dir: Path) -> None:
+    """One member of the cancer CoP attended the journal club held while loading: their
+    record lists it, their certificate is a PDF that verifies over HTTPS (the demo's CA),
+    and their calendar feed is a calendar."""
+    (activities,) = figure(report, r"CPD record: (\d+) activit(?:y|ies)")
+    assert activities == 1 and "Cancer CoP journal club" in report
+    certificate = Path(re.search(r"^  certificate: (.*)$", report, re.M)[1])  # type: ignore[index]
+    assert certificate.parent == data_dir / "cpd" and certificate.read_bytes()[:4] == b"%PDF"
+    ca = ssl.create_default_context(cafile=data_dir / "grpc-tls" / "ca.crt")
+    verify = re.search(r"verify it at (https://\S+)", report)[1]  # type: ignore[index]
+    page = httpx.get(verify, verify=ca, timeout=10)
+    assert page.status_code == 200 and "Certificate genuine" in page.text
+    feed = re.search(r"calendar feed .*: (https://\S+\.ics)", report)[1]  # type: ignore[index]
+    answer = httpx.get(feed, verify=ca, timeout=10)
+    assert answer.status_code == 200 and b"BEGIN:VCALENDAR" in answer.content
+    assert b"Cancer CoP journal club" in answer.content
 
 
 def demo_processes(data_dir: Path) -> list[psutil.Process]:

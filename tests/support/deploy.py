@@ -413,12 +413,6 @@ def roles_of(module: str) -> frozenset[str]:
     return frozenset(match.group(1).split(","))
 
 
-# Set by deploy/ for each service's Prometheus /metrics port (9464 in every pod), read by the
-# metrics work that lands beside this one. Accepted meanwhile; test_deploy_files says
-# (xfail) whether the code reads it yet: once it does, drop this.
-AWAITED_VARIABLES = frozenset({"COPNET_METRICS_PORT"})
-
-
 def known_variables() -> set[str]:
     """COPNET_* variables the code reads: the settings, and every name the services'
     source spells out (e.g. notify's COPNET_SMTP_HOST, COPNET_NATS_SEED_FILE)."""

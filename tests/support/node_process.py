@@ -24,7 +24,7 @@ from copnet.notify.v1 import notify_pb2_grpc as npb_grpc
 from copnet.registry.v1 import registry_pb2 as pb
 from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
 from services.common.channels import ChannelSecurity, open_channel
-from services.common.settings import SERVICES, available_services
+from services.common.settings import SERVICES, WEB_SERVICES, available_services
 from tests.support import natsauth
 from tests.support.ports import free_port, free_port_block
 from tests.support.waiting import eventually
@@ -63,8 +63,10 @@ class RunningNode:
         self.extra_env = env or {}
         self.nats_port = free_port()
         natsauth.remember(self.nats_url, data_dir)  # copnet up writes the operator's key there
-        # The services' gRPC ports, notify's unsubscribe pages, a spare, the report page.
-        self.grpc_port = free_port_block(len(SERVICES) + 3)
+        # The services' gRPC ports, the web pages (notify's, the events service's), the
+        # report page.
+        self.grpc_port = free_port_block(len(SERVICES) + len(WEB_SERVICES) + 1)
+        self.metrics_port = free_port_block(len(SERVICES))
         self.log = data_dir.parent / f"{node_id}-up.log"
         self.process: subprocess.Popen[bytes] | None = None
         # Every child seen, so that even orphans of a killed supervisor are cleaned up.
@@ -89,6 +91,9 @@ class RunningNode:
         """A channel to one of its services, as it serves them (plain or TLS)."""
         return open_channel(self.address(service), self.security)
 
+    def metrics_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_port + SERVICES.index(service)}/metrics"
+
     def apis(self) -> list[tuple[str, str]]:
         """(address, gRPC service) of every service the node runs; ready when SERVING."""
         return [(self.address(name), api_name(name)) for name in available_services()]
@@ -107,6 +112,8 @@ class RunningNode:
             str(self.nats_port),
             "--grpc-port-base",
             str(self.grpc_port),
+            "--metrics-port-base",
+            str(self.metrics_port),
         ]
         command += self.args
         return command + (["--postgres-dsn", self.postgres_dsn] if self.postgres_dsn else [])

@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import uuid
-from concurrent import futures
 from pathlib import Path
 
 import grpc
 import pytest
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from copnet.registry.v1 import registry_pb2 as pb
@@ -20,40 +17,16 @@ from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
 from services.common.settings import NodeSettings
 from services.common.tokens import TokenAuthority
 from services.node import wait_serving
+from tests.support import otlp
 from tests.support.ports import free_port
 from tests.support.streams import read_stream
 from tests.support.waiting import eventually
 
 
-class Collector(trace_service_pb2_grpc.TraceServiceServicer):
-    """The receiving end of OTLP/gRPC, as an OpenTelemetry collector would run it."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[dict[str, str], trace_pb2.Span]] = []
-        self._lock = threading.Lock()
-
-    def Export(self, request, context):
-        with self._lock:
-            for resource_spans in request.resource_spans:
-                resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
-                for scope_spans in resource_spans.scope_spans:
-                    self.spans.extend((resource, span) for span in scope_spans.spans)
-        return trace_service_pb2.ExportTraceServiceResponse()
-
-    def named(self, name: str) -> list[tuple[dict[str, str], trace_pb2.Span]]:
-        with self._lock:
-            return [(r, s) for r, s in self.spans if s.name == name]
-
-
 @pytest.fixture
 def collector():
-    servicer = Collector()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield servicer, port
-    server.stop(0)
+    with otlp.collector() as (servicer, port):
+        yield servicer, port
 
 
 def test_a_command_is_traced_from_the_client_to_the_nats_message(
@@ -74,6 +47,7 @@ def test_a_command_is_traced_from_the_client_to_the_nats_message(
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
         "OTEL_EXPORTER_OTLP_INSECURE": "true",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OTEL_METRIC_EXPORT_INTERVAL": "300",
     }
     service = subprocess.Popen(
         [sys.executable, "-m", "services.registry"],
@@ -100,15 +74,27 @@ def test_a_command_is_traced_from_the_client_to_the_nats_message(
                 ],
                 timeout=10,
             )
+            try:  # a caller's mistake: the span records the code, not an error of the server
+                pb_grpc.RegistryServiceStub(channel).GetOrganisation(
+                    pb.GetOrganisationRequest(organisation_id=str(uuid.uuid4())),
+                    metadata=[("authorization", f"Bearer {token}")],
+                    timeout=10,
+                )
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.NOT_FOUND
         eventually(lambda: len(read_stream(nats_server.url, "COPNET_TESTNODE")) == 1)
         message = read_stream(nats_server.url, "COPNET_TESTNODE")[0]
         assert message.headers["traceparent"].split("-")[1] == trace_id
 
-        server_name = "/copnet.registry.v1.RegistryService/CreateOrganisation"
+        server_name = "copnet.registry.v1.RegistryService/CreateOrganisation"
         publish_name = "publish copnet.test-region.testnode.registry.organisation_registered"
+        lookup_name = "copnet.registry.v1.RegistryService/GetOrganisation"
         eventually(lambda: receiver.named(server_name) and receiver.named(publish_name))
         resource, server_span = receiver.named(server_name)[0]
         _, publish_span = receiver.named(publish_name)[0]
+        _, lookup_span = eventually(lambda: receiver.named(lookup_name))[0]
+        # The RED metrics arrive over OTLP too, by method and status code.
+        calls = eventually(lambda: calls_by_code(receiver))
     finally:
         service.terminate()
         service.wait(20)
@@ -124,7 +110,25 @@ def test_a_command_is_traced_from_the_client_to_the_nats_message(
     attributes = {a.key: a.value.string_value for a in publish_span.attributes}
     assert attributes["messaging.system"] == "nats"
     assert attributes["messaging.message.id"] == message.headers["Nats-Msg-Id"]
-    assert not receiver.named("/grpc.health.v1.Health/Check"), "health probes are not traced"
+    assert not receiver.named("grpc.health.v1.Health/Check"), "health probes are not traced"
+    assert resource["service.version"]
+    lookup = {a.key: a.value.int_value for a in lookup_span.attributes}
+    assert lookup["rpc.grpc.status_code"] == grpc.StatusCode.NOT_FOUND.value[0]
+    assert lookup_span.status.code == trace_pb2.Status.STATUS_CODE_UNSET
+    assert calls[("CreateOrganisation", "OK")] == 1
+    assert calls[("GetOrganisation", "NOT_FOUND")] == 1
+    assert not any(method == "Check" for method, _ in calls)
+
+
+def calls_by_code(receiver: otlp.Collector) -> dict[tuple[str, str], int]:
+    """The latest count of each (method, status code) of `rpc.server.call.duration`."""
+    counts: dict[tuple[str, str], int] = {}
+    for metric in receiver.metric("rpc.server.call.duration"):
+        for point in metric.histogram.data_points:
+            labels = {a.key: a.value.string_value for a in point.attributes}
+            key = (labels["rpc.method"], labels["rpc.grpc.status_code"])
+            counts[key] = point.count
+    return counts if len(counts) >= 2 else {}
 
 
 def test_no_exporter_is_configured_without_otel_settings():

@@ -4,9 +4,9 @@ Each step is an ordinary client call, made as the node's operator or as one of
 the generated members. Request ids derive from the step, so loading again
 (`copnet demo --load-only` twice) replays the first answers and adds nothing.
 
-The steps are by service: `registry`, `events`, `learning` (`base` holds what they
-share); `Loader` runs them in order, sends the newsletter and waits for the region to
-settle.
+The steps are by service: `registry`, `events` (and `cpd`: what a member keeps),
+`learning` (`base` holds what they share); `Loader` runs them in order, sends the
+newsletter and waits for the region to settle.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from typing import Any
 from copnet.notify.v1 import notify_pb2 as npb
 from services.demo.client import DemoCallFailed, NodeClient
 from services.demo.loader.base import Loaded
+from services.demo.loader.cpd import CpdSteps
 from services.demo.loader.events import EventsSteps
 from services.demo.loader.learning import LearningSteps
 from services.demo.loader.registry import RegistrySteps
 
 
-class Loader(RegistrySteps, EventsSteps, LearningSteps):
+class Loader(RegistrySteps, EventsSteps, CpdSteps, LearningSteps):
     """Loads the scenario, step by step (each step is its service's `...Steps`)."""
 
     def load(self) -> Loaded:
@@ -36,6 +37,7 @@ class Loader(RegistrySteps, EventsSteps, LearningSteps):
         self.cancer_events()
         self.future_plans()
         self.upcoming()
+        self.cpd()
         self.subscriptions()
         self.items()
         self.adoptions()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from copnet.registry.v1 import registry_pb2 as rpb
 from services.demo.client import NodeClient
@@ -24,6 +25,17 @@ class Member:
 
 
 @dataclass
+class MemberKeeps:
+    """What the demo gave one member (loader.cpd): a calendar feed and a CPD certificate."""
+
+    member_id: str = ""
+    convening_id: str = ""
+    feed_url: str = ""
+    certificate: Path | None = None
+    verification_url: str = ""
+
+
+@dataclass
 class Loaded:
     """The ids the nodes gave to what the scenario names."""
 
@@ -36,6 +48,7 @@ class Loaded:
     upcoming: dict[str, str] = field(default_factory=dict)
     items: dict[str, str] = field(default_factory=dict)
     newsletter: str = ""
+    keeps: MemberKeeps = field(default_factory=MemberKeeps)
 
     def founder(self, community: str) -> str:
         return self.members[community][0].member_id

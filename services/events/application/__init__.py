@@ -22,6 +22,7 @@ from services.common.identity import Caller
 from services.common.shredding import PersonalFields
 from services.contracts.erasure import MemberErasure
 from services.events.application.base import policy_words
+from services.events.application.evidence import Evidence
 from services.events.application.plans import MeetingPlans
 from services.events.commands import CancelledRecord, HeldRecord
 from services.events.domain import (
@@ -41,9 +42,9 @@ from services.events.values import (
 )
 
 
-class Events(MeetingPlans):
+class Events(Evidence, MeetingPlans):
     """The use cases: convenings (`EventsBase` decides who may act, `MeetingPlans` holds
-    the plans' commands)."""
+    the plans' commands, `Evidence` calendar feeds and CPD evidence)."""
 
     name = "Events"
     # What members wrote, or was written about them, sealed with the member's key.

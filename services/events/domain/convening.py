@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from services.common.aggregate import TracedAggregate
-from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from services.common.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from services.events.domain.parts import (
     UPCOMING,
     AttendanceFigures,
@@ -150,16 +150,11 @@ class Convening(ConveningState, TracedAggregate):
         self._next_seq = 1
         # Set when it was closed with figures from the community's records, not sign-ups.
         self.recorded_figures: AttendanceFigures | None = None
+        # CPD: whether it counts, and its hours in minutes when an organiser set them.
+        self.counts_for_cpd = True
+        self.cpd_minutes: int | None = None
 
-    # Queries (the rest are ConveningState's)
-
-    def sign_up_of(self, member_id: UUID) -> SignUp:
-        sign_up = self.signups.get(member_id)
-        if sign_up is None:
-            raise NotFound(f"member {member_id} has not signed up to convening {self.id}")
-        return sign_up
-
-    # Organisers' commands
+    # Organisers' commands (queries and checks are ConveningState's)
 
     def change_details(self, details: ConveningDetails, now: datetime) -> None:
         """Title, topic and description may be corrected until closing; where and how
@@ -315,6 +310,11 @@ class Convening(ConveningState, TracedAggregate):
             no_shows=signed_up - attended,
         )
 
+    def set_cpd_credit(self, counts_for_cpd: bool, cpd_minutes: int | None) -> None:
+        """Whether it counts for CPD and for how long (None: its duration); at any time."""
+        if (counts_for_cpd, cpd_minutes) != (self.counts_for_cpd, self.cpd_minutes):
+            self._cpd_credit_set(counts_for_cpd=counts_for_cpd, cpd_minutes=cpd_minutes)
+
     # Sign-ups
 
     def sign_up(self, member_id: UUID, now: datetime, needs_approval: bool) -> SignUp:
@@ -349,14 +349,6 @@ class Convening(ConveningState, TracedAggregate):
     def decline(self, member_id: UUID, reason: str, now: datetime) -> None:
         self._check_awaiting_approval("decline a sign-up", member_id, now)
         self._sign_up_declined(member_id=member_id, reason=reason, at=now)
-
-    def _check_awaiting_approval(self, action: str, member_id: UUID, now: datetime) -> None:
-        self._check_before_start(action, now)
-        sign_up = self.sign_up_of(member_id)
-        if sign_up.status is not SignUpStatus.PENDING_APPROVAL:
-            raise FailedPrecondition(
-                f"there is no sign-up awaiting approval: member {member_id} {words(sign_up.status)}"
-            )
 
     def give_feedback(self, member_id: UUID, rating: int, comment: str, now: datetime) -> None:
         self._check_state("give feedback", (ConveningStatus.HELD, ConveningStatus.CLOSED))
@@ -430,8 +422,17 @@ class Convening(ConveningState, TracedAggregate):
         for entry in entries:
             member_id = entry["member_id"]
             self.signups[member_id] = replace(
-                self.signups[member_id], attendance=Attendance(entry["attendance"]), updated_at=at
+                self.signups[member_id],
+                attendance=Attendance(entry["attendance"]),
+                # The version this event gives the convening (applied before it is set).
+                attendance_version=self.version + 1,
+                updated_at=at,
             )
+
+    @event("CpdCreditSet")
+    def _cpd_credit_set(self, counts_for_cpd: bool, cpd_minutes: int | None) -> None:
+        self.counts_for_cpd = counts_for_cpd
+        self.cpd_minutes = cpd_minutes
 
     @event("Closed")
     def _closed(

@@ -53,6 +53,9 @@ class SignUp:
     signed_up_at: datetime
     updated_at: datetime
     attendance: Attendance | None = None
+    # The convening's version whose event last recorded the attendance (a certificate
+    # names it: any later correction voids the certificate).
+    attendance_version: int = 0
     rating: int | None = None
     comment: str = ""
     note: str = ""

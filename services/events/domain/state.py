@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from services.common.aggregate import copy_containers
-from services.common.errors import FailedPrecondition, InvalidArgument
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.events.domain.parts import (
     UPCOMING,
     AttendanceFigures,
@@ -65,6 +65,8 @@ class ConveningState:
     waitlist: list[UUID]
     _next_seq: int
     recorded_figures: AttendanceFigures | None
+    counts_for_cpd: bool
+    cpd_minutes: int | None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         """A copy for a command (the repository copies cached aggregates) in time linear in
@@ -112,6 +114,21 @@ class ConveningState:
         except ValueError:
             return 0
 
+    def sign_up_of(self, member_id: UUID) -> SignUp:
+        sign_up = self.signups.get(member_id)
+        if sign_up is None:
+            raise NotFound(f"member {member_id} has not signed up to this convening")
+        return sign_up
+
+    @property
+    def cpd_hours(self) -> float:
+        """The CPD hours an attendee gets: as set by an organiser, else the duration
+        (to the nearest quarter hour)."""
+        if self.cpd_minutes is not None:
+            return self.cpd_minutes / 60
+        minutes = (self.slot.ends_at - self.slot.starts_at).total_seconds() / 60
+        return round(minutes / 15) * 15 / 60
+
     def _when(self, instant: datetime) -> str:
         return f"{local_text(instant, self.slot.time_zone)} {self.slot.time_zone}"
 
@@ -150,6 +167,14 @@ class ConveningState:
         if now >= self.registration_closes_at:
             raise FailedPrecondition(
                 f"registration closed at {self._when(self.registration_closes_at)}"
+            )
+
+    def _check_awaiting_approval(self, action: str, member_id: UUID, now: datetime) -> None:
+        self._check_before_start(action, now)
+        sign_up = self.sign_up_of(member_id)
+        if sign_up.status is not SignUpStatus.PENDING_APPROVAL:
+            raise FailedPrecondition(
+                f"there is no sign-up awaiting approval: member {member_id} {words(sign_up.status)}"
             )
 
     def _has_room(self) -> bool:

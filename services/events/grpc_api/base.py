@@ -17,11 +17,12 @@ from services.events.domain import Convening
 from services.events.grpc_api.responses import convening_pb, sign_up_pb
 from services.events.mirror import CommunityDirectoryView
 from services.events.views import ConveningRecord, Schedule, SignUpRecord
+from services.events.web.reader import MemberEvidence
 
 
 class Servicer(pb_grpc.EventsServiceServicer):
     """What every group of calls shares: the application, the schedule view and its
-    follower, the community directory, and how answers are built."""
+    follower, the community directory, what a member keeps, and how answers are built."""
 
     def __init__(
         self,
@@ -29,11 +30,17 @@ class Servicer(pb_grpc.EventsServiceServicer):
         schedule: Schedule,
         follower: ProjectionFollower,
         mirror: CommunityDirectoryView,
+        evidence: MemberEvidence,
+        evidence_follower: ProjectionFollower,
     ) -> None:
         self.app = app
         self.schedule = schedule
         self.follower = follower
         self.mirror = mirror
+        # Calendar feeds and CPD evidence (grpc_api.evidence), and the follower of the
+        # feeds' read model.
+        self.evidence = evidence
+        self.evidence_follower = evidence_follower
 
     # Answers
 

@@ -5,6 +5,7 @@ service knows of a community.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from copnet.events.v1 import events_pb2 as pb
@@ -158,5 +159,12 @@ class OverviewCalls(Servicer):
     async def ExportMemberData(
         self, request: pb.ExportMemberDataRequest, context: Context
     ) -> pb.ExportMemberDataResponse:
-        document = await member_export(request.member_id, self.schedule.member_data)
+        document = await member_export(request.member_id, self._member_data)
         return pb.ExportMemberDataResponse(document_json=document)
+
+    def _member_data(self, member_id: UUID) -> dict[str, Any]:
+        """The schedule's rows about the member, and their calendar feeds (without URLs)."""
+        return {
+            **self.schedule.member_data(member_id),
+            **self.evidence.feeds.member_data(member_id),
+        }

@@ -21,6 +21,7 @@ from services.contracts.erasure import MemberErasure
 from services.events.domain import Convening, MeetingPlan
 from services.events.values import Attendance, ConveningStatus, SignUpStatus, local_time
 from services.events.views.analytics import ScheduleAnalytics
+from services.events.views.evidence import MemberQueries
 from services.events.views.queries import ScheduleQueries
 from services.events.views.records import topic_key
 
@@ -45,7 +46,7 @@ def _buckets(status: str | None, attendance: str | None) -> dict[str, int]:
     return buckets
 
 
-class Schedule(ScheduleQueries, ScheduleAnalytics, Projection):
+class Schedule(ScheduleQueries, ScheduleAnalytics, MemberQueries, Projection):
     name = "schedule"
     upstream = "Events"
     schema_version = 2
@@ -231,6 +232,11 @@ class Schedule(ScheduleQueries, ScheduleAnalytics, Projection):
             cancel_reason=e.reason,
             sequence=self._sequence_after(tx, e),
         )
+
+    @apply.register(Convening.CpdCreditSet)
+    def _(self, e: Any, tx: SqlTx) -> None:
+        # Nothing listed here; the change shows in a member's feed (its certificate links).
+        self._touch(tx, e)
 
     @apply.register(Convening.Held)
     def _(self, e: Any, tx: SqlTx) -> None:

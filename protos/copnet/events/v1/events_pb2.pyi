@@ -60,6 +60,18 @@ class AnalyticsGrouping(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ANALYTICS_GROUPING_MONTH: _ClassVar[AnalyticsGrouping]
     ANALYTICS_GROUPING_QUARTER: _ClassVar[AnalyticsGrouping]
     ANALYTICS_GROUPING_YEAR: _ClassVar[AnalyticsGrouping]
+
+class CalendarFeedKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALENDAR_FEED_KIND_UNSPECIFIED: _ClassVar[CalendarFeedKind]
+    CALENDAR_FEED_KIND_MEMBER: _ClassVar[CalendarFeedKind]
+    CALENDAR_FEED_KIND_COMMUNITY: _ClassVar[CalendarFeedKind]
+
+class CpdRecordFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CPD_RECORD_FORMAT_UNSPECIFIED: _ClassVar[CpdRecordFormat]
+    CPD_RECORD_FORMAT_CSV: _ClassVar[CpdRecordFormat]
+    CPD_RECORD_FORMAT_PDF: _ClassVar[CpdRecordFormat]
 CONVENING_FORMAT_UNSPECIFIED: ConveningFormat
 CONVENING_FORMAT_FACE_TO_FACE: ConveningFormat
 CONVENING_FORMAT_WEBINAR: ConveningFormat
@@ -92,6 +104,12 @@ ANALYTICS_GROUPING_FORMAT: AnalyticsGrouping
 ANALYTICS_GROUPING_MONTH: AnalyticsGrouping
 ANALYTICS_GROUPING_QUARTER: AnalyticsGrouping
 ANALYTICS_GROUPING_YEAR: AnalyticsGrouping
+CALENDAR_FEED_KIND_UNSPECIFIED: CalendarFeedKind
+CALENDAR_FEED_KIND_MEMBER: CalendarFeedKind
+CALENDAR_FEED_KIND_COMMUNITY: CalendarFeedKind
+CPD_RECORD_FORMAT_UNSPECIFIED: CpdRecordFormat
+CPD_RECORD_FORMAT_CSV: CpdRecordFormat
+CPD_RECORD_FORMAT_PDF: CpdRecordFormat
 
 class LearningOutcome(_message.Message):
     __slots__ = ("kind", "text", "links")
@@ -1082,3 +1100,257 @@ class ExportMemberDataResponse(_message.Message):
     DOCUMENT_JSON_FIELD_NUMBER: _ClassVar[int]
     document_json: str
     def __init__(self, document_json: _Optional[str] = ...) -> None: ...
+
+class CalendarFeed(_message.Message):
+    __slots__ = ("feed_id", "member_id", "kind", "community_id", "url", "revoked", "revoke_reason", "rotations", "created_at", "updated_at", "version")
+    FEED_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_REASON_FIELD_NUMBER: _ClassVar[int]
+    ROTATIONS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    feed_id: str
+    member_id: str
+    kind: CalendarFeedKind
+    community_id: str
+    url: str
+    revoked: bool
+    revoke_reason: str
+    rotations: int
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    version: int
+    def __init__(self, feed_id: _Optional[str] = ..., member_id: _Optional[str] = ..., kind: _Optional[_Union[CalendarFeedKind, str]] = ..., community_id: _Optional[str] = ..., url: _Optional[str] = ..., revoked: _Optional[bool] = ..., revoke_reason: _Optional[str] = ..., rotations: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., version: _Optional[int] = ...) -> None: ...
+
+class IssueCalendarFeedRequest(_message.Message):
+    __slots__ = ("request_id", "member_id", "kind", "community_id", "min_registry_position")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    member_id: str
+    kind: CalendarFeedKind
+    community_id: str
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., member_id: _Optional[str] = ..., kind: _Optional[_Union[CalendarFeedKind, str]] = ..., community_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
+
+class IssueCalendarFeedResponse(_message.Message):
+    __slots__ = ("feed", "position")
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    feed: CalendarFeed
+    position: int
+    def __init__(self, feed: _Optional[_Union[CalendarFeed, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
+
+class RotateCalendarFeedRequest(_message.Message):
+    __slots__ = ("request_id", "feed_id", "expected_version", "min_registry_position")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    FEED_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    feed_id: str
+    expected_version: int
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., feed_id: _Optional[str] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
+
+class RotateCalendarFeedResponse(_message.Message):
+    __slots__ = ("feed", "position")
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    feed: CalendarFeed
+    position: int
+    def __init__(self, feed: _Optional[_Union[CalendarFeed, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
+
+class RevokeCalendarFeedRequest(_message.Message):
+    __slots__ = ("request_id", "feed_id", "reason", "min_registry_position")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    FEED_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    feed_id: str
+    reason: str
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., feed_id: _Optional[str] = ..., reason: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
+
+class RevokeCalendarFeedResponse(_message.Message):
+    __slots__ = ("feed", "position")
+    FEED_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    feed: CalendarFeed
+    position: int
+    def __init__(self, feed: _Optional[_Union[CalendarFeed, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
+
+class ListCalendarFeedsRequest(_message.Message):
+    __slots__ = ("member_id", "include_revoked", "page_size", "page_token", "min_position", "min_registry_position")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    include_revoked: bool
+    page_size: int
+    page_token: str
+    min_position: int
+    min_registry_position: int
+    def __init__(self, member_id: _Optional[str] = ..., include_revoked: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
+
+class ListCalendarFeedsResponse(_message.Message):
+    __slots__ = ("feeds", "next_page_token")
+    FEEDS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    feeds: _containers.RepeatedCompositeFieldContainer[CalendarFeed]
+    next_page_token: str
+    def __init__(self, feeds: _Optional[_Iterable[_Union[CalendarFeed, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CpdCredit(_message.Message):
+    __slots__ = ("convening_id", "counts_for_cpd", "cpd_hours", "hours_from_duration", "version")
+    CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FOR_CPD_FIELD_NUMBER: _ClassVar[int]
+    CPD_HOURS_FIELD_NUMBER: _ClassVar[int]
+    HOURS_FROM_DURATION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    convening_id: str
+    counts_for_cpd: bool
+    cpd_hours: float
+    hours_from_duration: bool
+    version: int
+    def __init__(self, convening_id: _Optional[str] = ..., counts_for_cpd: _Optional[bool] = ..., cpd_hours: _Optional[float] = ..., hours_from_duration: _Optional[bool] = ..., version: _Optional[int] = ...) -> None: ...
+
+class SetConveningCpdRequest(_message.Message):
+    __slots__ = ("request_id", "convening_id", "counts_for_cpd", "cpd_hours", "expected_version", "min_registry_position")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FOR_CPD_FIELD_NUMBER: _ClassVar[int]
+    CPD_HOURS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    convening_id: str
+    counts_for_cpd: bool
+    cpd_hours: float
+    expected_version: int
+    min_registry_position: int
+    def __init__(self, request_id: _Optional[str] = ..., convening_id: _Optional[str] = ..., counts_for_cpd: _Optional[bool] = ..., cpd_hours: _Optional[float] = ..., expected_version: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
+
+class SetConveningCpdResponse(_message.Message):
+    __slots__ = ("credit", "position")
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    credit: CpdCredit
+    position: int
+    def __init__(self, credit: _Optional[_Union[CpdCredit, _Mapping]] = ..., position: _Optional[int] = ...) -> None: ...
+
+class GetCpdCertificateRequest(_message.Message):
+    __slots__ = ("convening_id", "member_id", "min_registry_position")
+    CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
+    convening_id: str
+    member_id: str
+    min_registry_position: int
+    def __init__(self, convening_id: _Optional[str] = ..., member_id: _Optional[str] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
+
+class GetCpdCertificateResponse(_message.Message):
+    __slots__ = ("pdf", "content_type", "file_name", "verification_url")
+    PDF_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_URL_FIELD_NUMBER: _ClassVar[int]
+    pdf: bytes
+    content_type: str
+    file_name: str
+    verification_url: str
+    def __init__(self, pdf: _Optional[bytes] = ..., content_type: _Optional[str] = ..., file_name: _Optional[str] = ..., verification_url: _Optional[str] = ...) -> None: ...
+
+class CpdActivity(_message.Message):
+    __slots__ = ("convening_id", "community_id", "community_name", "title", "topic", "format", "date", "starts_at", "ends_at", "hours", "outcomes", "verification_url")
+    CONVENING_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMUNITY_NAME_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    TOPIC_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    STARTS_AT_FIELD_NUMBER: _ClassVar[int]
+    ENDS_AT_FIELD_NUMBER: _ClassVar[int]
+    HOURS_FIELD_NUMBER: _ClassVar[int]
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_URL_FIELD_NUMBER: _ClassVar[int]
+    convening_id: str
+    community_id: str
+    community_name: str
+    title: str
+    topic: str
+    format: str
+    date: str
+    starts_at: _timestamp_pb2.Timestamp
+    ends_at: _timestamp_pb2.Timestamp
+    hours: float
+    outcomes: _containers.RepeatedScalarFieldContainer[str]
+    verification_url: str
+    def __init__(self, convening_id: _Optional[str] = ..., community_id: _Optional[str] = ..., community_name: _Optional[str] = ..., title: _Optional[str] = ..., topic: _Optional[str] = ..., format: _Optional[str] = ..., date: _Optional[str] = ..., starts_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ends_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., hours: _Optional[float] = ..., outcomes: _Optional[_Iterable[str]] = ..., verification_url: _Optional[str] = ...) -> None: ...
+
+class GetCpdRecordRequest(_message.Message):
+    __slots__ = ("member_id", "from_date", "before_date", "min_position", "min_registry_position")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_DATE_FIELD_NUMBER: _ClassVar[int]
+    MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    from_date: str
+    before_date: str
+    min_position: int
+    min_registry_position: int
+    def __init__(self, member_id: _Optional[str] = ..., from_date: _Optional[str] = ..., before_date: _Optional[str] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
+
+class GetCpdRecordResponse(_message.Message):
+    __slots__ = ("member_id", "member_name", "activities", "total_hours", "truncated")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_NAME_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_HOURS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    member_name: str
+    activities: _containers.RepeatedCompositeFieldContainer[CpdActivity]
+    total_hours: float
+    truncated: bool
+    def __init__(self, member_id: _Optional[str] = ..., member_name: _Optional[str] = ..., activities: _Optional[_Iterable[_Union[CpdActivity, _Mapping]]] = ..., total_hours: _Optional[float] = ..., truncated: _Optional[bool] = ...) -> None: ...
+
+class ExportCpdRecordRequest(_message.Message):
+    __slots__ = ("member_id", "from_date", "before_date", "format", "min_position", "min_registry_position")
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_DATE_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_DATE_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    MIN_POSITION_FIELD_NUMBER: _ClassVar[int]
+    MIN_REGISTRY_POSITION_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    from_date: str
+    before_date: str
+    format: CpdRecordFormat
+    min_position: int
+    min_registry_position: int
+    def __init__(self, member_id: _Optional[str] = ..., from_date: _Optional[str] = ..., before_date: _Optional[str] = ..., format: _Optional[_Union[CpdRecordFormat, str]] = ..., min_position: _Optional[int] = ..., min_registry_position: _Optional[int] = ...) -> None: ...
+
+class ExportCpdRecordResponse(_message.Message):
+    __slots__ = ("content", "content_type", "file_name")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    content: bytes
+    content_type: str
+    file_name: str
+    def __init__(self, content: _Optional[bytes] = ..., content_type: _Optional[str] = ..., file_name: _Optional[str] = ...) -> None: ...

@@ -200,6 +200,46 @@ class EventsServiceStub:
                 request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataRequest.SerializeToString,
                 response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataResponse.FromString,
                 _registered_method=True)
+        self.IssueCalendarFeed = channel.unary_unary(
+                '/copnet.events.v1.EventsService/IssueCalendarFeed',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.IssueCalendarFeedRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.IssueCalendarFeedResponse.FromString,
+                _registered_method=True)
+        self.RotateCalendarFeed = channel.unary_unary(
+                '/copnet.events.v1.EventsService/RotateCalendarFeed',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.RotateCalendarFeedRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.RotateCalendarFeedResponse.FromString,
+                _registered_method=True)
+        self.RevokeCalendarFeed = channel.unary_unary(
+                '/copnet.events.v1.EventsService/RevokeCalendarFeed',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.RevokeCalendarFeedRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.RevokeCalendarFeedResponse.FromString,
+                _registered_method=True)
+        self.ListCalendarFeeds = channel.unary_unary(
+                '/copnet.events.v1.EventsService/ListCalendarFeeds',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ListCalendarFeedsRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ListCalendarFeedsResponse.FromString,
+                _registered_method=True)
+        self.SetConveningCpd = channel.unary_unary(
+                '/copnet.events.v1.EventsService/SetConveningCpd',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.SetConveningCpdRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.SetConveningCpdResponse.FromString,
+                _registered_method=True)
+        self.GetCpdCertificate = channel.unary_unary(
+                '/copnet.events.v1.EventsService/GetCpdCertificate',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCpdCertificateRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCpdCertificateResponse.FromString,
+                _registered_method=True)
+        self.GetCpdRecord = channel.unary_unary(
+                '/copnet.events.v1.EventsService/GetCpdRecord',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCpdRecordRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCpdRecordResponse.FromString,
+                _registered_method=True)
+        self.ExportCpdRecord = channel.unary_unary(
+                '/copnet.events.v1.EventsService/ExportCpdRecord',
+                request_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportCpdRecordRequest.SerializeToString,
+                response_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportCpdRecordResponse.FromString,
+                _registered_method=True)
 
 
 class EventsServiceServicer:
@@ -438,6 +478,72 @@ class EventsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IssueCalendarFeed(self, request, context):
+        """Calendar feeds: iCalendar URLs that calendar applications (Outlook, Google,
+        Apple) subscribe to, served on the events service's web port. A member's
+        feed lists the convenings they hold a place at or wait for; a community
+        feed lists a community's convenings (public communities also have one
+        without a secret: /calendars/communities/<community id>.ics). The URL holds
+        a secret, is given only by IssueCalendarFeed and RotateCalendarFeed, and
+        stops working when the feed is rotated or revoked. The member themselves or
+        the node operator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateCalendarFeed(self, request, context):
+        """A new secret URL for the feed; the old one answers 404 from now on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeCalendarFeed(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCalendarFeeds(self, request, context):
+        """A member's feeds, without their URLs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetConveningCpd(self, request, context):
+        """CPD (continuing professional development) evidence. Organisers set whether
+        a convening counts for CPD and for how many hours (by default its duration).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCpdCertificate(self, request, context):
+        """A PDF certificate of attendance for one convening the member attended, with
+        a verification link (and QR code) that the node answers on its web port.
+        The member themselves or the node operator.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCpdRecord(self, request, context):
+        """The convenings a member attended over a period, as revalidation portfolios
+        ask for them: activity, date, hours, what was learned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportCpdRecord(self, request, context):
+        """The same record as a CSV or PDF file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -585,6 +691,46 @@ def add_EventsServiceServicer_to_server(servicer, server):
                     servicer.ExportMemberData,
                     request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataRequest.FromString,
                     response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataResponse.SerializeToString,
+            ),
+            'IssueCalendarFeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueCalendarFeed,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.IssueCalendarFeedRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.IssueCalendarFeedResponse.SerializeToString,
+            ),
+            'RotateCalendarFeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateCalendarFeed,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.RotateCalendarFeedRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.RotateCalendarFeedResponse.SerializeToString,
+            ),
+            'RevokeCalendarFeed': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeCalendarFeed,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.RevokeCalendarFeedRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.RevokeCalendarFeedResponse.SerializeToString,
+            ),
+            'ListCalendarFeeds': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCalendarFeeds,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ListCalendarFeedsRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ListCalendarFeedsResponse.SerializeToString,
+            ),
+            'SetConveningCpd': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetConveningCpd,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.SetConveningCpdRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.SetConveningCpdResponse.SerializeToString,
+            ),
+            'GetCpdCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCpdCertificate,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCpdCertificateRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCpdCertificateResponse.SerializeToString,
+            ),
+            'GetCpdRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCpdRecord,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCpdRecordRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.GetCpdRecordResponse.SerializeToString,
+            ),
+            'ExportCpdRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportCpdRecord,
+                    request_deserializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportCpdRecordRequest.FromString,
+                    response_serializer=copnet_dot_events_dot_v1_dot_events__pb2.ExportCpdRecordResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1391,6 +1537,222 @@ class EventsService:
             '/copnet.events.v1.EventsService/ExportMemberData',
             copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataRequest.SerializeToString,
             copnet_dot_events_dot_v1_dot_events__pb2.ExportMemberDataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueCalendarFeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/IssueCalendarFeed',
+            copnet_dot_events_dot_v1_dot_events__pb2.IssueCalendarFeedRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.IssueCalendarFeedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateCalendarFeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/RotateCalendarFeed',
+            copnet_dot_events_dot_v1_dot_events__pb2.RotateCalendarFeedRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.RotateCalendarFeedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeCalendarFeed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/RevokeCalendarFeed',
+            copnet_dot_events_dot_v1_dot_events__pb2.RevokeCalendarFeedRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.RevokeCalendarFeedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCalendarFeeds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/ListCalendarFeeds',
+            copnet_dot_events_dot_v1_dot_events__pb2.ListCalendarFeedsRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.ListCalendarFeedsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetConveningCpd(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/SetConveningCpd',
+            copnet_dot_events_dot_v1_dot_events__pb2.SetConveningCpdRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.SetConveningCpdResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCpdCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/GetCpdCertificate',
+            copnet_dot_events_dot_v1_dot_events__pb2.GetCpdCertificateRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.GetCpdCertificateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCpdRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/GetCpdRecord',
+            copnet_dot_events_dot_v1_dot_events__pb2.GetCpdRecordRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.GetCpdRecordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportCpdRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/copnet.events.v1.EventsService/ExportCpdRecord',
+            copnet_dot_events_dot_v1_dot_events__pb2.ExportCpdRecordRequest.SerializeToString,
+            copnet_dot_events_dot_v1_dot_events__pb2.ExportCpdRecordResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,7 +26,7 @@ from google.protobuf import any_pb2 as google_dot_protobuf_dot_any__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$copnet/integration/v1/envelope.proto\x12\x15\x63opnet.integration.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x02\n\x08\x45nvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x15\n\rorigin_region\x18\x02 \x01(\t\x12\x13\n\x0borigin_node\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\x10\n\x08position\x18\x05 \x01(\x04\x12\x14\n\x0c\x61ggregate_id\x18\x06 \x01(\t\x12\x19\n\x11\x61ggregate_version\x18\x07 \x01(\x04\x12\x12\n\nevent_type\x18\x08 \x01(\t\x12/\n\x0boccurred_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eschema_version\x18\n \x01(\r\x12%\n\x07payload\x18\x0b \x01(\x0b\x32\x14.google.protobuf.Any\x12\r\n\x05\x61\x63tor\x18\x0c \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$copnet/integration/v1/envelope.proto\x12\x15\x63opnet.integration.v1\x1a\x19google/protobuf/any.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x02\n\x08\x45nvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x15\n\rorigin_region\x18\x02 \x01(\t\x12\x13\n\x0borigin_node\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\x10\n\x08position\x18\x05 \x01(\x04\x12\x14\n\x0c\x61ggregate_id\x18\x06 \x01(\t\x12\x19\n\x11\x61ggregate_version\x18\x07 \x01(\x04\x12\x12\n\nevent_type\x18\x08 \x01(\t\x12/\n\x0boccurred_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eschema_version\x18\n \x01(\r\x12%\n\x07payload\x18\x0b \x01(\x0b\x32\x14.google.protobuf.Any\x12\r\n\x05\x61\x63tor\x18\x0c \x01(\t\x12\r\n\x05\x65poch\x18\r \x01(\rb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,5 +34,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'copnet.integration.v1.envel
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ENVELOPE']._serialized_start=124
-  _globals['_ENVELOPE']._serialized_end=427
+  _globals['_ENVELOPE']._serialized_end=442
 # @@protoc_insertion_point(module_scope)

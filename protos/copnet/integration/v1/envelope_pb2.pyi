@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Envelope(_message.Message):
-    __slots__ = ("event_id", "origin_region", "origin_node", "service", "position", "aggregate_id", "aggregate_version", "event_type", "occurred_at", "schema_version", "payload", "actor")
+    __slots__ = ("event_id", "origin_region", "origin_node", "service", "position", "aggregate_id", "aggregate_version", "event_type", "occurred_at", "schema_version", "payload", "actor", "epoch")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_REGION_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_NODE_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class Envelope(_message.Message):
     SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     origin_region: str
     origin_node: str
@@ -35,4 +36,5 @@ class Envelope(_message.Message):
     schema_version: int
     payload: _any_pb2.Any
     actor: str
-    def __init__(self, event_id: _Optional[str] = ..., origin_region: _Optional[str] = ..., origin_node: _Optional[str] = ..., service: _Optional[str] = ..., position: _Optional[int] = ..., aggregate_id: _Optional[str] = ..., aggregate_version: _Optional[int] = ..., event_type: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schema_version: _Optional[int] = ..., payload: _Optional[_Union[_any_pb2.Any, _Mapping]] = ..., actor: _Optional[str] = ...) -> None: ...
+    epoch: int
+    def __init__(self, event_id: _Optional[str] = ..., origin_region: _Optional[str] = ..., origin_node: _Optional[str] = ..., service: _Optional[str] = ..., position: _Optional[int] = ..., aggregate_id: _Optional[str] = ..., aggregate_version: _Optional[int] = ..., event_type: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schema_version: _Optional[int] = ..., payload: _Optional[_Union[_any_pb2.Any, _Mapping]] = ..., actor: _Optional[str] = ..., epoch: _Optional[int] = ...) -> None: ...
