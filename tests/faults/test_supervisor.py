@@ -116,7 +116,8 @@ def test_supervisor_killed_alone_its_children_follow_and_nothing_is_lost(node: R
     community = client.community(lead, "cancer-cop")
     convening = client.convening_once_known(community, lead, "Launch")
     children = node.children()
-    assert set(children) == {"nats-server", *available_services()}
+    # nats-server, the four services and the report page (a client of them).
+    assert set(children) == {"nats-server", *available_services(), "report"}
 
     with Load(client, organisation, community) as load:
         eventually(lambda: len(load.acknowledged) >= 20, 60)
