@@ -29,11 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import grpc
 import nats.errors
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.common.channels import ChannelSecurity, open_channel
+from services.common.channels import ChannelSecurity, wait_serving
 from services.common.keyring import ensure_keys, ensure_link_secrets
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig, TlsConfig
@@ -215,27 +213,6 @@ class ServiceProcess:
             log.warning("%s did not stop in %.0fs; killing it", self.name, timeout)
             self.process.kill()
             self.process.wait(5)
-
-
-def wait_serving(
-    address: str, timeout: float, service: str = "", security: ChannelSecurity | None = None
-) -> bool:
-    """Waits until a gRPC server reports SERVING for `service` ("" = the process is up),
-    over TLS when `security` says so."""
-    deadline = time.monotonic() + timeout
-    with open_channel(address, security or ChannelSecurity.plain()) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            try:
-                request = health_pb2.HealthCheckRequest(service=service)
-                # types-grpcio-health-checking declares HealthStub without its methods.
-                response = stub.Check(request, timeout=1)  # type: ignore[attr-defined]
-                if response.status == health_pb2.HealthCheckResponse.SERVING:
-                    return True
-            except grpc.RpcError:
-                pass
-            time.sleep(0.1)
-    return False
 
 
 def _host_port(address: str) -> tuple[str, int]:

@@ -11,11 +11,13 @@ connects the way the node serves.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.settings import NodeSettings
 
@@ -105,3 +107,24 @@ def open_aio_channel(
 def node_channel(settings: NodeSettings, service: str) -> grpc.Channel:
     """A channel to one of the node's services, as the node serves it."""
     return open_channel(settings.address(service), ChannelSecurity.of(settings))
+
+
+def wait_serving(
+    address: str, timeout: float, service: str = "", security: ChannelSecurity | None = None
+) -> bool:
+    """Waits until a gRPC server reports SERVING for `service` ("" = the process is up),
+    over TLS when `security` says so."""
+    deadline = time.monotonic() + timeout
+    with open_channel(address, security or ChannelSecurity.plain()) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            try:
+                request = health_pb2.HealthCheckRequest(service=service)
+                # types-grpcio-health-checking declares HealthStub without its methods.
+                response = stub.Check(request, timeout=1)  # type: ignore[attr-defined]
+                if response.status == health_pb2.HealthCheckResponse.SERVING:
+                    return True
+            except grpc.RpcError:
+                pass
+            time.sleep(0.1)
+    return False
