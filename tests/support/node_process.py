@@ -160,7 +160,10 @@ class RunningNode:
                 return -1
 
     def all_serving(self) -> bool:
-        return all(self.health(name) == SERVING for name in available_services())
+        """Every service SERVING, and the report page's process (started once they are)."""
+        if not all(self.health(name) == SERVING for name in available_services()):
+            return False
+        return "report" in self.children()
 
     def children(self) -> dict[str, psutil.Process]:
         """The supervisor's children by name: nats-server and services.<name>."""
