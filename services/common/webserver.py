@@ -36,13 +36,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
 from hypercorn.typing import ASGIFramework, LifespanState
 from hypercorn.utils import wrap_app
+
+from services.common.apiwork import ApiWork
+from services.common.health import Progress
 
 log = logging.getLogger(__name__)
 
@@ -218,3 +221,66 @@ def _config(address: str, limits: WebLimits, tls: TlsFiles | None, name: str) ->
         config.certfile = str(tls.cert_file)
         config.keyfile = str(tls.key_file)
     return config
+
+
+class ServedAt(Protocol):
+    """Where the pages' links point: the address actually served, once it is known."""
+
+    served_at: str | None
+
+
+# How often a page worker says it is alive while all is well.
+BEAT_EVERY = 10.0
+
+
+class ServedPages:
+    """A service's web pages as a worker of its API role: serves `asgi()` on `address`
+    until stopping; a server that stops accepting fails the worker (it is restarted) and
+    readiness follows `progress`. Subclasses give the app, `what` they are (for logs) and
+    `server_name`."""
+
+    what = "web pages"
+    server_name = "web"
+    log_path = ""
+
+    def __init__(
+        self,
+        address: str,
+        links: ServedAt,
+        work: ApiWork,
+        tls: TlsFiles | None = None,
+        limits: WebLimits | None = None,
+    ) -> None:
+        self.address = address
+        self.links = links
+        self.work = work
+        self.tls = tls
+        self.limits = limits or WebLimits()
+        self.progress = Progress(self.what)
+        self.server: WebServer | None = None
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None, "the pages are not served"
+        return self.server.host_and_port[1]
+
+    def asgi(self) -> Callable[[Any, Any, Any], Awaitable[None]]:
+        raise NotImplementedError
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        server = WebServer(self.asgi(), self.address, self.limits, self.tls, self.server_name)
+        await server.start()
+        host, port = self.address.rpartition(":")[0], server.host_and_port[1]
+        self.links.served_at = f"{host}:{port}"  # as configured: "[::]" keeps its brackets
+        self.server = server  # last: whoever sees the server sees its links too
+        log.info("%s at %s://%s:%d%s", self.what, server.scheme, host, port, self.log_path)
+        try:
+            while not stopping.is_set():
+                if not server.serving():
+                    raise RuntimeError(f"the {self.what}' server stopped accepting")
+                self.progress.ok()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), BEAT_EVERY)
+        finally:
+            self.server = None
+            await server.stop()

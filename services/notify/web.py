@@ -23,7 +23,6 @@ off after `idle_timeout`; at most `max_connections` are open at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import html
 import logging
@@ -40,10 +39,9 @@ from starlette.routing import Route
 
 from services.common.apiwork import ApiWork
 from services.common.errors import CopnetError, Unavailable
-from services.common.health import Progress
 from services.common.idempotency import Command
 from services.common.identity import Caller
-from services.common.webserver import TlsFiles, WebLimits, WebServer
+from services.common.webserver import ServedPages, TlsFiles, WebLimits
 from services.notify.application import Notify
 from services.notify.delivery.rendering import TOPIC_PHRASES
 from services.notify.directory import NotifyDirectory
@@ -56,7 +54,6 @@ log = logging.getLogger(__name__)
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 # How often the serving pages report that they are alive (readiness).
-BEAT_EVERY = 10.0
 
 
 def describe(unsubscription: Unsubscription, directory: NotifyDirectory) -> str:
@@ -121,10 +118,14 @@ def _answer(status: int, body: bytes, content_type: str, close: bool = False) ->
     return Response(body, status, headers, media_type=content_type)
 
 
-class UnsubscribePages:
+class UnsubscribePages(ServedPages):
     """The pages as a worker of the API role: serves them until the service stops. A
     server that stops serving fails the worker (the runtime starts it again, and exits the
     process if that keeps happening); readiness follows `progress`."""
+
+    what = "unsubscribe pages"
+    server_name = "notify-web"
+    log_path = "/unsubscribe"
 
     def __init__(
         self,
@@ -137,21 +138,10 @@ class UnsubscribePages:
         tls: TlsFiles | None = None,
         limits: WebLimits | None = None,
     ) -> None:
+        super().__init__(address, links, work, tls, limits)
         self.app = app
         self.directory = directory
         self.tokens = tokens
-        self.address = address
-        self.links = links
-        self.work = work
-        self.tls = tls
-        self.limits = limits or WebLimits()
-        self.progress = Progress("unsubscribe pages")
-        self.server: WebServer | None = None
-
-    @property
-    def port(self) -> int:
-        assert self.server is not None, "the pages are not served"
-        return self.server.host_and_port[1]
 
     def asgi(self) -> Starlette:
         methods = ["GET", "HEAD"]
@@ -162,24 +152,6 @@ class UnsubscribePages:
             ],
             exception_handlers={HTTPException: self._http_error},
         )
-
-    async def run(self, stopping: asyncio.Event) -> None:
-        server = WebServer(self.asgi(), self.address, self.limits, self.tls, name="notify-web")
-        await server.start()
-        host, port = self.address.rpartition(":")[0], server.host_and_port[1]
-        self.links.served_at = f"{host}:{port}"  # as configured: "[::]" keeps its brackets
-        self.server = server  # last: whoever sees the server sees its links too
-        log.info("unsubscribe pages at %s://%s:%d/unsubscribe", server.scheme, host, port)
-        try:
-            while not stopping.is_set():
-                if not server.serving():
-                    raise RuntimeError("the unsubscribe pages' server stopped accepting")
-                self.progress.ok()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), BEAT_EVERY)
-        finally:
-            self.server = None
-            await server.stop()
 
     # The HTTP side
 

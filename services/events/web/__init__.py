@@ -26,8 +26,6 @@ Nothing here accepts a body (GET and HEAD only). Reads run on the API's threads
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import html
 import logging
 from email.utils import format_datetime, parsedate_to_datetime
@@ -42,8 +40,7 @@ from starlette.routing import Route
 
 from services.common.apiwork import ApiWork
 from services.common.errors import Unavailable
-from services.common.health import Progress
-from services.common.webserver import TlsFiles, WebLimits, WebServer
+from services.common.webserver import ServedPages, TlsFiles, WebLimits
 from services.events.application import Events
 from services.events.cpd.documents import PDF, hours_text
 from services.events.web.reader import FeedBody, MemberEvidence
@@ -60,7 +57,6 @@ log = logging.getLogger(__name__)
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 CALENDAR = "text/calendar; charset=utf-8"
-BEAT_EVERY = 10.0
 # Every answer: no referrer leaks a secret URL, no content sniffing; pages run no script.
 SAFE = {"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
@@ -112,9 +108,12 @@ def feed_response(request: Request, body: FeedBody, private: bool) -> Response:
     return Response(body.ics, 200, headers, media_type=CALENDAR)
 
 
-class EventsPages:
+class EventsPages(ServedPages):
     """The pages as a worker of the API role (see notify's `UnsubscribePages`): a server
     that stops serving fails the worker; readiness follows `progress`."""
+
+    what = "calendar feeds and CPD pages"
+    server_name = "events-web"
 
     def __init__(
         self,
@@ -126,20 +125,9 @@ class EventsPages:
         tls: TlsFiles | None = None,
         limits: WebLimits | None = None,
     ) -> None:
+        super().__init__(address, links, work, tls, limits)
         self.app = app
         self.evidence = evidence
-        self.address = address
-        self.links = links
-        self.work = work
-        self.tls = tls
-        self.limits = limits or WebLimits()
-        self.progress = Progress("events web pages")
-        self.server: WebServer | None = None
-
-    @property
-    def port(self) -> int:
-        assert self.server is not None, "the pages are not served"
-        return self.server.host_and_port[1]
 
     def asgi(self) -> Starlette:
         methods = ["GET", "HEAD"]
@@ -153,24 +141,6 @@ class EventsPages:
             ],
             exception_handlers={HTTPException: self._http_error},
         )
-
-    async def run(self, stopping: asyncio.Event) -> None:
-        server = WebServer(self.asgi(), self.address, self.limits, self.tls, name="events-web")
-        await server.start()
-        host, port = self.address.rpartition(":")[0], server.host_and_port[1]
-        self.links.served_at = f"{host}:{port}"
-        self.server = server
-        log.info("calendar feeds and CPD pages at %s://%s:%d", server.scheme, host, port)
-        try:
-            while not stopping.is_set():
-                if not server.serving():
-                    raise RuntimeError("the events web pages' server stopped accepting")
-                self.progress.ok()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), BEAT_EVERY)
-        finally:
-            self.server = None
-            await server.stop()
 
     async def _healthz(self, request: Request) -> Response:
         return _plain(200, "ok\n")
