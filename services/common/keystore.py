@@ -78,7 +78,27 @@ class MemoryKeys:
         pass
 
 
-class SqliteKeys:
+class _KeyTables:
+    """What both stores' key tables answer alike; `PARAM` is the driver's placeholder."""
+
+    PARAM = "?"
+
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def read(self, subject_id: str) -> tuple[bytes | None, bool]:
+        where = f"WHERE subject_id = {self.PARAM}"
+        with self._connect() as connection:
+            row = connection.execute(
+                f"SELECT data_key FROM subject_keys {where}", (subject_id,)
+            ).fetchone()
+            erased = connection.execute(
+                f"SELECT 1 FROM erased_subjects {where}", (subject_id,)
+            ).fetchone()
+        return (bytes(row[0]) if row else None), erased is not None
+
+
+class SqliteKeys(_KeyTables):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
@@ -105,16 +125,6 @@ class SqliteKeys:
                 self._connection.close()
                 self._connection = None
                 raise
-
-    def read(self, subject_id: str) -> tuple[bytes | None, bool]:
-        with self._connect() as connection:
-            row = connection.execute(
-                "SELECT data_key FROM subject_keys WHERE subject_id = ?", (subject_id,)
-            ).fetchone()
-            erased = connection.execute(
-                "SELECT 1 FROM erased_subjects WHERE subject_id = ?", (subject_id,)
-            ).fetchone()
-        return (bytes(row[0]) if row else None), erased is not None
 
     def insert(self, subject_id: str, key: bytes) -> None:
         with self._connect() as connection:
@@ -151,7 +161,9 @@ class SqliteKeys:
                 self._connection = None
 
 
-class PostgresKeys:
+class PostgresKeys(_KeyTables):
+    PARAM = "%s"
+
     def __init__(self, conninfo: str, schema: str) -> None:
         self.conninfo = conninfo
         self.schema = schema
@@ -180,16 +192,6 @@ class PostgresKeys:
                 self._connection.close()
                 self._connection = None
                 raise
-
-    def read(self, subject_id: str) -> tuple[bytes | None, bool]:
-        with self._connect() as connection:
-            row = connection.execute(
-                "SELECT data_key FROM subject_keys WHERE subject_id = %s", (subject_id,)
-            ).fetchone()
-            erased = connection.execute(
-                "SELECT 1 FROM erased_subjects WHERE subject_id = %s", (subject_id,)
-            ).fetchone()
-        return (bytes(row[0]) if row else None), erased is not None
 
     def insert(self, subject_id: str, key: bytes) -> None:
         with self._connect() as connection:
