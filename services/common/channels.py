@@ -20,9 +20,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.settings import NodeSettings
-
-# Hosts a server binds to that a client cannot connect to by name: use loopback instead.
-_WILDCARDS = {"", "0.0.0.0", "::", "[::]"}
+from services.common.settings import client_address as client_address
 
 
 @dataclass(frozen=True)
@@ -73,13 +71,6 @@ class ChannelSecurity:
             return Path(data[name]) if data.get(name) else None
 
         return cls(bool(data.get("tls")), path("ca_file"), path("cert_file"), path("key_file"))
-
-
-def client_address(address: str) -> str:
-    """Where a client on this machine reaches a server bound to `address` (a wildcard host
-    becomes 127.0.0.1, which the node's certificate names)."""
-    host, _, port = address.rpartition(":")
-    return f"127.0.0.1:{port}" if host in _WILDCARDS else address
 
 
 def open_channel(
