@@ -33,6 +33,8 @@ from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig, TlsConfig
 from services.common.nodeauth import OPERATOR, NodeUsers
 from services.common.pki import write_file
+from services.common.readiness import wait_all_serving
+from services.common.readiness import wait_serving as wait_serving  # for callers of services.node
 from services.common.region import HubCredentials
 from services.common.settings import WEB_SERVICES, NodeSettings, available_services
 from services.common.supervision import (
@@ -44,15 +46,13 @@ from services.common.supervision import (
     spawn,
 )
 from services.common.transport import check_node_transport
-from services.node_grants import service_grants
+from services.node_grants import service_grants as service_grants  # deploy/ reads it here
 from services.report.address import REPORT_READS, report_address, report_url
 
 if TYPE_CHECKING:
     from services.common.channels import ChannelSecurity
 
 log = logging.getLogger("copnet.node")
-
-__all__ = ["service_grants", "wait_serving"]
 
 READY_TIMEOUT = 30.0
 # How often `copnet up` looks whether the region directory changed (a file's mtime).
@@ -63,16 +63,6 @@ DIRECTORY_READ_TIMEOUT = 3.0
 
 class NodeIdentityMismatch(RuntimeError):
     pass
-
-
-def wait_serving(
-    address: str, timeout: float, service: str = "", security: ChannelSecurity | None = None
-) -> bool:
-    """`channels.wait_serving`, imported when first used: the supervisor holds a gRPC client
-    only once it waits for its services."""
-    from services.common import channels
-
-    return channels.wait_serving(address, timeout, service, security)
 
 
 def claim_data_dir(settings: NodeSettings) -> None:
@@ -312,18 +302,27 @@ class Node:
             process.start()
             self.processes.append(process)
         self.write_endpoints()
-        from services.common.channels import ChannelSecurity
-
-        for process in self.processes:
-            address = self.settings.address(process.name)
-            api = f"copnet.{process.name}.v1.{process.name.capitalize()}Service"
-            if not wait_serving(address, READY_TIMEOUT, api, ChannelSecurity.of(self.settings)):
-                raise RuntimeError(f"{process.name} did not report SERVING on {address}")
+        targets = [
+            (self.settings.address(p.name), f"copnet.{p.name}.v1.{p.name.capitalize()}Service")
+            for p in self.processes
+        ]
+        late = wait_all_serving(targets, READY_TIMEOUT, self.security().as_json())
+        if late is not None:
+            name = next(
+                (p.name for p in self.processes if self.settings.address(p.name) == late), late
+            )
+            raise RuntimeError(f"{name} did not report SERVING on {late}")
         if self.serves_report:
             log_file = self.log_dir / "report.log" if self.log_dir else None
             report = ServiceProcess("report", env, log_file, self.lock.inherited)
             report.start()
             self.processes.append(report)
+
+    def security(self) -> ChannelSecurity:
+        """How the node's own clients reach its services (plain, TLS, mutual TLS)."""
+        from services.common.channels import ChannelSecurity
+
+        return ChannelSecurity.of(self.settings)
 
     def write_endpoints(self) -> None:
         """Where `copnet status` finds the services' figures (`<data-dir>/endpoints.json`)."""
