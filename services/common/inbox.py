@@ -52,7 +52,7 @@ from services.common.messaging import span_attributes
 from services.common.natslink import NatsLink
 from services.common.projection import Projection
 from services.common.sqlstore import SqlTx
-from services.common.stores import STORE_OUTAGES
+from services.common.stores import store_outages
 from services.common.trust import NotYetTrusted, RegionTrust, Untrusted
 
 log = logging.getLogger(__name__)
@@ -377,7 +377,7 @@ class Inbox:
         while True:
             try:
                 return await asyncio.to_thread(self.handler.handle, message)
-            except STORE_OUTAGES as error:
+            except store_outages() as error:
                 delay = backoff.next_delay()
                 self.progress.failing(
                     f"cannot apply {message.envelope.event_id}: store unavailable "

@@ -26,7 +26,6 @@ from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 import grpc
-import psycopg
 
 from services.common.apiwork import ApiWork
 from services.common.application import Clock, CopnetApplication
@@ -47,6 +46,7 @@ from services.common.relay import Relay
 from services.common.settings import NodeSettings
 from services.common.shutdown import bounded, finish
 from services.common.sqlstore import SqlStore
+from services.common.stores import postgres_errors
 from services.common.telemetry import RpcTelemetry
 from services.common.tokens import TokenAuthority
 from services.common.transport import ServerTls, check_binding
@@ -395,9 +395,15 @@ class ServiceRuntime(Generic[A]):
             loop = asyncio.get_running_loop()
             check = functools.partial(self.settings.stores.check_reachable, self.definition.name)
             self._store_check = loop.run_in_executor(self._health_checks, check)
+        unreachable: tuple[type[Exception], ...] = (
+            OSError,
+            sqlite3.Error,
+            TimeoutError,
+            *postgres_errors(),
+        )
         try:
             await asyncio.wait_for(asyncio.shield(self._store_check), STORE_CHECK_TIMEOUT)
-        except (OSError, sqlite3.Error, psycopg.Error, TimeoutError) as error:
+        except unreachable as error:
             if self.api_work.store_available:
                 reason = str(error) or f"no answer within {STORE_CHECK_TIMEOUT:.0f}s"
                 log.error("the %s store is unreachable: %s", self.definition.name, reason)
