@@ -202,6 +202,98 @@ def one_run(settle: float, timeout: float) -> dict[str, Any]:
     }
 
 
+def one_shared_run(settle: float, timeout: float) -> dict[str, Any]:
+    """The prototype of one shared process for the four services (`bench.shared_services`)
+    beside the node's own nats-server, as `copnet up` starts it; no report, no supervisor
+    (their figures are the per-process runs')."""
+    from services.common.keyring import ensure_keys, ensure_link_secrets
+    from services.common.readiness import wait_all_serving
+    from services.common.settings import NodeSettings
+    from services.node import Node, claim_data_dir
+
+    load_before = os.getloadavg()
+    data = Path(tempfile.mkdtemp(prefix="copnet-mem-shared-"))
+    grpc_port = free_port_block(len(SERVICES) + WEB_PORTS + 1)
+    settings = NodeSettings(
+        node_id="guys",
+        region="sel",
+        data_dir=data / "node",
+        nats_port=free_port_block(1),
+        grpc_port_base=grpc_port,
+        metrics_port_base=0,
+    )
+    settings = settings.with_overrides(nats_url=f"nats://127.0.0.1:{settings.nats_port}")
+    node = Node(settings)
+    node.lock.acquire()
+    claim_data_dir(settings)
+    ensure_keys(settings.key_files)
+    ensure_link_secrets(settings.key_files, settings.node_id)
+    node.nats.start()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("COPNET_")},
+        **settings.to_env(),
+        "COPNET_NATS_URL": node.nats.url,
+    }
+    log = data / "shared.log"
+    started = time.monotonic()
+    with log.open("wb") as out:
+        shared = subprocess.Popen(
+            [sys.executable, "-m", "bench.shared_services"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        targets = [
+            (settings.address(name), f"copnet.{name}.v1.{name.capitalize()}Service")
+            for name in SERVICES
+        ]
+        late = wait_all_serving(targets, timeout, {})
+        if late is not None:
+            raise RuntimeError(f"{late} did not serve:\n{log.read_text()[-3000:]}")
+        all_serving = time.monotonic() - started
+        figures = {"services (one process)": psutil.Process(shared.pid)}
+        assert node.nats.process is not None
+        figures["nats-server"] = psutil.Process(node.nats.process.pid)
+        at_ready = {name: p.cpu_times() for name, p in figures.items()}
+        time.sleep(settle)
+        processes = {}
+        for name, process in figures.items():
+            memory, cpu = process.memory_full_info(), process.cpu_times()
+            before = at_ready[name]
+            processes[name] = {
+                "pid": process.pid,
+                "rss_mb": memory.rss / 1e6,
+                "uss_mb": memory.uss / 1e6,
+                "pss_mb": memory.pss / 1e6,
+                "threads": process.num_threads(),
+                "cpu_s": cpu.user + cpu.system,
+                "idle_cpu_pct": 100
+                * ((cpu.user + cpu.system) - (before.user + before.system))
+                / settle,
+            }
+    finally:
+        shared.send_signal(subprocess.signal.SIGTERM)
+        try:
+            shared.wait(60)
+        except subprocess.TimeoutExpired:
+            shared.kill()
+        node.nats.stop()
+        node.lock.release()
+        shutil.rmtree(data, ignore_errors=True)
+    return {
+        "serving_s": {},
+        "all_serving_s": round(all_serving, 2),
+        "report_page_s": 0.0,
+        "processes": processes,
+        "total_rss_mb": sum(p["rss_mb"] for p in processes.values()),
+        "total_uss_mb": sum(p["uss_mb"] for p in processes.values()),
+        "total_pss_mb": sum(p["pss_mb"] for p in processes.values()),
+        "load_before": load_before,
+        "load_after": os.getloadavg(),
+    }
+
+
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)$")
 
 
@@ -248,7 +340,9 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "per_process": {
             name: {
-                key: median([run["processes"][name][key] for run in runs if name in run["processes"]])
+                key: median(
+                    [run["processes"][name][key] for run in runs if name in run["processes"]]
+                )
                 for key in ("rss_mb", "uss_mb", "pss_mb", "threads", "idle_cpu_pct")
             }
             for name in names
@@ -263,7 +357,9 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def print_summary(result: dict[str, Any]) -> None:
     figures = result["summary"]
-    print(f"{'process':<12} {'RSS MB':>8} {'USS MB':>8} {'PSS MB':>8} {'threads':>8} {'idle CPU%':>9}")
+    print(
+        f"{'process':<12} {'RSS MB':>8} {'USS MB':>8} {'PSS MB':>8} {'threads':>8} {'idle CPU%':>9}"
+    )
     for name, row in figures["per_process"].items():
         print(
             f"{name:<12} {row['rss_mb']:>8.1f} {row['uss_mb']:>8.1f} {row['pss_mb']:>8.1f} "
@@ -277,10 +373,21 @@ def print_summary(result: dict[str, Any]) -> None:
         f"all services SERVING after {figures['all_serving_s']} s; the report page answers after "
         f"{figures['report_page_s']} s (medians of {len(result['runs'])} runs)"
     )
-    print("load before/after each run:", [(r["load_before"], r["load_after"]) for r in result["runs"]])
+    print(
+        "load before/after each run:", [(r["load_before"], r["load_after"]) for r in result["runs"]]
+    )
+    if "shared_summary" in result:
+        shared = result["shared_summary"]
+        print("prototype: the four services in one process (bench.shared_services)")
+        for name, row in shared["per_process"].items():
+            memory = f"RSS {row['rss_mb']:.1f} USS {row['uss_mb']:.1f} PSS {row['pss_mb']:.1f}"
+            print(f"{name:<24} {memory}")
+        print(f"its services SERVING after {shared['all_serving_s']} s")
     for name, profile in result.get("imports", {}).items():
         heaviest = ", ".join(f"{k} {v}" for k, v in list(profile["heaviest_ms"].items())[:6])
-        print(f"imports {name}: {profile['modules']} modules, {profile['seconds']} s ({heaviest} ms)")
+        print(
+            f"imports {name}: {profile['modules']} modules, {profile['seconds']} s ({heaviest} ms)"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -290,8 +397,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=90.0, help="start-up deadline (90)")
     parser.add_argument("--imports", action="store_true", help="each entry's import profile")
     parser.add_argument("--label", default="", help="a name for this run, in the JSON")
+    parser.add_argument(
+        "--shared",
+        action="store_true",
+        help="also the prototype of one process for the four services (bench.shared_services)",
+    )
     options = parser.parse_args(argv)
     runs = [one_run(options.settle, options.timeout) for _ in range(options.runs)]
+    shared = []
+    if options.shared:
+        shared = [one_shared_run(options.settle, options.timeout) for _ in range(options.runs)]
     result: dict[str, Any] = {
         "label": options.label,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -300,6 +415,9 @@ def main(argv: list[str] | None = None) -> None:
         "runs": runs,
         "summary": summary(runs),
     }
+    if shared:
+        result["shared_runs"] = shared
+        result["shared_summary"] = summary(shared)
     if options.imports:
         result["imports"] = {name: import_profile(code) for name, code in ENTRIES.items()}
     print_summary(result)

@@ -202,7 +202,7 @@ class SqlStore:
         factory = InfrastructureFactory.construct(Environment(name, env))
         # The stores' PERSISTENCE_MODULE is eventsourcing.sqlite or eventsourcing.postgres.
         self.recorder = cast(
-            SQLiteTrackingRecorder | PostgresTrackingRecorder, factory.tracking_recorder()
+            "SQLiteTrackingRecorder | PostgresTrackingRecorder", factory.tracking_recorder()
         )
         self.is_postgres = postgres_loaded() and not isinstance(
             self.recorder, SQLiteTrackingRecorder
