@@ -28,6 +28,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -130,7 +131,7 @@ def snapshot(root: psutil.Process) -> dict[str, dict[str, float]]:
     return found
 
 
-def one_run(settle: float, timeout: float) -> dict[str, Any]:
+def one_run(settle: float, timeout: float, checkout: Path | None = None) -> dict[str, Any]:
     load_before = os.getloadavg()
     data = Path(tempfile.mkdtemp(prefix="copnet-mem-"))
     grpc_port = free_port_block(len(SERVICES) + WEB_PORTS + 1)
@@ -160,7 +161,9 @@ def one_run(settle: float, timeout: float) -> dict[str, Any]:
     report = f"http://127.0.0.1:{grpc_port + len(SERVICES) + WEB_PORTS}/"
     started = time.monotonic()
     with log.open("wb") as out:
-        up = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        up = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=checkout or None
+        )
     try:
         waiting = set(SERVICES)
         ready: dict[str, float] = {}
@@ -180,7 +183,7 @@ def one_run(settle: float, timeout: float) -> dict[str, Any]:
         time.sleep(settle)
         at_rest = snapshot(root)
     finally:
-        up.send_signal(subprocess.signal.SIGTERM)
+        up.send_signal(signal.SIGTERM)
         try:
             up.wait(60)
         except subprocess.TimeoutExpired:
@@ -273,7 +276,7 @@ def one_shared_run(settle: float, timeout: float) -> dict[str, Any]:
                 / settle,
             }
     finally:
-        shared.send_signal(subprocess.signal.SIGTERM)
+        shared.send_signal(signal.SIGTERM)
         try:
             shared.wait(60)
         except subprocess.TimeoutExpired:
@@ -297,7 +300,7 @@ def one_shared_run(settle: float, timeout: float) -> dict[str, Any]:
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)$")
 
 
-def import_profile(code: str, top: int = 10) -> dict[str, Any]:
+def import_profile(code: str, top: int = 10, checkout: Path | None = None) -> dict[str, Any]:
     """`python -X importtime -c code`: the modules it imports, its time, and the top-level
     packages that cost most (self time summed per package)."""
     started = time.monotonic()
@@ -307,6 +310,7 @@ def import_profile(code: str, top: int = 10) -> dict[str, Any]:
         text=True,
         check=True,
         env={**os.environ, "GRPC_ENABLE_FORK_SUPPORT": "0"},
+        cwd=checkout or None,
     )
     elapsed = time.monotonic() - started
     per_package: dict[str, int] = defaultdict(int)
@@ -355,8 +359,7 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def print_summary(result: dict[str, Any]) -> None:
-    figures = result["summary"]
+def print_table(figures: dict[str, Any], runs: int) -> None:
     print(
         f"{'process':<12} {'RSS MB':>8} {'USS MB':>8} {'PSS MB':>8} {'threads':>8} {'idle CPU%':>9}"
     )
@@ -371,11 +374,32 @@ def print_summary(result: dict[str, Any]) -> None:
     )
     print(
         f"all services SERVING after {figures['all_serving_s']} s; the report page answers after "
-        f"{figures['report_page_s']} s (medians of {len(result['runs'])} runs)"
+        f"{figures['report_page_s']} s (medians of {runs} runs)"
     )
+
+
+def print_summary(result: dict[str, Any]) -> None:
+    if "baseline" in result:
+        print(f"baseline: {result['baseline']['checkout']}")
+        print_table(result["baseline"]["summary"], len(result["baseline"]["runs"]))
+        print("this checkout:")
+    print_table(result["summary"], len(result["runs"]))
     print(
         "load before/after each run:", [(r["load_before"], r["load_after"]) for r in result["runs"]]
     )
+    if "baseline" in result:
+        base, now = result["baseline"]["summary"], result["summary"]
+        ratios = {
+            what: now[key] / base[key]
+            for what, key in (
+                ("RSS", "total_rss_mb"),
+                ("USS", "total_uss_mb"),
+                ("PSS", "total_pss_mb"),
+                ("time to SERVING", "all_serving_s"),
+            )
+        }
+        print("this checkout / baseline:", ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
+        result["ratios"] = {k: round(v, 3) for k, v in ratios.items()}
     if "shared_summary" in result:
         shared = result["shared_summary"]
         print("prototype: the four services in one process (bench.shared_services)")
@@ -383,11 +407,15 @@ def print_summary(result: dict[str, Any]) -> None:
             memory = f"RSS {row['rss_mb']:.1f} USS {row['uss_mb']:.1f} PSS {row['pss_mb']:.1f}"
             print(f"{name:<24} {memory}")
         print(f"its services SERVING after {shared['all_serving_s']} s")
-    for name, profile in result.get("imports", {}).items():
-        heaviest = ", ".join(f"{k} {v}" for k, v in list(profile["heaviest_ms"].items())[:6])
-        print(
-            f"imports {name}: {profile['modules']} modules, {profile['seconds']} s ({heaviest} ms)"
-        )
+    sources = [("", result.get("imports", {}))]
+    sources.append(("baseline ", result.get("baseline", {}).get("imports", {})))
+    for prefix, profiles in sources:
+        for name, profile in profiles.items():
+            heaviest = ", ".join(f"{k} {v}" for k, v in list(profile["heaviest_ms"].items())[:6])
+            print(
+                f"{prefix}imports {name}: {profile['modules']} modules, {profile['seconds']} s "
+                f"({heaviest} ms)"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -398,12 +426,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--imports", action="store_true", help="each entry's import profile")
     parser.add_argument("--label", default="", help="a name for this run, in the JSON")
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also a node run from another checkout's code (e.g. an export of main), "
+        "alternating with this one's runs",
+    )
+    parser.add_argument(
         "--shared",
         action="store_true",
         help="also the prototype of one process for the four services (bench.shared_services)",
     )
     options = parser.parse_args(argv)
-    runs = [one_run(options.settle, options.timeout) for _ in range(options.runs)]
+    runs = []
+    baseline = []
+    for _ in range(options.runs):  # alternated, so that both see the same load
+        if options.baseline is not None:
+            baseline.append(one_run(options.settle, options.timeout, options.baseline))
+        runs.append(one_run(options.settle, options.timeout))
     shared = []
     if options.shared:
         shared = [one_shared_run(options.settle, options.timeout) for _ in range(options.runs)]
@@ -420,6 +459,14 @@ def main(argv: list[str] | None = None) -> None:
         result["shared_summary"] = summary(shared)
     if options.imports:
         result["imports"] = {name: import_profile(code) for name, code in ENTRIES.items()}
+    if baseline:
+        result["baseline"] = {"checkout": str(options.baseline), "runs": baseline}
+        result["baseline"]["summary"] = summary(baseline)
+        if options.imports:
+            result["baseline"]["imports"] = {
+                name: import_profile(code, checkout=options.baseline)
+                for name, code in ENTRIES.items()
+            }
     print_summary(result)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
