@@ -162,6 +162,20 @@ class Progress:
         return not self.problem()
 
 
+# How often readiness is worked out again (store reachable, workers making progress); more
+# often until a service first reports SERVING, so that a start is not held up by the interval.
+HEALTH_CHECK_INTERVAL = 1.0
+STARTUP_CHECK_INTERVAL = 0.1
+STARTUP_WINDOW = 15.0  # seconds after its start
+
+
+def check_interval(started: float, serving: bool | None) -> float:
+    """The wait before the next readiness check of a runtime started at `started`
+    (`time.monotonic()`), SERVING now or not."""
+    early = not serving and time.monotonic() - started < STARTUP_WINDOW
+    return STARTUP_CHECK_INTERVAL if early else HEALTH_CHECK_INTERVAL
+
+
 # Outages of what a service depends on: retried, and logged without a traceback. Each is
 # (module, class); a library's only when this process imported it (no error of a library
 # it never loaded can be raised), so a process without a store or NATS loads neither.

@@ -60,6 +60,11 @@ def postgres_loaded() -> bool:
     return "eventsourcing.postgres" in sys.modules
 
 
+def check_failures() -> tuple[type[Exception], ...]:
+    """What `StoreSettings.check_reachable` raises when the store does not answer."""
+    return (OSError, sqlite3.Error, TimeoutError, *postgres_errors())
+
+
 def store_outages() -> tuple[type[Exception], ...]:
     """What a store raises while it is unreachable (or locked): retry later, it is not a bug."""
     return (
