@@ -7,7 +7,6 @@ Shared by bench/node_bench.py and bench/federation_catchup.py.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import json
 import os
@@ -24,6 +23,7 @@ from typing import Any
 
 import psutil
 
+from bench.node_profile import summarise
 from services.common.channels import ChannelSecurity
 from tests.support.node_process import COPNET, RunningNode
 from tests.support.ports import free_port
@@ -281,6 +281,7 @@ class Profiles:
             out = out_dir / f"{name}.txt"
             command = [binary, "record", "--pid", str(members[0].pid), "--rate", "100"]
             command += ["--duration", str(max(1, round(seconds))), "--nonblocking"]
+            command += ["--full-filenames"]
             command += ["--format", "raw", "--output", str(out), *(["--gil"] if gil else [])]
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             self.running[name] = (process, out)
@@ -296,40 +297,6 @@ class Profiles:
                 found[name] = summarise(out.read_text(), top)
                 found[name]["file"] = str(out)
         return found
-
-
-def _frame(frame: str) -> str:
-    """'func (path/to/module.py:12)' -> 'func (module.py)'."""
-    name, _, where = frame.partition(" (")
-    module = where.rstrip(")").rsplit(":", 1)[0]
-    parts = Path(module).parts
-    short = "/".join(parts[-2:]) if len(parts) > 1 else module
-    return f"{name} ({short})" if module else name
-
-
-def summarise(collapsed: str, top: int) -> dict[str, Any]:
-    """The functions that hold the samples: innermost (self) and anywhere on the stack
-    (inclusive), as shares of the process's samples."""
-    own: collections.Counter[str] = collections.Counter()
-    anywhere: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in collapsed.splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = [_frame(f) for f in stack.split(";") if f]
-        if not frames:
-            continue
-        total += count
-        own[frames[-1]] += count
-        for frame in set(frames):
-            anywhere[frame] += count
-
-    def shares(counter: collections.Counter[str]) -> list[list[Any]]:
-        return [[f, round(c / total, 3)] for f, c in counter.most_common(top)] if total else []
-
-    return {"samples": total, "self": shares(own), "inclusive": shares(anywhere)}
 
 
 def write_results(prefix: str, results: dict[str, Any], output: Path | None) -> Path:
