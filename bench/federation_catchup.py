@@ -1,7 +1,7 @@
 """Federation benchmark on whole nodes: catch-up after a hub outage, and propagation.
 
     .venv/bin/python -m bench.federation_catchup [--items 10000] [--rate 100]
-        [--propagation-items 1000] [--in-flight 16] [--raw-batch 256]
+        [--propagation-items 1000] [--in-flight 16] [--raw-batch 256] [--profile]
         [--work-dir DIR] [--output FILE]
 
 A region as operators run it: `copnet hub` and two nodes, node-a and node-b,
@@ -23,7 +23,9 @@ the item (a core NATS subscription on node-b's server, as its operator), and
    node-a's server sees each `item_published`); then the hub starts again.
    Reported: items/s from the hub's restart until the last item is applied on
    node-b, and over first-to-last arrival; seconds until the last is
-   searchable; node-b's CPU per item (psutil, per process).
+   searchable; node-b's CPU per item (psutil, per process). With `--profile`,
+   py-spy records node-b's Python processes (GIL holders) from the restart until
+   the last item is applied (collapsed stacks in bench/results/).
 3. Baseline, raw JetStream, in the same run over the same hops: a stream on
    node-b sourcing the same `item_published` messages from node-a's public
    stream through the hub (as node-b's federation stream does), and a pull
@@ -45,6 +47,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +81,7 @@ class Options:
     propagation_items: int
     in_flight: int
     raw_batch: int
+    profile: bool
     work_dir: Path | None
     output: Path | None
 
@@ -133,9 +137,15 @@ async def catch_up(
     tree = harness.node_processes(b.node)
     cpu_before = harness.cpu_seconds(tree)
     load_before = harness.load()
+    profiles = None
+    if options.profile:  # py-spy on node-b's processes until every item is applied
+        out = harness.RESULTS_DIR / f"federation-profiles-{uuid.uuid4().hex[:6]}"
+        profiles = harness.Profiles(out, tree, 3600, gil=True)
     restarted = time.time()
     await asyncio.to_thread(hub.start)
     complete = await arrived.wait(ids, max(120.0, options.items / 20))
+    if profiles is not None:
+        profiles.interrupt()
     last = max(ids, key=lambda i: positions[i])
     searchable = None
     deadline = time.monotonic() + 60
@@ -149,7 +159,10 @@ async def catch_up(
             await asyncio.sleep(0.02)
     cpu = harness.cpu_per_command(cpu_before, harness.cpu_seconds(tree), len(ids))
     times = sorted(arrived.at[i] for i in ids if i in arrived.at)
+    if profiles is not None:
+        profiled = await asyncio.to_thread(profiles.summaries)
     return {
+        **({"receiver_profiles": profiled} if profiles is not None else {}),
         "items": len(ids),
         "drafts_per_s": draft_rate,
         "published_during_outage_per_s": round(publish_rate, 1),
@@ -338,6 +351,12 @@ def render(results: dict[str, Any]) -> str:
             f" {raw['items_per_s_first_to_last']}/s first to last; load {raw['load_before']}"
             f" -> {raw['load_after']}",
             f"ratio copnet/raw (first to last): {results['ratio_first_to_last']}",
+            *[
+                f"  profile node-b {name}: "
+                + ", ".join(f"{a} {round(v * 100)}%" for a, v in found["activities"][:7])
+                for name, found in caught.get("receiver_profiles", {}).items()
+                if found["samples"]
+            ],
             f"node-b's catalogue of node-a: {results['catalogue']}",
         ]
     )
@@ -350,12 +369,20 @@ def parse_options(argv: list[str] | None) -> Options:
     parser.add_argument("--propagation-items", type=int, help="(10 s at --rate, <= --items)")
     parser.add_argument("--in-flight", type=int, default=16, help="calls at once (16)")
     parser.add_argument("--raw-batch", type=int, default=256, help="raw consumer's fetch (256)")
+    parser.add_argument("--profile", action="store_true", help="py-spy on node-b in catch-up")
     parser.add_argument("--work-dir", type=Path)
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     paced = args.propagation_items or min(args.items, round(args.rate * 10))
     return Options(
-        args.items, args.rate, paced, args.in_flight, args.raw_batch, args.work_dir, args.output
+        args.items,
+        args.rate,
+        paced,
+        args.in_flight,
+        args.raw_batch,
+        args.profile,
+        args.work_dir,
+        args.output,
     )
 
 

@@ -73,7 +73,8 @@ class Seen:
 
 
 async def in_flight(calls: list[Any], limit: int) -> list[Any]:
-    """Awaits the coroutines with at most `limit` at once; their results in order."""
+    """Awaits the coroutines with at most `limit` at once; their results in order. (Not
+    grpc.aio calls: one of those starts as soon as it is made.)"""
     gate = asyncio.Semaphore(limit)
 
     async def one(call: Any) -> Any:
@@ -138,8 +139,8 @@ async def create_drafts(
 ) -> tuple[list[str], float]:
     from copnet.learning.v1 import learning_pb2 as lpb
 
-    def draft(n: int) -> Any:
-        return a.learning.CreateItem(
+    async def draft(n: int) -> Any:  # a coroutine: the call starts when awaited
+        return await a.learning.CreateItem(
             lpb.CreateItemRequest(
                 request_id=rid(),
                 kind=lpb.ITEM_KIND_REPLICABLE_MODEL,

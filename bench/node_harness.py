@@ -286,6 +286,12 @@ class Profiles:
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             self.running[name] = (process, out)
 
+    def interrupt(self) -> None:
+        """Ends the recordings now (py-spy writes what it sampled on SIGINT)."""
+        for process, _ in self.running.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+
     def summaries(self, top: int = 25) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for name, (process, out) in self.running.items():
