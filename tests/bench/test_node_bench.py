@@ -21,6 +21,7 @@ def test_the_bench_measures_a_node_against_raw_saves(tmp_path: Path):
         concurrency=4,
         idle=0.2,
         profile="",
+        wait_quiet=0.0,
         postgres_dsn="",
         work_dir=tmp_path,
         output=None,
