@@ -449,6 +449,12 @@ def parse_options(argv: list[str] | None) -> Options:
         choices=["gil", "active"],
         help="a py-spy window after: GIL holders (gil, the default) or all active threads",
     )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="before each measurement, wait up to N s for the machine to be <= 15%% busy",
+    )
     parser.add_argument("--postgres-dsn", default=os.environ.get("COPNET_BENCH_POSTGRES_DSN", ""))
     parser.add_argument("--work-dir", type=Path)
     parser.add_argument("--output", type=Path)
