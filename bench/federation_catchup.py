@@ -140,7 +140,7 @@ async def catch_up(
     profiles = None
     if options.profile:  # py-spy on node-b's processes until every item is applied
         out = harness.RESULTS_DIR / f"federation-profiles-{uuid.uuid4().hex[:6]}"
-        profiles = harness.Profiles(out, tree, 3600, gil=True)
+        profiles = harness.Profiles(out, tree, 3600)
     restarted = time.time()
     await asyncio.to_thread(hub.start)
     complete = await arrived.wait(ids, max(120.0, options.items / 20))

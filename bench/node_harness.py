@@ -258,16 +258,18 @@ def py_spy() -> str | None:
 
 
 class Profiles:
-    """py-spy record on each of the node's Python processes for `seconds`, sampled at
-    100 Hz without pausing them (--nonblocking), as collapsed stacks; with `gil`, only the
-    thread holding the GIL (where the process's Python CPU goes)."""
+    """py-spy record on each of the node's Python processes for `seconds` at 100 Hz, as
+    collapsed stacks. `mode`: "gil", the thread holding the GIL (where the process's Python
+    CPU goes), "active", every thread on CPU, both without pausing the process
+    (--nonblocking); "native", GIL holders with their C and Cython frames (--native, which
+    pauses the process at each sample)."""
 
     def __init__(
         self,
         out_dir: Path,
         tree: dict[str, list[psutil.Process]],
         seconds: float,
-        gil: bool = False,
+        mode: str = "gil",
     ):
         self.out_dir = out_dir
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -280,9 +282,11 @@ class Profiles:
                 continue
             out = out_dir / f"{name}.txt"
             command = [binary, "record", "--pid", str(members[0].pid), "--rate", "100"]
-            command += ["--duration", str(max(1, round(seconds))), "--nonblocking"]
-            command += ["--full-filenames"]
-            command += ["--format", "raw", "--output", str(out), *(["--gil"] if gil else [])]
+            command += ["--duration", str(max(1, round(seconds))), "--full-filenames"]
+            command += ["--format", "raw", "--output", str(out)]
+            command += ["--gil"] if mode in ("gil", "native") else []
+            # Native stacks need the process paused at each sample.
+            command += ["--native"] if mode == "native" else ["--nonblocking"]
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             self.running[name] = (process, out)
 

@@ -35,6 +35,7 @@ GENERAL: list[tuple[str, tuple[str, ...]]] = [
     ("read models, mirrors, handlers", ("/views/", "/contracts/", "/mirror", "/handlers")),
     ("domain and application", ("/eventsourcing/", "/domain/", "/application", "aggregate")),
     ("servicer, guard, interceptors", ("/grpc_api/", "/common/servicer", "/common/grpc_server")),
+    ("gRPC core (Cython, C; with --native)", ("/_cython/", "cygrpc", "grpc_core", "libgrpc")),
     ("gRPC (Python side)", ("/grpc/",)),
     ("thread hand-off (to_thread, executor, locks)", ("/concurrent/futures/", "/threading.py")),
     ("asyncio event loop", ("/asyncio/", "/selectors.py")),
