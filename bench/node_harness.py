@@ -173,6 +173,20 @@ def memory(tree: dict[str, list[psutil.Process]]) -> dict[str, Any]:
     }
 
 
+def settled_memory(node: RunningNode, timeout: float = 30.0) -> dict[str, Any]:
+    """`memory` once the node's summed RSS has changed by less than 1 MB in a second (the
+    report page's process, started last, may still be importing), or after `timeout`."""
+    deadline = time.monotonic() + timeout
+    found = memory(node_processes(node))
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        again = memory(node_processes(node))
+        if abs(again["rss_mb"] - found["rss_mb"]) < 1.0:
+            return {**again, "settled": True}
+        found = again
+    return {**found, "settled": False}
+
+
 # The hub
 
 
