@@ -27,6 +27,7 @@ from opentelemetry.trace import Link
 from services.common.application import CopnetApplication
 from services.common.health import Backoff, Progress
 from services.common.sqlstore import SqlStore, SqlTx
+from services.common.stateafter import StatesAfter
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("copnet.projection")
@@ -52,6 +53,10 @@ class Projection:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         self._load_state: Any = None
+        # Whether a batch may build states along its events (`StatesAfter`): not for an
+        # application with personal data. Set with `_load_state` by the follower.
+        self._reuse_states = False
+        self._states: StatesAfter | None = None
         # Rebuilding from the events (a new schema, or `reset`): not ready until caught up.
         self.rebuilding = False
         with store.transaction() as tx:
@@ -74,7 +79,8 @@ class Projection:
     def state_after(self, domain_event: Any) -> Any:
         """The aggregate as it was right after an event (for views that keep whole entities)."""
         assert self._load_state is not None, "the projection is not attached to its application"
-        return self._load_state(domain_event)
+        states = self._states
+        return states(domain_event) if states is not None else self._load_state(domain_event)
 
     def process(self, batch: Sequence[tuple[Any, int]]) -> bool:
         """Applies a batch of (domain event, notification id); False if already applied."""
@@ -84,6 +90,8 @@ class Projection:
             return self._process(batch)
 
     def _process(self, batch: Sequence[tuple[Any, int]]) -> bool:
+        if self._load_state is not None:  # states built along this batch, then dropped
+            self._states = StatesAfter(self._load_state, reuse=self._reuse_states)
         try:
             with self.store.transaction() as tx:
                 tx.track(Tracking(self.upstream, batch[-1][1]))
@@ -92,6 +100,8 @@ class Projection:
         except IntegrityError:
             log.info("%s: batch up to %s was already applied", self.name, batch[-1][1])
             return False
+        finally:
+            self._states = None
         return True
 
     def apply(self, domain_event: Any, tx: SqlTx) -> None:
@@ -151,6 +161,7 @@ class ProjectionFollower:
         projection._load_state = lambda e: app.repository.get(
             e.originator_id, version=e.originator_version
         )
+        projection._reuse_states = not app.personal_data
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self._stopping = threading.Event()

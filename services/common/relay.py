@@ -55,6 +55,7 @@ from services.common.messaging import NodeIdentity
 from services.common.natslink import NatsLink
 from services.common.signing import Signer
 from services.common.sqlstore import SqlStore
+from services.common.stateafter import StatesAfter
 from services.common.streamguard import StreamGuard, StreamLost
 
 log = logging.getLogger(__name__)
@@ -252,11 +253,13 @@ class Relay:
             return False
         pending: list[tuple[asyncio.Future[Any], Any]] = []
         acks: list[Any] = []
+        # Aggregates as they were after each event, built up along the batch.
+        states = StatesAfter(self._state_after, reuse=not self.app.personal_data)
         try:
             for notification in notifications:
                 domain_event = self.app.mapper.to_domain_event(notification)
                 publications = self.integration.publications(
-                    domain_event, notification.id, self.identity, self._state_after, self.epoch
+                    domain_event, notification.id, self.identity, states, self.epoch
                 )
                 if not publications:
                     self.stats.skipped += 1
@@ -264,6 +267,7 @@ class Relay:
                     if publication.erases:
                         # What came before is stored first, then the member's personal
                         # messages go, then the erasure itself is published.
+                        states.forget()
                         acks += await self._acks(pending[len(acks) :])
                         await self._erase_personal(js, publication.erases)
                     pending.append((await self._send(js, publication, domain_event), domain_event))
