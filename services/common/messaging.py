@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -209,6 +209,18 @@ class NodeIdentity:
         return [
             f"{FEDERATED_ROOT}.{self.region}.{self.node_id}.{service}.>",
             f"{LOCAL_ROOT}.{self.node_id}.{service}.>",
+        ]
+
+    def event_subjects(self, service: str, event_types: Iterable[str]) -> list[str]:
+        """Only these events of one of this node's services, once each: region and local
+        subjects (an inbox that reacts to a few event types is not sent the others)."""
+        return [
+            subject
+            for event_type in sorted(set(event_types))
+            for subject in (
+                self.federated_subject(service, event_type),
+                self.local_subject(service, event_type),
+            )
         ]
 
     def leaf_deny_exports(self) -> list[str]:

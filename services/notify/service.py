@@ -27,7 +27,11 @@ from services.notify.dispatcher import Dispatcher
 from services.notify.grpc_api import SERVICE_NAME, NotifyServicer
 from services.notify.integration import NOTIFY
 from services.notify.reactions.decisions import Schedules
-from services.notify.reactions.policy import ADDRESS_CHANGE_REQUESTED, NotifyPolicy
+from services.notify.reactions.policy import (
+    ADDRESS_CHANGE_REQUESTED,
+    LEARNING_EVENT_TYPES,
+    NotifyPolicy,
+)
 from services.notify.settings import NotifySettings
 from services.notify.unsubscribe import UnsubscribeTokens
 from services.notify.views import Mailbox, PreferencesView
@@ -120,7 +124,8 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition[Noti
                 name="events", subjects=lambda identity: identity.service_subjects("events")
             ),
             InboxDefinition(
-                name="learning", subjects=lambda identity: identity.service_subjects("learning")
+                name="learning",
+                subjects=lambda identity: identity.event_subjects("learning", LEARNING_EVENT_TYPES),
             ),
             # Requested address changes: the confirmation code goes to the new address.
             InboxDefinition(

@@ -33,6 +33,10 @@ from services.notify.domain import LearningSummary
 
 ADDRESS_CHANGE_REQUESTED = "member_email_change_requested"
 SNAPSHOT_EVENTS = {"item_published", "item_revised", "item_withdrawn", "item_arrived"}
+WITHDRAWN_HERE = "item_withdrawn_here"
+# The learning events notify reacts to: its learning inbox is sent these only (not, say,
+# the receipts each received item makes, nor presentations and adoptions).
+LEARNING_EVENT_TYPES = frozenset({*SNAPSHOT_EVENTS, WITHDRAWN_HERE})
 SIGN_UP_EVENTS = {
     "signed_up",
     "sign_up_approved",
@@ -163,7 +167,7 @@ class NotifyPolicy(BatchedPolicy[Notify]):
             # pseudonyms, by member id).
             contributors = [*p.contributor_pseudonyms, *p.item.contributor_member_ids]
             return app.learning_seen(tracking, summary, contributors, at)
-        if isinstance(p, learning.ItemRetracted) and message.event_type == "item_withdrawn_here":
+        if isinstance(p, learning.ItemRetracted) and message.event_type == WITHDRAWN_HERE:
             # Another node's item was retracted from this node.
             return app.learning_withdrawn(tracking, p.item_id)
         return app.skip_event(tracking)
