@@ -51,6 +51,7 @@ from services.common.keystore import SubjectKeys
 from services.common.shredding import PersonalFields, ShreddingMapper
 from services.common.signals import ChangeSignal
 from services.common.stores import notification_position
+from services.common.unsampled import current_unsampled
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("copnet.store")
@@ -215,7 +216,10 @@ class CopnetApplication(Application):
         return recordings[-1].notification.id if recordings else 0
 
     def _record(self, processing_event: ProcessingEvent[Any]) -> list[Any]:
-        """Every write of events (commands, policies), as a CLIENT span of the store."""
+        """Every write of events (commands, policies), as a CLIENT span of the store (none
+        under an unsampled trace: it would record nothing)."""
+        if current_unsampled():
+            return super()._record(processing_event)
         database = self.env.get("PERSISTENCE_MODULE", "").rpartition(".")[2] or "sqlite"
         with tracer.start_as_current_span(
             f"save {self.name}",

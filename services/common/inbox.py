@@ -65,6 +65,7 @@ from services.common.messaging import span_attributes
 from services.common.natslink import NatsLink
 from services.common.stores import store_outages
 from services.common.trust import NotYetTrusted, RegionTrust, Untrusted
+from services.common.unsampled import unsampled
 
 __all__ = [
     "Inbox",
@@ -263,27 +264,30 @@ class Inbox:
         """All in one transaction; False if the handler failed (nothing applied then)."""
         handler = self.handler
         assert isinstance(handler, BatchHandler)
-        spans = [self._span(item) for item in received]
+        # A message whose trace is not sampled gets no span (it would record nothing): its
+        # work continues the trace it came with, as it is (`unsampled`).
+        spans = [None if unsampled(r.raw.headers) else self._span(r) for r in received]
+        contexts = [
+            r.context if span is None else set_span_in_context(span)
+            for r, span in zip(received, spans, strict=True)
+        ]
         try:
             outcomes = await self._store_retrying(
-                lambda: handler.handle_batch(
-                    [r.message for r in received], [set_span_in_context(s) for s in spans]
-                ),
+                lambda: handler.handle_batch([r.message for r in received], contexts),
                 f"a batch of {len(received)}",
                 stopping,
             )
         except _Stopping:
-            for span in spans:
-                span.end()
+            _end(spans)
             raise
         except Exception as error:
             log.info("inbox %s: a batch failed (%s); one at a time", self.name, error)
-            for span in spans:
-                span.end()
+            _end(spans)
             return False
         for span, applied in zip(spans, outcomes, strict=True):
-            span.set_attribute("copnet.applied", applied)
-            span.end()
+            if span is not None:
+                span.set_attribute("copnet.applied", applied)
+                span.end()
         self._count(outcomes)
         self.stats.batches += 1
         self.stats.batched += len(received)
@@ -446,6 +450,12 @@ class Inbox:
                 for raw in raws:
                     if not raw._ackd:
                         await raw.in_progress()
+
+
+def _end(spans: Sequence[Span | None]) -> None:
+    for span in spans:
+        if span is not None:
+            span.end()
 
 
 async def _acknowledge(raws: list[Msg]) -> None:

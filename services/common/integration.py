@@ -30,6 +30,13 @@ class Publication:
     headers: dict[str, str]
     # The member whose personal data the node stream must lose before this is published.
     erases: str = ""
+    # The envelope serialised (once for all of an event's copies); empty: not given.
+    serialised: bytes = b""
+
+    @property
+    def data(self) -> bytes:
+        """The message's body: the serialised envelope."""
+        return self.serialised or self.envelope.SerializeToString()
 
 
 @dataclass(frozen=True)
@@ -190,7 +197,10 @@ class IntegrationMap:
             if partner != identity.node_id
         ]
         erases = str(mapping.erases(domain_event)) if mapping.erases is not None else ""
+        data = envelope.SerializeToString()
         return [
-            Publication(subject, envelope, {**headers, messaging.HEADER_MSG_ID: msg_id}, erases)
+            Publication(
+                subject, envelope, {**headers, messaging.HEADER_MSG_ID: msg_id}, erases, data
+            )
             for subject, msg_id in copies
         ]

@@ -57,6 +57,7 @@ from services.common.signing import Signer
 from services.common.sqlstore import SqlStore
 from services.common.stateafter import StatesAfter
 from services.common.streamguard import StreamGuard, StreamLost
+from services.common.unsampled import carried, unsampled
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("copnet.relay")
@@ -313,8 +314,15 @@ class Relay:
         self, js: JetStreamContext, publication: Publication, domain_event: Any
     ) -> asyncio.Future[Any]:
         """Sends one message; the returned future resolves to its PubAck. Its PRODUCER
-        span (continuing the event's trace) ends with the PubAck, in error without one."""
-        parent = propagate.extract(getattr(domain_event, "trace_context", {}) or {})
+        span (continuing the event's trace) ends with the PubAck, in error without one;
+        an event whose trace is not sampled gets no span (it would record nothing) and
+        its message carries the event's trace context as stored (`unsampled`)."""
+        stored = getattr(domain_event, "trace_context", None) or {}
+        if unsampled(stored):
+            headers = self._headers(publication)
+            headers.update(carried(stored))
+            return await self._publish(js, publication, headers)
+        parent = propagate.extract(stored)
         span = tracer.start_span(
             f"publish {publication.subject}",
             context=parent,
@@ -329,23 +337,34 @@ class Relay:
         )
         try:
             with trace.use_span(span, end_on_exit=False):
-                headers = dict(publication.headers)
-                data = publication.envelope.SerializeToString()
-                if self.signer is not None and messaging.leaves_node(publication.subject):
-                    headers.update(self.signer.message_headers(publication.subject, headers, data))
+                headers = self._headers(publication)
                 propagate.inject(headers)
-                span.set_attribute("messaging.message.body.size", len(data))
-                future = await js.publish_async(
-                    publication.subject,
-                    data,
-                    headers=headers,
-                    wait_stall=self.publish_timeout,
-                )
+                span.set_attribute("messaging.message.body.size", len(publication.data))
+                future = await self._publish(js, publication, headers)
         except BaseException as error:
             _acknowledged(span, None, error)
             raise
         future.add_done_callback(functools.partial(_settle_span, span))
         return future
+
+    def _headers(self, publication: Publication) -> dict[str, str]:
+        """The message's headers, signed if it may leave the node."""
+        headers = dict(publication.headers)
+        if self.signer is not None and messaging.leaves_node(publication.subject):
+            headers.update(
+                self.signer.message_headers(publication.subject, headers, publication.data)
+            )
+        return headers
+
+    async def _publish(
+        self, js: JetStreamContext, publication: Publication, headers: dict[str, str]
+    ) -> asyncio.Future[Any]:
+        return await js.publish_async(
+            publication.subject,
+            publication.data,
+            headers=headers,
+            wait_stall=self.publish_timeout,
+        )
 
 
 def _settle_span(span: Span, future: asyncio.Future[Any]) -> None:

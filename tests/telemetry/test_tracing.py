@@ -169,3 +169,67 @@ def test_new_traces_are_sampled_up_to_the_rate_and_whole_or_not_at_all():
         assert whole <= names if n in sampled else not whole & names
         assert root.get_span_context().is_valid  # unsampled traces still carry ids
     assert _sampler_from({"OTEL_TRACES_SAMPLER": "always_on"}) is None  # the SDK's own
+
+
+def test_an_unsampled_trace_is_carried_on_without_spans(collector, nats_server, tmp_path: Path):
+    """A caller's unsampled trace: no span is made for it anywhere (they would record
+    nothing), yet the NATS message carries the same trace on, still unsampled; a sampled
+    call after it is traced as before."""
+    receiver, otlp_port = collector
+    grpc_port = free_port()
+    settings = NodeSettings(
+        node_id="testnode",
+        region="test-region",
+        data_dir=tmp_path / "node",
+        nats_url=nats_server.url,
+        addresses={"registry": f"127.0.0.1:{grpc_port}"},
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("COPNET_", "OTEL_"))},
+        **settings.to_env(),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_port}",
+        "OTEL_EXPORTER_OTLP_INSECURE": "true",
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
+    service = subprocess.Popen(
+        [sys.executable, "-m", "services.registry"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "registry.log").open("wb"),
+    )
+    publish_name = "publish copnet.test-region.testnode.registry.organisation_registered"
+    traces = {flag: uuid.uuid4().hex for flag in ("00", "01")}
+    try:
+        assert wait_serving(f"127.0.0.1:{grpc_port}", 20), (tmp_path / "registry.log").read_text()
+        token = TokenAuthority.for_node("testnode", settings.signing_key_file).issue("operator")
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            for flag, trace_id in traces.items():  # unsampled first
+                pb_grpc.RegistryServiceStub(channel).CreateOrganisation(
+                    pb.CreateOrganisationRequest(
+                        request_id=str(uuid.uuid4()),
+                        name=f"Trust {flag}",
+                        kind=pb.ORGANISATION_KIND_OTHER,
+                        region="sel",
+                    ),
+                    metadata=[
+                        ("authorization", f"Bearer {token}"),
+                        ("traceparent", f"00-{trace_id}-{uuid.uuid4().hex[:16]}-{flag}"),
+                    ],
+                    timeout=10,
+                )
+        eventually(lambda: len(read_stream(nats_server.url, "COPNET_TESTNODE")) == 2)
+        messages = read_stream(nats_server.url, "COPNET_TESTNODE")
+        eventually(lambda: receiver.named(publish_name))
+    finally:
+        service.terminate()
+        service.wait(20)
+
+    carried = [m.headers["traceparent"].split("-") for m in messages]
+    assert [(parts[1], parts[3]) for parts in carried] == [
+        (traces["00"], "00"),
+        (traces["01"], "01"),
+    ]
+    assert receiver.of_trace(traces["01"])
+    assert not receiver.of_trace(traces["00"]), "no span of the unsampled trace was exported"
+    _, publish_span = receiver.named(publish_name)[0]
+    assert carried[1][2] == publish_span.span_id.hex()
