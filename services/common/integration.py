@@ -45,6 +45,10 @@ class Audience:
 
     region: bool = False
     partners: tuple[str, ...] = ()
+    # Whether the node keeps a copy for its own services (on its local subject) beside the
+    # partners' copies; False for what no service of the node reads (the node stream
+    # still holds the partners' copies).
+    local_copy: bool = True
 
     @classmethod
     def node(cls) -> Audience:
@@ -55,8 +59,8 @@ class Audience:
         return cls(region=True)
 
     @classmethod
-    def to_partners(cls, partners: Iterable[str]) -> Audience:
-        return cls(partners=tuple(sorted(set(partners))))
+    def to_partners(cls, partners: Iterable[str], local_copy: bool = True) -> Audience:
+        return cls(partners=tuple(sorted(set(partners))), local_copy=local_copy)
 
 
 # The aggregate as it was right after the event, for mappings that need more than the event.
@@ -188,7 +192,7 @@ class IntegrationMap:
             copies = [(identity.federated_subject(self.service, mapping.event_type), event_id)]
         else:
             copies = [(identity.local_subject(self.service, mapping.event_type), event_id)]
-        copies += [
+        partners = [
             (
                 identity.partner_subject(partner, self.service, mapping.event_type),
                 f"{event_id}.for.{partner}",
@@ -196,6 +200,10 @@ class IntegrationMap:
             for partner in audience.partners
             if partner != identity.node_id
         ]
+        if partners and not (audience.region or audience.local_copy):
+            copies = partners  # no copy for the node's services (the stream holds these)
+        else:
+            copies += partners
         erases = str(mapping.erases(domain_event)) if mapping.erases is not None else ""
         data = envelope.SerializeToString()
         return [

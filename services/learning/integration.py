@@ -105,10 +105,12 @@ def _(e: Any, adoption: Adoption) -> events.AdoptionDeclared:
     )
 
 
+# A receipt is for the item's origin only: no service of this node reads it, so the node
+# keeps no local copy of it (one message fewer per item received).
 @LEARNING.publishes(
     ReceivedItem.ReceiptReported,
     "item_received",
-    audience=lambda e, received: Audience.to_partners([received.origin_node]),
+    audience=lambda e, received: Audience.to_partners([received.origin_node], local_copy=False),
     with_state=True,
 )
 def _(e: Any, received: ReceivedItem) -> events.ItemReceived:

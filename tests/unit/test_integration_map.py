@@ -49,6 +49,27 @@ def test_region_node_and_partner_audiences():
     assert {p.envelope.event_id for p in partners} == {"guys.learning.9"}
     assert {p.headers["copnet-position"] for p in partners} == {"9"}
 
+    # For the partners only: the node keeps no local copy (what its services do not read).
+    only = integration.publications(
+        event(audience=Audience.to_partners(["kings", "guys"], local_copy=False)), 9, GUYS
+    )
+    assert [(p.subject, p.headers["Nats-Msg-Id"]) for p in only] == [
+        ("copnet-partners.guys.kings.learning.item_shared", "guys.learning.9.for.kings"),
+    ]
+    # ... unless no partner remains (only itself): then the node's copy is all there is.
+    alone = integration.publications(
+        event(audience=Audience.to_partners(["guys"], local_copy=False)), 9, GUYS
+    )
+    assert [p.subject for p in alone] == ["copnet-local.guys.learning.item_shared"]
+    # With the region as well, the region's copy stays.
+    both = integration.publications(
+        event(audience=Audience(region=True, partners=("kings",), local_copy=False)), 9, GUYS
+    )
+    assert [p.subject for p in both] == [
+        "copnet.sel.guys.learning.item_shared",
+        "copnet-partners.guys.kings.learning.item_shared",
+    ]
+
 
 def test_region_and_partners_together_and_state_aware_mappings():
     integration = IntegrationMap("learning")
