@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import resolve_topic
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Link
 
@@ -49,6 +50,9 @@ class Projection:
     tables: Sequence[str] = ()
     # Tables in the order they can be emptied.
     table_names: Sequence[str] = ()
+    # The event classes (or their bases) `apply` reads; the follower decodes no other
+    # event (it only moves the tracking past it). Empty: every event.
+    reads: tuple[type, ...] = ()
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
@@ -82,23 +86,28 @@ class Projection:
         states = self._states
         return states(domain_event) if states is not None else self._load_state(domain_event)
 
-    def process(self, batch: Sequence[tuple[Any, int]]) -> bool:
-        """Applies a batch of (domain event, notification id); False if already applied."""
-        if not batch:
+    def process(self, batch: Sequence[tuple[Any, int]], position: int | None = None) -> bool:
+        """Applies a batch of (domain event, notification id) and tracks `position` (the
+        batch's last notification, which may be an event it does not read: by default the
+        last of the batch); False if already applied."""
+        position = position if position is not None else (batch[-1][1] if batch else 0)
+        if not position:
             return True
+        if not batch:  # only events it does not read: the tracking moves past them
+            return self._process(batch, position)
         with _batch_span(self.name, batch):
-            return self._process(batch)
+            return self._process(batch, position)
 
-    def _process(self, batch: Sequence[tuple[Any, int]]) -> bool:
+    def _process(self, batch: Sequence[tuple[Any, int]], position: int) -> bool:
         if self._load_state is not None:  # states built along this batch, then dropped
             self._states = StatesAfter(self._load_state, reuse=self._reuse_states)
         try:
             with self.store.transaction() as tx:
-                tx.track(Tracking(self.upstream, batch[-1][1]))
+                tx.track(Tracking(self.upstream, position))
                 for domain_event, _ in batch:
                     self.apply(domain_event, tx)
         except IntegrityError:
-            log.info("%s: batch up to %s was already applied", self.name, batch[-1][1])
+            log.info("%s: batch up to %s was already applied", self.name, position)
             return False
         finally:
             self._states = None
@@ -169,6 +178,7 @@ class ProjectionFollower:
         self._loaded = False
         self._position = 0
         self._rebuild_to: int | None = None
+        self._topics: dict[str, bool] = {}
         self.progress = Progress(f"read model {projection.name}")
         self._thread = threading.Thread(
             target=self._run, name=f"follow-{projection.name}", daemon=True
@@ -227,9 +237,13 @@ class ProjectionFollower:
         )
         if not notifications:
             return False
-        batch = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
+        batch = [
+            (self.app.mapper.to_domain_event(n), n.id)
+            for n in notifications
+            if self._reads(n.topic)
+        ]
         started = time.perf_counter()
-        if not self.projection.process(batch):
+        if not self.projection.process(batch, notifications[-1].id):
             # Someone else applied it (another process): carry on from the stored position.
             self._advance(max(self.projection.position(), notifications[-1].id))
             return True
@@ -241,6 +255,22 @@ class ProjectionFollower:
         )
         self._advance(notifications[-1].id)
         return True
+
+    def _reads(self, topic: str) -> bool:
+        """Whether the projection reads events of this topic (decoded only if so)."""
+        reads = self.projection.reads
+        if not reads:
+            return True
+        known = self._topics.get(topic)
+        if known is None:
+            try:
+                cls = resolve_topic(topic)
+            except Exception:  # decoded, and failing there, as before
+                known = True
+            else:
+                known = isinstance(cls, type) and issubclass(cls, reads)
+            self._topics[topic] = known
+        return known
 
     def _rebuilt(self) -> None:
         """While rebuilding, NOT_SERVING (its lists would be partial) until caught up."""

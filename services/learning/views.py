@@ -66,6 +66,15 @@ class Catalogue(Projection):
     name = "catalogue"
     upstream = "Learning"
     schema_version = 1
+    # What `apply` handles (not receipts: one of a received item's two events).
+    reads = (
+        LearningItem.Event,
+        ReceivedItem.Received,
+        ReceivedItem.Updated,
+        ReceivedItem.Retracted,
+        Adoption.StatusDeclared,
+        Subscription.Event,
+    )
     tables = (
         "CREATE TABLE IF NOT EXISTS items ("
         " item_id TEXT PRIMARY KEY, origin_node TEXT NOT NULL, local INTEGER NOT NULL,"

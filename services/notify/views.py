@@ -35,6 +35,7 @@ class PreferencesView(Projection):
     name = "preferences"
     upstream = UPSTREAM
     schema_version = 1
+    reads = (MemberPreferences.Changed,)
     tables = (
         "CREATE TABLE IF NOT EXISTS preferences ("
         " member_id TEXT PRIMARY KEY, settings TEXT NOT NULL, version INTEGER NOT NULL)",
@@ -227,6 +228,7 @@ class Mailbox(Projection):
     name = "mailbox"
     upstream = UPSTREAM
     schema_version = 1
+    reads = (Notification.Event, Newsletter.Event)
     tables = (
         "CREATE TABLE IF NOT EXISTS notifications ("
         " notification_id TEXT PRIMARY KEY, member_id TEXT NOT NULL, kind TEXT NOT NULL,"

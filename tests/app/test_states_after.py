@@ -17,10 +17,14 @@ from eventsourcing.persistence import Tracking
 
 from services.common.application import CopnetApplication
 from services.common.messaging import NodeIdentity
+from services.common.projection import ProjectionFollower
 from services.common.settings import NodeSettings
+from services.common.sqlstore import SqlStore, SqlTx
 from services.common.stateafter import StatesAfter
 from services.learning.application import Learning
+from services.learning.domain import ReceivedItem
 from services.learning.integration import LEARNING
+from services.learning.views import Catalogue
 from services.registry.application import Registry
 from tests.support.registry_load import RegistryLoad
 
@@ -155,3 +159,57 @@ def test_an_application_with_personal_data_reads_every_state_from_the_store(
     for event, _ in events:
         assert states(event).__dict__ == from_store(registry)(event).__dict__
     assert states.loaded == len(events)
+
+
+class SeenCatalogue(Catalogue):
+    """The catalogue, noting each event it is handed."""
+
+    def __init__(self, store: SqlStore) -> None:
+        super().__init__(store)
+        self.seen: list[type] = []
+
+    def apply(self, domain_event: Any, tx: SqlTx) -> None:
+        self.seen.append(type(domain_event))
+        super().apply(domain_event, tx)
+
+
+def test_a_follower_decodes_only_the_events_its_projection_reads(
+    node_settings: NodeSettings,
+) -> None:
+    app = received_items(node_settings)
+    node_settings.stores.prepare("unit")
+    catalogue = SeenCatalogue(
+        SqlStore("unit_catalogue", node_settings.stores.tracking_env("unit", "catalogue"))
+    )
+    # Small batches, so that some end with a receipt the catalogue does not read.
+    follower = ProjectionFollower(app, catalogue, batch_size=3)
+    follower.catch_up()
+    last = app.recorder.max_notification_id()
+    assert catalogue.position() == follower.position == last
+    assert ReceivedItem.ReceiptReported not in catalogue.seen
+    assert len(catalogue.seen) == len(stored_events(app)) - 6, "all but the 6 receipts"
+    entries = {
+        e.snapshot["title"]
+        for e in (
+            catalogue.entry(ev.item_id)
+            for ev, _ in stored_events(app)
+            if ev.originator_version == 1
+        )
+        if e is not None
+    }
+    assert {t for t in entries if t.endswith("v3")} == {
+        f"{origin} item {n} v3" for origin in ("node-a", "node-b") for n in (1, 2)
+    } | {"node-b item 0 v3"}
+    assert "back" in entries, "retracted, then back with a newer snapshot"
+
+    # Started again, it carries on from the tracking: nothing is handed twice.
+    again = SeenCatalogue(catalogue.store)
+    ProjectionFollower(app, again, batch_size=3).catch_up()
+    assert again.seen == []
+
+
+def test_the_catalogue_reads_what_it_handles() -> None:
+    """Its `reads` (what the follower decodes for it) names every class its `apply`
+    dispatches on, so a handler added later cannot be starved by the follower."""
+    handled = set(Catalogue.__dict__["apply"].dispatcher.registry) - {object}
+    assert handled == set(Catalogue.reads)
