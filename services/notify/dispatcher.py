@@ -169,6 +169,8 @@ class Dispatcher:
                     await backoff.wait(stopping, delay)
                     continue
                 if not worked and not stopping.is_set():
+                    # Idle: SMTP connections unused for a while are closed.
+                    await asyncio.to_thread(self.transport.close_idle)
                     await self.app.changes.wait_async(seen, self.settings.poll_interval)
         finally:
             self._stopping.set()
@@ -311,7 +313,10 @@ class Dispatcher:
                 return claimed
             started = time.perf_counter()
             delivery = self.transport.send(
-                prepared.message, self.composer.envelope_sender, prepared.recipient
+                prepared.data,
+                prepared.message_id,
+                self.composer.envelope_sender,
+                prepared.recipient,
             )
             change = self._outcome(delivery)
             span = trace.get_current_span()
