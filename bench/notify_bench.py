@@ -32,9 +32,9 @@ import json
 import multiprocessing
 import os
 import platform
-import smtplib
 import shutil
 import signal
+import smtplib
 import statistics
 import subprocess
 import sys
@@ -254,14 +254,9 @@ def measure_round(
         spy = subprocess.Popen(
             [
                 shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
-                "record",
-                "--nonblocking",
-                "-r",
-                "50",
-                "-p",
-                str(processes["notify"].pid),
-            ]
-            + ["-o", str(profile), "-f", "flamegraph" if profile.suffix == ".svg" else "raw"],
+                *("record", "--nonblocking", "-r", "50", "-p", str(processes["notify"].pid)),
+                *("-o", str(profile), "-f", "flamegraph" if profile.suffix == ".svg" else "raw"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -96,7 +96,8 @@ def _wire(encoded: str) -> bytes:
 
 
 def _encoded_text(text: str, cte: str | None) -> tuple[str, str]:
-    return _encode_text(text, "utf-8", cte, BUILD_POLICY)  # type: ignore[no-any-return]
+    encoded: tuple[str, str] = _encode_text(text, "utf-8", cte, BUILD_POLICY)
+    return encoded
 
 
 def _encoded_calendar(ics: str) -> bytes:
@@ -158,9 +159,8 @@ class MailAssembler:
         text_cte, text = _encoded_text(mail.text, None)
         html_cte, html = _encoded_text(mail.html, None)
         slots = [_wire(text), _wire(html)]
-        if "8bit" in (text_cte, html_cte) or any(
-            _BOUNDARY_MARK in slot for slot, cte in zip(slots, (text_cte, html_cte)) if cte == "7bit"
-        ):
+        plain = [s for s, cte in zip(slots, (text_cte, html_cte), strict=True) if cte == "7bit"]
+        if "8bit" in (text_cte, html_cte) or any(_BOUNDARY_MARK in slot for slot in plain):
             return wire_bytes(build_message(mail))
         method = mail.calendar[0] if mail.calendar else None
         shared = tuple((n, v) for n, v in mail.headers if n not in PERSONAL_HEADERS)
@@ -183,7 +183,7 @@ class MailAssembler:
             slots += [ics, ics]
         out = [
             fold_personal(name, value) if name in PERSONAL_HEADERS else folded
-            for (name, value), folded in zip(mail.headers, skeleton.headers)
+            for (name, value), folded in zip(mail.headers, skeleton.headers, strict=True)
         ]
         out.append(skeleton.tail)
         out += [slots[piece] if isinstance(piece, int) else piece for piece in skeleton.body]
@@ -202,7 +202,8 @@ def _skeleton(mail: Mail, ctes: tuple[str, str]) -> _Skeleton | None:
     groups = re.split(rb"\r\n(?=[^ \t])", head)
     names = tuple(n for n, _ in mail.headers)
     if len(groups) < len(names) or any(
-        not g.lower().startswith(n.lower().encode() + b":") for g, n in zip(groups, names)
+        not g.lower().startswith(n.lower().encode() + b":")
+        for g, n in zip(groups[: len(names)], names, strict=True)
     ):
         return None
     headers = tuple(g + b"\r\n" for g in groups[: len(names)])
