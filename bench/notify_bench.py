@@ -254,7 +254,7 @@ def measure_round(
         spy = subprocess.Popen(
             [
                 shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
-                *("record", "--nonblocking", "-r", "50", "-p", str(processes["notify"].pid)),
+                *("record", "--nonblocking", "--gil", "-r", "100", "-p", str(processes["notify"].pid)),
                 *("-o", str(profile), "-f", "flamegraph" if profile.suffix == ".svg" else "raw"),
             ],
             stdout=subprocess.DEVNULL,
