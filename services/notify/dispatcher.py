@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 import time
 import weakref
@@ -96,6 +97,7 @@ _meter.create_observable_gauge(
 )
 
 BATCH = 200
+SWITCH_INTERVAL = 0.0005
 FOLLOW_TIMEOUT = 5.0
 CATCH_UP_WAIT = 0.2
 
@@ -154,6 +156,10 @@ class Dispatcher:
         self._stopping = threading.Event()
 
     async def run(self, stopping: asyncio.Event) -> None:
+        # The send threads wait on the mail server four times per message, and each reply
+        # then waits for the GIL: at most this long (Python's default is 5 ms) while the
+        # dispatcher, the views and the relay keep it busy preparing the next ones.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         backoff = Backoff(base=0.5, cap=10.0)
         recovered = False
         seen = 0

@@ -54,9 +54,7 @@ def transport_of(node: NotifyNode) -> SmtpTransport:
     return transport
 
 
-def test_a_mailing_goes_over_a_few_pooled_connections_closed_when_idle_and_at_shutdown(
-    node, smtp
-):
+def test_a_mailing_goes_over_a_few_pooled_connections_closed_when_idle_and_at_shutdown(node, smtp):
     cop = Cop(node.api, members=MEMBERS)
     addresses = {email_of(node, m) for m in [cop.lead, cop.facilitator, *cop.members]}
     transport = transport_of(node)
