@@ -68,7 +68,9 @@ class RecentStates(Repository):
     view and the relay ask for each of those states a moment later (`state_after`, for a
     delivery three times per e-mail), and would otherwise read and replay its events
     again; a saved state is exactly what the store's events up to its version give (notify
-    keeps no personal fields that an erasure would seal). Copies go in and out."""
+    keeps no personal fields that an erasure would seal). A copy is kept (the dispatcher
+    goes on changing what it saved); a state asked for by version is only ever read (views,
+    the relay, a command's answer), so that copy itself is handed out."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,7 +89,7 @@ class RecentStates(Repository):
             with self._lock:
                 state = self._recent.get((aggregate_id, version))
             if state is not None:
-                return copy.deepcopy(state)
+                return state
         return super().get(aggregate_id, version=version, **kwargs)
 
 
