@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 from services.notify.delivery import ics
 from services.notify.delivery.ics import Invitations, invitation
 from services.notify.delivery.mailing import (
+    BUILD_POLICY,
     Mail,
     MailAssembler,
+    _encoded_text,
     build_message,
     fold,
     fold_personal,
@@ -191,3 +193,21 @@ def test_personal_headers_are_folded_as_the_email_package_folds_them(name: str, 
         ("List-Unsubscribe", f"<https://copnet.example/unsubscribe?token={local}.x>"),
     ):
         assert fold_personal(header, plain) == fold(header, plain)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.lists(
+        st.one_of(
+            st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120),
+            st.sampled_from(["Dear Zoë,", "  When:  09:00\u201310:00 ", "a" * 200, "=3D", " "]),
+        ),
+        max_size=30,
+    ).map("\n".join)
+)
+def test_bodies_are_encoded_as_set_content_encodes_them(text: str):
+    from email.contentmanager import _encode_text  # the email package's own
+
+    expected = _encode_text(text, "utf-8", None, BUILD_POLICY)
+    assert _encoded_text(text, None) == expected
+    assert _encoded_text(text, None) == expected  # and again, from the kept lines

@@ -22,12 +22,13 @@ which the email package draws at random for every message anyway
 
 from __future__ import annotations
 
+import binascii
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from email import policy
+from email import policy, quoprimime
 from email.contentmanager import _encode_base64, _encode_text  # type: ignore[attr-defined]
 from email.message import EmailMessage
 
@@ -37,6 +38,8 @@ from email.message import EmailMessage
 WIRE_POLICY = policy.SMTP.clone(cte_type="7bit", max_line_length=998)
 # The policy messages are built with (and their bodies encoded by).
 BUILD_POLICY = policy.SMTP
+# The longest body line before an encoding (the policy's: 78).
+LINE_LIMIT: int = BUILD_POLICY.max_line_length or 78
 # Headers whose values differ from one member of a mailing to the next.
 PERSONAL_HEADERS = frozenset(
     {"To", "Date", "Message-ID", "List-Unsubscribe", "X-Copnet-Notification"}
@@ -96,8 +99,44 @@ def _wire(encoded: str) -> bytes:
 
 
 def _encoded_text(text: str, cte: str | None) -> tuple[str, str]:
-    encoded: tuple[str, str] = _encode_text(text, "utf-8", cte, BUILD_POLICY)
-    return encoded
+    """(transfer encoding, body) as `set_content` encodes `text` (the email package's own
+    `_encode_text`), with quoted-printable lines kept from one member's mail to the next:
+    that encoding is line by line, and most lines of a mailing are everyone's."""
+    lines = text.encode("utf-8").splitlines()
+    if cte is not None or not lines:
+        encoded: tuple[str, str] = _encode_text(text, "utf-8", cte, BUILD_POLICY)
+        return encoded
+    limit = LINE_LIMIT
+    if max(len(line) for line in lines) <= limit:
+        try:
+            return "7bit", (b"\n".join(lines) + b"\n").decode("ascii")
+        except UnicodeDecodeError:
+            pass
+        if BUILD_POLICY.cte_type == "8bit":
+            return "8bit", (b"\n".join(lines) + b"\n").decode("ascii", "surrogateescape")
+    sniff_qp = _quoted_printable(lines[:10])
+    if len(sniff_qp) > len(binascii.b2a_base64(b"\r\n".join(lines[:10]) + b"\r\n")):
+        return "base64", _encode_base64(b"\r\n".join(lines) + b"\r\n", limit)
+    return "quoted-printable", sniff_qp if len(lines) <= 10 else _quoted_printable(lines)
+
+
+_QP_LINES: dict[str, str] = {}
+QP_CACHED_LINES = 20000
+
+
+def _quoted_printable(lines: list[bytes]) -> str:
+    """`quoprimime.body_encode` of the lines joined (each line is encoded on its own)."""
+    out = []
+    for line in lines:
+        text = line.decode("latin-1")
+        encoded = _QP_LINES.get(text)
+        if encoded is None:
+            encoded = quoprimime.body_encode(text, LINE_LIMIT)
+            if len(_QP_LINES) >= QP_CACHED_LINES:
+                _QP_LINES.clear()
+            _QP_LINES[text] = encoded
+        out.append(encoded)
+    return "\n".join(out) + "\n"
 
 
 def _encoded_calendar(ics: str) -> bytes:
