@@ -111,7 +111,8 @@ class Notify(ConveningReactions, LearningReactions):
     def _record(self, processing_event: ProcessingEvent[Any]) -> list[Any]:
         recordings = super()._record(processing_event)
         repository = self.repository
-        if isinstance(repository, RecentStates):
+        # Not inside a batch of integration events: its transaction may yet be rolled back.
+        if isinstance(repository, RecentStates) and not self.batching.active:
             saved = processing_event.aggregates.values()
             repository.remember([a for a in saved if isinstance(a, Notification)])
         return recordings
