@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from eventsourcing.persistence import ProcessRecorder
 from eventsourcing.postgres import PostgresDatastore
+from opentelemetry.context import Context, attach, detach
 
 from services.common.envelopes import IntegrationMessage
 
@@ -127,8 +128,22 @@ class BatchedPolicy(Generic[App]):
     def handle(self, message: IntegrationMessage) -> bool:
         raise NotImplementedError
 
-    def handle_batch(self, messages: Sequence[IntegrationMessage]) -> list[bool]:
-        return self.app.batching.apply(messages, self.handle)
+    def handle_batch(
+        self, messages: Sequence[IntegrationMessage], contexts: Sequence[Context] = ()
+    ) -> list[bool]:
+        by_message = dict(zip(map(id, messages), contexts, strict=False))
+
+        def handle(message: IntegrationMessage) -> bool:
+            context = by_message.get(id(message))
+            if context is None:
+                return self.handle(message)
+            token = attach(context)  # what it saves continues the message's trace
+            try:
+                return self.handle(message)
+            finally:
+                detach(token)
+
+        return self.app.batching.apply(messages, handle)
 
 
 class Batching:

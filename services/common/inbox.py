@@ -50,7 +50,7 @@ from nats.js.api import ConsumerConfig
 from nats.js.client import JetStreamContext
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, set_span_in_context
 
 from services.common import consumer
 from services.common.envelopes import IntegrationMessage, RejectedMessage, read_message
@@ -266,7 +266,9 @@ class Inbox:
         spans = [self._span(item) for item in received]
         try:
             outcomes = await self._store_retrying(
-                lambda: handler.handle_batch([r.message for r in received]),
+                lambda: handler.handle_batch(
+                    [r.message for r in received], [set_span_in_context(s) for s in spans]
+                ),
                 f"a batch of {len(received)}",
                 stopping,
             )

@@ -6,6 +6,14 @@ Tracing follows the standard variables: spans are exported over OTLP when
 otherwise nothing is exported, but trace context is still created and
 propagated (into stored events, NATS headers and log lines).
 
+Sampling: unless `OTEL_TRACES_SAMPLER` chooses another (the standard samplers), a
+process records every new trace up to `COPNET_TRACES_PER_SECOND` (default 50) a
+second, and none above that rate until the next second (`RateLimitedSampler`); a
+span whose parent was sampled is sampled, one whose parent was not is not, so a
+trace is whole or absent across services. Under load a node thus spends its CPU on
+the work, not on spans nobody will read; an unsampled trace still has its ids, in
+log lines and in what is propagated.
+
 `RpcTelemetry` is the gRPC servers' interceptor: a SERVER span per unary call (named
 `<package>.<Service>/<Method>`, continuing the caller's `traceparent`; health and
 reflection are not traced) and the RED metrics (`rpc.server.call.duration`, by method
@@ -18,12 +26,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 import grpc
 from opentelemetry import metrics, propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -31,7 +41,15 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 
 from services.common.messaging import NodeIdentity
 
@@ -67,6 +85,57 @@ def _exporter_from(env: Mapping[str, str]) -> SpanExporter | None:
     return GrpcExporter()
 
 
+DEFAULT_TRACES_PER_SECOND = 50.0
+
+
+class RateLimitedSampler(Sampler):
+    """Samples new traces up to `rate` a second (a token bucket holding one second)."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._tokens = rate
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.rate, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            taken = self._tokens >= 1.0
+            if taken:
+                self._tokens -= 1.0
+        decision = Decision.RECORD_AND_SAMPLE if taken else Decision.DROP
+        return SamplingResult(decision, attributes if taken else None, trace_state)
+
+    def get_description(self) -> str:
+        return f"RateLimitedSampler{{{self.rate}/s}}"
+
+
+def _sampler_from(env: Mapping[str, str]) -> Sampler | None:
+    """The standard variables' sampler if they name one, else copnet's rate limit."""
+    if env.get("OTEL_TRACES_SAMPLER"):
+        return None  # the SDK reads OTEL_TRACES_SAMPLER and its argument itself
+    raw = env.get("COPNET_TRACES_PER_SECOND", "")
+    try:
+        rate = float(raw) if raw else DEFAULT_TRACES_PER_SECOND
+    except ValueError:
+        log.warning(
+            "COPNET_TRACES_PER_SECOND=%r is not a number; using %s", raw, DEFAULT_TRACES_PER_SECOND
+        )
+        rate = DEFAULT_TRACES_PER_SECOND
+    return ParentBased(RateLimitedSampler(max(rate, 0.0)))
+
+
 def configure_tracing(
     service: str,
     identity: NodeIdentity,
@@ -88,7 +157,7 @@ def configure_tracing(
     }
     if not env.get("OTEL_SERVICE_NAME"):
         attributes["service.name"] = f"copnet-{service}"
-    provider = TracerProvider(resource=Resource.create(attributes))
+    provider = TracerProvider(resource=Resource.create(attributes), sampler=_sampler_from(env))
     exporter = _exporter_from(env)
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
