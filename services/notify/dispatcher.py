@@ -23,8 +23,8 @@ Due notifications go out in groups of `concurrency`: a group's claims are saved 
 one transaction (with the previous group's outcomes and any skips), its messages
 are sent at once over the transport's pooled connections, and while they are on
 the wire the next group is prepared. So at most `concurrency` messages are ever
-between a saved claim and a saved outcome, as with one message per lane, and the
-store sees one write per group instead of one per message.
+between a saved claim and a saved outcome (as when each of `concurrency` lanes sent
+one at a time), and the store sees one write per group instead of one per message.
 
 Due times are read from the application's clock, so tests move time instead of
 sleeping. Run one dispatcher per node (the worker role).

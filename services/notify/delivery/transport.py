@@ -106,14 +106,14 @@ def _classify(code: int) -> Outcome:
 class SmtpTransport:
     """A small pool of SMTP connections, kept open between messages.
 
-    Each lane of the dispatcher takes a connection for one message and gives it back;
-    so at most `concurrency` are open, each carrying one transaction at a time. The
-    most recently used is taken first, and one idle for `smtp_idle` seconds is closed
-    (`close_idle`, which the dispatcher calls between passes, and when it would be
-    taken). A connection that fails is dropped, never given back; one the server had
-    closed while it was idle fails before the message is sent, and the message is
-    tried once more on a fresh connection. `close` (at shutdown) closes them all, and
-    any given back later."""
+    Each of the dispatcher's sends takes a connection for one message and gives it
+    back; with at most `concurrency` messages in flight, at most that many are open,
+    each carrying one transaction at a time. The most recently used is taken first,
+    and one idle for `smtp_idle` seconds is closed (`close_idle`, which the dispatcher
+    calls between passes, and when it would be taken). A connection that fails is
+    dropped, never given back; one the server had closed while it was idle fails before
+    the message is sent, and the message is tried once more on a fresh connection.
+    `close` (at shutdown) closes them all, and any given back later."""
 
     def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
