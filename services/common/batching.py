@@ -31,10 +31,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from eventsourcing.persistence import ProcessRecorder
-from eventsourcing.postgres import PostgresDatastore
 from opentelemetry.context import Context, attach, detach
 
 from services.common.envelopes import IntegrationMessage
+from services.common.stores import postgres_loaded
 
 if TYPE_CHECKING:
     from services.common.application import CopnetApplication
@@ -43,18 +43,29 @@ if TYPE_CHECKING:
 MAX_HOLD = 0.25
 
 
+def _is_postgres(datastore: Any) -> bool:
+    from eventsourcing.postgres import PostgresDatastore  # loaded: postgres_loaded()
+
+    return isinstance(datastore, PostgresDatastore)
+
+
 class SharedTransaction:
     """Makes a datastore's work on one thread go through one open transaction.
 
     eventsourcing's SQLite recorders open every transaction with
     `datastore.transaction(commit=...)`; its PostgreSQL recorders take a connection with
     `datastore.get_connection()` and open their own (nested in the batch's, psycopg makes
-    them savepoints). So on SQLite the first is shared, on PostgreSQL the second."""
+    them savepoints). So on SQLite the first is shared, on PostgreSQL the second. A
+    recorder without a datastore (eventsourcing's in-memory one, in tests) has no
+    transactions to share: a batch there is each message's own save, one after another."""
 
     def __init__(self, datastore: Any) -> None:
         self._local = threading.local()
-        self._postgres = isinstance(datastore, PostgresDatastore)
-        if self._postgres:
+        self._datastore = datastore
+        self._postgres = postgres_loaded() and _is_postgres(datastore)
+        if datastore is None:
+            pass
+        elif self._postgres:
             self._original = datastore.get_connection
             datastore.get_connection = self._connection
         else:
@@ -95,7 +106,9 @@ class SharedTransaction:
 
     @contextmanager
     def _holding(self) -> Iterator[Any]:
-        if self._postgres:
+        if self._datastore is None:
+            yield self  # nothing to hold; `active` still says a batch is under way
+        elif self._postgres:
             with self._original() as connection, connection.transaction():
                 yield connection
         else:
@@ -149,7 +162,7 @@ class BatchedPolicy(Generic[App]):
 class Batching:
     def __init__(self, app: CopnetApplication) -> None:
         self.app = app
-        self.shared = SharedTransaction(app.recorder.datastore)  # type: ignore[attr-defined]
+        self.shared = SharedTransaction(getattr(app.recorder, "datastore", None))
         repository = app.repository
         if repository.cache:
             repository.cache = _CacheOffOnBatchThread(repository.cache, self.shared)  # type: ignore[assignment]

@@ -63,7 +63,7 @@ from services.common.inboxview import (
 )
 from services.common.messaging import span_attributes
 from services.common.natslink import NatsLink
-from services.common.stores import STORE_OUTAGES
+from services.common.stores import store_outages
 from services.common.trust import NotYetTrusted, RegionTrust, Untrusted
 
 __all__ = [
@@ -329,7 +329,7 @@ class Inbox:
         while True:
             try:
                 return await asyncio.to_thread(work)
-            except STORE_OUTAGES as error:
+            except store_outages() as error:
                 delay = backoff.next_delay()
                 self.progress.failing(
                     f"cannot apply {what}: store unavailable ({describe_error(error)})", delay

@@ -18,12 +18,12 @@ log lines and in what is propagated.
 `<package>.<Service>/<Method>`, continuing the caller's `traceparent`; health and
 reflection are not traced) and the RED metrics (`rpc.server.call.duration`, by method
 and status code). Logs are JSON lines (`configure_logging`) tagged with the service, the
-node and the current trace and span ids.
+node and the current trace and span ids (`services.common.logs`, which a process that
+traces nothing imports alone).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -51,6 +51,8 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
+from services.common.logs import JsonLines as JsonLines
+from services.common.logs import configure_logging as configure_logging
 from services.common.messaging import NodeIdentity
 
 log = logging.getLogger(__name__)
@@ -171,58 +173,6 @@ def configure_tracing(
 def shutdown_tracing() -> None:
     if _configured_provider is not None:
         _configured_provider.shutdown()
-
-
-_LOG_RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
-
-
-class JsonLines(logging.Formatter):
-    """One JSON object per line: time, level, service, node, logger, message, the current
-    trace and span ids, any `extra` fields, and the traceback when there is one."""
-
-    def __init__(self, service: str, node: str = "") -> None:
-        super().__init__()
-        self.service, self.node = f"copnet-{service}", node
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "service": self.service,
-            "node": self.node,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        context = trace.get_current_span().get_span_context()
-        if context.is_valid:
-            line["trace_id"] = f"{context.trace_id:032x}"
-            line["span_id"] = f"{context.span_id:016x}"
-        for key, value in vars(record).items():
-            if key not in _LOG_RECORD_FIELDS and key not in line and not key.startswith("_"):
-                line[key] = value if isinstance(value, (str, int, float, bool)) else str(value)
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
-
-
-JsonLines.converter = time.gmtime
-
-
-def configure_logging(level: str, service: str, node: str = "", json_lines: bool = True) -> None:
-    """JSON lines on stderr, or plain text (`json_lines=False`, the command-line tools);
-    `COPNET_LOG_FORMAT` (`json` or `text`) decides over both."""
-    handler = logging.StreamHandler()
-    chosen = os.environ.get("COPNET_LOG_FORMAT", "").lower() or ("json" if json_lines else "text")
-    if chosen == "text":
-        handler.setFormatter(
-            logging.Formatter(f"%(asctime)s %(levelname)s copnet-{service} %(name)s %(message)s")
-        )
-    else:
-        handler.setFormatter(JsonLines(service, node))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    logging.getLogger("nats").setLevel(logging.WARNING)
 
 
 _UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
