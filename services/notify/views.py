@@ -74,6 +74,8 @@ class PreferencesView(Projection):
     def settings_for(self, member_ids: Iterable[Any]) -> dict[UUID, PreferenceSettings]:
         """Each member's settings: the defaults for those who never changed any."""
         ids = [str(m) for m in member_ids]
+        if not ids:  # (most items: nobody on this node follows them)
+            return {}
         found: dict[UUID, PreferenceSettings] = {}
         with self.store.read() as tx:
             for start in range(0, len(ids), 500):
