@@ -5,6 +5,7 @@ It adds to `eventsourcing.application.Application`:
 - retries of optimistic-concurrency conflicts, and ABORTED when they persist,
 - unique-key claims saved atomically with their owners,
 - a signal that wakes this process's log followers (relay, projections),
+- group commit: concurrent saves share one write transaction (`groupcommit`),
 - a date transcoding and a clock that tests can drive.
 """
 
@@ -29,7 +30,9 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    Notification,
     ProcessRecorder,
+    Recording,
     Tracking,
     Transcoding,
 )
@@ -45,6 +48,7 @@ from services.common.errors import (
     InvalidArgument,
     NotFound,
 )
+from services.common.groupcommit import GroupCommitter
 from services.common.idempotency import Command, CommandReceipt
 from services.common.keystore import SubjectKeys
 from services.common.shredding import PersonalFields, ShreddingMapper
@@ -166,6 +170,8 @@ class CopnetApplication(Application):
         self.changes = ChangeSignal()
         self._aggregate_locks = KeyedLocks()
         self.clock = clock or Clock(self.env.get("COPNET_TIME_ZONE") or DEFAULT_TIME_ZONE)
+        # Saves without tracking (commands, policies) share transactions when concurrent.
+        self.group_commit = GroupCommitter(self.recorder.insert_events)
 
     def construct_mapper(self) -> Mapper[UUID]:
         if self.personal_data and self.factory.is_snapshotting_enabled():
@@ -212,7 +218,10 @@ class CopnetApplication(Application):
         return recordings[-1].notification.id if recordings else 0
 
     def _record(self, processing_event: ProcessingEvent[Any]) -> list[Any]:
-        """Every write of events (commands, policies), as a CLIENT span of the store."""
+        """Every write of events (commands, policies), as a CLIENT span of the store.
+
+        A write without tracking joins this process's concurrent writes in one
+        transaction (`group_commit`); the span says how many shared it."""
         database = self.env.get("PERSISTENCE_MODULE", "").rpartition(".")[2] or "sqlite"
         with tracer.start_as_current_span(
             f"save {self.name}",
@@ -226,7 +235,10 @@ class CopnetApplication(Application):
             set_status_on_exception=False,
         ) as span:
             try:
-                recordings = super()._record(processing_event)
+                if processing_event.tracking is None and not processing_event.saved_kwargs:
+                    recordings = self._record_in_group(processing_event, span)
+                else:
+                    recordings = super()._record(processing_event)
             except IntegrityError:  # a race or a repeat, decided by the caller
                 span.set_attribute("copnet.conflict", True)
                 raise
@@ -236,6 +248,34 @@ class CopnetApplication(Application):
             if recordings:
                 span.set_attribute("copnet.position", recordings[-1].notification.id)
             return recordings
+
+    def _record_in_group(
+        self, processing_event: ProcessingEvent[Any], span: trace.Span
+    ) -> list[Recording[Any]]:
+        """`Application._record` through the group committer: the events are mapped
+        (and personal fields sealed) here, on the caller's thread, then stored."""
+        events = processing_event.events
+        if not events:
+            return list(super()._record(processing_event))
+        stored = [self.mapper.to_stored_event(event) for event in events]
+        committed = self.group_commit.commit(stored)
+        span.set_attribute("copnet.group.size", committed.group_size)
+        ids = committed.notification_ids
+        recordings = []
+        if ids:
+            for event, s, notification_id in zip(events, stored, ids, strict=True):
+                notification = Notification(
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                    id=notification_id,
+                )
+                recordings.append(Recording(event, notification))
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return recordings
 
     def _notify(self, recordings: list[Any]) -> None:
         if recordings:
