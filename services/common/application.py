@@ -170,8 +170,11 @@ class CopnetApplication(Application):
         self.changes = ChangeSignal()
         self._aggregate_locks = KeyedLocks()
         self.clock = clock or Clock(self.env.get("COPNET_TIME_ZONE") or DEFAULT_TIME_ZONE)
-        # Saves without tracking (commands, policies) share transactions when concurrent.
+        # Saves without tracking (commands, policies) share transactions when concurrent;
+        # COPNET_GROUP_COMMIT=off gives each its own (for comparisons: bench/).
         self.group_commit = GroupCommitter(self.recorder.insert_events)
+        setting = (self.env.get("COPNET_GROUP_COMMIT") or "on").strip().lower()
+        self.group_commit_enabled = setting not in {"off", "0", "no", "false"}
 
     def construct_mapper(self) -> Mapper[UUID]:
         if self.personal_data and self.factory.is_snapshotting_enabled():
@@ -235,7 +238,7 @@ class CopnetApplication(Application):
             set_status_on_exception=False,
         ) as span:
             try:
-                if processing_event.tracking is None and not processing_event.saved_kwargs:
+                if self._joins_group(processing_event):
                     recordings = self._record_in_group(processing_event, span)
                 else:
                     recordings = super()._record(processing_event)
@@ -249,14 +252,20 @@ class CopnetApplication(Application):
                 span.set_attribute("copnet.position", recordings[-1].notification.id)
             return recordings
 
+    def _joins_group(self, processing_event: ProcessingEvent[Any]) -> bool:
+        return (
+            self.group_commit_enabled
+            and processing_event.tracking is None
+            and not processing_event.saved_kwargs
+            and bool(processing_event.events)
+        )
+
     def _record_in_group(
         self, processing_event: ProcessingEvent[Any], span: trace.Span
     ) -> list[Recording[Any]]:
         """`Application._record` through the group committer: the events are mapped
         (and personal fields sealed) here, on the caller's thread, then stored."""
         events = processing_event.events
-        if not events:
-            return list(super()._record(processing_event))
         stored = [self.mapper.to_stored_event(event) for event in events]
         committed = self.group_commit.commit(stored)
         span.set_attribute("copnet.group.size", committed.group_size)
