@@ -1,14 +1,19 @@
 """Consuming integration events from JetStream, exactly once in effect.
 
-An `Inbox` is a durable pull consumer on one stream. It hands each message,
-checked and decoded, to a handler that writes its effects and the tracking
-record `(<origin node>.<service>, position)` in one transaction, then acks
-with `ack_sync` (the server confirms). So:
+An `Inbox` is a durable pull consumer on one stream. It fetches up to
+`batch_size` messages at a time, checks and decodes each, and hands them in
+stream order to its handler, which writes their effects and tracking records
+`(<origin node>.<service>, position)` in one transaction (`handle_batch`, when
+the handler has one; otherwise one transaction per message), then acknowledges
+them (each ack sent, the last one confirmed by the server). So:
 - redelivery after a crash, a republished copy past the duplicate window, or a
   copy that arrived by two routes is recognised by its tracking and only acked;
-- messages are processed strictly one at a time in stream order
-  (`max_ack_pending=1`), which high-water-mark tracking requires: a lower
-  position arriving after a higher one would otherwise be taken for a duplicate;
+- messages are applied strictly in stream order, which high-water-mark
+  tracking requires (a lower position applied after a higher one would be taken
+  for a duplicate): a batch is applied in order or not at all, nothing newer is
+  fetched while a message of a batch waits, and a consumer left with
+  unacknowledged messages (its inbox died) is started again after its ack
+  floor (`services.common.consumer`);
 - a message whose origin headers, subject and envelope disagree (spoofing), or
   that cannot be decoded, or that its handler refuses (`RejectedMessage`), is
   refused: terminated (it stays in the stream), counted, logged with the
@@ -18,13 +23,14 @@ with `ack_sync` (the server confirms). So:
   and refuses a position that jumps implausibly far past the origin's last;
 - its consumer is checked every few seconds: deleted, changed or paused by
   anyone else, it is put back (and the event logged);
-- while the store is unavailable the message is kept (progress acknowledgements
+- while the store is unavailable the batch is kept (progress acknowledgements
   stop JetStream from redelivering it) and applied again after a capped
-  back-off; any other handler failure is retried with growing delays: the
-  consumer parks on that message (and reports it) rather than skip it;
-- the ack wait is short (5 s): a consumer killed in the middle of a message
-  holds it up for seconds, not half a minute; a slow handler keeps its message
-  by acknowledging progress.
+  back-off; a batch its handler fails on is applied again one message at a
+  time, and a message that still fails parks the inbox on it (retried with
+  growing delays, never skipped, nothing after it applied);
+- the ack wait is short (5 s): a consumer killed in the middle of a batch
+  holds it up for seconds, not half a minute; a slow handler keeps its
+  messages by acknowledging progress.
 """
 
 from __future__ import annotations
@@ -33,28 +39,44 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import nats.errors
 import nats.js.errors
-from eventsourcing.persistence import IntegrityError
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig
 from nats.js.client import JetStreamContext
 from opentelemetry import metrics, propagate, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from services.common import consumer
 from services.common.envelopes import IntegrationMessage, RejectedMessage, read_message
 from services.common.health import Backoff, Progress, describe_error
+from services.common.inboxview import (
+    BatchHandler,
+    InboxStats,
+    InboxView,
+    IntegrationHandler,
+)
 from services.common.messaging import span_attributes
 from services.common.natslink import NatsLink
-from services.common.projection import Projection
-from services.common.sqlstore import SqlTx
 from services.common.stores import STORE_OUTAGES
 from services.common.trust import NotYetTrusted, RegionTrust, Untrusted
 
+__all__ = [
+    "Inbox",
+    "InboxStats",
+    "InboxView",
+    "IntegrationHandler",
+    "IntegrationMessage",
+    "RejectedMessage",
+    "read_message",
+]
+
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("copnet.inbox")
 
@@ -62,6 +84,8 @@ FETCH_TIMEOUT = 1.0
 MAX_RETRY_DELAY = 60.0
 # Seconds JetStream waits for an ack before redelivering (kept alive while working).
 ACK_WAIT = 5.0
+# How many messages an inbox takes at a time (its consumer's `max_ack_pending`).
+BATCH_SIZE = 200
 # How long an inbox waits quietly for its stream to be created (a node's first start).
 STREAM_GRACE = 15.0
 # How often an inbox checks that its consumer still exists, unchanged and not paused.
@@ -76,46 +100,15 @@ refusals = metrics.get_meter("copnet.inbox").create_counter(
 )
 
 
-class IntegrationHandler(Protocol):
-    def handle(self, message: IntegrationMessage) -> bool:
-        """Applies the message with its tracking; False if it was applied before."""
-
-
-class InboxView(Projection):
-    """A read model fed by integration events (possibly from several origins)."""
-
-    upstream = ""
-
-    def handle(self, message: IntegrationMessage) -> bool:
-        try:
-            with self.store.transaction() as tx:
-                tx.track(message.tracking)
-                if message.payload is not None:
-                    self.apply(message, tx)
-        except IntegrityError:
-            return False
-        return True
-
-    def apply(self, message: IntegrationMessage, tx: SqlTx) -> None:
-        raise NotImplementedError
-
-    def is_empty(self) -> bool:
-        with self.store.read() as tx:
-            return tx.one(f"SELECT 1 AS found FROM {self.store.tracking_table} LIMIT 1") is None
+class _Stopping(Exception):
+    """The inbox is stopping with messages of its batch unapplied (redelivered later)."""
 
 
 @dataclass
-class InboxStats:
-    applied: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    failures: int = 0
-    pending: int = 0
-    parked_on: str = ""
-    rejected_subjects: list[str] = field(default_factory=list)
-    # (stream sequence, subject, reason) of the last refusals.
-    refusals: list[tuple[int, str, str]] = field(default_factory=list)
-    consumer_repairs: int = 0
+class _Received:
+    raw: Msg
+    message: IntegrationMessage
+    context: Context
 
 
 class Inbox:
@@ -130,6 +123,7 @@ class Inbox:
         recipient: str | None = None,
         federated: bool = False,
         trust: RegionTrust | None = None,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         """`federated`: the stream holds other nodes' messages, each checked with `trust`
         (without it, every such message is refused: nothing vouches for it)."""
@@ -141,6 +135,7 @@ class Inbox:
         self.handler = handler
         self.link = link
         self.ack_wait = ack_wait
+        self.batch_size = batch_size
         self.recipient = recipient
         self.stats = InboxStats()
         self.progress = Progress(f"inbox {name}")
@@ -153,15 +148,7 @@ class Inbox:
 
     @property
     def consumer_config(self) -> ConsumerConfig:
-        return ConsumerConfig(
-            durable_name=self.name,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            filter_subjects=self.subjects,
-            max_ack_pending=1,
-            ack_wait=self.ack_wait,
-            max_deliver=-1,
-        )
+        return consumer.consumer_config(self.name, self.subjects, self.ack_wait, self.batch_size)
 
     async def run(self, stopping: asyncio.Event) -> None:
         js = (await self.link.client()).jetstream()
@@ -185,20 +172,27 @@ class Inbox:
                     self.progress.ok()
                     idle_since = time.monotonic()
                 if time.monotonic() - idle_since > CONSUMER_CHECK_INTERVAL:
-                    await self._check_consumer(js)
+                    self.stats.consumer_repairs += len(
+                        await consumer.repair(js, self.stream, self.consumer_config)
+                    )
                     idle_since = time.monotonic()
                 try:
-                    messages = await subscription.fetch(1, timeout=FETCH_TIMEOUT)
-                except nats.errors.TimeoutError:
+                    messages = await subscription.fetch(self.batch_size, timeout=FETCH_TIMEOUT)
+                except (TimeoutError, nats.errors.TimeoutError):
                     self._caught_up()
                     self.progress.beat()
                     continue
-                for message in messages:
-                    await self._process(message, stopping)
-                    if raw_pending(message) == 0:
-                        self._caught_up()
+                if not messages:
+                    self.progress.beat()
+                    continue
+                await self._consume(messages, stopping)
+                if raw_pending(messages[-1]) == 0:
+                    self._caught_up()
                 backoff.reset()
+            except _Stopping:
+                break
             except Exception as error:
+                log.debug("inbox %s: consuming failed", self.name, exc_info=True)
                 await _drop(subscription)
                 subscription = None
                 delay = backoff.next_delay()
@@ -212,17 +206,10 @@ class Inbox:
     async def _bind(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
         """Creates (or brings up to date) the durable consumer, then binds to it."""
         is_empty = getattr(self.handler, "is_empty", None)
+        # Nothing applied yet (a new or rebuilt view): consume from the start.
         empty = is_empty is not None and await asyncio.to_thread(is_empty)
-        if empty:
-            # Nothing applied yet (a new or rebuilt view): consume from the start.
-            with contextlib.suppress(nats.js.errors.NotFoundError):
-                await js.delete_consumer(self.stream, self.name)
-        try:
-            info = await js.add_consumer(self.stream, self.consumer_config)
-        except nats.js.errors.BadRequestError:
-            # An incompatible older definition: recreate it. Tracking absorbs the replay.
-            await js.delete_consumer(self.stream, self.name)
-            info = await js.add_consumer(self.stream, self.consumer_config)
+        info, restarted = await consumer.ensure(js, self.stream, self.consumer_config, empty)
+        self.stats.consumer_restarts += int(restarted)
         if not info.num_pending and not info.num_ack_pending:
             self._caught_up()  # nothing to fill a new view with
         return await js.pull_subscribe_bind(durable=self.name, stream=self.stream)
@@ -233,40 +220,161 @@ class Inbox:
             self.handler.rebuilding = False  # type: ignore[attr-defined]  # an InboxView
         self.progress.release()
 
-    async def _check_consumer(self, js: JetStreamContext) -> None:
-        """Puts the consumer back as this inbox defines it if someone deleted, changed or
-        paused it (NotFound from here rebinds, which recreates it)."""
-        info = await js.consumer_info(self.stream, self.name)
-        wanted = self.consumer_config
-        config = info.config
-        changed = [
-            name
-            for name in ("filter_subjects", "ack_policy", "max_ack_pending", "max_deliver")
-            if getattr(config, name) != getattr(wanted, name)
-        ]
-        if config.ack_wait is not None and abs(config.ack_wait - self.ack_wait) > 0.001:
-            changed.append("ack_wait")
-        if changed:
-            self.stats.consumer_repairs += 1
-            log.warning(
-                "inbox %s: consumer %s was changed (%s); restoring it",
-                self.name,
-                self.name,
-                ", ".join(changed),
-            )
+    # A batch
+
+    async def _consume(self, raws: list[Msg], stopping: asyncio.Event) -> None:
+        """Applies a fetched batch in order, then acknowledges it; returns only when every
+        message is applied or refused (raises `_Stopping` if the inbox stops first)."""
+        unacked = list(raws)
+        keep = asyncio.create_task(self._keep_in_progress(unacked))
+        try:
+            received = await self._screen(raws, stopping)
+            batched = isinstance(self.handler, BatchHandler) and len(received) > 1
+            if not (batched and await self._apply_batch(received, stopping)):
+                for item in received:
+                    await self._apply_one(item, stopping)
+            await _acknowledge([r.raw for r in received])
+        finally:
+            keep.cancel()
+        if received and received[-1].raw.metadata:
+            self.stats.pending = received[-1].raw.metadata.num_pending
+        self.stats.parked_on = ""
+        self.progress.ok()
+
+    async def _screen(self, raws: list[Msg], stopping: asyncio.Event) -> list[_Received]:
+        """The batch's messages that may be applied, in order; the others are refused."""
+        received = []
+        last_positions: dict[str, int] = {}
+        for raw in raws:
+            if not await self._vouch(raw, stopping):
+                continue
             try:
-                await js.add_consumer(self.stream, wanted)
-            except nats.js.errors.BadRequestError:
-                await js.delete_consumer(self.stream, self.name)  # rebinding recreates it
-        if info.paused:
-            self.stats.consumer_repairs += 1
-            log.warning(
-                "inbox %s: consumer %s was paused (%s left); resuming it",
-                self.name,
-                self.name,
-                info.pause_remaining,
+                message = read_message(raw.subject, raw.headers, raw.data, self.recipient)
+                jump = await self._implausible(message, last_positions)
+                if jump:
+                    raise RejectedMessage(jump)
+            except RejectedMessage as error:
+                await self._reject(raw, error)
+                continue
+            received.append(_Received(raw, message, propagate.extract(raw.headers or {})))
+        return received
+
+    async def _apply_batch(self, received: list[_Received], stopping: asyncio.Event) -> bool:
+        """All in one transaction; False if the handler failed (nothing applied then)."""
+        handler = self.handler
+        assert isinstance(handler, BatchHandler)
+        spans = [self._span(item) for item in received]
+        try:
+            outcomes = await self._store_retrying(
+                lambda: handler.handle_batch([r.message for r in received]),
+                f"a batch of {len(received)}",
+                stopping,
             )
-            await js.resume_consumer(self.stream, self.name)
+        except _Stopping:
+            for span in spans:
+                span.end()
+            raise
+        except Exception as error:
+            log.info("inbox %s: a batch failed (%s); one at a time", self.name, error)
+            for span in spans:
+                span.end()
+            return False
+        for span, applied in zip(spans, outcomes, strict=True):
+            span.set_attribute("copnet.applied", applied)
+            span.end()
+        self._count(outcomes)
+        self.stats.batches += 1
+        self.stats.batched += len(received)
+        return True
+
+    async def _apply_one(self, item: _Received, stopping: asyncio.Event) -> None:
+        """Applies one message, in a span of its trace; a failure parks the inbox on it."""
+        delivered = 0
+        while True:
+            with tracer.start_as_current_span(
+                **self._span_arguments(item), set_status_on_exception=False
+            ) as span:
+                try:
+                    applied = await self._store_retrying(
+                        lambda: self.handler.handle(item.message),
+                        item.message.envelope.event_id,
+                        stopping,
+                    )
+                except RejectedMessage as error:
+                    span.set_status(Status(StatusCode.ERROR, f"refused: {error}"[:200]))
+                    await self._reject(item.raw, error)
+                    return
+                except _Stopping:
+                    raise
+                except Exception as error:
+                    span.record_exception(error)
+                    span.set_status(Status(StatusCode.ERROR, f"parked: {describe_error(error)}"))
+                    delivered += 1
+                    await self._park(item.message, error, delivered, stopping)
+                    continue
+                span.set_attribute("copnet.applied", applied)
+            self._count([applied])
+            return
+
+    def _count(self, outcomes: Sequence[bool]) -> None:
+        applied = sum(outcomes)
+        self.stats.applied += applied
+        self.stats.duplicates += len(outcomes) - applied
+
+    async def _store_retrying(self, work: Callable[[], T], what: str, stopping: asyncio.Event) -> T:
+        """Runs `work` on a thread; while the store is away, keeps the batch and tries again."""
+        backoff = Backoff(base=0.2, cap=5.0)
+        while True:
+            try:
+                return await asyncio.to_thread(work)
+            except STORE_OUTAGES as error:
+                delay = backoff.next_delay()
+                self.progress.failing(
+                    f"cannot apply {what}: store unavailable ({describe_error(error)})", delay
+                )
+                await backoff.wait(stopping, delay)
+                if stopping.is_set():
+                    raise _Stopping() from None
+
+    async def _park(
+        self, message: IntegrationMessage, error: Exception, attempt: int, stopping: asyncio.Event
+    ) -> None:
+        """A handler failure that is not an outage: tried again later, with growing delays,
+        holding the batch (nothing after it is applied meanwhile)."""
+        self.stats.failures += 1
+        self.stats.parked_on = message.envelope.event_id
+        delay = min(0.5 * 2 ** min(attempt, 10), MAX_RETRY_DELAY)
+        self.progress.failing(error, delay)
+        log.error(
+            "inbox %s is parked on %s (attempt %d): it could not be applied",
+            self.name,
+            message.envelope.event_id,
+            attempt,
+        )
+        await Backoff(base=delay, cap=delay).wait(stopping, delay)
+        if stopping.is_set():
+            raise _Stopping()
+
+    def _span_arguments(self, item: _Received) -> dict[str, Any]:
+        raw = item.raw
+        return {
+            "name": f"process {raw.subject}",
+            "context": item.context,
+            "kind": SpanKind.CONSUMER,
+            "attributes": span_attributes(
+                "process",
+                raw.subject,
+                item.message.envelope.event_id,
+                self.link.url,
+                **{"messaging.consumer.group.name": self.name, **_jetstream(raw)},
+            ),
+        }
+
+    def _span(self, item: _Received) -> Span:
+        """The message's span in its own trace, for a batch (ended once the batch is in)."""
+        return tracer.start_span(**self._span_arguments(item))
+
+    # Refusals and trust
 
     async def _reject(self, raw: Msg, error: Exception) -> None:
         """Never applied, never retried: terminated (kept in the stream), counted, reported."""
@@ -286,129 +394,65 @@ class Inbox:
         )
         await raw.term()
 
-    async def _vouch(self, raw: Msg) -> bool:
+    async def _vouch(self, raw: Msg, stopping: asyncio.Event) -> bool:
         """For a federation inbox: whether the message came from its origin (refused if
-        not; put back for later if the origin's keys are not known yet)."""
+        not; waited for while the origin's keys are not known yet)."""
         if not self.federated:
             return True
-        try:
-            if self.trust is None:
-                raise Untrusted("this node has no hub credentials to check messages with")
-            self.trust.check(raw.subject, raw.headers)
-            self.trust.verify(raw.subject, raw.headers, raw.data)
-        except Untrusted as error:
-            await self._reject(raw, error)
-            return False
-        except NotYetTrusted as error:
-            self.progress.failing(f"waiting for the region directory: {error}", 1.0)
-            await raw.nak(delay=1.0)
-            return False
-        return True
+        while True:
+            try:
+                if self.trust is None:
+                    raise Untrusted("this node has no hub credentials to check messages with")
+                self.trust.check(raw.subject, raw.headers)
+                self.trust.verify(raw.subject, raw.headers, raw.data)
+                return True
+            except Untrusted as error:
+                await self._reject(raw, error)
+                return False
+            except NotYetTrusted as error:
+                self.progress.failing(f"waiting for the region directory: {error}", 1.0)
+                await Backoff(base=1.0, cap=1.0).wait(stopping, 1.0)
+                if stopping.is_set():
+                    raise _Stopping() from None
 
-    async def _implausible(self, message: IntegrationMessage) -> str:
+    async def _implausible(self, message: IntegrationMessage, last: dict[str, int]) -> str:
+        """Why the message's position is implausible ("" if it is not); `last` remembers
+        each origin's last position within the batch."""
         last_position = getattr(self.handler, "last_position", None)
         if not self.federated or last_position is None:
             return ""
-        last = await asyncio.to_thread(last_position, message.origin)
+        origins = [message.origin]
         if message.envelope.epoch:  # a restored origin's new epoch: against its first one
-            last = max(last, await asyncio.to_thread(last_position, message.base_origin))
-        if message.envelope.position > last + MAX_POSITION_JUMP:
+            origins.append(message.base_origin)
+        for origin in origins:
+            if origin not in last:
+                last[origin] = await asyncio.to_thread(last_position, origin)
+        known = max(last[o] for o in origins)
+        if message.envelope.position > known + MAX_POSITION_JUMP:
             return (
                 f"position {message.envelope.position} of {message.origin} jumps more than "
-                f"{MAX_POSITION_JUMP} past the last one applied ({last})"
+                f"{MAX_POSITION_JUMP} past the last one applied ({known})"
             )
+        last[message.origin] = max(last[message.origin], message.envelope.position)
         return ""
 
-    async def _process(self, raw: Msg, stopping: asyncio.Event) -> None:
-        if not await self._vouch(raw):
-            return
-        try:
-            message = read_message(raw.subject, raw.headers, raw.data, self.recipient)
-            jump = await self._implausible(message)
-            if jump:
-                raise RejectedMessage(jump)
-        except RejectedMessage as error:
-            await self._reject(raw, error)
-            return
-        context = propagate.extract(raw.headers or {})
-        with tracer.start_as_current_span(
-            f"process {raw.subject}",
-            context=context,
-            kind=SpanKind.CONSUMER,
-            attributes=span_attributes(
-                "process",
-                raw.subject,
-                message.envelope.event_id,
-                self.link.url,
-                **{"messaging.consumer.group.name": self.name, **_jetstream(raw)},
-            ),
-            set_status_on_exception=False,
-        ) as span:
-            keep = asyncio.create_task(self._keep_in_progress(raw))
-            try:
-                applied = await self._apply(message, stopping)
-            except RejectedMessage as error:
-                span.set_status(Status(StatusCode.ERROR, f"refused: {error}"[:200]))
-                await self._reject(raw, error)
-                return
-            except Exception as error:
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR, f"parked: {describe_error(error)}"))
-                await self._park(raw, message, error)
-                return
-            finally:
-                keep.cancel()
-            span.set_attribute("copnet.applied", bool(applied))
-        if applied is None:
-            return  # stopping while the store was away: redelivered after the restart
-        self.stats.parked_on = ""
-        if applied:
-            self.stats.applied += 1
-        else:
-            self.stats.duplicates += 1
-        if raw.metadata:
-            self.stats.pending = raw.metadata.num_pending
-        await raw.ack_sync()
-        self.progress.ok()
-
-    async def _apply(self, message: IntegrationMessage, stopping: asyncio.Event) -> bool | None:
-        """Applies the message; while the store is away, keeps it and tries again."""
-        backoff = Backoff(base=0.2, cap=5.0)
-        while True:
-            try:
-                return await asyncio.to_thread(self.handler.handle, message)
-            except STORE_OUTAGES as error:
-                delay = backoff.next_delay()
-                self.progress.failing(
-                    f"cannot apply {message.envelope.event_id}: store unavailable "
-                    f"({describe_error(error)})",
-                    delay,
-                )
-                await backoff.wait(stopping, delay)
-                if stopping.is_set():
-                    return None
-
-    async def _keep_in_progress(self, raw: Msg) -> None:
-        """Tells JetStream the message is still being worked on, so it is not redelivered."""
+    async def _keep_in_progress(self, raws: list[Msg]) -> None:
+        """Tells JetStream the batch is still being worked on, so it is not redelivered."""
         with contextlib.suppress(Exception):
             while True:
                 await asyncio.sleep(self.ack_wait / 3)
-                await raw.in_progress()
+                for raw in raws:
+                    if not raw._ackd:
+                        await raw.in_progress()
 
-    async def _park(self, raw: Msg, message: IntegrationMessage, error: Exception) -> None:
-        """A handler failure that is not an outage: retried later, with growing delays."""
-        self.stats.failures += 1
-        self.stats.parked_on = message.envelope.event_id
-        delivered = raw.metadata.num_delivered if raw.metadata else 1
-        delay = min(0.5 * 2 ** min(delivered, 10), MAX_RETRY_DELAY)
-        self.progress.failing(error, delay)
-        log.error(
-            "inbox %s is parked on %s (delivery %d): it could not be applied",
-            self.name,
-            message.envelope.event_id,
-            delivered,
-        )
-        await raw.nak(delay=delay)
+
+async def _acknowledge(raws: list[Msg]) -> None:
+    """Acks each message; the server confirms the last, so all are in once it returns."""
+    if not raws:
+        return
+    for raw in raws[:-1]:
+        await raw.ack()
+    await raws[-1].ack_sync()
 
 
 def raw_pending(raw: Msg) -> int | None:

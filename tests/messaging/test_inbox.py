@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 import time
 
@@ -16,74 +15,20 @@ from copnet.integration.v1 import envelope_pb2
 from copnet.registry.v1 import registry_events_pb2
 from services.common.inbox import (
     ACK_WAIT,
+    BATCH_SIZE,
     Inbox,
-    InboxView,
-    IntegrationMessage,
     RejectedMessage,
     read_message,
 )
-from services.common.messaging import NodeIdentity
-from services.common.natslink import NatsLink
 from services.common.service import ServiceRuntime, ServiceThread
 from services.common.settings import NodeSettings
-from services.common.sqlstore import SqlStore, SqlTx
+from services.common.sqlstore import SqlStore
 from services.registry.service import DEFINITION
 from tests.support.aio import LoopThread
+from tests.support.ledger import IDENTITY, EventLedger, ledger_inbox
 from tests.support.registry_load import RegistryLoad
 from tests.support.streams import read_stream
 from tests.support.waiting import eventually
-
-IDENTITY = NodeIdentity("testnode", "test-region")
-
-
-class EventLedger(InboxView):
-    """Counts each integration event it applies: any double effect shows as a count of 2."""
-
-    name = "ledger"
-    tables = (
-        "CREATE TABLE IF NOT EXISTS ledger ("
-        " event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, applied INTEGER NOT NULL)",
-    )
-    table_names = ("ledger",)
-
-    def __init__(self, store: SqlStore) -> None:
-        super().__init__(store)
-        self.fail_next = 0
-        self.unavailable_next = 0
-        # When set, the next message blocks until `release` is set, then fails (a process
-        # that dies in the middle of a message commits nothing).
-        self.hold: threading.Event | None = None
-        self.holding = threading.Event()
-        self.order: list[int] = []
-
-    def apply(self, message: IntegrationMessage, tx: SqlTx) -> None:
-        if self.hold is not None:
-            hold, self.hold = self.hold, None
-            self.holding.set()
-            hold.wait(30)
-            raise RuntimeError("died in the middle of the message")
-        if self.unavailable_next:
-            self.unavailable_next -= 1
-            raise sqlite3.OperationalError("database is locked")
-        if self.fail_next:
-            self.fail_next -= 1
-            raise RuntimeError("the handler has a bad day")
-        row = tx.one("SELECT applied FROM ledger WHERE event_id = ?", (message.envelope.event_id,))
-        if row is None:
-            tx.execute(
-                "INSERT INTO ledger (event_id, event_type, applied) VALUES (?, ?, 1)",
-                (message.envelope.event_id, message.event_type),
-            )
-        else:
-            tx.execute(
-                "UPDATE ledger SET applied = applied + 1 WHERE event_id = ?",
-                (message.envelope.event_id,),
-            )
-        self.order.append(message.envelope.position)
-
-    def counts(self) -> dict[str, int]:
-        with self.store.read() as tx:
-            return {r["event_id"]: r["applied"] for r in tx.all("SELECT * FROM ledger")}
 
 
 class RunningInbox:
@@ -122,17 +67,8 @@ def ledger(settings: NodeSettings) -> EventLedger:
     return EventLedger(SqlStore("tests_ledger", settings.stores.tracking_env("tests", "ledger")))
 
 
-def start_inbox(view: EventLedger, nats_url: str) -> RunningInbox:
-    return RunningInbox(
-        Inbox(
-            "tests-ledger",
-            IDENTITY.stream_name,
-            IDENTITY.service_subjects("registry"),
-            view,
-            NatsLink(nats_url, "tests-ledger"),
-            ack_wait=5,
-        )
-    )
+def start_inbox(view: EventLedger, nats_url: str, batch_size: int = BATCH_SIZE) -> RunningInbox:
+    return RunningInbox(ledger_inbox(view, nats_url, batch_size))
 
 
 def relayed_ids(nats_url: str) -> list[str]:
@@ -178,6 +114,28 @@ def test_every_event_applied_once_in_order_across_restarts_and_replays(node, nat
         counts = view.counts()
         assert set(counts) == {m.split(".again")[0] for m in relayed_ids(nats_server.url)}
         assert set(counts.values()) == {1}, "an event took effect twice"
+        assert running.inbox.stats.batches >= 1, "the copies came as one fetch: one batch"
+    finally:
+        running.stop()
+
+
+def test_a_message_refused_inside_a_batch_leaves_the_others_applied(node, nats_server):
+    runtime, settings = node
+    load = RegistryLoad(runtime.app)
+    for _ in range(3):
+        load.step()
+    eventually(lambda: runtime.relay.position == runtime.app.recorder.max_notification_id())
+    stream = [m.envelope for m in read_stream(nats_server.url, IDENTITY.stream_name)]
+    poison = stream[len(stream) // 2]
+    view = ledger(settings)
+    view.refuse = {poison.position}
+    running = start_inbox(view, nats_server.url)
+    try:
+        eventually(lambda: running.inbox.stats.rejected == 1 and running.inbox.stats.pending == 0)
+        eventually(lambda: len(view.counts()) == len(stream) - 1)
+        assert poison.event_id not in view.counts()
+        assert view.applied_order() == [e.position for e in stream if e != poison]
+        assert set(view.counts().values()) == {1}
     finally:
         running.stop()
 
@@ -210,7 +168,8 @@ def test_a_failing_handler_parks_the_inbox_on_that_message(node, nats_server):
     for _ in range(2):
         load.step()
     view = ledger(settings)
-    view.fail_next = 2
+    # The inbox may try the messages as one batch first (one failure), then one at a time.
+    view.fail_next = 3
     running = start_inbox(view, nats_server.url)
     try:
         eventually(lambda: running.inbox.stats.failures == 2)
