@@ -40,6 +40,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from services.common.aggregate import acting_as
+from services.common.batching import Batching
 from services.common.claims import UniqueClaim
 from services.common.errors import (
     AlreadyExists,
@@ -168,6 +169,8 @@ class CopnetApplication(Application):
     def __init__(self, env: dict[str, str] | None = None, clock: Clock | None = None) -> None:
         super().__init__(env)
         self.changes = ChangeSignal()
+        # Integration events applied in batches, one transaction each (see `batching`).
+        self.batching = Batching(self)
         self._aggregate_locks = KeyedLocks()
         self.clock = clock or Clock(self.env.get("COPNET_TIME_ZONE") or DEFAULT_TIME_ZONE)
         # Saves without tracking (commands, policies) share transactions when concurrent;
@@ -288,7 +291,9 @@ class CopnetApplication(Application):
 
     def _notify(self, recordings: list[Any]) -> None:
         if recordings:
-            self.changes.notify(recordings[-1].notification.id)
+            position = recordings[-1].notification.id
+            if not self.batching.changed(position):  # a batch's is raised at its commit
+                self.changes.notify(position)
 
     # Commands
 

@@ -19,6 +19,7 @@ from eventsourcing.domain import event
 from copnet.registry.v1 import registry_events_pb2 as registry_events
 from services.common.aggregate import TracedAggregate
 from services.common.application import CopnetApplication
+from services.common.batching import BatchedPolicy
 from services.common.inbox import IntegrationMessage, RejectedMessage
 from services.common.integration import IntegrationMap
 from services.common.messaging import NodeIdentity
@@ -47,7 +48,7 @@ def erasure_inbox() -> InboxDefinition:
     return InboxDefinition(name=INBOX_NAME, subjects=erasure_subjects)
 
 
-class ErasurePolicy:
+class ErasurePolicy(BatchedPolicy[CopnetApplication]):
     """The handler of the erasure inbox: the key first, then the record."""
 
     def __init__(self, app: CopnetApplication) -> None:

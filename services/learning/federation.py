@@ -16,6 +16,7 @@ from eventsourcing.persistence import ProcessRecorder
 
 from copnet.learning.v1 import learning_events_pb2 as events
 from services.common import messaging
+from services.common.batching import BatchedPolicy
 from services.common.inbox import IntegrationMessage, RejectedMessage
 from services.common.messaging import NodeIdentity
 from services.learning import codecs
@@ -42,7 +43,7 @@ def federation_subjects(identity: NodeIdentity) -> list[str]:
     ]
 
 
-class FederationPolicy:
+class FederationPolicy(BatchedPolicy[Learning]):
     def __init__(self, app: Learning) -> None:
         self.app = app
 

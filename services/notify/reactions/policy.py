@@ -25,6 +25,7 @@ from copnet.events.v1 import events_pb2
 from copnet.learning.v1 import learning_events_pb2 as learning
 from copnet.learning.v1 import learning_pb2
 from copnet.registry.v1 import registry_events_pb2 as registry_events
+from services.common.batching import BatchedPolicy
 from services.common.inbox import IntegrationMessage, RejectedMessage
 from services.common.protoconv import enum_value
 from services.notify.application import Notify
@@ -73,7 +74,7 @@ def learning_summary(snapshot: learning.ItemSnapshot) -> LearningSummary:
     )
 
 
-class NotifyPolicy:
+class NotifyPolicy(BatchedPolicy[Notify]):
     def __init__(self, app: Notify) -> None:
         self.app = app
 
