@@ -256,8 +256,10 @@ class CopnetApplication(Application):
             return recordings
 
     def _joins_group(self, processing_event: ProcessingEvent[Any]) -> bool:
+        # A batch's thread writes in the batch's open transaction (see `batching`).
         return (
             self.group_commit_enabled
+            and not self.batching.active
             and processing_event.tracking is None
             and not processing_event.saved_kwargs
             and bool(processing_event.events)

@@ -21,9 +21,13 @@ import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import PostgresApplicationRecorder
+from google.protobuf.wrappers_pb2 import StringValue
 from psycopg import sql
 
+from copnet.integration.v1 import envelope_pb2
 from services.common.application import Outcome
+from services.common.batching import BatchedPolicy
+from services.common.envelopes import IntegrationMessage
 from services.common.idempotency import Command, CommandReceipt
 from services.common.identity import Caller
 from services.common.settings import NodeSettings
@@ -31,8 +35,6 @@ from services.common.stores import notification_position
 from services.registry.application import Registry
 from services.registry.domain import Organisation, OrganisationKind
 from tests.support.waiting import eventually
-
-pytestmark = pytest.mark.both_stores
 
 OPERATOR = Caller.operator()
 TRUST = OrganisationKind.NHS_TRUST
@@ -157,6 +159,7 @@ def save_spans(spans: Any) -> list[Any]:
     return [s for s in spans.get_finished_spans() if s.name == "save Registry"]
 
 
+@pytest.mark.both_stores
 def test_concurrent_commands_all_commit_with_their_own_consecutive_positions(
     registry: Registry, threads: ThreadPoolExecutor
 ) -> None:
@@ -180,6 +183,7 @@ def test_concurrent_commands_all_commit_with_their_own_consecutive_positions(
     assert registry.group_commit.writes == len(names)
 
 
+@pytest.mark.both_stores
 def test_a_group_commits_in_one_transaction_and_answers_each_command(
     registry: Registry, store: Store, threads: ThreadPoolExecutor, spans: Any
 ) -> None:
@@ -202,6 +206,7 @@ def test_a_group_commits_in_one_transaction_and_answers_each_command(
     assert (registry.group_commit.groups, registry.group_commit.largest) == (2, 5)
 
 
+@pytest.mark.both_stores
 def test_a_version_conflict_in_a_group_decides_only_that_command_again(
     registry: Registry,
     store: Store,
@@ -236,6 +241,7 @@ def test_a_version_conflict_in_a_group_decides_only_that_command_again(
     assert sum(bool(s.attributes.get("copnet.conflict")) for s in save_spans(spans)) == 1
 
 
+@pytest.mark.both_stores
 def test_the_same_request_twice_in_a_group_is_saved_once_and_replayed(
     registry: Registry, store: Store, threads: ThreadPoolExecutor
 ) -> None:
@@ -268,6 +274,7 @@ def test_the_same_request_twice_in_a_group_is_saved_once_and_replayed(
     assert sorted(names) == ["Leader Trust", "Other", "Twice"]  # one "Twice" stored
 
 
+@pytest.mark.both_stores
 def test_a_store_failure_in_a_group_fails_every_command_of_it_and_stores_none(
     registry: Registry, store: Store, threads: ThreadPoolExecutor
 ) -> None:
@@ -295,3 +302,29 @@ def test_a_store_failure_in_a_group_fails_every_command_of_it_and_stores_none(
     assert not again.replayed
     assert receipt_position(registry, request_ids[0]) == again.position + 1
     assert registry.load(again.entity_id, Organisation, "organisation").name == "Trust 1"
+
+
+def test_a_save_on_a_batch_s_thread_stays_in_the_batch_s_transaction(
+    registry: Registry, threads: ThreadPoolExecutor
+) -> None:
+    """A policy's batch holds the store's write transaction on its thread (on SQLite, the
+    pool's one writer): a save there goes into that transaction. Queued behind a leader
+    that waits for the batch's writer it would wait for ever."""
+    outside: list[Future[Outcome]] = []
+
+    class Policy(BatchedPolicy[Registry]):
+        app = registry
+
+        def handle(self, message: IntegrationMessage) -> bool:
+            outside.append(threads.submit(create(registry, "Outside")))
+            eventually(lambda: registry.group_commit.committing == 1, 10)
+            inside = Organisation(name="Inside", kind=TRUST.value, region="london", ods_code=None)
+            registry.save(inside)
+            return registry.save_processed(message.tracking) is not None
+
+    envelope = envelope_pb2.Envelope(origin_node="a", service="tally", position=1)
+    batch = [IntegrationMessage("copnet-local.a.tally.x", envelope, StringValue(value="x"))]
+    assert Policy().handle_batch(batch) == [True]
+    assert outside[0].result(timeout=20).position == 2  # after the batch's one event
+    [first] = registry.recorder.select_notifications(start=1, limit=1)
+    assert registry.load(first.originator_id, Organisation, "organisation").name == "Inside"
