@@ -28,8 +28,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from services.common.logs import configure_logging
 from services.common.settings import SERVICES, NodeSettings, available_services, parse_duration
-from services.common.telemetry import configure_logging
 from services.member_commands import add_parsers as add_member_commands
 from services.operations import add_monitoring_options
 from services.operations import add_parsers as add_operations

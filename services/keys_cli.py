@@ -13,10 +13,11 @@ from typing import Any
 from services.common import keyring
 from services.common.identity import OPERATOR_SUBJECT
 from services.common.settings import NodeSettings
-from services.common.tokens import TokenAuthority, TokenLifetimeError, parse_operator_name
 
 
 def token(settings: NodeSettings, options: argparse.Namespace) -> int:
+    from services.common.tokens import TokenAuthority, TokenLifetimeError, parse_operator_name
+
     """`copnet token --operator --name NAME | --member ID [--ttl SPAN]`."""
     if not settings.signing_key_file.exists():
         print(
@@ -93,6 +94,8 @@ def revoke(
     before_text: str | None,
 ) -> int:
     """`copnet revoke --jti J | --member ID | --operator-name NAME [--before T]`."""
+    from services.common.tokens import parse_operator_name
+
     try:
         before = datetime.fromisoformat(before_text).timestamp() if before_text else None
         if jti:

@@ -14,8 +14,6 @@ first stopped: the stores and the NATS streams are on disk.
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 import json
 import logging
 import os
@@ -27,16 +25,16 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import nats.errors
-
-from services.common.channels import ChannelSecurity, wait_serving
 from services.common.keyring import ensure_keys, ensure_link_secrets
 from services.common.messaging import NodeIdentity
 from services.common.natsserver import LeafRemote, NatsServer, NatsServerConfig, TlsConfig
-from services.common.nodeauth import OPERATOR, NodeUsers, ServiceGrants
+from services.common.nodeauth import OPERATOR, NodeUsers
 from services.common.pki import write_file
+from services.common.readiness import wait_all_serving
+from services.common.readiness import wait_serving as wait_serving  # for callers of services.node
 from services.common.region import HubCredentials
 from services.common.settings import WEB_SERVICES, NodeSettings, available_services
 from services.common.supervision import (
@@ -48,8 +46,11 @@ from services.common.supervision import (
     spawn,
 )
 from services.common.transport import check_node_transport
-from services.common.trust import RegionTrust
+from services.node_grants import service_grants as service_grants  # deploy/ reads it here
 from services.report.address import REPORT_READS, report_address, report_url
+
+if TYPE_CHECKING:
+    from services.common.channels import ChannelSecurity
 
 log = logging.getLogger("copnet.node")
 
@@ -122,21 +123,14 @@ def node_nats_server(settings: NodeSettings, partners: Collection[str] | None = 
     return NatsServer(config, settings.data_dir / "nats")
 
 
-def service_grants(identity: NodeIdentity) -> list[ServiceGrants]:
-    """What each service of this installation does on the node's NATS (from its definition)."""
-    grants = []
-    for name in available_services():
-        definition = importlib.import_module(f"services.{name}.service").DEFINITION
-        grants.append(definition.nats_grants(identity))
-    return grants
-
-
 def region_partners(settings: NodeSettings) -> frozenset[str]:
     """The region's other nodes, from the directory the node last read (checked against the
     hub's key); none for a node outside a region or before its first read."""
     credentials = hub_credentials(settings)
     if credentials is None:
         return frozenset()
+    from services.common.trust import RegionTrust
+
     identity = NodeIdentity(settings.node_id, settings.region)
     trust = RegionTrust.from_credentials(identity, credentials, settings.data_dir)
     return frozenset(trust.nodes()) - {settings.node_id}
@@ -308,16 +302,27 @@ class Node:
             process.start()
             self.processes.append(process)
         self.write_endpoints()
-        for process in self.processes:
-            address = self.settings.address(process.name)
-            api = f"copnet.{process.name}.v1.{process.name.capitalize()}Service"
-            if not wait_serving(address, READY_TIMEOUT, api, ChannelSecurity.of(self.settings)):
-                raise RuntimeError(f"{process.name} did not report SERVING on {address}")
+        targets = [
+            (self.settings.address(p.name), f"copnet.{p.name}.v1.{p.name.capitalize()}Service")
+            for p in self.processes
+        ]
+        late = wait_all_serving(targets, READY_TIMEOUT, self.security().as_json())
+        if late is not None:
+            name = next(
+                (p.name for p in self.processes if self.settings.address(p.name) == late), late
+            )
+            raise RuntimeError(f"{name} did not report SERVING on {late}")
         if self.serves_report:
             log_file = self.log_dir / "report.log" if self.log_dir else None
             report = ServiceProcess("report", env, log_file, self.lock.inherited)
             report.start()
             self.processes.append(report)
+
+    def security(self) -> ChannelSecurity:
+        """How the node's own clients reach its services (plain, TLS, mutual TLS)."""
+        from services.common.channels import ChannelSecurity
+
+        return ChannelSecurity.of(self.settings)
 
     def write_endpoints(self) -> None:
         """Where `copnet status` finds the services' figures (`<data-dir>/endpoints.json`)."""
@@ -350,6 +355,12 @@ class Node:
         """Reads the region directory from the hub through the node's own server (as its
         operator), as the learning service does, into the same file; False when the hub
         does not answer within `timeout` (the directory read last, if any, stays)."""
+        import asyncio
+
+        import nats.errors
+
+        from services.common.trust import RegionTrust
+
         credentials = hub_credentials(self.settings)
         assert credentials is not None
         identity = NodeIdentity(self.settings.node_id, self.settings.region)
@@ -386,6 +397,8 @@ class Node:
         stream per partner, and may create only those the config names)."""
         credentials = hub_credentials(self.settings) if self._directory is None else None
         if credentials is not None:
+            from services.common.trust import RegionTrust
+
             identity = NodeIdentity(self.settings.node_id, self.settings.region)
             trust = RegionTrust.from_credentials(identity, credentials, self.settings.data_dir)
             self._directory = trust.cache_file

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from services.common.logs import configure_logging
 from services.common.settings import NodeSettings, available_services
-from services.common.telemetry import configure_logging
 
 NodeOptions = Callable[[argparse.ArgumentParser], None]
 Settings = Callable[[argparse.Namespace], NodeSettings]

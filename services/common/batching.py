@@ -31,15 +31,22 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from eventsourcing.persistence import ProcessRecorder
-from eventsourcing.postgres import PostgresDatastore
+from opentelemetry.context import Context, attach, detach
 
 from services.common.envelopes import IntegrationMessage
+from services.common.stores import postgres_loaded
 
 if TYPE_CHECKING:
     from services.common.application import CopnetApplication
 
 # A batch's transaction commits and a new one begins after this many seconds.
 MAX_HOLD = 0.25
+
+
+def _is_postgres(datastore: Any) -> bool:
+    from eventsourcing.postgres import PostgresDatastore  # loaded: postgres_loaded()
+
+    return isinstance(datastore, PostgresDatastore)
 
 
 class SharedTransaction:
@@ -52,7 +59,7 @@ class SharedTransaction:
 
     def __init__(self, datastore: Any) -> None:
         self._local = threading.local()
-        self._postgres = isinstance(datastore, PostgresDatastore)
+        self._postgres = postgres_loaded() and _is_postgres(datastore)
         if self._postgres:
             self._original = datastore.get_connection
             datastore.get_connection = self._connection
@@ -127,8 +134,22 @@ class BatchedPolicy(Generic[App]):
     def handle(self, message: IntegrationMessage) -> bool:
         raise NotImplementedError
 
-    def handle_batch(self, messages: Sequence[IntegrationMessage]) -> list[bool]:
-        return self.app.batching.apply(messages, self.handle)
+    def handle_batch(
+        self, messages: Sequence[IntegrationMessage], contexts: Sequence[Context] = ()
+    ) -> list[bool]:
+        by_message = dict(zip(map(id, messages), contexts, strict=False))
+
+        def handle(message: IntegrationMessage) -> bool:
+            context = by_message.get(id(message))
+            if context is None:
+                return self.handle(message)
+            token = attach(context)  # what it saves continues the message's trace
+            try:
+                return self.handle(message)
+            finally:
+                detach(token)
+
+        return self.app.batching.apply(messages, handle)
 
 
 class Batching:

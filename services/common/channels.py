@@ -14,15 +14,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from typing import TYPE_CHECKING, Any
 
 from services.common.settings import NodeSettings
+from services.common.settings import client_address as client_address
 
-# Hosts a server binds to that a client cannot connect to by name: use loopback instead.
-_WILDCARDS = {"", "0.0.0.0", "::", "[::]"}
+if TYPE_CHECKING:  # imported where a channel is opened: a supervisor reads ChannelSecurity
+    import grpc
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,8 @@ class ChannelSecurity:
         return cls(True, settings.tls_ca, settings.tls_client_cert, settings.tls_client_key)
 
     def credentials(self) -> grpc.ChannelCredentials:
+        import grpc
+
         def read(path: Path | None) -> bytes | None:
             return path.read_bytes() if path is not None else None
 
@@ -75,18 +75,13 @@ class ChannelSecurity:
         return cls(bool(data.get("tls")), path("ca_file"), path("cert_file"), path("key_file"))
 
 
-def client_address(address: str) -> str:
-    """Where a client on this machine reaches a server bound to `address` (a wildcard host
-    becomes 127.0.0.1, which the node's certificate names)."""
-    host, _, port = address.rpartition(":")
-    return f"127.0.0.1:{port}" if host in _WILDCARDS else address
-
-
 def open_channel(
     address: str,
     security: ChannelSecurity,
     options: list[tuple[str, Any]] | None = None,
 ) -> grpc.Channel:
+    import grpc
+
     target = client_address(address)
     if not security.tls:
         return grpc.insecure_channel(target, options=options)
@@ -98,6 +93,8 @@ def open_aio_channel(
     security: ChannelSecurity,
     options: list[tuple[str, Any]] | None = None,
 ) -> grpc.aio.Channel:
+    import grpc
+
     target = client_address(address)
     if not security.tls:
         return grpc.aio.insecure_channel(target, options=options)
@@ -114,6 +111,9 @@ def wait_serving(
 ) -> bool:
     """Waits until a gRPC server reports SERVING for `service` ("" = the process is up),
     over TLS when `security` says so."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
     deadline = time.monotonic() + timeout
     with open_channel(address, security or ChannelSecurity.plain()) as channel:
         stub = health_pb2_grpc.HealthStub(channel)

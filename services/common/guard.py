@@ -34,7 +34,7 @@ from grpc_status import rpc_status
 from opentelemetry import trace
 
 from services.common import errors
-from services.common.stores import STORE_OUTAGES
+from services.common.stores import store_outages
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ async def guarded(
         raise
     except errors.CopnetError as error:
         await context.abort_with_status(rpc_status.to_status(status_of(error)))
-    except STORE_OUTAGES as error:
+    except store_outages() as error:
         log.warning("%s: store unavailable: %s", method, error)
         unavailable = errors.Unavailable("the store is unavailable; retry shortly")
         await context.abort_with_status(rpc_status.to_status(status_of(unavailable)))

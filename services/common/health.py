@@ -20,14 +20,10 @@ import contextlib
 import logging
 import random
 import sqlite3
+import sys
 import threading
 import time
 from dataclasses import dataclass
-
-import nats.errors
-import nats.js.errors
-import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -166,22 +162,44 @@ class Progress:
         return not self.problem()
 
 
-# Outages of what a service depends on: retried, and logged without a traceback.
-OUTAGES: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    sqlite3.OperationalError,
-    psycopg.OperationalError,
-    InterfaceError,
-    OperationalError,
-    nats.errors.Error,
-    nats.js.errors.Error,
+# How often readiness is worked out again (store reachable, workers making progress); more
+# often until a service first reports SERVING, so that a start is not held up by the interval.
+HEALTH_CHECK_INTERVAL = 1.0
+STARTUP_CHECK_INTERVAL = 0.1
+STARTUP_WINDOW = 15.0  # seconds after its start
+
+
+def check_interval(started: float, serving: bool | None) -> float:
+    """The wait before the next readiness check of a runtime started at `started`
+    (`time.monotonic()`), SERVING now or not."""
+    early = not serving and time.monotonic() - started < STARTUP_WINDOW
+    return STARTUP_CHECK_INTERVAL if early else HEALTH_CHECK_INTERVAL
+
+
+# Outages of what a service depends on: retried, and logged without a traceback. Each is
+# (module, class); a library's only when this process imported it (no error of a library
+# it never loaded can be raised), so a process without a store or NATS loads neither.
+OUTAGES = (
+    ("psycopg", "OperationalError"),
+    ("eventsourcing.persistence", "InterfaceError"),
+    ("eventsourcing.persistence", "OperationalError"),
+    ("nats.errors", "Error"),
+    ("nats.js.errors", "Error"),
 )
+
+
+def outages() -> tuple[type[BaseException], ...]:
+    found: list[type[BaseException]] = [OSError, TimeoutError, sqlite3.OperationalError]
+    for module, name in OUTAGES:
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            found.append(getattr(loaded, name))
+    return tuple(found)
 
 
 def _is_expected(error: BaseException) -> bool:
     """Anything but an outage (a bug, say) is logged with its traceback."""
-    return isinstance(error, OUTAGES)
+    return isinstance(error, outages())
 
 
 @dataclass

@@ -50,7 +50,7 @@ from nats.js.api import ConsumerConfig
 from nats.js.client import JetStreamContext
 from opentelemetry import metrics, propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, set_span_in_context
 
 from services.common import consumer
 from services.common.envelopes import IntegrationMessage, RejectedMessage, read_message
@@ -63,7 +63,7 @@ from services.common.inboxview import (
 )
 from services.common.messaging import span_attributes
 from services.common.natslink import NatsLink
-from services.common.stores import STORE_OUTAGES
+from services.common.stores import store_outages
 from services.common.trust import NotYetTrusted, RegionTrust, Untrusted
 
 __all__ = [
@@ -266,7 +266,9 @@ class Inbox:
         spans = [self._span(item) for item in received]
         try:
             outcomes = await self._store_retrying(
-                lambda: handler.handle_batch([r.message for r in received]),
+                lambda: handler.handle_batch(
+                    [r.message for r in received], [set_span_in_context(s) for s in spans]
+                ),
                 f"a batch of {len(received)}",
                 stopping,
             )
@@ -327,7 +329,7 @@ class Inbox:
         while True:
             try:
                 return await asyncio.to_thread(work)
-            except STORE_OUTAGES as error:
+            except store_outages() as error:
                 delay = backoff.next_delay()
                 self.progress.failing(
                     f"cannot apply {what}: store unavailable ({describe_error(error)})", delay

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from eventsourcing.persistence import IntegrityError
+from opentelemetry.context import Context
 
 from services.common.envelopes import IntegrationMessage
 from services.common.projection import Projection
@@ -32,9 +33,12 @@ class IntegrationHandler(Protocol):
 
 @runtime_checkable
 class BatchHandler(Protocol):
-    def handle_batch(self, messages: Sequence[IntegrationMessage]) -> list[bool]:
+    def handle_batch(
+        self, messages: Sequence[IntegrationMessage], contexts: Sequence[Context] = ()
+    ) -> list[bool]:
         """Applies the messages in order in one transaction (all or none); for each,
-        False if it was applied before."""
+        False if it was applied before. `contexts`: each message's span, current while it
+        is applied (what it causes continues its trace)."""
 
 
 class InboxView(Projection):
@@ -45,7 +49,9 @@ class InboxView(Projection):
     def handle(self, message: IntegrationMessage) -> bool:
         return self.handle_batch([message])[0]
 
-    def handle_batch(self, messages: Sequence[IntegrationMessage]) -> list[bool]:
+    def handle_batch(
+        self, messages: Sequence[IntegrationMessage], contexts: Sequence[Context] = ()
+    ) -> list[bool]:
         applied: list[bool] = []
         with self.store.transaction() as tx:
             for message in messages:

@@ -26,12 +26,12 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING, Any, Protocol
 
 from services.common.sqlstore import checkpoint_sqlite
+
+if TYPE_CHECKING:  # the PostgreSQL driver is imported by the key stores that use it
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,8 @@ class PostgresKeys(_KeyTables):
         self.schema = schema
         self._lock = threading.Lock()
         self._connection: psycopg.Connection[Any] | None = None
+        from psycopg import sql
+
         with self._connect() as connection:
             connection.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
@@ -179,6 +181,9 @@ class PostgresKeys(_KeyTables):
     @contextmanager
     def _connect(self) -> Iterator[psycopg.Connection[Any]]:
         """The one connection of this store (made again after an error), one user at a time."""
+        import psycopg
+        from psycopg import sql
+
         with self._lock:
             if self._connection is None or self._connection.closed:
                 connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=3)
@@ -239,7 +244,9 @@ class SubjectKeys:
             if database and ":memory:" not in database and "mode=memory" not in database:
                 return cls(SqliteKeys(Path(database).parent / "keys.sqlite"))
         if module == "eventsourcing.postgres":
-            conninfo = psycopg.conninfo.make_conninfo(
+            from psycopg.conninfo import make_conninfo
+
+            conninfo = make_conninfo(
                 dbname=env.get("POSTGRES_DBNAME", "postgres"),
                 host=env.get("POSTGRES_HOST", "localhost"),
                 port=env.get("POSTGRES_PORT", "5432"),

@@ -37,19 +37,13 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from nats.js import JetStreamContext
-from nats.js.api import (
-    DiscardPolicy,
-    ExternalStream,
-    RetentionPolicy,
-    StorageType,
-    StreamConfig,
-    StreamSource,
-)
-from nats.js.errors import BadRequestError, NotFoundError
-from nats.js.manager import JetStreamManager
+if TYPE_CHECKING:  # the NATS client is imported where streams are made, not for names
+    from nats.js import JetStreamContext
+    from nats.js.api import StreamConfig, StreamSource
+    from nats.js.manager import JetStreamManager
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +236,8 @@ class NodeIdentity:
         ]
 
     def _common_stream_settings(self) -> dict:
+        from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType
+
         return dict(
             storage=StorageType.FILE,
             retention=RetentionPolicy.LIMITS,
@@ -251,6 +247,8 @@ class NodeIdentity:
         )
 
     def stream_configs(self) -> list[StreamConfig]:
+        from nats.js.api import StreamConfig, StreamSource
+
         common = self._common_stream_settings()
         return [
             StreamConfig(
@@ -277,6 +275,8 @@ class NodeIdentity:
         ]
 
     def partner_stream_config(self, partner: str) -> StreamConfig:
+        from nats.js.api import StreamConfig, StreamSource
+
         return StreamConfig(
             name=self.partner_stream_name(partner),
             sources=[
@@ -291,6 +291,8 @@ class NodeIdentity:
         )
 
     def federation_stream_config(self, sources: list[StreamSource]) -> StreamConfig:
+        from nats.js.api import StreamConfig
+
         return StreamConfig(
             name=self.federation_stream_name,
             sources=sources or None,
@@ -314,6 +316,8 @@ class NodeIdentity:
         return self._external_source(other, stream, None)
 
     def _external_source(self, other: str, stream: str, filter_subject: str | None) -> StreamSource:
+        from nats.js.api import ExternalStream, StreamSource
+
         return StreamSource(
             name=stream,
             filter_subject=filter_subject,
@@ -323,6 +327,8 @@ class NodeIdentity:
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
     """Creates the stream, or brings an existing one to this configuration."""
+    from nats.js.errors import BadRequestError
+
     try:
         await js.add_stream(config)
     except BadRequestError as error:
@@ -335,6 +341,8 @@ async def erase_personal_messages(js: JetStreamManager, identity: NodeIdentity, 
     """Deletes every message of the node stream with this member's personal data (any
     service's), each overwritten on disk (JetStream's secure erase, the default of a
     message delete). Returns how many went."""
+    from nats.js.errors import NotFoundError
+
     stream, subjects = identity.stream_name, identity.personal_subjects(member)
     erased, sequence = 0, 1
     while True:

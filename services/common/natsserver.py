@@ -11,20 +11,19 @@ import os
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nats
-from nats.aio.client import Client as NATS
+from typing import TYPE_CHECKING, Any
 
 from services.common.pki import write_file
 from services.common.supervision import listens_on, spawn
+
+if TYPE_CHECKING:  # a supervisor runs the server without the client (`connect` imports it)
+    from nats.aio.client import Client as NATS
 
 
 def nats_server_binary() -> str:
@@ -205,6 +204,10 @@ class NatsServer:
     def connect(self, **options: Any) -> Awaitable[NATS]:
         """A client of this server, with the operator's key when the server wants one (and
         over TLS, trusting the CA of its config, when its client port has TLS)."""
+        import ssl
+
+        import nats
+
         if self.config.client_seed:
             options.setdefault("nkeys_seed_str", self.config.client_seed)
         if self.config.client_tls is not None:

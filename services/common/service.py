@@ -15,7 +15,6 @@ import contextlib
 import functools
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -26,13 +25,12 @@ from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 import grpc
-import psycopg
 
 from services.common.apiwork import ApiWork
 from services.common.application import Clock, CopnetApplication
 from services.common.grpc_server import ServerHandle, start_server
 from services.common.guard import Consistency
-from services.common.health import Backoff, Progress, describe_error
+from services.common.health import Backoff, Progress, check_interval, describe_error
 from services.common.inbox import Inbox, InboxView, IntegrationHandler
 from services.common.integration import IntegrationMap
 from services.common.keyring import node_secret_reader
@@ -47,6 +45,7 @@ from services.common.relay import Relay
 from services.common.settings import NodeSettings
 from services.common.shutdown import bounded, finish
 from services.common.sqlstore import SqlStore
+from services.common.stores import check_failures
 from services.common.telemetry import RpcTelemetry
 from services.common.tokens import TokenAuthority
 from services.common.transport import ServerTls, check_binding
@@ -57,8 +56,6 @@ log = logging.getLogger(__name__)
 A = TypeVar("A", bound=CopnetApplication)
 V = TypeVar("V", bound=Projection)
 
-# How often readiness is worked out again (store reachable, workers making progress).
-HEALTH_CHECK_INTERVAL = 1.0
 # A worker that fails this many times within CRASH_WINDOW seconds stops the process.
 MAX_WORKER_CRASHES = 5
 CRASH_WINDOW = 300.0
@@ -397,7 +394,7 @@ class ServiceRuntime(Generic[A]):
             self._store_check = loop.run_in_executor(self._health_checks, check)
         try:
             await asyncio.wait_for(asyncio.shield(self._store_check), STORE_CHECK_TIMEOUT)
-        except (OSError, sqlite3.Error, psycopg.Error, TimeoutError) as error:
+        except check_failures() as error:
             if self.api_work.store_available:
                 reason = str(error) or f"no answer within {STORE_CHECK_TIMEOUT:.0f}s"
                 log.error("the %s store is unreachable: %s", self.definition.name, reason)
@@ -432,9 +429,10 @@ class ServiceRuntime(Generic[A]):
         self.problems = problems
 
     async def _watch_health(self) -> None:
+        started = time.monotonic()
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), HEALTH_CHECK_INTERVAL)
+                await asyncio.wait_for(self._stopping.wait(), check_interval(started, self.serving))
             if self._stopping.is_set():
                 return
             try:

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.common.keyring import KeyFiles
-from services.common.stores import StoreSettings
-from services.common.tokens import TokenLimits
+
+if TYPE_CHECKING:  # imported when used: a supervisor reads settings without the stores' drivers
+    from services.common.stores import StoreSettings
 
 SERVICES = ("registry", "events", "learning", "notify")
 # Services with web pages: their HTTP ports follow the gRPC ports, in this order (notify's
@@ -37,6 +38,8 @@ def available_services() -> tuple[str, ...]:
 
 _TOKEN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_NODE_IDS = {"hub", "local"}
+# Hosts a server binds to that a client cannot connect to by name: use loopback instead.
+_WILDCARDS = {"", "0.0.0.0", "::", "[::]"}
 # gRPC calls a service handles at once; beyond them a call gets RESOURCE_EXHAUSTED.
 DEFAULT_MAX_CONCURRENT_RPCS = 256
 
@@ -66,6 +69,25 @@ def parse_token_name(value: str, what: str) -> str:
             f"at most 40 characters: {value!r}"
         )
     return value
+
+
+def client_address(address: str) -> str:
+    """Where a client on this machine reaches a server bound to `address` (a wildcard host
+    becomes 127.0.0.1, which the node's certificate names)."""
+    host, _, port = address.rpartition(":")
+    return f"127.0.0.1:{port}" if host in _WILDCARDS else address
+
+
+@dataclass(frozen=True)
+class TokenLimits:
+    """The longest a token may live, per role (settable: COPNET_TOKEN_MAX_TTL,
+    COPNET_OPERATOR_TOKEN_MAX_TTL)."""
+
+    member_max_ttl: timedelta = timedelta(hours=12)
+    operator_max_ttl: timedelta = timedelta(days=30)
+
+    def max_ttl(self, operator: bool) -> timedelta:
+        return self.operator_max_ttl if operator else self.member_max_ttl
 
 
 @dataclass(frozen=True)
@@ -132,6 +154,8 @@ class NodeSettings:
 
     @property
     def stores(self) -> StoreSettings:
+        from services.common.stores import StoreSettings
+
         return StoreSettings(
             data_dir=self.data_dir,
             postgres_dsn=self.postgres_dsn,

@@ -15,16 +15,18 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, cast, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
-from psycopg import sql as pgsql
 
 from services.common.errors import InvalidArgument
 from services.common.paging import Page
+from services.common.stores import postgres_loaded
+
+if TYPE_CHECKING:  # the PostgreSQL driver is imported by the stores that use it
+    from eventsourcing.postgres import PostgresTrackingRecorder
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +202,11 @@ class SqlStore:
         factory = InfrastructureFactory.construct(Environment(name, env))
         # The stores' PERSISTENCE_MODULE is eventsourcing.sqlite or eventsourcing.postgres.
         self.recorder = cast(
-            SQLiteTrackingRecorder | PostgresTrackingRecorder, factory.tracking_recorder()
+            "SQLiteTrackingRecorder | PostgresTrackingRecorder", factory.tracking_recorder()
         )
-        self.is_postgres = isinstance(self.recorder, PostgresTrackingRecorder)
+        self.is_postgres = postgres_loaded() and not isinstance(
+            self.recorder, SQLiteTrackingRecorder
+        )
         self._factory = factory
         # Tables whose scrub could not finish yet (tried again after the next write).
         self._unscrubbed: set[str] = set()
@@ -216,18 +220,21 @@ class SqlStore:
     def tracking_table(self) -> str:
         recorder = self.recorder
         return (
-            recorder.tracking_table_name
-            if isinstance(recorder, PostgresTrackingRecorder)
-            else "tracking"
+            "tracking"
+            if isinstance(recorder, SQLiteTrackingRecorder)
+            else recorder.tracking_table_name
         )
 
     @contextmanager
     def transaction(self, commit: bool = True) -> Iterator[SqlTx]:
         with self.recorder.datastore.transaction(commit=commit) as cursor:
-            if isinstance(self.recorder, PostgresTrackingRecorder):
+            recorder = self.recorder
+            if not isinstance(recorder, SQLiteTrackingRecorder):
+                from psycopg import sql as pgsql
+
                 cursor.execute(
                     pgsql.SQL("SET LOCAL search_path TO {}, public").format(
-                        pgsql.Identifier(self.recorder.datastore.schema)
+                        pgsql.Identifier(recorder.datastore.schema)
                     )
                 )
             elif commit:
@@ -246,6 +253,9 @@ class SqlStore:
         so no dead row version keeps the old values. False if it could not finish now
         (readers held the log): the store tries again after its next write."""
         if self.is_postgres:
+            from eventsourcing.postgres import PostgresTrackingRecorder
+            from psycopg import sql as pgsql
+
             recorder = self.recorder
             assert isinstance(recorder, PostgresTrackingRecorder)
             with recorder.datastore.get_connection() as connection:

@@ -11,17 +11,17 @@ for its relay, its projections and its inbox consumers.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
-import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
-from psycopg_pool.base import AttemptWithBackoff
+
+# PostgreSQL's driver (psycopg, its pool, eventsourcing.postgres: about 12 MB) is imported
+# only by a process that uses PostgreSQL: where a store's settings name it, and where one of
+# its objects is handled (no such object exists in a process that never imported it).
 
 # The longest wait between a connection pool's attempts to reconnect to PostgreSQL.
 MAX_RECONNECT_DELAY = 2.0
@@ -31,7 +31,10 @@ def _cap_reconnect_delay() -> None:
     """psycopg_pool waits 1, 2, 4, 8, ... seconds between reconnection attempts, with no
     ceiling short of its five-minute give-up: after a 30-second outage the next attempt
     can come half a minute after the database is back, and every call waits for it. Its
-    `AttemptWithBackoff` has no setting for a ceiling, so one is added here, once."""
+    `AttemptWithBackoff` has no setting for a ceiling, so one is added here, once (before
+    any pool exists: with the first PostgreSQL store's settings)."""
+    from psycopg_pool.base import AttemptWithBackoff
+
     original = AttemptWithBackoff.update_delay
     if getattr(original, "copnet_capped", False):
         return
@@ -44,15 +47,32 @@ def _cap_reconnect_delay() -> None:
     AttemptWithBackoff.update_delay = update_delay  # type: ignore[method-assign]
 
 
-_cap_reconnect_delay()
+def postgres_errors(name: str = "Error") -> tuple[type[Exception], ...]:
+    """psycopg's error class `name` (e.g. Error, OperationalError) when this process uses
+    PostgreSQL, else none (a process that never imported psycopg cannot meet one)."""
+    psycopg = sys.modules.get("psycopg")
+    return (getattr(psycopg, name),) if psycopg is not None else ()
 
-# What a store raises while it is unreachable (or locked): retry later, it is not a bug.
-STORE_OUTAGES: tuple[type[Exception], ...] = (
-    OperationalError,
-    InterfaceError,
-    psycopg.OperationalError,  # PoolTimeout included
-    sqlite3.OperationalError,
-)
+
+def postgres_loaded() -> bool:
+    """Whether this process loaded eventsourcing's PostgreSQL recorders (no recorder of
+    theirs exists in one that did not)."""
+    return "eventsourcing.postgres" in sys.modules
+
+
+def check_failures() -> tuple[type[Exception], ...]:
+    """What `StoreSettings.check_reachable` raises when the store does not answer."""
+    return (OSError, sqlite3.Error, TimeoutError, *postgres_errors())
+
+
+def store_outages() -> tuple[type[Exception], ...]:
+    """What a store raises while it is unreachable (or locked): retry later, it is not a bug."""
+    return (
+        OperationalError,
+        InterfaceError,
+        *postgres_errors("OperationalError"),  # PoolTimeout included
+        sqlite3.OperationalError,
+    )
 
 
 @dataclass(frozen=True)
@@ -97,6 +117,9 @@ class StoreSettings:
         }
 
     def _postgres_env(self, service: str) -> dict[str, str]:
+        from psycopg.conninfo import conninfo_to_dict
+
+        _cap_reconnect_delay()
         params = conninfo_to_dict(self.postgres_dsn)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -118,6 +141,8 @@ class StoreSettings:
     def check_reachable(self, service: str, timeout: float = 2.0) -> None:
         """Raises OSError (or psycopg.Error) unless the service's store answers now."""
         if self.uses_postgres:
+            import psycopg
+
             with psycopg.connect(
                 self.postgres_dsn,
                 connect_timeout=max(1, round(timeout)),
@@ -137,6 +162,9 @@ class StoreSettings:
         if not self.uses_postgres:
             (self.data_dir / service).mkdir(parents=True, exist_ok=True)
             return
+        import psycopg
+        from psycopg import sql
+
         with psycopg.connect(self.postgres_dsn, autocommit=True) as connection:
             connection.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
@@ -157,6 +185,11 @@ def notification_position(recorder: object, originator_id: UUID, version: int) -
             )
             row = cursor.fetchone()
         return int(row["n"]) if row else None
+    if not postgres_loaded():
+        return None
+    from eventsourcing.postgres import PostgresApplicationRecorder
+    from psycopg import sql
+
     if isinstance(recorder, PostgresApplicationRecorder):
         statement = sql.SQL(
             "SELECT notification_id AS n FROM {schema}.{table}"

@@ -6,24 +6,34 @@ Tracing follows the standard variables: spans are exported over OTLP when
 otherwise nothing is exported, but trace context is still created and
 propagated (into stored events, NATS headers and log lines).
 
+Sampling: unless `OTEL_TRACES_SAMPLER` chooses another (the standard samplers), a
+process records every new trace up to `COPNET_TRACES_PER_SECOND` (default 50) a
+second, and none above that rate until the next second (`RateLimitedSampler`); a
+span whose parent was sampled is sampled, one whose parent was not is not, so a
+trace is whole or absent across services. Under load a node thus spends its CPU on
+the work, not on spans nobody will read; an unsampled trace still has its ids, in
+log lines and in what is propagated.
+
 `RpcTelemetry` is the gRPC servers' interceptor: a SERVER span per unary call (named
 `<package>.<Service>/<Method>`, continuing the caller's `traceparent`; health and
 reflection are not traced) and the RED metrics (`rpc.server.call.duration`, by method
 and status code). Logs are JSON lines (`configure_logging`) tagged with the service, the
-node and the current trace and span ids.
+node and the current trace and span ids (`services.common.logs`, which a process that
+traces nothing imports alone).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 import grpc
 from opentelemetry import metrics, propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -31,8 +41,18 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
 
+from services.common.logs import JsonLines as JsonLines
+from services.common.logs import configure_logging as configure_logging
 from services.common.messaging import NodeIdentity
 
 log = logging.getLogger(__name__)
@@ -67,6 +87,57 @@ def _exporter_from(env: Mapping[str, str]) -> SpanExporter | None:
     return GrpcExporter()
 
 
+DEFAULT_TRACES_PER_SECOND = 50.0
+
+
+class RateLimitedSampler(Sampler):
+    """Samples new traces up to `rate` a second (a token bucket holding one second)."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._tokens = rate
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.rate, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            taken = self._tokens >= 1.0
+            if taken:
+                self._tokens -= 1.0
+        decision = Decision.RECORD_AND_SAMPLE if taken else Decision.DROP
+        return SamplingResult(decision, attributes if taken else None, trace_state)
+
+    def get_description(self) -> str:
+        return f"RateLimitedSampler{{{self.rate}/s}}"
+
+
+def _sampler_from(env: Mapping[str, str]) -> Sampler | None:
+    """The standard variables' sampler if they name one, else copnet's rate limit."""
+    if env.get("OTEL_TRACES_SAMPLER"):
+        return None  # the SDK reads OTEL_TRACES_SAMPLER and its argument itself
+    raw = env.get("COPNET_TRACES_PER_SECOND", "")
+    try:
+        rate = float(raw) if raw else DEFAULT_TRACES_PER_SECOND
+    except ValueError:
+        log.warning(
+            "COPNET_TRACES_PER_SECOND=%r is not a number; using %s", raw, DEFAULT_TRACES_PER_SECOND
+        )
+        rate = DEFAULT_TRACES_PER_SECOND
+    return ParentBased(RateLimitedSampler(max(rate, 0.0)))
+
+
 def configure_tracing(
     service: str,
     identity: NodeIdentity,
@@ -88,7 +159,7 @@ def configure_tracing(
     }
     if not env.get("OTEL_SERVICE_NAME"):
         attributes["service.name"] = f"copnet-{service}"
-    provider = TracerProvider(resource=Resource.create(attributes))
+    provider = TracerProvider(resource=Resource.create(attributes), sampler=_sampler_from(env))
     exporter = _exporter_from(env)
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
@@ -102,58 +173,6 @@ def configure_tracing(
 def shutdown_tracing() -> None:
     if _configured_provider is not None:
         _configured_provider.shutdown()
-
-
-_LOG_RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
-
-
-class JsonLines(logging.Formatter):
-    """One JSON object per line: time, level, service, node, logger, message, the current
-    trace and span ids, any `extra` fields, and the traceback when there is one."""
-
-    def __init__(self, service: str, node: str = "") -> None:
-        super().__init__()
-        self.service, self.node = f"copnet-{service}", node
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "service": self.service,
-            "node": self.node,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        context = trace.get_current_span().get_span_context()
-        if context.is_valid:
-            line["trace_id"] = f"{context.trace_id:032x}"
-            line["span_id"] = f"{context.span_id:016x}"
-        for key, value in vars(record).items():
-            if key not in _LOG_RECORD_FIELDS and key not in line and not key.startswith("_"):
-                line[key] = value if isinstance(value, (str, int, float, bool)) else str(value)
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
-
-
-JsonLines.converter = time.gmtime
-
-
-def configure_logging(level: str, service: str, node: str = "", json_lines: bool = True) -> None:
-    """JSON lines on stderr, or plain text (`json_lines=False`, the command-line tools);
-    `COPNET_LOG_FORMAT` (`json` or `text`) decides over both."""
-    handler = logging.StreamHandler()
-    chosen = os.environ.get("COPNET_LOG_FORMAT", "").lower() or ("json" if json_lines else "text")
-    if chosen == "text":
-        handler.setFormatter(
-            logging.Formatter(f"%(asctime)s %(levelname)s copnet-{service} %(name)s %(message)s")
-        )
-    else:
-        handler.setFormatter(JsonLines(service, node))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    logging.getLogger("nats").setLevel(logging.WARNING)
 
 
 _UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.")

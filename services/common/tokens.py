@@ -42,6 +42,7 @@ from services.common.keyring import (
     parse_verification_keys,
     read_signing_key,
 )
+from services.common.settings import TokenLimits as TokenLimits
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +59,6 @@ OPERATOR_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 
 class TokenLifetimeError(ValueError):
     """A token asked for longer than the node allows."""
-
-
-@dataclass(frozen=True)
-class TokenLimits:
-    """The longest a token may live, per role (settable: COPNET_TOKEN_MAX_TTL,
-    COPNET_OPERATOR_TOKEN_MAX_TTL)."""
-
-    member_max_ttl: timedelta = timedelta(hours=12)
-    operator_max_ttl: timedelta = timedelta(days=30)
-
-    def max_ttl(self, operator: bool) -> timedelta:
-        return self.operator_max_ttl if operator else self.member_max_ttl
 
 
 def parse_operator_name(name: str) -> str:

@@ -15,14 +15,16 @@ import ipaddress
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from services.common.identity import ClientCertificate
 from services.common.settings import NodeSettings
+
+if TYPE_CHECKING:  # a supervisor checks the transport without gRPC
+    import grpc
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ class ServerTls:
             raise TransportError(f"{self.key_file} is not the key of {self.cert_file}")
 
     def credentials(self) -> grpc.ServerCredentials:
+        import grpc
+
         key = _read(self.key_file, "the gRPC TLS key")
         chain = _read(self.cert_file, "the gRPC TLS certificate")
         roots = _read(self.client_ca_file, "the client CA") if self.client_ca_file else None

@@ -24,9 +24,7 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-
-import nats.errors
-from nats.aio.client import Client as NATS
+from typing import TYPE_CHECKING
 
 from services.common import messaging, signing
 from services.common.messaging import NodeIdentity
@@ -37,6 +35,9 @@ from services.common.region import (
     write_private,
 )
 from services.common.settings import NodeSettings
+
+if TYPE_CHECKING:  # the client is the caller's
+    from nats.aio.client import Client as NATS
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class RegionTrust:
     async def refresh(self, client: NATS, timeout: float = 2.0) -> RegionDirectory | None:
         """Reads the directory from the hub; None when the hub cannot be asked now (the
         directory held so far stays)."""
+        import nats.errors
+
         try:
             reply = await client.request(DIRECTORY_SUBJECT, b"", timeout=timeout)
         except (nats.errors.Error, TimeoutError) as error:

@@ -24,12 +24,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress
-from icalendar.enums import STATUS
-from icalendar.prop.conference import Conference
+if TYPE_CHECKING:  # icalendar (about 3 MB) is imported with the first calendar made
+    from icalendar import Event
+    from icalendar.enums import STATUS
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 PRODID = "-//copnet//events service//EN"
@@ -74,6 +75,9 @@ class CalendarEvent:
 
 
 def vevent(e: CalendarEvent) -> Event:
+    from icalendar import Event, vCalAddress
+    from icalendar.prop.conference import Conference
+
     zone = ZoneInfo(e.time_zone)
     lines = [e.description] if e.description else []
     if e.topic:
@@ -114,6 +118,8 @@ def vevent(e: CalendarEvent) -> Event:
 
 
 def _status(e: CalendarEvent) -> STATUS:
+    from icalendar.enums import STATUS
+
     if e.cancelled:
         return STATUS.CANCELLED
     return STATUS.TENTATIVE if e.tentative else STATUS.CONFIRMED
@@ -121,6 +127,8 @@ def _status(e: CalendarEvent) -> STATUS:
 
 def calendar(events: Iterable[CalendarEvent], name: str, uid: str) -> str:
     """A calendar of meetings, with zone definitions just wide enough for them."""
+    from icalendar import Calendar
+
     cal = Calendar.new(prodid=PRODID, name=name, uid=uid)
     firsts: list[date] = []
     lasts: list[date] = []

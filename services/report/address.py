@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 
-from services.common.channels import client_address
-from services.common.settings import SERVICES, WEB_SERVICES, NodeSettings
+from services.common.settings import SERVICES, WEB_SERVICES, NodeSettings, client_address
 
 # The services the report reads; a node runs the report when it runs all of them.
 REPORT_READS = ("registry", "events", "learning")

@@ -54,12 +54,6 @@ def _convert(spec: str) -> str:
         return str(vl_convert.vegalite_to_svg(json.loads(spec)))
 
 
-def warm_up() -> None:
-    """The first conversion starts the converter's JS engine (seconds): done at start."""
-    chart = alt.Chart(alt.Data(values=[{"n": 1}])).mark_bar().encode(x="n:Q")
-    _svg(chart, "warm-up")
-
-
 def _attr(text: str) -> str:
     return (
         text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")

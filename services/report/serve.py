@@ -26,7 +26,6 @@ from services.report.access import NodeAccess, RegionAccess, Viewer
 from services.report.address import report_address
 from services.report.figures import Filters, Report
 from services.report.gather import gather_node, gather_region
-from services.report.page import render_page
 from services.report.source import READS, NodeEndpoint, NodeSource
 from services.report.web import ReportWeb, Site
 
@@ -74,6 +73,8 @@ def region_site(sources: list[NodeSource], region: str) -> Site:
 def write_html(site_report: Report, path: Path) -> None:
     """The page as a file (no form, no sign-out): self-contained, nothing to fetch."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    from services.report.page import render_page  # the charts' libraries, when drawn
+
     path.write_text(render_page(site_report, served=False), encoding="utf-8")
 
 

@@ -33,9 +33,7 @@ from starlette.routing import Route
 from services.common.errors import Unauthenticated
 from services.common.webserver import TlsFiles, WebLimits, WebServer
 from services.report.access import Refused, Viewer
-from services.report.charts import warm_up
 from services.report.figures import Filters, InvalidFilter, Report
-from services.report.page import render_page
 from services.report.source import SourceUnavailable
 
 log = logging.getLogger("copnet.report")
@@ -169,6 +167,10 @@ class ReportWeb:
         async with self._builds:
 
             def build() -> str:
+                # The charts' libraries (altair, vl-convert and its JS engine: about 110 MB)
+                # load with the first page built, not while nobody looks (< 1 s once).
+                from services.report.page import render_page
+
                 return render_page(self.site.build(filters, viewer), served=True)
 
             content = await asyncio.to_thread(build)
@@ -237,7 +239,6 @@ class ReportWeb:
         host, port = server.host_and_port
         self.url = f"{server.scheme}://{address.rpartition(':')[0] or host}:{port}/"
         log.info("the report page at %s", self.url)
-        await asyncio.to_thread(warm_up)
         try:
             while not stopping.is_set():
                 if not server.serving():

@@ -22,7 +22,7 @@ from copnet.registry.v1 import registry_pb2 as pb
 from copnet.registry.v1 import registry_pb2_grpc as pb_grpc
 from services.common.settings import SERVICES
 from services.node import wait_serving
-from tests.support.node_process import COPNET, RunningNode
+from tests.support.node_process import COPNET, RunningNode, shared_objects
 from tests.support.streams import read_stream
 from tests.support.waiting import eventually
 
@@ -71,6 +71,14 @@ def test_up_serves_within_15_seconds_stops_cleanly_and_resumes(node: RunningNode
     for address, api in node.apis():
         assert wait_serving(address, 15, api), node.log.read_text()
     assert time.monotonic() - started < 15
+    # At rest the supervisor holds no gRPC, no PostgreSQL driver (a SQLite node) and no chart
+    # engine; the report child loads its chart engine with the first page it draws.
+    assert node.process is not None
+    eventually(node.all_serving, 30)
+    supervisor = shared_objects(node.process.pid)
+    assert not [so for so in supervisor if so.startswith(("grpc/", "psycopg", "vl_convert"))]
+    report = shared_objects(node.children()["report"].pid)
+    assert not [so for so in report if so.startswith(("psycopg", "vl_convert"))]
 
     token = node.token()
     auth = [("authorization", f"Bearer {token}")]

@@ -34,6 +34,17 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
+def shared_objects(pid: int) -> set[str]:
+    """The installed packages' native libraries a process has loaded (from /proc/<pid>/maps),
+    e.g. "grpc/_cython/cygrpc.cpython-311-x86_64-linux-gnu.so"."""
+    found = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        path = line.split()[-1]
+        if "site-packages/" in path and ".so" in path:
+            found.add(path.split("site-packages/", 1)[1])
+    return found
+
+
 def api_name(service: str) -> str:
     return f"copnet.{service}.v1.{service.capitalize()}Service"
 

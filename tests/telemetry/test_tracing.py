@@ -142,3 +142,30 @@ def test_no_exporter_is_configured_without_otel_settings():
         type(_exporter_from({"OTEL_TRACES_EXPORTER": "console"})).__name__ == "ConsoleSpanExporter"
     )
     assert _exporter_from({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317"}) is not None
+
+
+def test_new_traces_are_sampled_up_to_the_rate_and_whole_or_not_at_all():
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from services.common.telemetry import _sampler_from
+
+    kept = InMemorySpanExporter()
+    provider = TracerProvider(sampler=_sampler_from({"COPNET_TRACES_PER_SECOND": "10"}))
+    provider.add_span_processor(SimpleSpanProcessor(kept))
+    tracer = provider.get_tracer("tests")
+    roots = []
+    for n in range(100):  # a burst, far faster than 10 a second
+        with tracer.start_as_current_span(f"root {n}") as root:
+            roots.append((n, root))
+            with tracer.start_as_current_span(f"child {n}"):
+                pass
+    sampled = {n for n, r in roots if r.get_span_context().trace_flags.sampled}
+    assert 8 <= len(sampled) <= 12, len(sampled)
+    names = {s.name for s in kept.get_finished_spans()}
+    for n, root in roots:
+        whole = {f"root {n}", f"child {n}"}
+        assert whole <= names if n in sampled else not whole & names
+        assert root.get_span_context().is_valid  # unsampled traces still carry ids
+    assert _sampler_from({"OTEL_TRACES_SAMPLER": "always_on"}) is None  # the SDK's own
