@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -50,14 +50,16 @@ class Committed:
 class _Write:
     stored: Sequence[StoredEvent]
     keys: frozenset[Key]
-    woken: threading.Event = field(default_factory=threading.Event)
+    # Set when the write waits behind a leader (a leader's own write never waits).
+    woken: threading.Event | None = None
     done: bool = False
     committed: Committed | None = None
     error: BaseException | None = None
 
     def finish(self, committed: Committed | None, error: BaseException | None) -> None:
         self.committed, self.error, self.done = committed, error, True
-        self.woken.set()
+        if self.woken is not None:
+            self.woken.set()
 
 
 class GroupCommitter:
@@ -102,7 +104,9 @@ class GroupCommitter:
             self._queue.append(write)
             lead = not self._busy
             self._busy = True
-        if not lead:
+            if not lead:
+                write.woken = threading.Event()
+        if write.woken is not None:
             write.woken.wait()
         if not write.done:  # leading: first in the queue
             self._lead()
@@ -199,7 +203,9 @@ class GroupCommitter:
             for write in conflicting:
                 self._queue.remove(write)
             if self._queue:
-                self._queue[0].woken.set()
+                woken = self._queue[0].woken
+                assert woken is not None, "a queued write waits"
+                woken.set()
             else:
                 self._busy = False
         for write in conflicting:
