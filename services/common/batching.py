@@ -55,12 +55,17 @@ class SharedTransaction:
     eventsourcing's SQLite recorders open every transaction with
     `datastore.transaction(commit=...)`; its PostgreSQL recorders take a connection with
     `datastore.get_connection()` and open their own (nested in the batch's, psycopg makes
-    them savepoints). So on SQLite the first is shared, on PostgreSQL the second."""
+    them savepoints). So on SQLite the first is shared, on PostgreSQL the second. A
+    recorder without a datastore (eventsourcing's in-memory one, in tests) has no
+    transactions to share: a batch there is each message's own save, one after another."""
 
     def __init__(self, datastore: Any) -> None:
         self._local = threading.local()
+        self._datastore = datastore
         self._postgres = postgres_loaded() and _is_postgres(datastore)
-        if self._postgres:
+        if datastore is None:
+            pass
+        elif self._postgres:
             self._original = datastore.get_connection
             datastore.get_connection = self._connection
         else:
@@ -101,7 +106,9 @@ class SharedTransaction:
 
     @contextmanager
     def _holding(self) -> Iterator[Any]:
-        if self._postgres:
+        if self._datastore is None:
+            yield self  # nothing to hold; `active` still says a batch is under way
+        elif self._postgres:
             with self._original() as connection, connection.transaction():
                 yield connection
         else:
@@ -155,7 +162,7 @@ class BatchedPolicy(Generic[App]):
 class Batching:
     def __init__(self, app: CopnetApplication) -> None:
         self.app = app
-        self.shared = SharedTransaction(app.recorder.datastore)  # type: ignore[attr-defined]
+        self.shared = SharedTransaction(getattr(app.recorder, "datastore", None))
         repository = app.repository
         if repository.cache:
             repository.cache = _CacheOffOnBatchThread(repository.cache, self.shared)  # type: ignore[assignment]

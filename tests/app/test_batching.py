@@ -10,18 +10,17 @@ import threading
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
-from eventsourcing.domain import event
+from eventsourcing.domain import Aggregate, event
 from google.protobuf.wrappers_pb2 import StringValue
 
 from copnet.integration.v1 import envelope_pb2
-from services.common.aggregate import TracedAggregate
 from services.common.application import CopnetApplication
 from services.common.batching import BatchedPolicy
 from services.common.envelopes import IntegrationMessage
 from services.common.settings import NodeSettings
 
 
-class Counter(TracedAggregate):
+class Counter(Aggregate):
     @staticmethod
     def create_id(key: str) -> UUID:
         return uuid5(NAMESPACE_URL, f"tests:counter:{key}")
