@@ -21,12 +21,17 @@ lag their sources by a moment; the dispatcher re-checks preferences when it send
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import ProcessingEvent, Repository
 from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import strtobool
 
 from services.common.application import Changes, Outcome, check_expected_version
 from services.common.errors import NotFound, PermissionDenied
@@ -55,7 +60,63 @@ from services.notify.views import NewsletterReaders
 ADDRESS_GRACE = timedelta(hours=1)
 
 
+RECENT_STATES = 6000
+
+
+class RecentStates(Repository):
+    """The repository, remembering the notifications just saved, by version. The mailbox
+    view and the relay ask for each of those states a moment later (`state_after`, for a
+    delivery three times per e-mail), and would otherwise read and replay its events
+    again; a saved state is exactly what the store's events up to its version give (notify
+    keeps no personal fields that an erasure would seal). A copy is kept (the dispatcher
+    goes on changing what it saved); a state asked for by version is only ever read (views,
+    the relay, a command's answer), so that copy itself is handed out."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._recent: OrderedDict[tuple[UUID, int], Notification] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, saved: list[Notification]) -> None:
+        copies = [((n.id, n.version), copy.deepcopy(n)) for n in saved]
+        with self._lock:
+            self._recent.update(copies)
+            while len(self._recent) > RECENT_STATES:
+                self._recent.popitem(last=False)
+
+    def get(self, aggregate_id: Any, *, version: int | None = None, **kwargs: Any) -> Any:
+        if version is not None and not kwargs:
+            with self._lock:
+                state = self._recent.get((aggregate_id, version))
+            if state is not None:
+                return state
+        return super().get(aggregate_id, version=version, **kwargs)
+
+
 class Notify(ConveningReactions, LearningReactions):
+    def construct_repository(self) -> Repository:
+        """The library's repository (with its cache of latest versions), as `RecentStates`."""
+        size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return RecentStates(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(size) if size else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(
+                self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")
+            ),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
+        )
+
+    def _record(self, processing_event: ProcessingEvent[Any]) -> list[Any]:
+        recordings = super()._record(processing_event)
+        repository = self.repository
+        # Not inside a batch of integration events: its transaction may yet be rolled back.
+        if isinstance(repository, RecentStates) and not self.batching.active:
+            saved = processing_event.aggregates.values()
+            repository.remember([a for a in saved if isinstance(a, Notification)])
+        return recordings
+
     name = "Notify"
     env = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
 

@@ -19,6 +19,13 @@ because of redelivered events, restarts or crashes: delivery is at most once,
 and exactly once unless a crash (or a broken connection) falls inside one SMTP
 transaction, which then shows as in doubt.
 
+Due notifications go out in groups of `concurrency`: a group's claims are saved in
+one transaction (with the previous group's outcomes and any skips), its messages
+are sent at once over the transport's pooled connections, and while they are on
+the wire the next group is prepared. So at most `concurrency` messages are ever
+between a saved claim and a saved outcome (as when each of `concurrency` lanes sent
+one at a time), and the store sees one write per group instead of one per message.
+
 Due times are read from the application's clock, so tests move time instead of
 sleeping. Run one dispatcher per node (the worker role).
 """
@@ -27,11 +34,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 import time
 import weakref
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -44,7 +52,7 @@ from services.common.errors import CopnetError
 from services.common.health import Backoff, Progress
 from services.common.projection import ProjectionFollower
 from services.notify.application import Notify
-from services.notify.delivery.compose import Composer, Postpone, Ready, Skip
+from services.notify.delivery.compose import Composer, Ready, Skip
 from services.notify.delivery.transport import Delivery, Outcome, Transport
 from services.notify.domain import Notification, Status
 from services.notify.settings import NotifySettings
@@ -89,23 +97,23 @@ _meter.create_observable_gauge(
 )
 
 BATCH = 200
+SWITCH_INTERVAL = 0.0005
 FOLLOW_TIMEOUT = 5.0
 CATCH_UP_WAIT = 0.2
 
 
-class _Carry:
-    """A lane's last outcome, applied to its notification but not saved yet."""
+@dataclass
+class _Claim:
+    """A notification prepared for sending: its attempt started (not saved yet), its span."""
 
-    def __init__(self) -> None:
-        self._held: tuple[UUID, Any, Notification] | None = None
+    notification: Notification
+    prepared: Ready
+    span: trace.Span
 
-    def hold(self, notification_id: UUID, change: Any, notification: Notification) -> None:
-        assert self._held is None
-        self._held = (notification_id, change, notification)
 
-    def take(self) -> tuple[UUID, Any, Notification] | None:
-        held, self._held = self._held, None
-        return held
+# An outcome applied to its notification, saved with the next group's claims:
+# (notification id, the change, the notification holding it).
+_Held = tuple[UUID, Any, Notification]
 
 
 @dataclass
@@ -148,6 +156,10 @@ class Dispatcher:
         self._stopping = threading.Event()
 
     async def run(self, stopping: asyncio.Event) -> None:
+        # The send threads wait on the mail server four times per message, and each reply
+        # then waits for the GIL: at most this long (Python's default is 5 ms) while the
+        # dispatcher, the views and the relay keep it busy preparing the next ones.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         backoff = Backoff(base=0.5, cap=10.0)
         recovered = False
         seen = 0
@@ -169,6 +181,8 @@ class Dispatcher:
                     await backoff.wait(stopping, delay)
                     continue
                 if not worked and not stopping.is_set():
+                    # Idle: SMTP connections unused for a while are closed.
+                    await asyncio.to_thread(self.transport.close_idle)
                     await self.app.changes.wait_async(seen, self.settings.poll_interval)
         finally:
             self._stopping.set()
@@ -248,113 +262,145 @@ class Dispatcher:
         due = self.mailbox.due(self.app.clock.now(), BATCH)
         if not due:
             return 0
-        lanes = self.settings.concurrency
-        list(self._pool.map(self._work, [due[lane::lanes] for lane in range(lanes)]))
+        size = self.settings.concurrency
+        sending: list[Future[_Held | None]] = []
+        try:
+            for start in range(0, len(due), size):
+                self.progress.beat()
+                changed, claims = self._prepare(due[start : start + size])
+                held = self._sent(sending)
+                sending = []
+                for claim in self._save(held, changed, claims):
+                    sending.append(self._pool.submit(self._send, claim))
+        finally:
+            self._save_outcomes(self._sent(sending))
         return len(due)
 
-    def _work(self, notification_ids: list[UUID]) -> None:
-        """One lane: its notifications one after another. Each outcome is saved with the
-        next claim, in one transaction, halving the writes; at most one message per lane is
-        ever between its claim and its recorded outcome, as with saving each at once."""
-        carry = _Carry()
-        try:
-            for notification_id in notification_ids:
-                self.progress.beat()
-                try:
-                    self.deliver(notification_id, carry)
-                except Exception:
-                    self._count("errors")
-                    log.exception("could not deliver notification %s", notification_id)
-        finally:
-            self._flush(carry)
-
-    def deliver(self, notification_id: UUID, carry: _Carry | None = None) -> str:
-        """One due notification: sent, skipped, postponed, or left to whoever got it first.
-        Its outcome is saved at once, or left in `carry` to be saved with the next write."""
-        lane = carry or _Carry()
-        try:
-            return self._deliver(notification_id, lane)
-        finally:
-            if carry is None:
-                self._flush(lane)
-
-    def _deliver(self, notification_id: UUID, carry: _Carry) -> str:
+    def _prepare(self, group: list[UUID]) -> tuple[list[Notification], list[_Claim]]:
+        """The group's notifications still due, re-read: (skipped or postponed, claims)."""
+        changed: list[Notification] = []
+        claims: list[_Claim] = []
         now = self.app.clock.now()
-        notification = self.app.notification(notification_id)
-        if notification is None or not notification.is_due(now):
-            return "not due"
-        with tracer.start_as_current_span(
-            "notify deliver",
-            # In the trace of what caused the e-mail (stored with the notification's creation).
-            context=propagate.extract(self.app.trace_of(notification_id)),
-            attributes={
-                "copnet.notification.id": str(notification_id),
-                "copnet.notification.kind": notification.kind.value,
-            },
-        ):
-            try:
-                prepared = self.composer.prepare(notification, now)
-            except CopnetError as error:
-                prepared = Skip(f"could not be composed: {error}")
+        for notification_id in group:
+            notification = self.app.notification(notification_id)
+            if notification is None or not notification.is_due(now):
+                continue
+            span = tracer.start_span(
+                "notify deliver",
+                # In the trace of what caused the e-mail (stored with its creation).
+                context=propagate.extract(self.app.trace_of(notification_id)),
+                attributes={
+                    "copnet.notification.id": str(notification_id),
+                    "copnet.notification.kind": notification.kind.value,
+                },
+            )
+            with trace.use_span(span, end_on_exit=False):
+                try:
+                    prepared = self.composer.prepare(notification, now)
+                except CopnetError as error:
+                    prepared = Skip(f"could not be composed: {error}")
+                except Exception:
+                    span.end()
+                    self._count("errors")
+                    log.exception("could not prepare notification %s", notification_id)
+                    continue
+            if isinstance(prepared, Ready):
+                notification.start_attempt(now, prepared.message_id, prepared.subject)
+                claims.append(_Claim(notification, prepared, span))
+                continue
             if isinstance(prepared, Skip):
                 notification.skip(prepared.reason)
-                return self._settle(carry, notification, "skipped")
-            if isinstance(prepared, Postpone):
+            else:
                 notification.postpone(prepared.until, prepared.reason)
-                return self._settle(carry, notification, "postponed")
-            assert isinstance(prepared, Ready)
-            notification.start_attempt(
-                now, self.composer.message_id(notification), prepared.subject
-            )
-            claimed = self._settle(carry, notification, "claimed")
-            if claimed != "claimed":
-                return claimed
-            started = time.perf_counter()
-            delivery = self.transport.send(
-                prepared.message, self.composer.envelope_sender, prepared.recipient
-            )
-            change = self._outcome(delivery)
-            span = trace.get_current_span()
-            span.set_attribute("copnet.delivery.outcome", delivery.outcome.value)
-            if delivery.outcome is not Outcome.DELIVERED:
-                span.set_status(trace.Status(trace.StatusCode.ERROR, str(delivery.detail)[:200]))
-            change(notification, self.app.clock.now())
-            carry.hold(notification_id, change, notification)
-            log.info(
-                "notification %s (%s): %s in %.0f ms",
-                notification_id,
-                notification.kind.value,
-                delivery.outcome.value,
-                (time.perf_counter() - started) * 1000,
-            )
-            return delivery.outcome.value
+            span.set_attribute("copnet.delivery.outcome", type(prepared).__name__.lower())
+            span.end()
+            changed.append(notification)
+        return changed, claims
 
-    def _settle(self, carry: _Carry, notification: Notification, what: str) -> str:
-        """Saves a change of `notification` (with the lane's previous outcome, if any)."""
-        held = carry.take()
+    def _save(
+        self, held: list[_Held], changed: list[Notification], claims: list[_Claim]
+    ) -> list[_Claim]:
+        """Saves the previous group's outcomes, this group's skips and claims, in one
+        transaction; the claims that stand (none, if anything in it changed elsewhere: the
+        outcomes are then recorded one by one, the rest is found again by the next pass)."""
+        notifications = [h[2] for h in held] + changed + [c.notification for c in claims]
         try:
-            self.app.save_delivery(*([held[2]] if held else []), notification)
+            if notifications:
+                self.app.save_delivery(*notifications)
         except IntegrityError:
-            # The notification changed since it was read (a trigger cancelled it, another
-            # dispatcher took it): record the previous outcome alone, leave this one. The
-            # failed save took the outcome's pending event off the held notification: it is
-            # applied again to the notification as stored.
-            if held:
-                self._record(held[0], held[1], None)
+            # A notification changed since it was read (a trigger cancelled it, another
+            # dispatcher took it). The failed save took the outcomes' pending events off
+            # the held notifications: each is applied again to the notification as stored.
+            self._save_outcomes(held, one_by_one=True)
             self._count("lost_claims")
-            return "changed elsewhere"
+            self._end(claims, "changed elsewhere")
+            return []
         except Exception:
-            if held:
-                self._record(held[0], held[1], None)
+            self._save_outcomes(held, one_by_one=True)
+            self._end(claims, "not claimed")
             raise
-        if what != "claimed":
-            self._count(what)
-        return what
+        for n in changed:
+            self._count("skipped" if n.status is Status.SKIPPED else "postponed")
+        return claims
 
-    def _flush(self, carry: _Carry) -> None:
-        held = carry.take()
-        if held:
-            self._record(*held)
+    def _send(self, claim: _Claim) -> _Held | None:
+        """One claimed message to the transport (on a thread of the pool); its outcome,
+        applied to the notification, to be saved with the next group."""
+        notification, prepared, span = claim.notification, claim.prepared, claim.span
+        try:
+            with trace.use_span(span, end_on_exit=False):
+                started = time.perf_counter()
+                delivery = self.transport.send(
+                    prepared.data,
+                    prepared.message_id,
+                    self.composer.envelope_sender,
+                    prepared.recipient,
+                )
+                change = self._outcome(delivery)
+                span.set_attribute("copnet.delivery.outcome", delivery.outcome.value)
+                if delivery.outcome is not Outcome.DELIVERED:
+                    span.set_status(
+                        trace.Status(trace.StatusCode.ERROR, str(delivery.detail)[:200])
+                    )
+                change(notification, self.app.clock.now())
+                log.info(
+                    "notification %s (%s): %s in %.0f ms",
+                    notification.id,
+                    notification.kind.value,
+                    delivery.outcome.value,
+                    (time.perf_counter() - started) * 1000,
+                )
+                return (notification.id, change, notification)
+        except Exception:
+            # Its attempt stays open: in doubt after a restart, never sent twice.
+            self._count("errors")
+            log.exception("could not deliver notification %s", notification.id)
+            return None
+        finally:
+            span.end()
+
+    def _sent(self, sending: list[Future[_Held | None]]) -> list[_Held]:
+        """The outcomes of a group's sends, once they are all done."""
+        outcomes = [future.result() for future in sending]
+        return [held for held in outcomes if held is not None]
+
+    def _save_outcomes(self, held: list[_Held], one_by_one: bool = False) -> None:
+        if not held:
+            return
+        if not one_by_one:
+            try:
+                self.app.save_delivery(*(h[2] for h in held))
+                return
+            except Exception as error:
+                log.warning("could not record %d outcomes together: %s", len(held), error)
+        for notification_id, change, _ in held:
+            self._record(notification_id, change, None)
+
+    @staticmethod
+    def _end(claims: list[_Claim], why: str) -> None:
+        for claim in claims:
+            claim.span.set_attribute("copnet.delivery.outcome", why)
+            claim.span.end()
 
     def _outcome(self, delivery: Delivery) -> Any:
         s = self.settings

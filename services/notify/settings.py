@@ -29,6 +29,8 @@ class NotifySettings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_timeout: float = 30.0
+    # An SMTP connection unused for this long is closed (seconds).
+    smtp_idle: float = 30.0
     mail_from: str = ""
     # Where the unsubscribe pages are served, and how e-mails link to them.
     http_address: str = "127.0.0.1:50055"
@@ -58,6 +60,8 @@ class NotifySettings:
             raise ValueError("COPNET_NOTIFY_REMINDER_HOURS must be between 1 and 336")
         if not 0 <= self.digest_hour <= 23:
             raise ValueError("COPNET_NOTIFY_DIGEST_HOUR must be between 0 and 23")
+        if self.smtp_idle <= 0:
+            raise ValueError("COPNET_SMTP_IDLE_SECONDS must be more than 0")
         if self.concurrency < 1 or self.max_attempts < 1:
             raise ValueError("concurrency and attempts must be at least 1")
         if (self.tls_cert is None) != (self.tls_key is None):
@@ -106,6 +110,7 @@ class NotifySettings:
             smtp_security=security,
             smtp_user=get("SMTP_USER", ""),
             smtp_password=password,
+            smtp_idle=float(get("SMTP_IDLE_SECONDS", 30.0)),
             mail_from=get("MAIL_FROM", ""),
             # The port after the services' gRPC ports: 50055 when the registry has 50051.
             http_address=get("NOTIFY_HTTP_ADDRESS", node.default_web_address("notify")),

@@ -2,8 +2,9 @@
 
 It can refuse a recipient's next messages with a code (451 temporary, 550 permanent), hold
 its reply after the end of a message's data (the window in which a sender that
-dies cannot know whether the message arrived), and counts deliveries per
-recipient.
+dies cannot know whether the message arrived), drop a connection (at a sender's next
+MAIL FROM, or once a message's data has arrived, before the reply), and counts
+deliveries per recipient, the connections they came over and the QUITs.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Received:
     recipients: tuple[str, ...]
     message: EmailMessage
     raw: bytes
+    peer: tuple[str, int] = ("", 0)  # the client's end of the connection it came over
 
     @property
     def subject(self) -> str:
@@ -62,6 +64,29 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    def _dropping(self, stage: str) -> bool:
+        with self.sink.lock:
+            if stage in self.sink.drops:
+                self.sink.drops.remove(stage)
+                self.sink.dropped.append(stage)
+                return True
+        return False
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self._dropping("MAIL"):
+            server.transport.abort()  # the connection drops: no reply
+            return "421 dropped"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.sink.lock:
+            self.sink.quits += 1
+        return "221 Bye"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         sink = self.sink
         with sink.lock:
@@ -77,9 +102,13 @@ class _Handler:
                 tuple(envelope.rcpt_tos),
                 message_from_bytes(envelope.content, policy=policy.default),  # type: ignore[arg-type]
                 envelope.content,
+                tuple(session.peer[:2]),
             )
             sink.messages.append(received)
             hold = sink.hold_after is not None and len(sink.messages) > sink.hold_after
+        if self._dropping("DATA"):  # taken, but the sender never hears so
+            server.transport.abort()
+            return "421 dropped"
         if hold:
             sink.holding.set()
             while not sink.released.is_set():
@@ -99,6 +128,10 @@ class SmtpSink:
         self.hold_after: int | None = None
         self.holding = threading.Event()
         self.released = threading.Event()
+        # Stages ("MAIL", "DATA") at which to drop the next connection that reaches them.
+        self.drops: list[str] = []
+        self.dropped: list[str] = []
+        self.quits = 0
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
     def start(self) -> SmtpSink:
@@ -113,6 +146,17 @@ class SmtpSink:
         """Answers the recipient's next messages with these codes (451, 550...)."""
         with self.lock:
             self.refusals.setdefault(recipient, []).extend(codes)
+
+    def drop(self, *stages: str) -> None:
+        """Drops the connection of the next message to reach each stage: "MAIL" (at MAIL
+        FROM, before anything of the message), "DATA" (once its data has arrived, before
+        the reply: the server has it, the sender cannot know)."""
+        with self.lock:
+            self.drops.extend(stages)
+
+    def connections(self) -> set[tuple[str, int]]:
+        """The connections messages came over."""
+        return {m.peer for m in self.received()}
 
     def received(self) -> list[Received]:
         with self.lock:

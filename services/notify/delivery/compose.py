@@ -14,6 +14,8 @@ current state:
 Then it renders the templates and builds the MIME message: text and HTML, the
 iCalendar invitation for convenings, and the headers (a Message-ID derived from
 the notification, RFC 8058 one-click List-Unsubscribe, List-Id for newsletters).
+What the messages of one mailing share is rendered once (`TemplateLibrary.render`,
+`Invitations`, `MailAssembler`) and personalised per member.
 """
 
 from __future__ import annotations
@@ -21,14 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
-from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 from uuid import UUID
 
 from services.notify.application import ADDRESS_GRACE, Notify
-from services.notify.delivery.ics import invitation
+from services.notify.delivery.ics import Invitations
+from services.notify.delivery.mailing import Mail, MailAssembler
 from services.notify.delivery.rendering import TOPIC_PHRASES, RenderedMail, TemplateLibrary, label
 from services.notify.directory import NotifyDirectory
 from services.notify.domain import (
@@ -55,9 +56,10 @@ ADDRESS_RETRY = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class Ready:
-    message: EmailMessage
+    data: bytes  # the message as sent (`mailing.wire_bytes`)
     recipient: str
     subject: str
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,9 @@ class Composer:
         self.tokens = tokens
         self.sender = sender
         self.base_url = base_url
+        # What a mailing's messages share, built once: its calendar and MIME skeleton.
+        self.invitations = Invitations()
+        self.assembler = MailAssembler()
 
     @property
     def envelope_sender(self) -> str:
@@ -252,7 +257,7 @@ class Composer:
             organisers = self.directory.registry.display_names(convening.organiser_ids)
             context.update(self._convening_context(n, convening, now, community, organisers))
             if n.kind in ICS_KINDS:
-                calendar = invitation(
+                calendar = self.invitations.invitation(
                     convening,
                     community,
                     organisers,
@@ -282,45 +287,48 @@ class Composer:
         entries: list[dict[str, Any]],
         extra: dict[str, Any] | None = None,
     ) -> Ready:
-        mail, context, calendar = self._render(n, now, recipient, convening, entries, extra)
+        mail = self.mail(n, now, recipient, convening, entries, extra)
+        return Ready(
+            self.assembler.wire(mail), recipient[1], mail.header("Subject"), self.message_id(n)
+        )
+
+    def mail(
+        self,
+        n: Notification,
+        now: datetime,
+        recipient: tuple[str, str],
+        convening: TrackedConvening | None,
+        entries: list[dict[str, Any]],
+        extra: dict[str, Any] | None = None,
+    ) -> Mail:
+        """The e-mail: headers in order, text, HTML and the calendar (`mailing.build_message`
+        makes it a MIME message)."""
+        rendered, context, calendar = self._render(n, now, recipient, convening, entries, extra)
         member_name, address = recipient
         unsubscribe_url = context["unsubscribe_url"]
-        message = EmailMessage(policy=policy.SMTP)
-        message["From"] = self.sender
-        message["To"] = formataddr((member_name, address))
-        message["Subject"] = mail.subject
-        message["Date"] = format_datetime(now)
-        message["Message-ID"] = self.message_id(n)
+        headers = [
+            ("From", self.sender),
+            ("To", formataddr((member_name, address))),
+            ("Subject", rendered.subject),
+            ("Date", format_datetime(now)),
+            ("Message-ID", self.message_id(n)),
+        ]
         if unsubscribe_url:
-            message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message["X-Copnet-Notification"] = str(n.id)
+            headers.append(("List-Unsubscribe", f"<{unsubscribe_url}>"))
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        headers.append(("X-Copnet-Notification", str(n.id)))
         if n.kind in (Kind.NEWSLETTER, Kind.DIGEST):
-            message["Precedence"] = "bulk"
+            headers.append(("Precedence", "bulk"))
         else:
-            message["Auto-Submitted"] = "auto-generated"
+            headers.append(("Auto-Submitted", "auto-generated"))
         if n.kind is Kind.NEWSLETTER:
             community = self.directory.registry.community(n.refs["community_id"]) or {}
             slug = community.get("slug", "community")
             domain = self.envelope_sender.rpartition("@")[2] or "copnet.invalid"
-            message["List-Id"] = f"{context['newsletter']['community_name']} <{slug}.{domain}>"
-        message.set_content(mail.text)
-        message.add_alternative(mail.html, subtype="html")
-        if calendar is not None:
-            method, ics = calendar
-            # As bytes: the email package re-joins a text part's lines with bare LFs before
-            # base64, and RFC 5545 lines end with CRLF (the attachment is bytes too).
-            message.add_alternative(
-                ics.encode(),
-                maintype="text",
-                subtype="calendar",
-                params={"method": method, "charset": "utf-8"},
+            headers.append(
+                ("List-Id", f"{context['newsletter']['community_name']} <{slug}.{domain}>")
             )
-            name = "cancel.ics" if method == "CANCEL" else "invite.ics"
-            message.add_attachment(
-                ics.encode(), maintype="application", subtype="ics", filename=name
-            )
-        return Ready(message, address, mail.subject)
+        return Mail(tuple(headers), rendered.text, rendered.html, calendar)
 
     def _footer(self, n: Notification, community: str) -> tuple[Unsubscription, str, str]:
         member = n.member_id

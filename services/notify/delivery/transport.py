@@ -20,24 +20,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import re
 import smtplib
 import ssl
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
 from services.notify.settings import NotifySettings
-
-# CRLF line ends and 7-bit bodies (quoted-printable or base64), so any server takes them;
-# headers folded only beyond 998 characters, so that a long List-Unsubscribe URL (one word,
-# which cannot be folded) stays a plain <URL> rather than becoming an encoded word.
-WIRE_POLICY = policy.SMTP.clone(cte_type="7bit", max_line_length=998)
 
 
 class Outcome(StrEnum):
@@ -66,7 +60,9 @@ def redact_addresses(text: str) -> str:
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> Delivery: ...
+    def send(self, data: bytes, message_id: str, sender: str, recipient: str) -> Delivery:
+        """Hands over one message (`data`: its wire bytes, `mailing.wire_bytes`)."""
+        ...
 
     def was_sent(self, message_id: str) -> bool | None:
         """After a crash: True/False if the transport can tell whether a message went
@@ -76,11 +72,11 @@ class Transport(Protocol):
         """Removes what the transport kept of a message (an erased member's), if anything."""
         ...
 
+    def close_idle(self) -> int:
+        """Closes what has been idle too long (SMTP connections); how many."""
+        ...
+
     def close(self) -> None: ...
-
-
-def wire_bytes(message: EmailMessage) -> bytes:
-    return message.as_bytes(policy=WIRE_POLICY)
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -108,15 +104,30 @@ def _classify(code: int) -> Outcome:
 
 
 class SmtpTransport:
-    """A small pool of SMTP connections, kept open between messages."""
+    """A small pool of SMTP connections, kept open between messages.
+
+    Each of the dispatcher's sends takes a connection for one message and gives it
+    back; with at most `concurrency` messages in flight, at most that many are open,
+    each carrying one transaction at a time. The most recently used is taken first,
+    and one idle for `smtp_idle` seconds is closed (`close_idle`, which the dispatcher
+    calls between passes, and when it would be taken). A connection that fails is
+    dropped, never given back; one the server had closed while it was idle fails before
+    the message is sent, and the message is tried once more on a fresh connection.
+    `close` (at shutdown) closes them all, and any given back later."""
 
     def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
-        self._idle: queue.LifoQueue[smtplib.SMTP] = queue.LifoQueue()
+        self._idle: list[tuple[float, smtplib.SMTP]] = []  # (given back at, connection)
+        self._lock = threading.Lock()
+        self._closed = False
+        self._context: ssl.SSLContext | None = None
+        self.opened = 0  # connections opened, over the transport's life
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        if s.smtp_security != "none" and self._context is None:
+            self._context = ssl.create_default_context()
+        context = self._context
         if s.smtp_security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
                 s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=context
@@ -134,14 +145,49 @@ class SmtpTransport:
             with contextlib.suppress(Exception):
                 client.close()
             raise
+        with self._lock:
+            self.opened += 1
         return client
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> Delivery:
-        data = wire_bytes(message)
-        try:
-            client, reused = self._idle.get_nowait(), True
-        except queue.Empty:
-            client, reused = None, False
+    def _take(self) -> smtplib.SMTP | None:
+        """The most recently given back connection that has not been idle too long."""
+        stale: list[smtplib.SMTP] = []
+        client = None
+        with self._lock:
+            limit = time.monotonic() - self.settings.smtp_idle
+            while self._idle:
+                at, candidate = self._idle.pop()
+                if at >= limit:
+                    client = candidate
+                    break
+                stale.append(candidate)
+        _quit_all(stale)
+        return client
+
+    def _give_back(self, client: smtplib.SMTP) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.append((time.monotonic(), client))
+                return
+        _quit_all([client])
+
+    @property
+    def idle(self) -> int:
+        with self._lock:
+            return len(self._idle)
+
+    def close_idle(self) -> int:
+        """Closes the connections idle for longer than `smtp_idle`; how many."""
+        with self._lock:
+            limit = time.monotonic() - self.settings.smtp_idle
+            stale = [client for at, client in self._idle if at < limit]
+            self._idle = [(at, client) for at, client in self._idle if at >= limit]
+        _quit_all(stale)
+        return len(stale)
+
+    def send(self, data: bytes, message_id: str, sender: str, recipient: str) -> Delivery:
+        client = self._take()
+        reused = client is not None
         for _ in range(2):
             if client is None:
                 try:
@@ -153,7 +199,7 @@ class SmtpTransport:
                     return Delivery(Outcome.TEMPORARY, f"could not connect: {_said(error)}")
             delivery, keep = self._transaction(client, data, sender, recipient)
             if keep:
-                self._idle.put(client)
+                self._give_back(client)
                 return delivery
             with contextlib.suppress(Exception):
                 client.close()
@@ -210,13 +256,19 @@ class SmtpTransport:
         return False  # the mail server has it; nothing is kept here
 
     def close(self) -> None:
-        while True:
-            try:
-                client = self._idle.get_nowait()
-            except queue.Empty:
-                return
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        _quit_all([client for _, client in idle])
+
+
+def _quit_all(clients: list[smtplib.SMTP]) -> None:
+    for client in clients:
+        try:
+            client.quit()
+        except Exception:
             with contextlib.suppress(Exception):
-                client.quit()
+                client.close()
 
 
 def _file_name(message_id: str) -> str:
@@ -233,12 +285,12 @@ class FileTransport:
     def path_of(self, message_id: str) -> Path:
         return self.directory / _file_name(message_id)
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> Delivery:
-        target = self.path_of(str(message["Message-ID"]))
+    def send(self, data: bytes, message_id: str, sender: str, recipient: str) -> Delivery:
+        target = self.path_of(message_id)
         try:
             descriptor, staging = tempfile.mkstemp(dir=self.directory, prefix=".sending-")
             with os.fdopen(descriptor, "wb") as handle:
-                handle.write(wire_bytes(message))
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(staging, target)
@@ -266,6 +318,9 @@ class FileTransport:
         except FileNotFoundError:
             return False
         return True
+
+    def close_idle(self) -> int:
+        return 0
 
     def close(self) -> None:
         for leftover in self.directory.glob(".sending-*"):
