@@ -38,6 +38,10 @@ def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+# The node's settings taken from this process's environment (the rest are cleared).
+PASSED_SETTINGS = ("COPNET_GROUP_COMMIT",)
+
+
 def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("COPNET_")}
 
@@ -68,6 +72,8 @@ def start_node(
     if hub_credentials is not None:
         args += ["--hub-credentials", str(hub_credentials)]
     env = {"COPNET_POSTGRES_SCHEMA_PREFIX": schema_prefix} if schema_prefix else {}
+    # Settings a comparison varies pass through, e.g. `COPNET_GROUP_COMMIT=off`.
+    env |= {name: os.environ[name] for name in PASSED_SETTINGS if name in os.environ}
     node = RunningNode(
         data_dir,
         node_id=node_id,

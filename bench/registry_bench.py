@@ -3,6 +3,7 @@
     .venv/bin/python bench/registry_bench.py [--store sqlite|postgres|both]
         [--seconds N] [--warmup N] [--concurrency N] [--rounds N] [--rate 200[,300...]]
         [--lag-seconds N] [--wait-quiet N] [--postgres-dsn DSN]
+        [--group-commit on|off|compare]
 
 What is measured, per store type (SQLite file, PostgreSQL schema):
 
@@ -34,6 +35,13 @@ What is measured, per store type (SQLite file, PostgreSQL schema):
    as the command decides, just before its write transaction. The relay's own
    store-to-PubAck lags (`relay.stats.recent_lags`) over the same window are
    reported beside them.
+
+Group commit (concurrent commands saved in one transaction, services/common/groupcommit.py)
+is on as in production; `--group-commit off` runs every copnet measurement with it
+off (COPNET_GROUP_COMMIT=off: each command its own transaction, as before it was
+built), and `--group-commit compare` adds, in each round, the in-process and gRPC
+measurements with it off, for the ratios group/solo within the run. Each copnet
+measurement reports the transactions it took (`group_commit`: writes per group).
 
 Every measurement runs against a fresh store (a new SQLite directory, or a new
 PostgreSQL schema prefix `bench_<run>_<n>_`), starts with `--warmup` seconds of
@@ -381,6 +389,32 @@ def run_client(job: dict[str, Any], on_measuring: Callable[[], None]) -> dict[st
             process.kill()
 
 
+@contextlib.contextmanager
+def group_commit(on: bool):
+    """Runtimes started inside have group commit on or off (COPNET_GROUP_COMMIT)."""
+    before = os.environ.get("COPNET_GROUP_COMMIT")
+    os.environ["COPNET_GROUP_COMMIT"] = "on" if on else "off"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("COPNET_GROUP_COMMIT", None)
+        else:
+            os.environ["COPNET_GROUP_COMMIT"] = before
+
+
+def group_figures(app: Any) -> dict[str, Any]:
+    """The transactions the app's commands took (warm-up included)."""
+    committer = app.group_commit
+    return {
+        "enabled": app.group_commit_enabled,
+        "writes": committer.writes,
+        "groups": committer.groups,
+        "mean_size": round(committer.writes / committer.groups, 2) if committer.groups else None,
+        "largest": committer.largest,
+    }
+
+
 def measure_grpc(
     settings: Any, authority: Any, concurrency: int, warmup: float, seconds: float
 ) -> dict[str, Any]:
@@ -397,6 +431,7 @@ def measure_grpc(
         }
         result = run_client(job, lambda: meter.append(CpuMeter()))
         result["cpu"] = with_client(meter[0].read() if meter else {}, result)
+        result["group_commit"] = group_figures(runtime.app)
         return result
     finally:
         thread.stop()
@@ -421,7 +456,9 @@ def measure_direct(
         )
 
     try:
-        return closed_loop_threads(create, threads, warmup, seconds)
+        result = closed_loop_threads(create, threads, warmup, seconds)
+        result["group_commit"] = group_figures(runtime.app)
+        return result
     finally:
         thread.stop()
 
@@ -713,6 +750,7 @@ class Options:
     postgres_dsn: str
     work_dir: Path | None
     output: Path | None
+    group_commit: str = "on"
 
 
 def median_result(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -732,13 +770,21 @@ def run_store(kind: str, options: Options, work_dir: Path, authority: Any) -> di
         "copnet_direct": [],
         "copnet_grpc": [],
     }
+    compare = options.group_commit == "compare"
+    grouped = options.group_commit != "off"
+    if compare:
+        rounds["copnet_direct_solo"] = []
+        rounds["copnet_grpc_solo"] = []
     lags = []
     checks: list[dict[str, Any]] = []
 
-    def measured(name: str, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def measured(
+        name: str, measure: Callable[[], dict[str, Any]], grouping: bool = grouped
+    ) -> dict[str, Any]:
         quiet = settle(options.wait_quiet) if options.wait_quiet > 0 else None
-        log.warning("%s: %s", kind, name)
-        result = measure()
+        log.warning("%s: %s%s", kind, name, "" if grouping else " (group commit off)")
+        with group_commit(grouping):
+            result = measure()
         result["machine_before"] = quiet
         if quiet is not None:
             checks.append(quiet)
@@ -771,6 +817,23 @@ def run_store(kind: str, options: Options, work_dir: Path, authority: Any) -> di
                     lambda: measure_grpc(stores.fresh("grpc"), authority, n, warmup, seconds),
                 )
             )
+            if compare:
+                rounds["copnet_direct_solo"].append(
+                    measured(
+                        f"{label}, copnet commands in-process",
+                        lambda: measure_direct(
+                            stores.fresh("dsolo"), authority, n, warmup, seconds
+                        ),
+                        grouping=False,
+                    )
+                )
+                rounds["copnet_grpc_solo"].append(
+                    measured(
+                        f"{label}, copnet commands over gRPC",
+                        lambda: measure_grpc(stores.fresh("gsolo"), authority, n, warmup, seconds),
+                        grouping=False,
+                    )
+                )
         for rate in options.rates:
             lags.append(
                 measured(
@@ -796,6 +859,12 @@ def run_store(kind: str, options: Options, work_dir: Path, authority: Any) -> di
 
     figures: dict[str, Any] = {name: median_result(runs) for name, runs in rounds.items()}
     # Each ratio is taken within a round (measurements minutes apart), then the median.
+    compared = {
+        "direct_group_vs_solo": ratios("copnet_direct", "copnet_direct_solo"),
+        "grpc_group_vs_solo": ratios("copnet_grpc", "copnet_grpc_solo"),
+        "direct_solo_vs_raw": ratios("copnet_direct_solo", "raw_concurrent"),
+        "grpc_solo_vs_raw": ratios("copnet_grpc_solo", "raw_concurrent"),
+    }
     figures["ratios"] = {
         name: {"median": round(statistics.median(values), 3), "rounds": values}
         for name, values in {
@@ -803,6 +872,7 @@ def run_store(kind: str, options: Options, work_dir: Path, authority: Any) -> di
             "direct_vs_raw": ratios("copnet_direct", "raw_concurrent"),
             "grpc_vs_direct": ratios("copnet_grpc", "copnet_direct"),
             "grpc_vs_raw_single_thread": ratios("copnet_grpc", "raw_single"),
+            **(compared if compare else {}),
         }.items()
     }
     figures["relay_lag"] = lags
@@ -871,6 +941,7 @@ def run(options: Options, command_line: str) -> dict[str, Any]:
                 "lag_seconds": options.lag_seconds,
                 "wait_quiet": options.wait_quiet,
                 "postgres": "given DSN" if options.postgres_dsn and not pg_server else "embedded",
+                "group_commit": options.group_commit,
                 "work_dir_filesystem": filesystem_of(work_dir),
             },
             "targets": {
@@ -975,11 +1046,22 @@ def render(results: dict[str, Any]) -> str:
         "raw_concurrent": f"raw Application.save, {n} threads",
         "copnet_direct": f"copnet Registry command in-process, {n} thr.",
         "copnet_grpc": f"copnet CreateOrganisation gRPC, {n} in flight",
+        "copnet_direct_solo": f"  the same, group commit off, in-process, {n} thr.",
+        "copnet_grpc_solo": f"  the same, group commit off, gRPC, {n} in flight",
     }
     for kind, figures in results["stores"].items():
         for name, label in labels.items():
+            if name not in figures:
+                continue
             run = figures[name]
             row(kind, label, run["ops_per_s"], run["latency"], run["cpu"])
+        groups = {
+            name: f"{figures[name]['group_commit']['mean_size']}"
+            for name in ("copnet_direct", "copnet_grpc", "copnet_direct_solo", "copnet_grpc_solo")
+            if name in figures and figures[name].get("group_commit", {}).get("enabled")
+        }
+        if groups:
+            lines.append(f"{'':9} {'groups:':12} commands per transaction {groups}")
         for lag in figures["relay_lag"]:
             row(
                 kind,
@@ -998,7 +1080,11 @@ def render(results: dict[str, Any]) -> str:
             f"{'':9} {'ratios:':12} "
             + ", ".join(f"{name} {r['median']:.2f} {r['rounds']}" for name, r in ratios.items())
         )
-        errors = {name: figures[name]["errors"] for name in labels if figures[name]["errors"]} | {
+        errors = {
+            name: figures[name]["errors"]
+            for name in labels
+            if name in figures and figures[name]["errors"]
+        } | {
             f"lag at {lag['rate']:g}/s": lag["commands"]["errors"]
             for lag in figures["relay_lag"]
             if lag["commands"]["errors"]
@@ -1059,6 +1145,12 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     )
     parser.add_argument("--work-dir", type=Path, help="where stores go (default: a temp dir)")
     parser.add_argument("--output", type=Path, help="JSON file (default: bench/results/...)")
+    parser.add_argument(
+        "--group-commit",
+        choices=["on", "off", "compare"],
+        default="on",
+        help="copnet's group commit: on (as deployed), off, or compare (both, each round)",
+    )
     args = parser.parse_args(argv)
     if args.concurrency < 1 or args.rounds < 1 or args.seconds <= 0 or args.lag_seconds <= 0:
         parser.error("--concurrency, --rounds, --seconds and --rate must be positive")
@@ -1074,6 +1166,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         postgres_dsn=args.postgres_dsn,
         work_dir=args.work_dir,
         output=args.output,
+        group_commit=args.group_commit,
     )
 
 

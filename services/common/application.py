@@ -5,6 +5,7 @@ It adds to `eventsourcing.application.Application`:
 - retries of optimistic-concurrency conflicts, and ABORTED when they persist,
 - unique-key claims saved atomically with their owners,
 - a signal that wakes this process's log followers (relay, projections),
+- group commit: concurrent saves share one write transaction (`groupcommit`),
 - a date transcoding and a clock that tests can drive.
 """
 
@@ -29,7 +30,9 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    Notification,
     ProcessRecorder,
+    Recording,
     Tracking,
     Transcoding,
 )
@@ -46,6 +49,7 @@ from services.common.errors import (
     InvalidArgument,
     NotFound,
 )
+from services.common.groupcommit import GroupCommitter
 from services.common.idempotency import Command, CommandReceipt
 from services.common.keystore import SubjectKeys
 from services.common.shredding import PersonalFields, ShreddingMapper
@@ -170,6 +174,11 @@ class CopnetApplication(Application):
         self.batching = Batching(self)
         self._aggregate_locks = KeyedLocks()
         self.clock = clock or Clock(self.env.get("COPNET_TIME_ZONE") or DEFAULT_TIME_ZONE)
+        # Saves without tracking (commands, policies) share transactions when concurrent;
+        # COPNET_GROUP_COMMIT=off gives each its own (for comparisons: bench/).
+        self.group_commit = GroupCommitter(self.recorder.insert_events)
+        setting = (self.env.get("COPNET_GROUP_COMMIT") or "on").strip().lower()
+        self.group_commit_enabled = setting not in {"off", "0", "no", "false"}
 
     def construct_mapper(self) -> Mapper[UUID]:
         if self.personal_data and self.factory.is_snapshotting_enabled():
@@ -217,9 +226,12 @@ class CopnetApplication(Application):
 
     def _record(self, processing_event: ProcessingEvent[Any]) -> list[Any]:
         """Every write of events (commands, policies), as a CLIENT span of the store (none
-        under an unsampled trace: it would record nothing)."""
+        under an unsampled trace: it would record nothing).
+
+        A write without tracking joins this process's concurrent writes in one
+        transaction (`group_commit`); the span says how many shared it."""
         if current_unsampled():
-            return super()._record(processing_event)
+            return self._store(processing_event, None)
         database = self.env.get("PERSISTENCE_MODULE", "").rpartition(".")[2] or "sqlite"
         with tracer.start_as_current_span(
             f"save {self.name}",
@@ -233,7 +245,7 @@ class CopnetApplication(Application):
             set_status_on_exception=False,
         ) as span:
             try:
-                recordings = super()._record(processing_event)
+                recordings = self._store(processing_event, span)
             except IntegrityError:  # a race or a repeat, decided by the caller
                 span.set_attribute("copnet.conflict", True)
                 raise
@@ -243,6 +255,50 @@ class CopnetApplication(Application):
             if recordings:
                 span.set_attribute("copnet.position", recordings[-1].notification.id)
             return recordings
+
+    def _store(
+        self, processing_event: ProcessingEvent[Any], span: trace.Span | None
+    ) -> list[Recording[Any]]:
+        if self._joins_group(processing_event):
+            return self._record_in_group(processing_event, span)
+        return super()._record(processing_event)
+
+    def _joins_group(self, processing_event: ProcessingEvent[Any]) -> bool:
+        # A batch's thread writes in the batch's open transaction (see `batching`).
+        return (
+            self.group_commit_enabled
+            and not self.batching.active
+            and processing_event.tracking is None
+            and not processing_event.saved_kwargs
+            and bool(processing_event.events)
+        )
+
+    def _record_in_group(
+        self, processing_event: ProcessingEvent[Any], span: trace.Span | None
+    ) -> list[Recording[Any]]:
+        """`Application._record` through the group committer: the events are mapped
+        (and personal fields sealed) here, on the caller's thread, then stored."""
+        events = processing_event.events
+        stored = [self.mapper.to_stored_event(event) for event in events]
+        committed = self.group_commit.commit(stored)
+        if span is not None:
+            span.set_attribute("copnet.group.size", committed.group_size)
+        ids = committed.notification_ids
+        recordings = []
+        if ids:
+            for event, s, notification_id in zip(events, stored, ids, strict=True):
+                notification = Notification(
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                    id=notification_id,
+                )
+                recordings.append(Recording(event, notification))
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return recordings
 
     def _notify(self, recordings: list[Any]) -> None:
         if recordings:

@@ -216,11 +216,12 @@ def test_the_store_away_keeps_the_message_until_it_can_be_applied(node, nats_ser
     for _ in range(2):
         load.step()
     view = ledger(settings)
-    view.unavailable_next = 6
+    # Four failed attempts: back-offs of 0.2, 0.4, 0.8 and 1.6 s before the fifth applies.
+    view.unavailable_next = 4
     running = start_inbox(view, nats_server.url)
     try:
         eventually(lambda: not running.inbox.progress.healthy)
-        eventually(lambda: len(view.counts()) == len(relayed_ids(nats_server.url)), timeout=30)
+        eventually(lambda: len(view.counts()) == len(relayed_ids(nats_server.url)), timeout=60)
         eventually(lambda: running.inbox.progress.healthy)
         assert view.order == sorted(view.order)
         assert running.inbox.stats.parked_on == "", "an outage is not a poison message"
