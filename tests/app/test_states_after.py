@@ -129,6 +129,28 @@ def test_a_run_that_starts_mid_history_reads_each_aggregate_once(
     assert states.loaded > 0, "the run should start in the middle of some items' histories"
 
 
+def test_states_from_the_loader_are_never_changed(node_settings: NodeSettings) -> None:
+    """A loader may hand out states others read too (notify's `RecentStates` does): the
+    run copies one before applying the next event to it."""
+    app = received_items(node_settings)
+    everything = stored_events(app)
+    later = stored_events(app, start=everything[len(everything) // 2][1])
+    handed: dict[tuple[Any, int], Any] = {}
+
+    def shared(e: Any) -> Any:
+        state = from_store(app)(e)
+        handed[(e.originator_id, e.originator_version)] = state
+        return state
+
+    states = StatesAfter(shared)
+    for event, _ in later:
+        assert states(event).__dict__ == from_store(app)(event).__dict__
+    assert handed, "some states came from the loader"
+    for (aggregate_id, version), state in handed.items():
+        assert state.version == version
+        assert state.__dict__ == app.repository.get(aggregate_id, version=version).__dict__
+
+
 def test_relay_publications_with_built_states_are_byte_for_byte_the_same(
     node_settings: NodeSettings,
 ) -> None:
