@@ -295,7 +295,7 @@ class Inbox:
 
     async def _apply_one(self, item: _Received, stopping: asyncio.Event) -> None:
         """Applies one message, in a span of its trace; a failure parks the inbox on it."""
-        delivered = 0
+        parked = Backoff(base=1.0, cap=MAX_RETRY_DELAY)
         while True:
             with tracer.start_as_current_span(
                 **self._span_arguments(item), set_status_on_exception=False
@@ -315,8 +315,7 @@ class Inbox:
                 except Exception as error:
                     span.record_exception(error)
                     span.set_status(Status(StatusCode.ERROR, f"parked: {describe_error(error)}"))
-                    delivered += 1
-                    await self._park(item.message, error, delivered, stopping)
+                    await self._park(item.message, error, parked, stopping)
                     continue
                 span.set_attribute("copnet.applied", applied)
             self._count([applied])
@@ -343,21 +342,25 @@ class Inbox:
                     raise _Stopping() from None
 
     async def _park(
-        self, message: IntegrationMessage, error: Exception, attempt: int, stopping: asyncio.Event
+        self,
+        message: IntegrationMessage,
+        error: Exception,
+        backoff: Backoff,
+        stopping: asyncio.Event,
     ) -> None:
         """A handler failure that is not an outage: tried again later, with growing delays,
         holding the batch (nothing after it is applied meanwhile)."""
         self.stats.failures += 1
         self.stats.parked_on = message.envelope.event_id
-        delay = min(0.5 * 2 ** min(attempt, 10), MAX_RETRY_DELAY)
+        delay = backoff.next_delay()
         self.progress.failing(error, delay)
         log.error(
             "inbox %s is parked on %s (attempt %d): it could not be applied",
             self.name,
             message.envelope.event_id,
-            attempt,
+            backoff.attempts,
         )
-        await Backoff(base=delay, cap=delay).wait(stopping, delay)
+        await backoff.wait(stopping, delay)
         if stopping.is_set():
             raise _Stopping()
 
@@ -405,6 +408,7 @@ class Inbox:
         not; waited for while the origin's keys are not known yet)."""
         if not self.federated:
             return True
+        waiting = Backoff(base=1.0, cap=1.0)  # the directory is asked for again each second
         while True:
             try:
                 if self.trust is None:
@@ -417,7 +421,7 @@ class Inbox:
                 return False
             except NotYetTrusted as error:
                 self.progress.failing(f"waiting for the region directory: {error}", 1.0)
-                await Backoff(base=1.0, cap=1.0).wait(stopping, 1.0)
+                await waiting.wait(stopping)
                 if stopping.is_set():
                     raise _Stopping() from None
 
